@@ -1,0 +1,112 @@
+// Package engine runs PiCloud scripts: it turns ES-module JavaScript or
+// TypeScript into a goja program once per version and runs the Workers-style
+// handler contract in a fresh runtime per execution, under limits.
+//
+// The engine knows nothing of HTTP servers or storage: requests arrive as
+// plain values and results leave as plain values, so that an executor can run
+// in another process or on another node without changing its callers.
+package engine
+
+import (
+	"context"
+	"time"
+)
+
+// Language is the source language of a script.
+type Language string
+
+// Supported languages.
+const (
+	JavaScript Language = "js"
+	TypeScript Language = "ts"
+)
+
+// Header is an ordered multi-valued header list, keys in canonical form.
+type Header map[string][]string
+
+// Request is the HTTP request handed to a script, free of any server type.
+type Request struct {
+	Method string `json:"method"`
+	URL    string `json:"url"` // absolute, e.g. http://pi.local:8080/users/7?x=1
+	Header Header `json:"header"`
+	Body   []byte `json:"body"`
+}
+
+// Response is what a script answered.
+type Response struct {
+	Status int    `json:"status"`
+	Header Header `json:"header"`
+	Body   []byte `json:"body"`
+}
+
+// Limits bound one execution. Zero values mean the engine defaults.
+type Limits struct {
+	WallTime         time.Duration `json:"wall_time"`
+	MaxResponseBytes int           `json:"max_response_bytes"`
+	MaxConsoleBytes  int           `json:"max_console_bytes"`
+}
+
+// Invocation is one call of one script version.
+type Invocation struct {
+	ScriptID   string            `json:"script_id"`
+	ScriptName string            `json:"script_name"`
+	Version    int               `json:"version"`
+	Code       string            `json:"code"` // output of Transpile for this version
+	Request    Request           `json:"request"`
+	Params     map[string]string `json:"params"` // route (and later domain) parameters
+	Env        map[string]string `json:"env"`    // app variables
+	Limits     Limits            `json:"limits"`
+}
+
+// LogLine is one console call made by a script.
+type LogLine struct {
+	Time    time.Time `json:"time"`
+	Level   string    `json:"level"` // debug, info, warn, error
+	Message string    `json:"message"`
+}
+
+// Error codes of failed executions.
+const (
+	CodeException       = "script.exception"        // the script threw or rejected
+	CodeInvalidResponse = "script.invalid_response" // the handler returned something unusable
+	CodeNoHandler       = "script.no_handler"       // no default export to call
+	CodeTimeLimit       = "limit.time"              // wall time exceeded
+	CodeOutputLimit     = "limit.output"            // response body too large
+	CodeInternal        = "engine.internal"         // the engine failed, not the script
+)
+
+// ExecError says why an execution failed and where in the script's source.
+type ExecError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Line    int    `json:"line,omitempty"`   // 1-based line in the original source, 0 if unknown
+	Column  int    `json:"column,omitempty"` // 1-based column, 0 if unknown
+	Stack   string `json:"stack,omitempty"`
+}
+
+func (e *ExecError) Error() string { return e.Code + ": " + e.Message }
+
+// Result is the outcome of one execution: a response, or an error, and the
+// console output either way.
+type Result struct {
+	Response *Response     `json:"response,omitempty"`
+	Error    *ExecError    `json:"error,omitempty"`
+	Logs     []LogLine     `json:"logs"`
+	Duration time.Duration `json:"duration"`
+}
+
+// Executor runs invocations. The orchestrator depends on this interface only:
+// the implementation may be in process, a supervised worker process or a
+// remote node.
+type Executor interface {
+	Execute(ctx context.Context, inv *Invocation) (*Result, error)
+}
+
+// CompileError is a syntax or compile error at a place in the source.
+type CompileError struct {
+	Message string `json:"error"`
+	Line    int    `json:"line"`   // 1-based
+	Column  int    `json:"column"` // 1-based
+}
+
+func (e *CompileError) Error() string { return e.Message }
