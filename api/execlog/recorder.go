@@ -1,0 +1,170 @@
+// Package execlog records script executions: it buffers records in memory
+// and writes them in batches, so that a busy route does not write to the SD
+// card once per request; it applies the log's retention; and it fans records
+// out live to subscribers (the log stream of the TUI and the dashboard).
+package execlog
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/picloud/picloud/api/model"
+)
+
+// Store is where batches go.
+type Store interface {
+	InsertExecutions(ctx context.Context, recs []model.ExecutionRecord) error
+	PruneExecutions(ctx context.Context, before time.Time, maxRecords int) (int64, error)
+}
+
+// Config tunes the recorder.
+type Config struct {
+	FlushInterval time.Duration // how often the buffer is written
+	BatchSize     int           // a full batch is written at once
+	BufferSize    int           // records held before new ones are dropped
+	Retention     time.Duration // records older than this are deleted
+	MaxRecords    int           // at most this many records are kept
+	PruneInterval time.Duration // how often retention runs
+}
+
+func (c *Config) defaults() {
+	if c.FlushInterval <= 0 {
+		c.FlushInterval = time.Second
+	}
+	if c.BatchSize <= 0 {
+		c.BatchSize = 500
+	}
+	if c.BufferSize <= 0 {
+		c.BufferSize = 10000
+	}
+	if c.PruneInterval <= 0 {
+		c.PruneInterval = 10 * time.Minute
+	}
+}
+
+// Recorder buffers, writes, prunes and publishes execution records.
+type Recorder struct {
+	cfg     Config
+	store   Store
+	log     *slog.Logger
+	hub     *Hub
+	in      chan model.ExecutionRecord
+	dropped atomic.Int64
+	done    chan struct{}
+	stop    context.CancelFunc
+	once    sync.Once
+}
+
+// NewRecorder returns a Recorder writing to store.
+func NewRecorder(cfg Config, store Store, hub *Hub, logger *slog.Logger) *Recorder {
+	cfg.defaults()
+	return &Recorder{
+		cfg: cfg, store: store, hub: hub,
+		log:  logger.With("component", "execlog"),
+		in:   make(chan model.ExecutionRecord, cfg.BufferSize),
+		done: make(chan struct{}),
+	}
+}
+
+// Record queues a record without blocking; when the buffer is full (the
+// database is down or too slow) the record is dropped and counted.
+func (r *Recorder) Record(rec model.ExecutionRecord) {
+	r.hub.Publish(rec)
+	select {
+	case r.in <- rec:
+	default:
+		if r.dropped.Add(1)%1000 == 1 {
+			r.log.Warn("execution log buffer full, dropping records", "dropped", r.dropped.Load())
+		}
+	}
+}
+
+// Dropped reports how many records were dropped.
+func (r *Recorder) Dropped() int64 { return r.dropped.Load() }
+
+// Start runs the writer until Shutdown.
+func (r *Recorder) Start(ctx context.Context) error {
+	ctx, r.stop = context.WithCancel(context.WithoutCancel(ctx))
+	go r.loop(ctx)
+	return nil
+}
+
+// Shutdown stops the writer after writing what is buffered.
+func (r *Recorder) Shutdown(ctx context.Context) error {
+	r.once.Do(func() {
+		if r.stop != nil {
+			r.stop()
+		} else {
+			close(r.done)
+		}
+	})
+	select {
+	case <-r.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (r *Recorder) loop(ctx context.Context) {
+	defer close(r.done)
+	flush := time.NewTicker(r.cfg.FlushInterval)
+	defer flush.Stop()
+	prune := time.NewTicker(r.cfg.PruneInterval)
+	defer prune.Stop()
+	batch := make([]model.ExecutionRecord, 0, r.cfg.BatchSize)
+	write := func(ctx context.Context) {
+		if len(batch) == 0 {
+			return
+		}
+		if err := r.store.InsertExecutions(ctx, batch); err != nil {
+			r.log.Error("write execution records", "records", len(batch), "err", err)
+		}
+		batch = batch[:0]
+	}
+	r.prune(ctx)
+	for {
+		select {
+		case rec := <-r.in:
+			batch = append(batch, rec)
+			if len(batch) >= r.cfg.BatchSize {
+				write(ctx)
+			}
+		case <-flush.C:
+			write(ctx)
+		case <-prune.C:
+			r.prune(ctx)
+		case <-ctx.Done():
+		drain:
+			for {
+				select {
+				case rec := <-r.in:
+					batch = append(batch, rec)
+				default:
+					break drain
+				}
+			}
+			wctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			write(wctx)
+			cancel()
+			return
+		}
+	}
+}
+
+func (r *Recorder) prune(ctx context.Context) {
+	if r.cfg.Retention <= 0 || r.cfg.MaxRecords <= 0 {
+		return
+	}
+	n, err := r.store.PruneExecutions(ctx, time.Now().Add(-r.cfg.Retention), r.cfg.MaxRecords)
+	if err != nil {
+		r.log.Error("prune execution records", "err", err)
+		return
+	}
+	if n > 0 {
+		r.log.Info("pruned execution records", "deleted", n)
+	}
+}

@@ -1,0 +1,197 @@
+// Package config is PiCloud's one configuration: defaults, then the file
+// (/etc/picloud/picloud.conf), then PICLOUD_* environment variables, then
+// validation with errors a person can act on.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// DefaultFile is where the daemon reads its configuration file.
+const DefaultFile = "/etc/picloud/picloud.conf"
+
+// Config is every setting of the daemon.
+type Config struct {
+	// Listen is the HTTP listen address (PICLOUD_LISTEN).
+	Listen string
+	// PublicURL is how people reach the platform, reported by /version
+	// (PICLOUD_PUBLIC_URL); derived from Listen when empty.
+	PublicURL string
+	// DataDir holds the private PostgreSQL cluster and other state
+	// (PICLOUD_DATA_DIR).
+	DataDir string
+	// DatabaseURL selects an external PostgreSQL instead of the private
+	// cluster (DATABASE_URL or PICLOUD_DATABASE_URL).
+	DatabaseURL string
+	// PostgresBinDir overrides where the PostgreSQL server binaries are found.
+	PostgresBinDir string
+	// PostgresUser is the unprivileged user the private cluster runs as when
+	// the daemon runs as root.
+	PostgresUser string
+
+	// SessionTTL is how long an idle admin session lives.
+	SessionTTL time.Duration
+	// MaxConcurrentExecutions caps running scripts; past it, 503.
+	MaxConcurrentExecutions int
+	// MaxRequestBodyBytes caps a request body sent to a script (413).
+	MaxRequestBodyBytes int64
+	// TrustedProxies are addresses or CIDRs whose X-Forwarded-For is believed.
+	TrustedProxies []string
+
+	// Sandbox holds the per-execution limits.
+	Sandbox Sandbox
+
+	// LogRetention is the age after which execution records are deleted.
+	LogRetention time.Duration
+	// LogMaxRecords caps the number of execution records kept.
+	LogMaxRecords int
+	// LogFlushInterval is how often buffered execution records are written.
+	LogFlushInterval time.Duration
+
+	// ShutdownTimeout bounds the drain of in-flight requests on SIGTERM.
+	ShutdownTimeout time.Duration
+	// LogLevel is debug, info, warn or error.
+	LogLevel string
+	// LogFormat is text or json.
+	LogFormat string
+}
+
+// Sandbox holds the default limits of one execution and the admin ceilings
+// that no per-script setting may pass.
+type Sandbox struct {
+	WallTime         time.Duration
+	MaxWallTime      time.Duration
+	MaxResponseBytes int
+	MaxConsoleBytes  int
+}
+
+// Default returns the built-in defaults.
+func Default() Config {
+	return Config{
+		Listen:                  ":8080",
+		DataDir:                 defaultDataDir(),
+		SessionTTL:              24 * time.Hour,
+		MaxConcurrentExecutions: 32,
+		MaxRequestBodyBytes:     1 << 20,
+		Sandbox: Sandbox{
+			WallTime:         5 * time.Second,
+			MaxWallTime:      30 * time.Second,
+			MaxResponseBytes: 8 << 20,
+			MaxConsoleBytes:  64 << 10,
+		},
+		LogRetention:     7 * 24 * time.Hour,
+		LogMaxRecords:    100000,
+		LogFlushInterval: time.Second,
+		ShutdownTimeout:  10 * time.Second,
+		LogLevel:         "info",
+		LogFormat:        "text",
+	}
+}
+
+// defaultDataDir is systemd's StateDirectory when set, /var/lib/picloud for
+// root, and the XDG data directory for anyone else.
+func defaultDataDir() string {
+	if d := os.Getenv("STATE_DIRECTORY"); d != "" {
+		return strings.Split(d, ":")[0]
+	}
+	if os.Geteuid() == 0 {
+		return "/var/lib/picloud"
+	}
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "picloud")
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".local", "share", "picloud")
+	}
+	return "picloud-data"
+}
+
+// Load builds the configuration from defaults, the file at path (missing is
+// fine when path is the default one) and the environment, and validates it.
+func Load(path string, environ []string) (Config, error) {
+	cfg := Default()
+	explicit := path != ""
+	if !explicit {
+		path = DefaultFile
+	}
+	values := map[string]source{}
+	if err := readFile(path, values); err != nil {
+		if !(errors.Is(err, os.ErrNotExist) && !explicit) {
+			return cfg, err
+		}
+	}
+	for _, kv := range environ {
+		k, v, ok := strings.Cut(kv, "=")
+		if ok && (strings.HasPrefix(k, "PICLOUD_") || k == "DATABASE_URL") {
+			values[k] = source{value: v, where: "environment variable " + k}
+		}
+	}
+	if err := apply(&cfg, values); err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.Validate()
+}
+
+// Validate checks the settings together.
+func (c Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("PICLOUD_LISTEN %q is not host:port (e.g. :8080 or 127.0.0.1:8080)", c.Listen))
+	}
+	if c.DataDir == "" && c.DatabaseURL == "" {
+		errs = append(errs, errors.New("PICLOUD_DATA_DIR is empty: set it to a directory for PiCloud's data"))
+	}
+	if c.MaxConcurrentExecutions < 1 {
+		errs = append(errs, fmt.Errorf("PICLOUD_MAX_CONCURRENT_EXECUTIONS is %d: it must be at least 1", c.MaxConcurrentExecutions))
+	}
+	if c.MaxRequestBodyBytes < 1 {
+		errs = append(errs, errors.New("PICLOUD_MAX_REQUEST_BODY_BYTES must be at least 1"))
+	}
+	if c.SessionTTL < time.Minute {
+		errs = append(errs, errors.New("PICLOUD_SESSION_TTL_HOURS must be positive"))
+	}
+	s := c.Sandbox
+	if s.WallTime <= 0 || s.MaxWallTime <= 0 {
+		errs = append(errs, errors.New("PICLOUD_SANDBOX_WALL_TIME_MS and PICLOUD_SANDBOX_MAX_WALL_TIME_MS must be positive"))
+	} else if s.WallTime > s.MaxWallTime {
+		errs = append(errs, fmt.Errorf("PICLOUD_SANDBOX_WALL_TIME_MS (%v) is above the ceiling PICLOUD_SANDBOX_MAX_WALL_TIME_MS (%v): lower it or raise the ceiling", s.WallTime, s.MaxWallTime))
+	}
+	if s.MaxResponseBytes < 1 || s.MaxConsoleBytes < 0 {
+		errs = append(errs, errors.New("PICLOUD_SANDBOX_MAX_RESPONSE_BYTES must be positive and PICLOUD_SANDBOX_MAX_CONSOLE_BYTES not negative"))
+	}
+	if c.LogMaxRecords < 1 || c.LogRetention <= 0 || c.LogFlushInterval <= 0 {
+		errs = append(errs, errors.New("PICLOUD_LOG_MAX_RECORDS, PICLOUD_LOG_RETENTION_HOURS and PICLOUD_LOG_FLUSH_INTERVAL_MS must be positive"))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("PICLOUD_LOG_LEVEL %q: use debug, info, warn or error", c.LogLevel))
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("PICLOUD_LOG_FORMAT %q: use text or json", c.LogFormat))
+	}
+	return errors.Join(errs...)
+}
+
+// BaseURL is PublicURL, or a URL derived from the listen address.
+func (c Config) BaseURL() string {
+	if c.PublicURL != "" {
+		return strings.TrimRight(c.PublicURL, "/")
+	}
+	host, port, err := net.SplitHostPort(c.Listen)
+	if err != nil {
+		return "http://localhost"
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}

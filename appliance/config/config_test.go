@@ -1,0 +1,105 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoadLayers(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "picloud.conf")
+	writeFile(t, file, "# comment\nPICLOUD_LISTEN=127.0.0.1:9000\nPICLOUD_SESSION_TTL_HOURS = 2\nPICLOUD_LOG_LEVEL=\"debug\"\n")
+	cfg, err := Load(file, []string{"PICLOUD_SESSION_TTL_HOURS=3", "HOME=/x", "DATABASE_URL=postgres://db/x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Listen != "127.0.0.1:9000" {
+		t.Errorf("Listen = %q, want the file's value", cfg.Listen)
+	}
+	if cfg.SessionTTL != 3*time.Hour {
+		t.Errorf("SessionTTL = %v, want the environment's 3h over the file's 2h", cfg.SessionTTL)
+	}
+	if cfg.LogLevel != "debug" {
+		t.Errorf("LogLevel = %q, want quotes stripped", cfg.LogLevel)
+	}
+	if cfg.DatabaseURL != "postgres://db/x" {
+		t.Errorf("DatabaseURL = %q", cfg.DatabaseURL)
+	}
+	if cfg.MaxConcurrentExecutions != 32 || cfg.Sandbox.WallTime != 5*time.Second {
+		t.Errorf("defaults lost: %+v", cfg)
+	}
+}
+
+func TestLoadMissingDefaultFileIsFine(t *testing.T) {
+	if _, err := os.Stat(DefaultFile); err == nil {
+		t.Skip(DefaultFile + " exists on this machine")
+	}
+	if _, err := Load("", nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.conf")
+	writeFile(t, bad, "PICLOUD_LISTEN\n")
+	for _, tc := range []struct {
+		name, file string
+		env        []string
+		want       string
+	}{
+		{"explicit file missing", filepath.Join(dir, "nope.conf"), nil, "no such file"},
+		{"line without =", bad, nil, "bad.conf:1: expected KEY=VALUE"},
+		{"unknown key", "", []string{"PICLOUD_LISTN=:1"}, "unknown setting PICLOUD_LISTN"},
+		{"not a number", "", []string{"PICLOUD_MAX_CONCURRENT_EXECUTIONS=many"}, "environment variable PICLOUD_MAX_CONCURRENT_EXECUTIONS: \"many\" is not a whole number"},
+		{"zero cap", "", []string{"PICLOUD_MAX_CONCURRENT_EXECUTIONS=0"}, "must be at least 1"},
+		{"bad listen", "", []string{"PICLOUD_LISTEN=8080"}, "is not host:port"},
+		{"default above ceiling", "", []string{"PICLOUD_SANDBOX_WALL_TIME_MS=60000", "PICLOUD_SANDBOX_MAX_WALL_TIME_MS=1000"}, "above the ceiling"},
+		{"bad level", "", []string{"PICLOUD_LOG_LEVEL=loud"}, "use debug, info, warn or error"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(tc.file, tc.env)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestBaseURL(t *testing.T) {
+	for listen, want := range map[string]string{":8080": "http://localhost:8080", "127.0.0.1:81": "http://127.0.0.1:81", "[::]:80": "http://localhost:80"} {
+		c := Default()
+		c.Listen = listen
+		if got := c.BaseURL(); got != want {
+			t.Errorf("BaseURL(%q) = %q, want %q", listen, got, want)
+		}
+	}
+	c := Default()
+	c.PublicURL = "https://pi.example.com/"
+	if got := c.BaseURL(); got != "https://pi.example.com" {
+		t.Errorf("BaseURL = %q", got)
+	}
+}
+
+// TestDocsListEveryKey keeps docs/configuration.md true to Keys.
+func TestDocsListEveryKey(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/configuration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range Keys {
+		if !strings.Contains(string(doc), "`"+k.Name+"`") {
+			t.Errorf("docs/configuration.md does not document %s", k.Name)
+		}
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,147 @@
+package config
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Key is one configuration setting, the same name in the file and the
+// environment.
+type Key struct {
+	Name string
+	Doc  string
+	set  func(c *Config, v string) error
+}
+
+// Keys lists every setting; docs/configuration.md is checked against it.
+var Keys = []Key{
+	{"PICLOUD_LISTEN", "HTTP listen address, host:port.", str(func(c *Config) *string { return &c.Listen })},
+	{"PICLOUD_PUBLIC_URL", "Base URL people use to reach the platform, reported by /version.", str(func(c *Config) *string { return &c.PublicURL })},
+	{"PICLOUD_DATA_DIR", "Directory for PiCloud's state, including the private PostgreSQL cluster.", str(func(c *Config) *string { return &c.DataDir })},
+	{"DATABASE_URL", "PostgreSQL connection URL; when set, the private cluster is not started.", str(func(c *Config) *string { return &c.DatabaseURL })},
+	{"PICLOUD_DATABASE_URL", "Same as DATABASE_URL.", str(func(c *Config) *string { return &c.DatabaseURL })},
+	{"PICLOUD_POSTGRES_BIN_DIR", "Directory of the PostgreSQL server binaries (default: the newest /usr/lib/postgresql/N/bin).", str(func(c *Config) *string { return &c.PostgresBinDir })},
+	{"PICLOUD_POSTGRES_USER", "Unprivileged user the private cluster runs as when PiCloud runs as root.", str(func(c *Config) *string { return &c.PostgresUser })},
+	{"PICLOUD_SESSION_TTL_HOURS", "Hours an idle admin session stays valid; each use extends it.", dur(time.Hour, func(c *Config) *time.Duration { return &c.SessionTTL })},
+	{"PICLOUD_MAX_CONCURRENT_EXECUTIONS", "Scripts running at once; requests past it get 503 with Retry-After: 1.", integer(func(c *Config) *int { return &c.MaxConcurrentExecutions })},
+	{"PICLOUD_MAX_REQUEST_BODY_BYTES", "Largest request body a script receives; larger ones get 413.", int64Key(func(c *Config) *int64 { return &c.MaxRequestBodyBytes })},
+	{"PICLOUD_TRUSTED_PROXIES", "Comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is trusted.", list(func(c *Config) *[]string { return &c.TrustedProxies })},
+	{"PICLOUD_SANDBOX_WALL_TIME_MS", "Default wall-time limit of one execution, in milliseconds.", dur(time.Millisecond, func(c *Config) *time.Duration { return &c.Sandbox.WallTime })},
+	{"PICLOUD_SANDBOX_MAX_WALL_TIME_MS", "Ceiling of the wall-time limit that no script setting may pass.", dur(time.Millisecond, func(c *Config) *time.Duration { return &c.Sandbox.MaxWallTime })},
+	{"PICLOUD_SANDBOX_MAX_RESPONSE_BYTES", "Largest response body a script may return.", integer(func(c *Config) *int { return &c.Sandbox.MaxResponseBytes })},
+	{"PICLOUD_SANDBOX_MAX_CONSOLE_BYTES", "Console output kept per execution; the rest is cut.", integer(func(c *Config) *int { return &c.Sandbox.MaxConsoleBytes })},
+	{"PICLOUD_LOG_RETENTION_HOURS", "Age after which execution records are deleted.", dur(time.Hour, func(c *Config) *time.Duration { return &c.LogRetention })},
+	{"PICLOUD_LOG_MAX_RECORDS", "Most execution records kept; the oldest go first.", integer(func(c *Config) *int { return &c.LogMaxRecords })},
+	{"PICLOUD_LOG_FLUSH_INTERVAL_MS", "How often buffered execution records are written to the database.", dur(time.Millisecond, func(c *Config) *time.Duration { return &c.LogFlushInterval })},
+	{"PICLOUD_SHUTDOWN_TIMEOUT_SECONDS", "How long SIGTERM waits for in-flight requests.", dur(time.Second, func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
+	{"PICLOUD_LOG_LEVEL", "debug, info, warn or error.", str(func(c *Config) *string { return &c.LogLevel })},
+	{"PICLOUD_LOG_FORMAT", "text or json.", str(func(c *Config) *string { return &c.LogFormat })},
+}
+
+type source struct{ value, where string }
+
+// apply sets each known key; an unknown PICLOUD_* key is an error, so that a
+// typo does not go unnoticed.
+func apply(c *Config, values map[string]source) error {
+	known := map[string]Key{}
+	for _, k := range Keys {
+		known[k.Name] = k
+	}
+	for name, src := range values {
+		k, ok := known[name]
+		if !ok {
+			if strings.HasPrefix(name, "PICLOUD_CONFIG") {
+				continue
+			}
+			return fmt.Errorf("%s: unknown setting %s (see docs/configuration.md)", src.where, name)
+		}
+		if err := k.set(c, strings.TrimSpace(src.value)); err != nil {
+			return fmt.Errorf("%s: %w", src.where, err)
+		}
+	}
+	return nil
+}
+
+// readFile reads KEY=VALUE lines; blank lines and lines starting with # are
+// skipped, values may be quoted.
+func readFile(path string, into map[string]source) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("read configuration: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			return fmt.Errorf("%s:%d: expected KEY=VALUE, got %q", path, n, line)
+		}
+		v = strings.TrimSpace(v)
+		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
+			v = v[1 : len(v)-1]
+		}
+		into[strings.TrimSpace(k)] = source{value: v, where: fmt.Sprintf("%s:%d", path, n)}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("read configuration %s: %w", path, err)
+	}
+	return nil
+}
+
+func str(field func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error { *field(c) = v; return nil }
+}
+
+func integer(field func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("%q is not a whole number", v)
+		}
+		*field(c) = n
+		return nil
+	}
+}
+
+func int64Key(field func(*Config) *int64) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return fmt.Errorf("%q is not a whole number", v)
+		}
+		*field(c) = n
+		return nil
+	}
+}
+
+func dur(unit time.Duration, field func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return fmt.Errorf("%q is not a non-negative whole number", v)
+		}
+		*field(c) = time.Duration(n) * unit
+		return nil
+	}
+}
+
+func list(field func(*Config) *[]string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		var out []string
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+		*field(c) = out
+		return nil
+	}
+}

@@ -1,0 +1,75 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/picloud/picloud/api/model"
+)
+
+// InsertExecutions writes a batch of execution records with one COPY.
+func InsertExecutions(ctx context.Context, q interface {
+	CopyFrom(context.Context, pgx.Identifier, []string, pgx.CopyFromSource) (int64, error)
+}, recs []model.ExecutionRecord) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	_, err := q.CopyFrom(ctx, pgx.Identifier{"execution_logs"},
+		[]string{"app_id", "script_id", "script_version", "request_id", "method", "path", "status",
+			"duration_us", "console", "error_code", "error", "created_at"},
+		pgx.CopyFromSlice(len(recs), func(i int) ([]any, error) {
+			r := recs[i]
+			console := r.Console
+			if len(console) == 0 {
+				console = []byte("[]")
+			}
+			return []any{r.AppID, r.ScriptID, r.ScriptVersion, r.RequestID, r.Method, r.Path, r.Status,
+				r.DurationUS, string(console), r.ErrorCode, r.Error, r.CreatedAt}, nil
+		}))
+	if err != nil {
+		return fmt.Errorf("write %d execution records: %w", len(recs), mapError(err))
+	}
+	return nil
+}
+
+// ListExecutions returns execution records, newest first.
+func ListExecutions(ctx context.Context, q Querier, lq model.LogQuery) ([]model.ExecutionRecord, error) {
+	limit := lq.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	before := lq.BeforeID
+	if before <= 0 {
+		before = 1<<63 - 1
+	}
+	rows, err := q.Query(ctx, `
+SELECT id, app_id::text, script_id::text, script_version, request_id, method, path, status, duration_us,
+       console, error_code, error, created_at
+FROM execution_logs
+WHERE id < $1 AND ($2 = '' OR script_id = NULLIF($2, '')::uuid)
+ORDER BY id DESC LIMIT $3`, before, lq.ScriptID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list execution records: %w", mapError(err))
+	}
+	return collect(rows, func(r interface{ Scan(...any) error }) (model.ExecutionRecord, error) {
+		var e model.ExecutionRecord
+		err := r.Scan(&e.ID, &e.AppID, &e.ScriptID, &e.ScriptVersion, &e.RequestID, &e.Method, &e.Path,
+			&e.Status, &e.DurationUS, &e.Console, &e.ErrorCode, &e.Error, &e.CreatedAt)
+		return e, err
+	}, "list execution records")
+}
+
+// PruneExecutions deletes records older than before, and the oldest records
+// beyond the newest maxRecords.
+func PruneExecutions(ctx context.Context, q Querier, before time.Time, maxRecords int) (int64, error) {
+	tag, err := q.Exec(ctx, `
+DELETE FROM execution_logs WHERE created_at < $1
+   OR id <= (SELECT id FROM execution_logs ORDER BY id DESC OFFSET $2 LIMIT 1)`, before, maxRecords)
+	if err != nil {
+		return 0, fmt.Errorf("prune execution records: %w", mapError(err))
+	}
+	return tag.RowsAffected(), nil
+}

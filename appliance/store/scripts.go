@@ -1,0 +1,172 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/picloud/picloud/api/model"
+)
+
+const scriptColumns = `s.id::text, s.app_id::text, s.name, s.language, s.active_version, s.latest_version,
+	v.source, v.code, s.created_at, s.updated_at`
+
+const scriptFrom = ` FROM scripts s JOIN script_versions v ON v.script_id = s.id AND v.version = s.active_version`
+
+func scanScript(row interface{ Scan(...any) error }) (model.Script, error) {
+	var s model.Script
+	err := row.Scan(&s.ID, &s.AppID, &s.Name, &s.Language, &s.ActiveVersion, &s.LatestVersion,
+		&s.Source, &s.Code, &s.CreatedAt, &s.UpdatedAt)
+	return s, err
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// CreateScript inserts a script and its version 1, active.
+func CreateScript(ctx context.Context, q Querier, appID, name, language string, v model.NewVersion) (model.Script, error) {
+	var id string
+	err := q.QueryRow(ctx, `
+WITH s AS (
+    INSERT INTO scripts (app_id, name, language, active_version, latest_version)
+    VALUES ($1, $2, $3, 1, 1) RETURNING id
+)
+INSERT INTO script_versions (script_id, version, source, code, created_by)
+SELECT id, 1, $4, $5, $6 FROM s RETURNING script_id::text`,
+		appID, name, language, v.Source, v.Code, nullable(v.CreatedBy)).Scan(&id)
+	if err != nil {
+		return model.Script{}, fmt.Errorf("create script %q: %w", name, mapError(err))
+	}
+	return ScriptByID(ctx, q, id)
+}
+
+// ScriptByID loads a script with its active version.
+func ScriptByID(ctx context.Context, q Querier, id string) (model.Script, error) {
+	s, err := scanScript(q.QueryRow(ctx, `SELECT `+scriptColumns+scriptFrom+` WHERE s.id = $1`, id))
+	if err != nil {
+		return model.Script{}, fmt.Errorf("load script %s: %w", id, mapError(err))
+	}
+	return s, nil
+}
+
+// ListScripts returns an app's scripts by name, without their source.
+func ListScripts(ctx context.Context, q Querier, appID string) ([]model.Script, error) {
+	rows, err := q.Query(ctx, `SELECT s.id::text, s.app_id::text, s.name, s.language, s.active_version,
+	s.latest_version, '', '', s.created_at, s.updated_at FROM scripts s WHERE s.app_id = $1 ORDER BY s.name`, appID)
+	if err != nil {
+		return nil, fmt.Errorf("list scripts: %w", mapError(err))
+	}
+	return collect(rows, scanScript, "list scripts")
+}
+
+// AllActiveScripts returns every script of every app with its active code,
+// for the orchestrator's cache.
+func AllActiveScripts(ctx context.Context, q Querier) ([]model.Script, error) {
+	rows, err := q.Query(ctx, `SELECT `+scriptColumns+scriptFrom)
+	if err != nil {
+		return nil, fmt.Errorf("load active scripts: %w", mapError(err))
+	}
+	return collect(rows, scanScript, "load active scripts")
+}
+
+// AddVersion saves a new version of a script, makes it active and, when
+// name is not empty, renames the script.
+func AddVersion(ctx context.Context, tx pgx.Tx, id, name string, v model.NewVersion) (model.Script, error) {
+	var version int
+	err := tx.QueryRow(ctx, `
+UPDATE scripts SET latest_version = latest_version + 1, active_version = latest_version + 1,
+    name = COALESCE(NULLIF($2, ''), name), updated_at = now()
+WHERE id = $1 RETURNING latest_version`, id, name).Scan(&version)
+	if err != nil {
+		return model.Script{}, fmt.Errorf("save script %s: %w", id, mapError(err))
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO script_versions (script_id, version, source, code, created_by)
+VALUES ($1, $2, $3, $4, $5)`, id, version, v.Source, v.Code, nullable(v.CreatedBy)); err != nil {
+		return model.Script{}, fmt.Errorf("save version %d of script %s: %w", version, id, mapError(err))
+	}
+	return ScriptByID(ctx, tx, id)
+}
+
+// ActivateVersion makes an existing version of a script the active one.
+func ActivateVersion(ctx context.Context, q Querier, id string, version int) (model.Script, error) {
+	tag, err := q.Exec(ctx, `
+UPDATE scripts SET active_version = $2, updated_at = now()
+WHERE id = $1 AND EXISTS (SELECT 1 FROM script_versions WHERE script_id = $1 AND version = $2)`, id, version)
+	if err != nil {
+		return model.Script{}, fmt.Errorf("activate version %d of script %s: %w", version, id, mapError(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return model.Script{}, fmt.Errorf("activate version %d of script %s: %w", version, id, model.ErrNotFound)
+	}
+	return ScriptByID(ctx, q, id)
+}
+
+// DeleteScript removes a script, its versions and its routes.
+func DeleteScript(ctx context.Context, q Querier, id string) error {
+	tag, err := q.Exec(ctx, `DELETE FROM scripts WHERE id = $1`, id)
+	if err != nil {
+		return fmt.Errorf("delete script %s: %w", id, mapError(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("delete script %s: %w", id, model.ErrNotFound)
+	}
+	return nil
+}
+
+// ListVersions returns a script's versions, newest first, without source.
+func ListVersions(ctx context.Context, q Querier, id string) ([]model.ScriptVersion, error) {
+	rows, err := q.Query(ctx, `
+SELECT v.script_id::text, v.version, COALESCE(v.created_by::text, ''), v.created_at, v.version = s.active_version
+FROM script_versions v JOIN scripts s ON s.id = v.script_id
+WHERE v.script_id = $1 ORDER BY v.version DESC`, id)
+	if err != nil {
+		return nil, fmt.Errorf("list versions of script %s: %w", id, mapError(err))
+	}
+	out, err := collect(rows, func(r interface{ Scan(...any) error }) (model.ScriptVersion, error) {
+		var v model.ScriptVersion
+		err := r.Scan(&v.ScriptID, &v.Version, &v.CreatedBy, &v.CreatedAt, &v.Active)
+		return v, err
+	}, "list versions")
+	if err == nil && len(out) == 0 {
+		if _, err := ScriptByID(ctx, q, id); err != nil {
+			return nil, err
+		}
+	}
+	return out, err
+}
+
+// Version loads one version of a script with its source.
+func Version(ctx context.Context, q Querier, id string, version int) (model.ScriptVersion, error) {
+	var v model.ScriptVersion
+	err := q.QueryRow(ctx, `
+SELECT v.script_id::text, v.version, v.source, v.code, COALESCE(v.created_by::text, ''), v.created_at, v.version = s.active_version
+FROM script_versions v JOIN scripts s ON s.id = v.script_id
+WHERE v.script_id = $1 AND v.version = $2`, id, version).
+		Scan(&v.ScriptID, &v.Version, &v.Source, &v.Code, &v.CreatedBy, &v.CreatedAt, &v.Active)
+	if err != nil {
+		return model.ScriptVersion{}, fmt.Errorf("load version %d of script %s: %w", version, id, mapError(err))
+	}
+	return v, nil
+}
+
+// collect scans all rows with scan.
+func collect[T any](rows pgx.Rows, scan func(interface{ Scan(...any) error }) (T, error), what string) ([]T, error) {
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, mapError(err))
+	}
+	return out, nil
+}

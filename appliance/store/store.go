@@ -1,0 +1,78 @@
+// Package store is PiCloud's PostgreSQL storage: the control-plane tables and
+// the execution log. Each query is a function taking a Querier, so that a pool
+// and a transaction serve alike; Store binds them to a pool for the services.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/picloud/picloud/api/model"
+)
+
+// Querier is satisfied by *pgxpool.Pool, *pgx.Conn and pgx.Tx.
+type Querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// Store runs the store's queries on a connection pool.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// New returns a Store on pool.
+func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+
+// Pool returns the underlying pool.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("ping database: %w", err)
+	}
+	return nil
+}
+
+// inTx runs fn in a transaction, committed if fn returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, s.pool, fn)
+}
+
+// PostgreSQL error codes the store maps to the project's errors.
+const (
+	pgUniqueViolation     = "23505"
+	pgForeignKeyViolation = "23503"
+	pgCheckViolation      = "23514"
+	pgNotNullViolation    = "23502"
+	pgInvalidText         = "22P02"
+	pgStringTooLong       = "22001"
+)
+
+// mapError turns driver errors into model errors, keeping the original in the
+// chain for logs. It is the one place that knows PostgreSQL's error codes.
+func mapError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("%w: %w", model.ErrNotFound, err)
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case pgUniqueViolation:
+			return fmt.Errorf("%w: %w", model.ErrConflict, err)
+		case pgForeignKeyViolation, pgCheckViolation, pgNotNullViolation, pgInvalidText, pgStringTooLong:
+			return fmt.Errorf("%w: %w", model.ErrInvalid, err)
+		}
+	}
+	return err
+}

@@ -1,0 +1,123 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/picloud/picloud/api/model"
+)
+
+const userColumns = `id::text, username, password_hash, disabled, created_at`
+
+func scanUser(row interface{ Scan(...any) error }) (model.User, error) {
+	var u model.User
+	err := row.Scan(&u.ID, &u.Username, &u.PasswordHash, &u.Disabled, &u.CreatedAt)
+	return u, err
+}
+
+// CreateUser inserts a user; a taken name is model.ErrConflict.
+func CreateUser(ctx context.Context, q Querier, username, passwordHash string) (model.User, error) {
+	u, err := scanUser(q.QueryRow(ctx,
+		`INSERT INTO users (username, password_hash) VALUES ($1, $2) RETURNING `+userColumns,
+		username, passwordHash))
+	if err != nil {
+		return model.User{}, fmt.Errorf("create user %q: %w", username, mapError(err))
+	}
+	return u, nil
+}
+
+// SetPassword replaces a user's password hash and ends the user's sessions.
+func SetPassword(ctx context.Context, q Querier, username, passwordHash string) error {
+	tag, err := q.Exec(ctx, `UPDATE users SET password_hash = $2 WHERE username = $1`, username, passwordHash)
+	if err != nil {
+		return fmt.Errorf("set password of %q: %w", username, mapError(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("set password of %q: %w", username, model.ErrNotFound)
+	}
+	if _, err := q.Exec(ctx, `DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = $1)`, username); err != nil {
+		return fmt.Errorf("end sessions of %q: %w", username, mapError(err))
+	}
+	return nil
+}
+
+// UserByName finds a user by name.
+func UserByName(ctx context.Context, q Querier, username string) (model.User, error) {
+	u, err := scanUser(q.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE username = $1`, username))
+	if err != nil {
+		return model.User{}, fmt.Errorf("load user %q: %w", username, mapError(err))
+	}
+	return u, nil
+}
+
+// ListUsers returns every user, by name.
+func ListUsers(ctx context.Context, q Querier) ([]model.User, error) {
+	rows, err := q.Query(ctx, `SELECT `+userColumns+` FROM users ORDER BY username`)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", mapError(err))
+	}
+	defer rows.Close()
+	var out []model.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list users: %w", err)
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// CreateSession stores a new session.
+func CreateSession(ctx context.Context, q Querier, s model.Session) error {
+	_, err := q.Exec(ctx,
+		`INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
+		s.TokenHash, s.UserID, s.CreatedAt, s.ExpiresAt)
+	if err != nil {
+		return fmt.Errorf("create session: %w", mapError(err))
+	}
+	return nil
+}
+
+// TouchSession returns the user of a live session and slides its expiry to
+// now+ttl. To spare the SD card, the expiry is only written when it moves by
+// more than a minute.
+func TouchSession(ctx context.Context, q Querier, tokenHash []byte, now time.Time, ttl time.Duration) (model.User, time.Time, error) {
+	var u model.User
+	var expires time.Time
+	err := q.QueryRow(ctx, `
+WITH s AS (
+    SELECT token_hash, user_id, expires_at FROM sessions
+    WHERE token_hash = $1 AND expires_at > $2
+), slid AS (
+    UPDATE sessions SET expires_at = $3
+    FROM s WHERE sessions.token_hash = s.token_hash AND s.expires_at < $3 - interval '1 minute'
+    RETURNING sessions.expires_at
+)
+SELECT u.id::text, u.username, u.password_hash, u.disabled, u.created_at,
+       COALESCE((SELECT expires_at FROM slid), s.expires_at)
+FROM s JOIN users u ON u.id = s.user_id`,
+		tokenHash, now, now.Add(ttl)).Scan(&u.ID, &u.Username, &u.PasswordHash, &u.Disabled, &u.CreatedAt, &expires)
+	if err != nil {
+		return model.User{}, time.Time{}, fmt.Errorf("look up session: %w", mapError(err))
+	}
+	return u, expires, nil
+}
+
+// DeleteSession revokes a session; revoking an unknown one is not an error.
+func DeleteSession(ctx context.Context, q Querier, tokenHash []byte) error {
+	if _, err := q.Exec(ctx, `DELETE FROM sessions WHERE token_hash = $1`, tokenHash); err != nil {
+		return fmt.Errorf("delete session: %w", mapError(err))
+	}
+	return nil
+}
+
+// DeleteExpiredSessions removes sessions that ended before now.
+func DeleteExpiredSessions(ctx context.Context, q Querier, now time.Time) (int64, error) {
+	tag, err := q.Exec(ctx, `DELETE FROM sessions WHERE expires_at <= $1`, now)
+	if err != nil {
+		return 0, fmt.Errorf("delete expired sessions: %w", mapError(err))
+	}
+	return tag.RowsAffected(), nil
+}
