@@ -1,0 +1,53 @@
+package auth
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"strings"
+	"testing"
+)
+
+func TestNewToken(t *testing.T) {
+	seen := map[string]bool{}
+	for i := 0; i < 1000; i++ {
+		tok, hash, err := NewToken()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(tok, SessionTokenPrefix) || len(tok) != len(SessionTokenPrefix)+43 {
+			t.Fatalf("token %q: want %s and 43 characters", tok, SessionTokenPrefix)
+		}
+		raw, err := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(tok, SessionTokenPrefix))
+		if err != nil || len(raw) != 32 {
+			t.Fatalf("token %q body: %d bytes, %v", tok, len(raw), err)
+		}
+		if want := sha256.Sum256([]byte(tok)); !bytes.Equal(hash, want[:]) || !bytes.Equal(HashToken(tok), hash) {
+			t.Fatalf("hash of %q is not its SHA-256", tok)
+		}
+		if !WellFormedToken(tok) {
+			t.Fatalf("WellFormedToken(%q) = false", tok)
+		}
+		if seen[tok] {
+			t.Fatalf("token %q repeated", tok)
+		}
+		seen[tok] = true
+	}
+	api, _, err := NewAPIToken()
+	if err != nil || !strings.HasPrefix(api, APITokenPrefix) || !WellFormedToken(api) {
+		t.Fatalf("NewAPIToken() = %q, %v", api, err)
+	}
+}
+
+func TestWellFormedToken(t *testing.T) {
+	tok, _, _ := NewToken()
+	body := strings.TrimPrefix(tok, SessionTokenPrefix)
+	for _, bad := range []string{
+		"", "pcs_", body, "pcx_" + body, tok + "A", tok[:len(tok)-1],
+		"pcs_" + strings.Repeat("+", 43), "pcs_" + body[:42] + "=", "pcs_" + body[:42] + "B", // trailing bits set
+	} {
+		if WellFormedToken(bad) {
+			t.Errorf("WellFormedToken(%q) = true", bad)
+		}
+	}
+}
