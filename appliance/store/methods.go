@@ -85,7 +85,9 @@ func (s *Store) ActivateVersion(ctx context.Context, id string, version int) (mo
 }
 
 // DeleteScript removes a script with its versions and routes.
-func (s *Store) DeleteScript(ctx context.Context, id string) error { return DeleteScript(ctx, s.pool, id) }
+func (s *Store) DeleteScript(ctx context.Context, id string) error {
+	return DeleteScript(ctx, s.pool, id)
+}
 
 // ListVersions returns a script's versions.
 func (s *Store) ListVersions(ctx context.Context, id string) ([]model.ScriptVersion, error) {
@@ -116,7 +118,9 @@ func (s *Store) RouteByID(ctx context.Context, id string) (model.Route, error) {
 }
 
 // DeleteRoute removes a route.
-func (s *Store) DeleteRoute(ctx context.Context, id string) error { return DeleteRoute(ctx, s.pool, id) }
+func (s *Store) DeleteRoute(ctx context.Context, id string) error {
+	return DeleteRoute(ctx, s.pool, id)
+}
 
 // InsertExecutions writes a batch of execution records.
 func (s *Store) InsertExecutions(ctx context.Context, recs []model.ExecutionRecord) error {

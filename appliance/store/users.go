@@ -92,7 +92,7 @@ WITH s AS (
     WHERE token_hash = $1 AND expires_at > $2
 ), slid AS (
     UPDATE sessions SET expires_at = $3
-    FROM s WHERE sessions.token_hash = s.token_hash AND s.expires_at < $3 - interval '1 minute'
+    FROM s WHERE sessions.token_hash = s.token_hash AND s.expires_at < $3::timestamptz - interval '1 minute'
     RETURNING sessions.expires_at
 )
 SELECT u.id::text, u.username, u.password_hash, u.disabled, u.created_at,
