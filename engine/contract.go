@@ -73,6 +73,7 @@ const (
 	CodeTimeLimit       = "limit.time"              // wall time exceeded
 	CodeOutputLimit     = "limit.output"            // response body too large
 	CodeInternal        = "engine.internal"         // the engine failed, not the script
+	CodeCanceled        = "execution.canceled"      // the caller's context was canceled (client gone)
 )
 
 // ExecError says why an execution failed and where in the script's source.

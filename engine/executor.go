@@ -1,0 +1,108 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+)
+
+// Engine defaults, used for zero fields of Limits and Options.
+const (
+	DefaultWallTime         = 5 * time.Second
+	DefaultMaxResponseBytes = 8 << 20
+	DefaultMaxConsoleBytes  = 64 << 10
+	DefaultCacheSize        = 256
+	DefaultMaxCallStackSize = 512
+)
+
+// Options configure an in-process executor. Zero fields mean defaults.
+type Options struct {
+	Logger           *slog.Logger
+	Limits           Limits // defaults for zero fields of Invocation.Limits
+	CacheSize        int    // compiled programs kept (LRU)
+	MaxCallStackSize int    // JavaScript call depth before RangeError
+}
+
+// InProcess runs invocations in the calling goroutine, each in a fresh goja
+// runtime, with compiled programs cached per script version. It is safe for
+// concurrent use.
+type InProcess struct {
+	log      *slog.Logger
+	limits   Limits
+	maxStack int
+	cache    *programCache
+}
+
+var _ Executor = (*InProcess)(nil)
+
+// NewInProcess returns an executor running scripts in this process.
+func NewInProcess(opts Options) *InProcess {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	size := opts.CacheSize
+	if size <= 0 {
+		size = DefaultCacheSize
+	}
+	stack := opts.MaxCallStackSize
+	if stack <= 0 {
+		stack = DefaultMaxCallStackSize
+	}
+	def := Limits{WallTime: DefaultWallTime, MaxResponseBytes: DefaultMaxResponseBytes, MaxConsoleBytes: DefaultMaxConsoleBytes}
+	return &InProcess{
+		log:      log.With("component", "engine"),
+		limits:   opts.Limits.orDefaults(def),
+		maxStack: stack,
+		cache:    newProgramCache(size),
+	}
+}
+
+// orDefaults fills zero fields of l from def.
+func (l Limits) orDefaults(def Limits) Limits {
+	if l.WallTime <= 0 {
+		l.WallTime = def.WallTime
+	}
+	if l.MaxResponseBytes <= 0 {
+		l.MaxResponseBytes = def.MaxResponseBytes
+	}
+	if l.MaxConsoleBytes <= 0 {
+		l.MaxConsoleBytes = def.MaxConsoleBytes
+	}
+	return l
+}
+
+// Execute runs one invocation. Failures of the script, including limits,
+// come back in Result.Error; the error return is only for an unusable
+// invocation. Code is compiled once per (ScriptID, Version), so the code of
+// a version must never change; code without a ScriptID is cached by its
+// text.
+func (x *InProcess) Execute(ctx context.Context, inv *Invocation) (*Result, error) {
+	if inv == nil {
+		return nil, errors.New("engine: nil invocation")
+	}
+	start := time.Now()
+	res := &Result{}
+	prog, err := x.cache.get(inv.ScriptID, inv.Version, inv.Code)
+	if err != nil {
+		xe := &ExecError{Code: CodeInternal, Message: "compile script: " + err.Error()}
+		var ce *CompileError
+		if errors.As(err, &ce) {
+			xe.Line, xe.Column = ce.Line, ce.Column
+		}
+		x.log.Warn("compile script", "script", inv.ScriptID, "version", inv.Version, "err", err)
+		res.Error = xe
+		res.Duration = time.Since(start)
+		return res, nil
+	}
+	lim := inv.Limits.orDefaults(x.limits)
+	e := newExecution(x, inv, lim)
+	e.run(ctx, prog, res)
+	res.Logs = e.logs
+	if res.Logs == nil {
+		res.Logs = []LogLine{}
+	}
+	res.Duration = time.Since(start)
+	return res, nil
+}
