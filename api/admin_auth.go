@@ -1,0 +1,59 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+type loginRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+type loginResponse struct {
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// login checks a password and opens a session: the token in the body for
+// API clients, and an HttpOnly, SameSite=Strict cookie for browsers.
+func (s *server) login(c *gin.Context) {
+	var req loginRequest
+	if !bindJSON(c, &req) {
+		return
+	}
+	if req.Username == "" || req.Password == "" {
+		writeError(c, http.StatusBadRequest, "username and password are required")
+		return
+	}
+	token, expires, err := s.deps.Manager.Login(c, req.Username, req.Password, c.ClientIP())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name: sessionCookie, Value: token, Path: "/", HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: c.Request.TLS != nil,
+	})
+	c.JSON(http.StatusOK, loginResponse{Token: token, ExpiresAt: expires.UTC()})
+}
+
+// logout revokes the session and clears the cookie.
+func (s *server) logout(c *gin.Context) {
+	if err := s.deps.Manager.Logout(c, c.GetString(tokenKey)); err != nil {
+		s.fail(c, err)
+		return
+	}
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, MaxAge: -1,
+		SameSite: http.SameSiteStrictMode, Secure: c.Request.TLS != nil,
+	})
+	c.Status(http.StatusNoContent)
+}
+
+// me returns the logged-in user.
+func (s *server) me(c *gin.Context) {
+	c.JSON(http.StatusOK, currentUser(c))
+}

@@ -1,0 +1,98 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/picloud/picloud/api/model"
+)
+
+type routeRequest struct {
+	Method string `json:"method"`
+	Path   string `json:"path"`
+	AppID  string `json:"app_id"`
+}
+
+func (s *server) listRoutes(c *gin.Context) {
+	id, ok := idParam(c, "id")
+	if !ok {
+		return
+	}
+	rs, err := s.deps.Manager.Routes(c, id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"routes": rs})
+}
+
+func (s *server) createRoute(c *gin.Context) {
+	id, ok := idParam(c, "id")
+	if !ok {
+		return
+	}
+	var req routeRequest
+	if !bindJSON(c, &req) {
+		return
+	}
+	if req.AppID != "" {
+		writeError(c, http.StatusBadRequest, "a route belongs to its script's app; app_id is not accepted here")
+		return
+	}
+	r, err := s.deps.Manager.CreateRoute(c, currentUser(c), id, req.Method, req.Path)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, r)
+}
+
+func (s *server) deleteRoute(c *gin.Context) {
+	id, ok := idParam(c, "id")
+	if !ok {
+		return
+	}
+	if err := s.deps.Manager.DeleteRoute(c, currentUser(c), id); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// checkRoute says whether a route could be added, and what it conflicts with.
+func (s *server) checkRoute(c *gin.Context) {
+	var req routeRequest
+	if !bindJSON(c, &req) {
+		return
+	}
+	cs, err := s.deps.Manager.CheckRoute(c, req.AppID, req.Method, req.Path)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"ok": len(cs) == 0, "conflicts": cs})
+}
+
+// matchRoute says which script a request would reach, with its parameters.
+func (s *server) matchRoute(c *gin.Context) {
+	method, path := c.Query("method"), c.Query("path")
+	if method == "" {
+		method = http.MethodGet
+	}
+	if path == "" || path[0] != '/' {
+		writeError(c, http.StatusBadRequest, "path is required and must start with /")
+		return
+	}
+	t, ok, err := s.deps.Orchestrator.Resolve(c, model.DefaultAppID, method, path)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if !ok {
+		c.JSON(http.StatusOK, gin.H{"matched": false})
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"matched": true, "route_id": t.RouteID, "script_id": t.Script.ID,
+		"script_name": t.Script.Name, "version": t.Script.ActiveVersion, "params": t.Params})
+}

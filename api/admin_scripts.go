@@ -1,0 +1,139 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/picloud/picloud/api/manager"
+)
+
+type scriptRequest struct {
+	Name     string `json:"name"`
+	Source   string `json:"source"`
+	Language string `json:"language"`
+	AppID    string `json:"app_id"`
+}
+
+func (s *server) listScripts(c *gin.Context) {
+	list, err := s.deps.Manager.Scripts(c, c.Query("app_id"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"scripts": list})
+}
+
+func (s *server) createScript(c *gin.Context) {
+	var req scriptRequest
+	if !bindJSON(c, &req) {
+		return
+	}
+	sc, err := s.deps.Manager.CreateScript(c, currentUser(c), manager.ScriptInput{
+		AppID: req.AppID, Name: req.Name, Language: req.Language, Source: req.Source})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Location", "/api/v1/admin/scripts/"+sc.ID)
+	c.JSON(http.StatusCreated, sc)
+}
+
+func (s *server) getScript(c *gin.Context) {
+	id, ok := idParam(c, "id")
+	if !ok {
+		return
+	}
+	sc, err := s.deps.Manager.Script(c, id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, sc)
+}
+
+func (s *server) updateScript(c *gin.Context) {
+	id, ok := idParam(c, "id")
+	if !ok {
+		return
+	}
+	var req scriptRequest
+	if !bindJSON(c, &req) {
+		return
+	}
+	if req.Language != "" || req.AppID != "" {
+		writeError(c, http.StatusBadRequest, "a script's language and app cannot change; create a new script instead")
+		return
+	}
+	sc, err := s.deps.Manager.UpdateScript(c, currentUser(c), id, manager.ScriptInput{Name: req.Name, Source: req.Source})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, sc)
+}
+
+func (s *server) deleteScript(c *gin.Context) {
+	id, ok := idParam(c, "id")
+	if !ok {
+		return
+	}
+	if err := s.deps.Manager.DeleteScript(c, currentUser(c), id); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func (s *server) listVersions(c *gin.Context) {
+	id, ok := idParam(c, "id")
+	if !ok {
+		return
+	}
+	vs, err := s.deps.Manager.Versions(c, id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"versions": vs})
+}
+
+func (s *server) getVersion(c *gin.Context) {
+	id, ok := idParam(c, "id")
+	if !ok {
+		return
+	}
+	n, err := strconv.Atoi(c.Param("version"))
+	if err != nil || n < 1 {
+		writeError(c, http.StatusNotFound, "not found")
+		return
+	}
+	v, err := s.deps.Manager.Version(c, id, n)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, v)
+}
+
+type rollbackRequest struct {
+	Version int `json:"version"`
+}
+
+func (s *server) rollback(c *gin.Context) {
+	id, ok := idParam(c, "id")
+	if !ok {
+		return
+	}
+	var req rollbackRequest
+	if !bindJSON(c, &req) {
+		return
+	}
+	sc, err := s.deps.Manager.Rollback(c, currentUser(c), id, req.Version)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, sc)
+}

@@ -1,0 +1,46 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+)
+
+// bindJSON decodes a JSON object body strictly into v, answering 400 (or
+// 413) itself when it cannot; it reports whether the handler may go on.
+func bindJSON(c *gin.Context, v any) bool {
+	dec := json.NewDecoder(c.Request.Body)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil && dec.More() {
+		err = errors.New("unexpected data after the JSON object")
+	}
+	switch {
+	case err == nil:
+		return true
+	case isTooLarge(err):
+		writeError(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", maxAdminBodyBytes))
+	case errors.Is(err, io.EOF):
+		writeError(c, http.StatusBadRequest, "request body must be a JSON object")
+	default:
+		writeError(c, http.StatusBadRequest, "invalid JSON body: "+err.Error())
+	}
+	return false
+}
+
+// idParam returns a path parameter that must be a UUID; anything else is a
+// 404, since no such resource can exist.
+func idParam(c *gin.Context, name string) (string, bool) {
+	id := c.Param(name)
+	u, err := uuid.Parse(id)
+	if err != nil {
+		writeError(c, http.StatusNotFound, "not found")
+		return "", false
+	}
+	return u.String(), true
+}

@@ -1,0 +1,139 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/picloud/picloud/api/model"
+	"github.com/picloud/picloud/api/orchestrator"
+	"github.com/picloud/picloud/engine"
+)
+
+// dispatch serves every path that is not PiCloud's own through the user
+// routes; no match is a 404 with a JSON error.
+func (s *server) dispatch(c *gin.Context) {
+	if strings.HasPrefix(c.Request.URL.Path, "/api/") {
+		notFound(c) // PiCloud's own prefix: never a user route
+		return
+	}
+	t, ok, err := s.deps.Orchestrator.Resolve(c, model.DefaultAppID, c.Request.Method, c.Request.URL.EscapedPath())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if !ok {
+		writeError(c, http.StatusNotFound, "no route matches "+c.Request.Method+" "+c.Request.URL.Path)
+		return
+	}
+	s.run(c, t)
+}
+
+// execute runs a script by id, whether or not a route is bound to it.
+func (s *server) execute(c *gin.Context) {
+	id, ok := idParam(c, "id")
+	if !ok {
+		return
+	}
+	sc, found, err := s.deps.Orchestrator.Script(c, id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if !found {
+		writeError(c, http.StatusNotFound, "no script with id "+id)
+		return
+	}
+	s.run(c, orchestrator.Target{Script: sc, Params: map[string]string{}})
+}
+
+// run reads the body, runs the target and writes its response or error.
+func (s *server) run(c *gin.Context, t orchestrator.Target) {
+	r := c.Request
+	limit := s.cfg.MaxRequestBodyBytes
+	if r.ContentLength > limit {
+		writeError(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", limit))
+		return
+	}
+	var body []byte
+	if r.Body != nil && r.Body != http.NoBody {
+		var err error
+		body, err = io.ReadAll(http.MaxBytesReader(c.Writer, r.Body, limit))
+		if isTooLarge(err) {
+			writeError(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", limit))
+			return
+		}
+		if err != nil {
+			writeError(c, http.StatusBadRequest, "could not read the request body")
+			return
+		}
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	reqID := c.GetString(requestIDKey)
+	res, err := s.deps.Orchestrator.Run(c, t, orchestrator.Call{
+		RequestID: reqID,
+		Path:      r.URL.Path,
+		Request: engine.Request{
+			Method: r.Method,
+			URL:    scheme + "://" + r.Host + r.URL.RequestURI(),
+			Header: engine.Header(r.Header),
+			Body:   body,
+		},
+	})
+	if errors.Is(err, orchestrator.ErrOverloaded) {
+		c.Header("Retry-After", "1")
+		writeError(c, http.StatusServiceUnavailable, "too many executions in progress; retry in a second")
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if res.Error != nil {
+		e := res.Error
+		s.log.Warn("execution failed", "script", t.Script.Name, "script_id", t.Script.ID,
+			"version", t.Script.ActiveVersion, "code", e.Code, "error", e.Message, "line", e.Line, "request_id", reqID)
+		c.AbortWithStatusJSON(orchestrator.StatusOf(res), gin.H{
+			"error": e.Message, "code": e.Code, "script": t.Script.Name, "script_id": t.Script.ID,
+			"version": t.Script.ActiveVersion, "line": e.Line, "column": e.Column, "request_id": reqID})
+		return
+	}
+	writeResponse(c, res.Response)
+}
+
+// hopHeaders are not a script's to set.
+var hopHeaders = map[string]bool{
+	"Connection": true, "Keep-Alive": true, "Transfer-Encoding": true, "Content-Length": true,
+	"Upgrade": true, "Trailer": true, "Te": true, "Proxy-Connection": true,
+}
+
+func writeResponse(c *gin.Context, resp *engine.Response) {
+	if resp == nil {
+		c.Status(http.StatusNoContent)
+		return
+	}
+	h := c.Writer.Header()
+	for k, vs := range resp.Header {
+		ck := http.CanonicalHeaderKey(k)
+		if hopHeaders[ck] || strings.HasPrefix(ck, "X-Request-Id") {
+			continue
+		}
+		h[ck] = vs
+	}
+	status := resp.Status
+	if status < 200 || status > 599 {
+		status = http.StatusOK
+	}
+	c.Status(status)
+	if status == http.StatusNoContent || status == http.StatusNotModified || c.Request.Method == http.MethodHead {
+		return
+	}
+	_, _ = c.Writer.Write(resp.Body)
+}

@@ -1,0 +1,173 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/picloud/picloud/api"
+	"github.com/picloud/picloud/api/auth"
+	"github.com/picloud/picloud/api/execlog"
+	"github.com/picloud/picloud/api/manager"
+	"github.com/picloud/picloud/api/orchestrator"
+	"github.com/picloud/picloud/appliance/pgtest"
+	"github.com/picloud/picloud/appliance/store"
+	"github.com/picloud/picloud/engine"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// stack is the whole HTTP surface on a fresh database, with a logged-in user.
+type stack struct {
+	t     *testing.T
+	srv   *httptest.Server
+	store *store.Store
+	rec   *execlog.Recorder
+	token string
+}
+
+type stackOptions struct {
+	maxConcurrent int
+	maxBody       int64
+	limits        engine.Limits
+}
+
+func newStack(t *testing.T, opt stackOptions) *stack {
+	t.Helper()
+	if opt.maxConcurrent == 0 {
+		opt.maxConcurrent = 8
+	}
+	if opt.maxBody == 0 {
+		opt.maxBody = 1 << 20
+	}
+	if opt.limits.WallTime == 0 {
+		opt.limits.WallTime = 2 * time.Second
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	st := store.New(pgtest.NewDatabase(t))
+	hub := execlog.NewHub()
+	rec := execlog.NewRecorder(execlog.Config{FlushInterval: 20 * time.Millisecond}, st, hub, logger)
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := rec.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	orch := orchestrator.New(orchestrator.Config{MaxConcurrent: opt.maxConcurrent, Limits: opt.limits},
+		st, engine.NewInProcess(engine.Options{Logger: logger}), rec, logger)
+	creds := &manager.Credentials{
+		Hasher:  auth.NewHasher(auth.Params{Memory: 1024, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32}),
+		Limiter: auth.NewLimiter(auth.LimiterConfig{}),
+	}
+	mgr := manager.New(manager.Config{SessionTTL: time.Hour}, st, creds, orch, logger)
+	h, err := api.New(api.Config{MaxRequestBodyBytes: opt.maxBody, Versions: map[string]any{"api": "v1"}, PublicURL: "http://pi.test"},
+		api.Deps{Manager: mgr, Orchestrator: orch, Hub: hub, Health: st.Ping, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(func() {
+		hub.CloseAll()
+		srv.Close()
+		_ = rec.Shutdown(context.Background())
+		cancel()
+	})
+	if _, err := mgr.AddUser(context.Background(), "alice", "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	s := &stack{t: t, srv: srv, store: st, rec: rec}
+	res := s.do("POST", "/api/v1/admin/auth/login", nil, `{"username":"alice","password":"correct horse battery"}`)
+	if res.status != 200 {
+		t.Fatalf("login: %d %s", res.status, res.body)
+	}
+	s.token = res.json()["token"].(string)
+	return s
+}
+
+type response struct {
+	t      *testing.T
+	status int
+	header http.Header
+	body   string
+}
+
+func (r response) json() map[string]any {
+	r.t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(r.body), &m); err != nil {
+		r.t.Fatalf("response is not a JSON object: %v: %s", err, r.body)
+	}
+	return m
+}
+
+// do sends a request; header values "TOKEN" are replaced by the session token.
+func (s *stack) do(method, path string, header map[string]string, body string) response {
+	s.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, s.srv.URL+path, rd)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header.Set(k, strings.ReplaceAll(v, "TOKEN", s.token))
+	}
+	if body != "" && req.Header.Get("Content-Type") == "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return response{t: s.t, status: res.StatusCode, header: res.Header, body: string(b)}
+}
+
+// admin sends an authenticated admin request with a JSON body (v may be a
+// string of JSON or a value to encode).
+func (s *stack) admin(method, path string, v any) response {
+	s.t.Helper()
+	body := ""
+	switch b := v.(type) {
+	case nil:
+	case string:
+		body = b
+	default:
+		var buf bytes.Buffer
+		_ = json.NewEncoder(&buf).Encode(b)
+		body = buf.String()
+	}
+	return s.do(method, path, map[string]string{"Authorization": "Bearer TOKEN"}, body)
+}
+
+// createScript creates a script and returns its id.
+func (s *stack) createScript(name, source string) string {
+	s.t.Helper()
+	res := s.admin("POST", "/api/v1/admin/scripts", map[string]string{"name": name, "source": source})
+	if res.status != 201 {
+		s.t.Fatalf("create script: %d %s", res.status, res.body)
+	}
+	return res.json()["id"].(string)
+}
+
+// bind binds a route to a script and returns the route id.
+func (s *stack) bind(scriptID, method, path string) string {
+	s.t.Helper()
+	res := s.admin("POST", "/api/v1/admin/scripts/"+scriptID+"/routes", map[string]string{"method": method, "path": path})
+	if res.status != 201 {
+		s.t.Fatalf("bind route: %d %s", res.status, res.body)
+	}
+	return res.json()["id"].(string)
+}

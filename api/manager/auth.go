@@ -1,0 +1,120 @@
+package manager
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/picloud/picloud/api/auth"
+	"github.com/picloud/picloud/api/model"
+)
+
+// Credentials bundles password hashing and the login rate limiter.
+type Credentials struct {
+	Hasher  *auth.Hasher
+	Limiter *auth.Limiter
+}
+
+// RateLimitedError is returned by Login while a client or an account is
+// locked out after too many failures.
+type RateLimitedError struct {
+	RetryAfter time.Duration
+}
+
+func (e *RateLimitedError) Error() string {
+	return fmt.Sprintf("too many failed logins; retry in %s", e.RetryAfter.Round(time.Second))
+}
+
+var usernamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
+
+// ValidateUsername checks a user name: lower-case letters, digits, '.', '_'
+// and '-', at most 63 characters, starting with a letter or digit.
+func ValidateUsername(name string) error {
+	if !usernamePattern.MatchString(name) {
+		return fmt.Errorf("%w: user name %q must be 1-63 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit", model.ErrInvalid, name)
+	}
+	return nil
+}
+
+// AddUser creates a user with a password.
+func (s *Service) AddUser(ctx context.Context, username, password string) (model.User, error) {
+	if err := ValidateUsername(username); err != nil {
+		return model.User{}, err
+	}
+	if err := auth.ValidatePassword(password); err != nil {
+		return model.User{}, fmt.Errorf("%w: %w", model.ErrInvalid, err)
+	}
+	hash, err := s.creds.Hasher.Hash(ctx, password)
+	if err != nil {
+		return model.User{}, fmt.Errorf("hash password: %w", err)
+	}
+	return s.store.CreateUser(ctx, username, hash)
+}
+
+// Login checks a user's password and opens a session. Unknown users cost the
+// same work as wrong passwords; failures are rate-limited per client address
+// and per account.
+func (s *Service) Login(ctx context.Context, username, password, clientAddr string) (token string, expires time.Time, err error) {
+	now := s.now()
+	keys := []string{"addr:" + clientAddr, "user:" + username}
+	for _, k := range keys {
+		if ok, wait := s.creds.Limiter.Allow(k, now); !ok {
+			return "", time.Time{}, &RateLimitedError{RetryAfter: wait}
+		}
+	}
+	fail := func() (string, time.Time, error) {
+		for _, k := range keys {
+			s.creds.Limiter.Failure(k, now)
+		}
+		s.log.Warn("failed login", "user", username, "client", clientAddr)
+		return "", time.Time{}, fmt.Errorf("%w: invalid user name or password", model.ErrUnauthorized)
+	}
+	user, err := s.store.UserByName(ctx, username)
+	if errors.Is(err, model.ErrNotFound) {
+		if err := s.creds.Hasher.VerifyDummy(ctx, password); err != nil {
+			return "", time.Time{}, fmt.Errorf("verify password: %w", err)
+		}
+		return fail()
+	}
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	ok, err := s.creds.Hasher.Verify(ctx, password, user.PasswordHash)
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("verify password of %q: %w", username, err)
+	}
+	if !ok || user.Disabled {
+		return fail()
+	}
+	s.creds.Limiter.Success("user:" + username)
+	token, hash, err := auth.NewToken()
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("create session token: %w", err)
+	}
+	expires = now.Add(s.cfg.SessionTTL)
+	if err := s.store.CreateSession(ctx, model.Session{TokenHash: hash, UserID: user.ID, CreatedAt: now, ExpiresAt: expires}); err != nil {
+		return "", time.Time{}, err
+	}
+	s.log.Info("login", "user", username, "client", clientAddr)
+	return token, expires, nil
+}
+
+// Authenticate returns the user of a live session token and slides the
+// session's expiry.
+func (s *Service) Authenticate(ctx context.Context, token string) (model.User, time.Time, error) {
+	if token == "" {
+		return model.User{}, time.Time{}, model.ErrUnauthorized
+	}
+	user, expires, err := s.store.TouchSession(ctx, auth.HashToken(token), s.now(), s.cfg.SessionTTL)
+	if errors.Is(err, model.ErrNotFound) || (err == nil && user.Disabled) {
+		return model.User{}, time.Time{}, model.ErrUnauthorized
+	}
+	return user, expires, err
+}
+
+// Logout revokes a session token.
+func (s *Service) Logout(ctx context.Context, token string) error {
+	return s.store.DeleteSession(ctx, auth.HashToken(token))
+}

@@ -1,0 +1,68 @@
+// Package manager is PiCloud's control plane: users and sessions, scripts and
+// their versions, routes. It validates every change, writes it through its
+// Store and tells the orchestrator that its cache is stale. It knows nothing
+// of HTTP or of PostgreSQL.
+package manager
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/picloud/picloud/api/model"
+)
+
+// Store is the storage the manager needs.
+type Store interface {
+	CreateUser(ctx context.Context, username, passwordHash string) (model.User, error)
+	UserByName(ctx context.Context, username string) (model.User, error)
+	CreateSession(ctx context.Context, s model.Session) error
+	TouchSession(ctx context.Context, tokenHash []byte, now time.Time, ttl time.Duration) (model.User, time.Time, error)
+	DeleteSession(ctx context.Context, tokenHash []byte) error
+
+	CreateScript(ctx context.Context, appID, name, language string, v model.NewVersion) (model.Script, error)
+	ScriptByID(ctx context.Context, id string) (model.Script, error)
+	ListScripts(ctx context.Context, appID string) ([]model.Script, error)
+	AddVersion(ctx context.Context, id, name string, v model.NewVersion) (model.Script, error)
+	ActivateVersion(ctx context.Context, id string, version int) (model.Script, error)
+	DeleteScript(ctx context.Context, id string) error
+	ListVersions(ctx context.Context, id string) ([]model.ScriptVersion, error)
+	Version(ctx context.Context, id string, version int) (model.ScriptVersion, error)
+
+	CreateRoute(ctx context.Context, r model.Route) (model.Route, error)
+	ListRoutes(ctx context.Context, scriptID string) ([]model.Route, error)
+	AllRoutes(ctx context.Context) ([]model.Route, error)
+	RouteByID(ctx context.Context, id string) (model.Route, error)
+	DeleteRoute(ctx context.Context, id string) error
+
+	ListExecutions(ctx context.Context, q model.LogQuery) ([]model.ExecutionRecord, error)
+}
+
+// Invalidator is told after every change to routes or scripts.
+type Invalidator interface {
+	Invalidate()
+}
+
+// Config tunes the manager.
+type Config struct {
+	SessionTTL time.Duration
+}
+
+// Service is the control plane.
+type Service struct {
+	cfg   Config
+	store Store
+	creds *Credentials
+	inval Invalidator
+	log   *slog.Logger
+	now   func() time.Time
+}
+
+// New returns a Service.
+func New(cfg Config, store Store, creds *Credentials, inval Invalidator, logger *slog.Logger) *Service {
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = 24 * time.Hour
+	}
+	return &Service{cfg: cfg, store: store, creds: creds, inval: inval,
+		log: logger.With("component", "manager"), now: time.Now}
+}

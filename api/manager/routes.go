@@ -1,0 +1,133 @@
+package manager
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/picloud/picloud/api/model"
+	"github.com/picloud/picloud/api/routing"
+)
+
+// ErrReserved is a route path under a prefix PiCloud keeps for itself.
+var ErrReserved = routing.ErrReserved
+
+// ConflictError names the routes a new route would collide with.
+type ConflictError struct {
+	Conflicts []model.Route
+}
+
+func (e *ConflictError) Error() string {
+	r := e.Conflicts[0]
+	return fmt.Sprintf("route conflicts with %s %s (route %s of script %s)", r.Method, r.Path, r.ID, r.ScriptID)
+}
+
+func (e *ConflictError) Unwrap() error { return model.ErrConflict }
+
+// parseRoute validates a method and path.
+func parseRoute(method, path string) (string, routing.Pattern, error) {
+	m, err := routing.ParseMethod(method)
+	if err != nil {
+		return "", routing.Pattern{}, fmt.Errorf("%w: %w", model.ErrInvalid, err)
+	}
+	p, err := routing.ParsePattern(path)
+	if err != nil {
+		if errors.Is(err, routing.ErrReserved) {
+			return "", routing.Pattern{}, err
+		}
+		return "", routing.Pattern{}, fmt.Errorf("%w: %w", model.ErrInvalid, err)
+	}
+	return m, p, nil
+}
+
+// conflicts lists the routes of app that (method, p) would collide with.
+func (s *Service) conflicts(ctx context.Context, appID, method string, p routing.Pattern) ([]model.Route, error) {
+	all, err := s.store.AllRoutes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byID := map[string]model.Route{}
+	var rs []routing.Route
+	for _, r := range all {
+		if r.AppID != appID {
+			continue
+		}
+		rp, err := routing.ParsePattern(r.Path)
+		if err != nil {
+			continue
+		}
+		byID[r.ID] = r
+		rs = append(rs, routing.Route{ID: r.ID, Method: r.Method, Pattern: rp})
+	}
+	t, err := routing.NewTable(rs)
+	if err != nil {
+		return nil, fmt.Errorf("compile routes of app %s: %w", appID, err)
+	}
+	out := []model.Route{}
+	for _, c := range t.Conflicts(method, p) {
+		out = append(out, byID[c.ID])
+	}
+	return out, nil
+}
+
+// CheckRoute says which routes of an app a new route would conflict with; an
+// empty list means it can be added.
+func (s *Service) CheckRoute(ctx context.Context, appID, method, path string) ([]model.Route, error) {
+	if appID == "" {
+		appID = model.DefaultAppID
+	}
+	m, p, err := parseRoute(method, path)
+	if err != nil {
+		return nil, err
+	}
+	return s.conflicts(ctx, appID, m, p)
+}
+
+// CreateRoute binds a method and path to a script, live on the next request.
+func (s *Service) CreateRoute(ctx context.Context, user model.User, scriptID, method, path string) (model.Route, error) {
+	m, p, err := parseRoute(method, path)
+	if err != nil {
+		return model.Route{}, err
+	}
+	sc, err := s.store.ScriptByID(ctx, scriptID)
+	if err != nil {
+		return model.Route{}, err
+	}
+	if cs, err := s.conflicts(ctx, sc.AppID, m, p); err != nil {
+		return model.Route{}, err
+	} else if len(cs) > 0 {
+		return model.Route{}, &ConflictError{Conflicts: cs}
+	}
+	r, err := s.store.CreateRoute(ctx, model.Route{ScriptID: scriptID, Method: m, Path: p.String(), Shape: p.Shape()})
+	if errors.Is(err, model.ErrConflict) {
+		// Lost a race with a concurrent insert of the same shape.
+		cs, _ := s.conflicts(ctx, sc.AppID, m, p)
+		if len(cs) > 0 {
+			return model.Route{}, &ConflictError{Conflicts: cs}
+		}
+	}
+	if err != nil {
+		return model.Route{}, err
+	}
+	s.inval.Invalidate()
+	s.log.Info("route created", "route", r.ID, "method", r.Method, "path", r.Path, "script", scriptID, "user", user.Username)
+	return r, nil
+}
+
+// Routes lists a script's routes.
+func (s *Service) Routes(ctx context.Context, scriptID string) ([]model.Route, error) {
+	if _, err := s.store.ScriptByID(ctx, scriptID); err != nil {
+		return nil, err
+	}
+	return s.store.ListRoutes(ctx, scriptID)
+}
+
+// DeleteRoute unbinds a route, live on the next request.
+func (s *Service) DeleteRoute(ctx context.Context, user model.User, id string) error {
+	if err := s.store.DeleteRoute(ctx, id); err != nil {
+		return err
+	}
+	s.inval.Invalidate()
+	s.log.Info("route deleted", "route", id, "user", user.Username)
+	return nil
+}

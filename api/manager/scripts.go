@@ -1,0 +1,167 @@
+package manager
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/picloud/picloud/api/model"
+	"github.com/picloud/picloud/engine"
+)
+
+// ScriptInput is what a person sends to create or save a script.
+type ScriptInput struct {
+	AppID    string
+	Name     string
+	Language string // "js", "ts", or "" to infer from the name
+	Source   string
+}
+
+var scriptNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
+
+// CompileError is a script that does not compile; the API answers 422.
+type CompileError = engine.CompileError
+
+func languageOf(name, lang string) (string, error) {
+	switch lang {
+	case "js", "javascript":
+		return "js", nil
+	case "ts", "typescript":
+		return "ts", nil
+	case "":
+		if strings.HasSuffix(name, ".ts") {
+			return "ts", nil
+		}
+		return "js", nil
+	}
+	return "", fmt.Errorf("%w: language %q: use \"js\" or \"ts\"", model.ErrInvalid, lang)
+}
+
+func validateName(name string) error {
+	if !scriptNamePattern.MatchString(name) {
+		return fmt.Errorf("%w: script name %q must be 1-100 letters, digits, '.', '_' or '-', starting with a letter or digit", model.ErrInvalid, name)
+	}
+	return nil
+}
+
+// compile turns source into engine code, or returns a *CompileError.
+func compile(source, language string) (string, error) {
+	if strings.TrimSpace(source) == "" {
+		return "", fmt.Errorf("%w: source is empty", model.ErrInvalid)
+	}
+	return engine.Transpile(source, engine.Language(language))
+}
+
+// CreateScript validates, compiles and stores a new script as version 1.
+func (s *Service) CreateScript(ctx context.Context, user model.User, in ScriptInput) (model.Script, error) {
+	if in.AppID == "" {
+		in.AppID = model.DefaultAppID
+	}
+	if err := validateName(in.Name); err != nil {
+		return model.Script{}, err
+	}
+	lang, err := languageOf(in.Name, in.Language)
+	if err != nil {
+		return model.Script{}, err
+	}
+	code, err := compile(in.Source, lang)
+	if err != nil {
+		return model.Script{}, err
+	}
+	sc, err := s.store.CreateScript(ctx, in.AppID, in.Name, lang, model.NewVersion{Source: in.Source, Code: code, CreatedBy: user.ID})
+	if errors.Is(err, model.ErrConflict) {
+		return model.Script{}, fmt.Errorf("%w: a script named %q already exists in this app", model.ErrConflict, in.Name)
+	}
+	if err != nil {
+		return model.Script{}, err
+	}
+	s.inval.Invalidate()
+	s.log.Info("script created", "script", sc.ID, "name", sc.Name, "user", user.Username)
+	return sc, nil
+}
+
+// UpdateScript saves a new version of a script (and renames it when in.Name
+// is set); the new version becomes active. A source that does not compile is
+// refused and the active version keeps serving.
+func (s *Service) UpdateScript(ctx context.Context, user model.User, id string, in ScriptInput) (model.Script, error) {
+	cur, err := s.store.ScriptByID(ctx, id)
+	if err != nil {
+		return model.Script{}, err
+	}
+	if in.Name != "" {
+		if err := validateName(in.Name); err != nil {
+			return model.Script{}, err
+		}
+	}
+	code, err := compile(in.Source, cur.Language)
+	if err != nil {
+		return model.Script{}, err
+	}
+	sc, err := s.store.AddVersion(ctx, id, in.Name, model.NewVersion{Source: in.Source, Code: code, CreatedBy: user.ID})
+	if errors.Is(err, model.ErrConflict) {
+		return model.Script{}, fmt.Errorf("%w: a script named %q already exists in this app", model.ErrConflict, in.Name)
+	}
+	if err != nil {
+		return model.Script{}, err
+	}
+	s.inval.Invalidate()
+	s.log.Info("script saved", "script", sc.ID, "version", sc.ActiveVersion, "user", user.Username)
+	return sc, nil
+}
+
+// Rollback makes an older version of a script active.
+func (s *Service) Rollback(ctx context.Context, user model.User, id string, version int) (model.Script, error) {
+	if version < 1 {
+		return model.Script{}, fmt.Errorf("%w: version must be a positive number", model.ErrInvalid)
+	}
+	sc, err := s.store.ActivateVersion(ctx, id, version)
+	if err != nil {
+		return model.Script{}, err
+	}
+	s.inval.Invalidate()
+	s.log.Info("script rolled back", "script", id, "version", version, "user", user.Username)
+	return sc, nil
+}
+
+// DeleteScript removes a script with its versions and routes.
+func (s *Service) DeleteScript(ctx context.Context, user model.User, id string) error {
+	if err := s.store.DeleteScript(ctx, id); err != nil {
+		return err
+	}
+	s.inval.Invalidate()
+	s.log.Info("script deleted", "script", id, "user", user.Username)
+	return nil
+}
+
+// Script returns a script with its active source.
+func (s *Service) Script(ctx context.Context, id string) (model.Script, error) {
+	return s.store.ScriptByID(ctx, id)
+}
+
+// Scripts lists an app's scripts.
+func (s *Service) Scripts(ctx context.Context, appID string) ([]model.Script, error) {
+	if appID == "" {
+		appID = model.DefaultAppID
+	}
+	return s.store.ListScripts(ctx, appID)
+}
+
+// Versions lists a script's versions, newest first.
+func (s *Service) Versions(ctx context.Context, id string) ([]model.ScriptVersion, error) {
+	return s.store.ListVersions(ctx, id)
+}
+
+// Version returns one version of a script with its source.
+func (s *Service) Version(ctx context.Context, id string, version int) (model.ScriptVersion, error) {
+	return s.store.Version(ctx, id, version)
+}
+
+// Executions lists execution records, newest first.
+func (s *Service) Executions(ctx context.Context, q model.LogQuery) ([]model.ExecutionRecord, error) {
+	if q.Limit <= 0 || q.Limit > 1000 {
+		q.Limit = 100
+	}
+	return s.store.ListExecutions(ctx, q)
+}

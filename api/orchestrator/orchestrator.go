@@ -1,0 +1,195 @@
+// Package orchestrator is PiCloud's ingress service: it resolves a request
+// to an app's route and script version, and dispatches it to an executor
+// under the global concurrency cap. It keeps the compiled routes in memory
+// and rebuilds them on the next request after a change.
+package orchestrator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/picloud/picloud/api/model"
+	"github.com/picloud/picloud/api/routing"
+	"github.com/picloud/picloud/engine"
+)
+
+// ErrOverloaded means the concurrency cap is reached; the caller answers 503.
+var ErrOverloaded = errors.New("too many executions in progress")
+
+// Source is where routes and active scripts are read from.
+type Source interface {
+	AllRoutes(ctx context.Context) ([]model.Route, error)
+	AllActiveScripts(ctx context.Context) ([]model.Script, error)
+}
+
+// Recorder receives one record per execution.
+type Recorder interface {
+	Record(model.ExecutionRecord)
+}
+
+// Config sets the orchestrator's limits.
+type Config struct {
+	MaxConcurrent int           // executions at once; past it ErrOverloaded
+	Limits        engine.Limits // limits of every execution
+}
+
+// Orchestrator resolves and dispatches requests. It is safe for concurrent use.
+type Orchestrator struct {
+	cfg   Config
+	src   Source
+	exec  engine.Executor
+	rec   Recorder
+	log   *slog.Logger
+	slots chan struct{}
+
+	gen  atomic.Uint64 // bumped by Invalidate
+	snap atomic.Pointer[snapshot]
+	mu   sync.Mutex // serialises rebuilds
+}
+
+// snapshot is an immutable view of the routes and active scripts.
+type snapshot struct {
+	gen     uint64
+	tables  map[string]*routing.Table // by app id
+	scripts map[string]*model.Script  // by script id, with active code
+}
+
+// New returns an Orchestrator.
+func New(cfg Config, src Source, exec engine.Executor, rec Recorder, logger *slog.Logger) *Orchestrator {
+	if cfg.MaxConcurrent < 1 {
+		cfg.MaxConcurrent = 1
+	}
+	o := &Orchestrator{cfg: cfg, src: src, exec: exec, rec: rec,
+		log: logger.With("component", "orchestrator"), slots: make(chan struct{}, cfg.MaxConcurrent)}
+	o.gen.Store(1)
+	return o
+}
+
+// Invalidate drops the cached routes and scripts; the next request reloads them.
+func (o *Orchestrator) Invalidate() { o.gen.Add(1) }
+
+// current returns an up-to-date snapshot, rebuilding it if it is stale.
+func (o *Orchestrator) current(ctx context.Context) (*snapshot, error) {
+	if s := o.snap.Load(); s != nil && s.gen == o.gen.Load() {
+		return s, nil
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	gen := o.gen.Load()
+	if s := o.snap.Load(); s != nil && s.gen == gen {
+		return s, nil
+	}
+	s, err := o.build(ctx, gen)
+	if err != nil {
+		return nil, err
+	}
+	o.snap.Store(s)
+	return s, nil
+}
+
+func (o *Orchestrator) build(ctx context.Context, gen uint64) (*snapshot, error) {
+	scripts, err := o.src.AllActiveScripts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load scripts: %w", err)
+	}
+	routes, err := o.src.AllRoutes(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load routes: %w", err)
+	}
+	s := &snapshot{gen: gen, tables: map[string]*routing.Table{}, scripts: make(map[string]*model.Script, len(scripts))}
+	for i := range scripts {
+		s.scripts[scripts[i].ID] = &scripts[i]
+	}
+	byApp := map[string][]routing.Route{}
+	for _, r := range routes {
+		p, err := routing.ParsePattern(r.Path)
+		if err != nil {
+			o.log.Error("skipping stored route that no longer parses", "route", r.ID, "path", r.Path, "err", err)
+			continue
+		}
+		byApp[r.AppID] = append(byApp[r.AppID], routing.Route{ID: r.ID, Method: r.Method, Pattern: p, Target: r.ScriptID})
+	}
+	for app, rs := range byApp {
+		t, err := routing.NewTable(rs)
+		if err != nil {
+			return nil, fmt.Errorf("compile routes of app %s: %w", app, err)
+		}
+		s.tables[app] = t
+	}
+	return s, nil
+}
+
+// Target is a resolved request: the script to run and the route parameters.
+type Target struct {
+	Script  *model.Script
+	RouteID string
+	Params  map[string]string
+}
+
+// Resolve finds the route of app that a request would reach; path is the
+// request path as sent, still percent-encoded.
+func (o *Orchestrator) Resolve(ctx context.Context, appID, method, path string) (Target, bool, error) {
+	s, err := o.current(ctx)
+	if err != nil {
+		return Target{}, false, err
+	}
+	t := s.tables[appID]
+	if t == nil {
+		return Target{}, false, nil
+	}
+	r, params, ok := t.Match(method, path)
+	if !ok {
+		return Target{}, false, nil
+	}
+	sc := s.scripts[r.Target.(string)]
+	if sc == nil {
+		return Target{}, false, nil
+	}
+	return Target{Script: sc, RouteID: r.ID, Params: params}, true, nil
+}
+
+// Script returns a script with its active code, for the execute endpoint.
+func (o *Orchestrator) Script(ctx context.Context, id string) (*model.Script, bool, error) {
+	s, err := o.current(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	sc, ok := s.scripts[id]
+	return sc, ok, nil
+}
+
+// Call describes one request to run.
+type Call struct {
+	RequestID string
+	Path      string // the request path, for the log
+	Request   engine.Request
+	Env       map[string]string
+}
+
+// Run executes target under the concurrency cap and records the execution.
+// It returns ErrOverloaded at once when the cap is reached.
+func (o *Orchestrator) Run(ctx context.Context, target Target, call Call) (*engine.Result, error) {
+	select {
+	case o.slots <- struct{}{}:
+	default:
+		return nil, ErrOverloaded
+	}
+	defer func() { <-o.slots }()
+	sc := target.Script
+	res, err := o.exec.Execute(ctx, &engine.Invocation{
+		ScriptID: sc.ID, ScriptName: sc.Name, Version: sc.ActiveVersion, Code: sc.Code,
+		Request: call.Request, Params: target.Params, Env: call.Env, Limits: o.cfg.Limits,
+	})
+	if err != nil {
+		res = &engine.Result{Error: &engine.ExecError{Code: engine.CodeInternal, Message: err.Error()}}
+	}
+	o.rec.Record(record(sc, call, res))
+	return res, nil
+}
+
+// InFlight reports how many executions are running.
+func (o *Orchestrator) InFlight() int { return len(o.slots) }

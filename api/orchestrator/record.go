@@ -1,0 +1,43 @@
+package orchestrator
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/picloud/picloud/api/model"
+	"github.com/picloud/picloud/engine"
+)
+
+// StatusOf is the HTTP status an execution result answers with.
+func StatusOf(res *engine.Result) int {
+	if res.Error == nil {
+		if res.Response != nil {
+			return res.Response.Status
+		}
+		return 204
+	}
+	switch res.Error.Code {
+	case engine.CodeTimeLimit:
+		return 504
+	case engine.CodeInternal:
+		return 502
+	default:
+		return 500
+	}
+}
+
+func record(sc *model.Script, call Call, res *engine.Result) model.ExecutionRecord {
+	rec := model.ExecutionRecord{
+		AppID: sc.AppID, ScriptID: sc.ID, ScriptVersion: sc.ActiveVersion,
+		RequestID: call.RequestID, Method: call.Request.Method, Path: call.Path,
+		Status: StatusOf(res), DurationUS: res.Duration.Microseconds(), CreatedAt: time.Now().UTC(),
+	}
+	if len(res.Logs) > 0 {
+		rec.Console, _ = json.Marshal(res.Logs)
+	}
+	if res.Error != nil {
+		rec.ErrorCode = res.Error.Code
+		rec.Error = res.Error.Message
+	}
+	return rec
+}
