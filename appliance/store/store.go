@@ -56,23 +56,36 @@ const (
 	pgStringTooLong       = "22001"
 )
 
-// mapError turns driver errors into model errors, keeping the original in the
-// chain for logs. It is the one place that knows PostgreSQL's error codes.
+// mapError turns driver errors into model errors with a sentence for a
+// person, keeping the driver's error in the chain for logs. It is the one
+// place that knows PostgreSQL's error codes.
 func mapError(err error) error {
 	if err == nil {
 		return nil
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("%w: %w", model.ErrNotFound, err)
+		return &dbError{kind: model.ErrNotFound, msg: "not found", cause: err}
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch pgErr.Code {
 		case pgUniqueViolation:
-			return fmt.Errorf("%w: %w", model.ErrConflict, err)
-		case pgForeignKeyViolation, pgCheckViolation, pgNotNullViolation, pgInvalidText, pgStringTooLong:
-			return fmt.Errorf("%w: %w", model.ErrInvalid, err)
+			return &dbError{kind: model.ErrConflict, msg: "already exists", cause: err}
+		case pgForeignKeyViolation:
+			return &dbError{kind: model.ErrInvalid, msg: "refers to something that does not exist", cause: err}
+		case pgCheckViolation, pgNotNullViolation, pgInvalidText, pgStringTooLong:
+			return &dbError{kind: model.ErrInvalid, msg: "value not accepted: " + pgErr.Message, cause: err}
 		}
 	}
 	return err
 }
+
+// dbError is a driver error classified as one of the model's errors.
+type dbError struct {
+	kind  error
+	msg   string
+	cause error
+}
+
+func (e *dbError) Error() string   { return e.msg }
+func (e *dbError) Unwrap() []error { return []error{e.kind, e.cause} }

@@ -1,0 +1,48 @@
+# PiCloud. `make run` builds and starts the daemon with its embedded defaults;
+# `make test` runs every test. Both install Debian's PostgreSQL server package
+# first when it is missing.
+
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X github.com/picloud/picloud/appliance.Version=$(VERSION)
+BIN      := bin/picloud
+SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all build run test check unit bench deps clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/picloud
+
+# deps installs the PostgreSQL server binaries (any major version 13+) when
+# no /usr/lib/postgresql/N/bin/postgres is present.
+deps:
+	@if ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then :; else \
+		echo "installing Debian's postgresql package"; \
+		$(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends postgresql; \
+	fi
+
+run: deps build
+	./$(BIN) serve
+
+# test: formatting, vet and every Go test, against real PostgreSQL clusters
+# that the tests start themselves.
+test: deps check unit
+
+check:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+		if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -count=1 -timeout 20m ./...
+
+# bench serves a hello-world script route and a raw gin handler side by side
+# and prints the ratio of their throughputs.
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchtime 3s -count 5 -timeout 20m ./appliance/
+
+clean:
+	rm -rf bin

@@ -1,0 +1,148 @@
+// Package appliance is PiCloud's composition root: it loads the
+// configuration, opens the database, wires the manager, the orchestrator, the
+// executor and the HTTP surface together, and runs them until asked to stop.
+package appliance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/picloud/picloud/api"
+	"github.com/picloud/picloud/api/auth"
+	"github.com/picloud/picloud/api/execlog"
+	"github.com/picloud/picloud/api/manager"
+	"github.com/picloud/picloud/api/orchestrator"
+	"github.com/picloud/picloud/appliance/config"
+	"github.com/picloud/picloud/appliance/store"
+	"github.com/picloud/picloud/engine"
+	"github.com/picloud/picloud/migrations"
+)
+
+// Version is the daemon's version, set at build time.
+var Version = "dev"
+
+// ScriptContractVersion is the version of the handler contract and Web APIs
+// that scripts are written against.
+const ScriptContractVersion = 1
+
+// Versions lists every compatibility surface's version, for /version and
+// `picloud version`.
+func Versions() map[string]any {
+	return map[string]any{
+		"picloud": Version,
+		"api":     "v1",
+		"scripts": ScriptContractVersion,
+		"schema":  migrations.Latest(),
+	}
+}
+
+// Serve runs the daemon until ctx ends, then drains and stops. ready, if not
+// nil, is called with the bound address once the daemon serves.
+func Serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready func(addr net.Addr)) error {
+	db, err := OpenDatabase(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := db.Close(sctx); err != nil {
+			logger.Error("stop the database", "err", err)
+		}
+	}()
+	st := store.New(db.Pool)
+
+	hub := execlog.NewHub()
+	rec := execlog.NewRecorder(execlog.Config{
+		FlushInterval: cfg.LogFlushInterval, Retention: cfg.LogRetention, MaxRecords: cfg.LogMaxRecords,
+	}, st, hub, logger)
+	if err := rec.Start(ctx); err != nil {
+		return err
+	}
+
+	exec := engine.NewInProcess(engine.Options{Logger: logger})
+	orch := orchestrator.New(orchestrator.Config{
+		MaxConcurrent: cfg.MaxConcurrentExecutions,
+		Limits: engine.Limits{
+			WallTime: cfg.Sandbox.WallTime, MaxResponseBytes: cfg.Sandbox.MaxResponseBytes,
+			MaxConsoleBytes: cfg.Sandbox.MaxConsoleBytes,
+		},
+	}, st, exec, rec, logger)
+	mgr := manager.New(manager.Config{SessionTTL: cfg.SessionTTL}, st, newCredentials(), orch, logger)
+
+	handler, err := api.New(api.Config{
+		MaxRequestBodyBytes: cfg.MaxRequestBodyBytes, TrustedProxies: cfg.TrustedProxies,
+		Versions: Versions(), PublicURL: cfg.BaseURL(),
+	}, api.Deps{Manager: mgr, Orchestrator: orch, Hub: hub, Health: st.Ping, Logger: logger})
+	if err != nil {
+		return fmt.Errorf("build the HTTP handler: %w", err)
+	}
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s (PICLOUD_LISTEN): %w", cfg.Listen, err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	go sweepSessions(ctx, st, logger)
+	logger.Info("PiCloud is serving", "component", "appliance", "addr", ln.Addr().String(),
+		"url", cfg.BaseURL(), "version", Version)
+	if ready != nil {
+		ready(ln.Addr())
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down", "component", "appliance")
+	case err := <-served:
+		runErr = fmt.Errorf("HTTP server stopped: %w", err)
+	case <-db.Died():
+		runErr = errors.New("the private PostgreSQL cluster exited unexpectedly; see its log lines above")
+	}
+
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	hub.CloseAll()
+	if err := srv.Shutdown(sctx); err != nil {
+		logger.Warn("in-flight requests did not finish in time", "component", "appliance", "err", err)
+		_ = srv.Close()
+	}
+	if err := rec.Shutdown(sctx); err != nil {
+		logger.Warn("execution log not fully written", "component", "appliance", "err", err)
+	}
+	return runErr
+}
+
+// newCredentials returns the password hasher and login limiter.
+func newCredentials() *manager.Credentials {
+	return &manager.Credentials{Hasher: auth.NewHasher(auth.DefaultParams), Limiter: auth.NewLimiter(auth.LimiterConfig{})}
+}
+
+// sweepSessions deletes expired sessions every hour.
+func sweepSessions(ctx context.Context, st *store.Store, logger *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := st.DeleteExpiredSessions(ctx, time.Now()); err != nil {
+				logger.Warn("delete expired sessions", "component", "appliance", "err", err)
+			}
+		}
+	}
+}

@@ -1,0 +1,105 @@
+package appliance
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/picloud/picloud"
+
+// layerRules says, per package prefix, which imports are forbidden. The
+// longest matching prefix wins. Dependencies point one way: the engine and
+// the store know nothing of HTTP, the API nothing of PostgreSQL, and only the
+// composition root (appliance) and cmd know everything.
+var layerRules = []struct {
+	prefix    string
+	forbidden []string
+}{
+	{module + "/engine", []string{module + "/api", module + "/appliance", module + "/tui", module + "/cmd", module + "/migrations", "net/http", "github.com/gin-gonic/", "github.com/jackc/"}},
+	{module + "/api/model", []string{module + "/"}},
+	{module + "/api/routing", []string{module + "/", "net/http", "github.com/gin-gonic/"}},
+	{module + "/api/auth", []string{module + "/", "net/http", "github.com/gin-gonic/", "github.com/jackc/"}},
+	{module + "/api", []string{module + "/appliance", module + "/migrations", module + "/tui", module + "/cmd", "github.com/jackc/"}},
+	{module + "/appliance/store", []string{module + "/api/manager", module + "/api/orchestrator", module + "/engine", "net/http", "github.com/gin-gonic/"}},
+	{module + "/appliance/pgcluster", []string{module + "/api", module + "/engine", "net/http", "github.com/gin-gonic/"}},
+	{module + "/migrations", []string{module + "/api", module + "/engine", module + "/appliance", "net/http"}},
+	{module + "/tui", []string{module + "/appliance", module + "/engine", "github.com/jackc/"}},
+}
+
+type goPackage struct {
+	ImportPath string
+	Dir        string
+	GoFiles    []string
+	Imports    []string
+}
+
+func listPackages(t *testing.T) []goPackage {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-json", module+"/...")
+	cmd.Dir = ".."
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	var pkgs []goPackage
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for {
+		var p goPackage
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		pkgs = append(pkgs, p)
+	}
+	return pkgs
+}
+
+func TestImportRules(t *testing.T) {
+	for _, p := range listPackages(t) {
+		best := -1
+		for i, r := range layerRules {
+			if (p.ImportPath == r.prefix || strings.HasPrefix(p.ImportPath, r.prefix+"/")) &&
+				(best < 0 || len(r.prefix) > len(layerRules[best].prefix)) {
+				best = i
+			}
+		}
+		if best < 0 {
+			continue
+		}
+		for _, imp := range p.Imports {
+			for _, f := range layerRules[best].forbidden {
+				if imp == strings.TrimSuffix(f, "/") || strings.HasPrefix(imp, f) || strings.HasPrefix(imp, f+"/") {
+					t.Errorf("%s imports %s, which its layer may not", p.ImportPath, imp)
+				}
+			}
+		}
+	}
+}
+
+// TestProcessStateStaysAtTheRoot checks that only cmd and appliance touch
+// process state: environment, signals, exit and standard output.
+func TestProcessStateStaysAtTheRoot(t *testing.T) {
+	touch := regexp.MustCompile(`\bos\.(Exit|Getenv|LookupEnv|Setenv|Environ|Stdout|Stdin)\b|"os/signal"`)
+	for _, p := range listPackages(t) {
+		if strings.HasPrefix(p.ImportPath, module+"/cmd") || strings.HasPrefix(p.ImportPath, module+"/appliance") {
+			continue
+		}
+		for _, f := range p.GoFiles {
+			src, err := os.ReadFile(filepath.Join(p.Dir, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m := touch.Find(src); m != nil {
+				t.Errorf("%s/%s uses %s; only cmd and appliance touch process state", p.ImportPath, f, m)
+			}
+		}
+	}
+}

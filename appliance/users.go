@@ -1,0 +1,26 @@
+package appliance
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/picloud/picloud/api/manager"
+	"github.com/picloud/picloud/api/model"
+	"github.com/picloud/picloud/appliance/config"
+	"github.com/picloud/picloud/appliance/store"
+)
+
+// AddUser creates an admin user, whether or not the daemon is running.
+func AddUser(ctx context.Context, cfg config.Config, logger *slog.Logger, username, password string) (model.User, error) {
+	db, err := OpenDatabase(ctx, cfg, logger)
+	if err != nil {
+		return model.User{}, err
+	}
+	defer db.Close(context.WithoutCancel(ctx))
+	mgr := manager.New(manager.Config{}, store.New(db.Pool), newCredentials(), nopInvalidator{}, logger)
+	return mgr.AddUser(ctx, username, password)
+}
+
+type nopInvalidator struct{}
+
+func (nopInvalidator) Invalidate() {}

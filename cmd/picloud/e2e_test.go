@@ -1,0 +1,357 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// daemon is the real picloud binary running against its own private
+// PostgreSQL cluster.
+type daemon struct {
+	t       *testing.T
+	bin     string
+	dataDir string
+	env     []string
+	url     string
+	cmd     *exec.Cmd
+	output  *bytes.Buffer
+	token   string
+}
+
+// buildBinary compiles the picloud command once per test run.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(traversableTempDir(t), "picloud")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// traversableTempDir is a temporary directory that the unprivileged user of
+// the private cluster can reach when the tests run as root.
+func traversableTempDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for d := dir; d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func newDaemon(t *testing.T, bin string, extraEnv ...string) *daemon {
+	addr := freePort(t)
+	dataDir := filepath.Join(traversableTempDir(t), "data")
+	// An empty configuration file, so that the machine's own does not count.
+	conf := filepath.Join(t.TempDir(), "picloud.conf")
+	if err := os.WriteFile(conf, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ(),
+		"PICLOUD_DATA_DIR="+dataDir,
+		"PICLOUD_LISTEN="+addr,
+		"PICLOUD_CONFIG="+conf,
+		"PICLOUD_LOG_FLUSH_INTERVAL_MS=50",
+	)
+	return &daemon{t: t, bin: bin, dataDir: dataDir, env: append(env, extraEnv...), url: "http://" + addr}
+}
+
+// picloud runs a subcommand to completion.
+func (d *daemon) picloud(stdin string, args ...string) (string, error) {
+	cmd := exec.Command(d.bin, args...)
+	cmd.Env = d.env
+	cmd.Stdin = strings.NewReader(stdin)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func (d *daemon) start() {
+	d.t.Helper()
+	d.output = &bytes.Buffer{}
+	d.cmd = exec.Command(d.bin, "serve")
+	d.cmd.Env = d.env
+	d.cmd.Stdout = d.output
+	d.cmd.Stderr = d.output
+	if err := d.cmd.Start(); err != nil {
+		d.t.Fatal(err)
+	}
+	d.t.Cleanup(func() {
+		if d.cmd.ProcessState == nil {
+			_ = d.cmd.Process.Kill()
+			_ = d.cmd.Wait()
+		}
+		if d.t.Failed() {
+			d.t.Logf("daemon output:\n%s", d.output)
+		}
+	})
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		res, err := http.Get(d.url + "/healthz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	d.t.Fatalf("daemon did not become healthy:\n%s", d.output)
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (d *daemon) stop() {
+	d.t.Helper()
+	_ = d.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- d.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			d.t.Fatalf("daemon exited with %v:\n%s", err, d.output)
+		}
+	case <-time.After(60 * time.Second):
+		d.t.Fatalf("daemon did not stop on SIGTERM:\n%s", d.output)
+	}
+}
+
+type reply struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func (r reply) field(t *testing.T, name string) any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(r.body), &m); err != nil {
+		t.Fatalf("not JSON: %s", r.body)
+	}
+	return m[name]
+}
+
+func (d *daemon) call(method, path, body string, header ...string) reply {
+	d.t.Helper()
+	req, err := http.NewRequest(method, d.url+path, strings.NewReader(body))
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if d.token != "" {
+		req.Header.Set("Authorization", "Bearer "+d.token)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return reply{res.StatusCode, res.Header, string(b)}
+}
+
+func (d *daemon) expect(r reply, status int, contains ...string) {
+	d.t.Helper()
+	if r.status != status {
+		d.t.Fatalf("status %d, want %d: %s", r.status, status, r.body)
+	}
+	for _, c := range contains {
+		if !strings.Contains(r.body, c) {
+			d.t.Fatalf("body %q does not contain %q", r.body, c)
+		}
+	}
+}
+
+func TestEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and starts PostgreSQL")
+	}
+	bin := buildBinary(t)
+	d := newDaemon(t, bin,
+		"PICLOUD_MAX_CONCURRENT_EXECUTIONS=2",
+		"PICLOUD_MAX_REQUEST_BODY_BYTES=1024",
+		"PICLOUD_SANDBOX_WALL_TIME_MS=1500",
+	)
+
+	// A user made before the daemon ever ran: the command starts the
+	// private cluster itself.
+	if out, err := d.picloud("s3cret-passw0rd\n", "user", "add", "admin", "--password-stdin"); err != nil || !strings.Contains(out, "created user admin") {
+		t.Fatalf("user add: %v\n%s", err, out)
+	}
+	if out, err := d.picloud("", "user", "add", "bob"); err == nil {
+		t.Fatalf("user add without --password-stdin succeeded:\n%s", out)
+	}
+	d.start()
+	// And one made while it runs.
+	if out, err := d.picloud("another-passw0rd", "user", "add", "carol", "--password-stdin"); err != nil {
+		t.Fatalf("user add while running: %v\n%s", err, out)
+	}
+
+	d.expect(d.call("GET", "/healthz", ""), 200, "ok")
+	d.expect(d.call("GET", "/version", ""), 200, `"api":"v1"`, `"schema":`)
+
+	// Bad login, then 401 without a token.
+	d.expect(d.call("POST", "/api/v1/admin/auth/login", `{"username":"admin","password":"wrong-password"}`), 401)
+	d.expect(d.call("GET", "/api/v1/admin/scripts", ""), 401)
+	login := d.call("POST", "/api/v1/admin/auth/login", `{"username":"carol","password":"another-passw0rd"}`)
+	d.expect(login, 200, `"token"`, `"expires_at"`)
+	login = d.call("POST", "/api/v1/admin/auth/login", `{"username":"admin","password":"s3cret-passw0rd"}`)
+	d.expect(login, 200, `"token"`)
+	d.token = login.field(t, "token").(string)
+
+	// Create a TypeScript script, bind it, call it.
+	src := "interface P { name?: string }\nexport default {\n  async fetch(request: Request, env: unknown, ctx: { params: P }) {\n    const url = new URL(request.url)\n    return Response.json({ hello: ctx.params.name, q: url.searchParams.get('q'), v: 1 })\n  }\n}\n"
+	created := d.call("POST", "/api/v1/admin/scripts", mustJSON(map[string]string{"name": "hello.ts", "source": src}))
+	d.expect(created, 201, `"active_version":1`)
+	id := created.field(t, "id").(string)
+	route := d.call("POST", "/api/v1/admin/scripts/"+id+"/routes", `{"method":"GET","path":"/hello/:name"}`)
+	d.expect(route, 201)
+	routeID := route.field(t, "id").(string)
+	d.expect(d.call("GET", "/hello/pi?q=1", ""), 200, `"hello":"pi"`, `"q":"1"`, `"v":1`)
+
+	// Update, then roll back.
+	d.expect(d.call("PUT", "/api/v1/admin/scripts/"+id, mustJSON(map[string]string{"source": strings.Replace(src, "v: 1", "v: 2", 1)})), 200, `"active_version":2`)
+	d.expect(d.call("GET", "/hello/pi", ""), 200, `"v":2`)
+	d.expect(d.call("POST", "/api/v1/admin/scripts/"+id+"/rollback", `{"version":1}`), 200, `"active_version":1`)
+	d.expect(d.call("GET", "/hello/pi", ""), 200, `"v":1`)
+	d.expect(d.call("GET", "/api/v1/admin/scripts/"+id+"/versions", ""), 200, `"version":2`, `"version":1`)
+
+	// Error paths.
+	d.expect(d.call("POST", "/api/v1/admin/scripts", `{"name":"bad","source":"export default {\n  fetch( {\n}"}`), 422, `"line":`)
+	d.expect(d.call("POST", "/api/v1/admin/scripts/"+id+"/routes", `{"method":"GET","path":"/api/mine"}`), 400, "reserved")
+	d.expect(d.call("POST", "/api/v1/admin/scripts/"+id+"/routes", `{"method":"GET","path":"/hello/:other"}`), 409, routeID)
+	throws := d.call("POST", "/api/v1/admin/scripts", mustJSON(map[string]string{"name": "throws", "source": "export default () => {\n  throw new TypeError('nope')\n}"}))
+	d.expect(throws, 201)
+	d.expect(d.call("GET", "/api/v1/execute/"+throws.field(t, "id").(string), ""), 500, `"code":"script.exception"`, `"script":"throws"`, `"line":2`)
+	echo := d.call("POST", "/api/v1/admin/scripts", mustJSON(map[string]string{"name": "echo", "source": "export default async (req) => new Response(await req.text())"}))
+	echoID := echo.field(t, "id").(string)
+	d.expect(d.call("POST", "/api/v1/execute/"+echoID, strings.Repeat("a", 1000)), 200)
+	d.expect(d.call("POST", "/api/v1/execute/"+echoID, strings.Repeat("a", 5000)), 413)
+
+	// Past the concurrency cap of 2: 503 with Retry-After at once. Two
+	// clients keep both slots busy with a slow script while a fast one probes.
+	slow := d.call("POST", "/api/v1/admin/scripts", mustJSON(map[string]string{"name": "slow", "source": "export default async () => { await new Promise(r => setTimeout(r, 300)); return 'slow' }"}))
+	slowURL := d.url + "/api/v1/execute/" + slow.field(t, "id").(string)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := 0; i < 2; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if res, err := http.Get(slowURL); err == nil {
+					res.Body.Close()
+				}
+			}
+		}()
+	}
+	var over reply
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if over = d.call("POST", "/api/v1/execute/"+echoID, "x"); over.status == 503 {
+			break
+		}
+	}
+	close(stop)
+	wg.Wait()
+	if over.status != 503 || over.header.Get("Retry-After") != "1" {
+		t.Fatalf("past the cap: %d %q %s", over.status, over.header.Get("Retry-After"), over.body)
+	}
+
+	// Delete the route: 404 again.
+	d.expect(d.call("DELETE", "/api/v1/admin/routes/"+routeID, ""), 204)
+	d.expect(d.call("GET", "/hello/pi", ""), 404, "no route matches")
+
+	// Executions were recorded.
+	var logs reply
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if logs = d.call("GET", "/api/v1/admin/logs?script_id="+id, ""); strings.Count(logs.body, `"request_id"`) >= 4 {
+			break
+		}
+	}
+	d.expect(logs, 200, `"status":200`)
+
+	// SIGTERM lets an in-flight execution finish, then stops the private
+	// cluster with the daemon.
+	inflight := make(chan int, 1)
+	go func() {
+		res, err := http.Get(slowURL)
+		if err != nil {
+			inflight <- 0
+			return
+		}
+		res.Body.Close()
+		inflight <- res.StatusCode
+	}()
+	time.Sleep(100 * time.Millisecond)
+	d.stop()
+	if status := <-inflight; status != 200 {
+		t.Errorf("in-flight request during shutdown: status %d, want 200", status)
+	}
+	pidFile := filepath.Join(d.dataDir, "postgres", "postmaster.pid")
+	if _, err := os.Stat(pidFile); err == nil {
+		t.Errorf("PostgreSQL still running after the daemon stopped (%s exists)", pidFile)
+	}
+
+	// Data survives a restart.
+	d.start()
+	d.expect(d.call("GET", "/api/v1/admin/scripts/"+id, ""), 200, `"name":"hello.ts"`)
+	d.stop()
+}
+
+func TestBadConfigurationStopsStartUp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := buildBinary(t)
+	d := newDaemon(t, bin, "PICLOUD_MAX_CONCURRENT_EXECUTIONS=lots")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "serve")
+	cmd.Env = d.env
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "PICLOUD_MAX_CONCURRENT_EXECUTIONS") {
+		t.Fatalf("serve with a bad setting: err=%v\n%s", err, out)
+	}
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprint(err))
+	}
+	return string(b)
+}

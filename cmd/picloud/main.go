@@ -1,0 +1,180 @@
+// Command picloud is PiCloud's one binary: the daemon and its administration
+// commands. Each subcommand parses its flags and calls into the packages.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/picloud/picloud/appliance"
+	"github.com/picloud/picloud/appliance/config"
+)
+
+const usage = `PiCloud: serverless scripts on a single-board computer.
+
+Usage:
+  picloud serve [--config FILE]                 run the daemon
+  picloud user add NAME --password-stdin        create an admin user
+  picloud migrate [status]                      apply (or list) database migrations
+  picloud version                               print the versions
+  picloud help                                  show this help
+
+Settings come from /etc/picloud/picloud.conf (or --config FILE) and PICLOUD_*
+environment variables; see docs/configuration.md.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	switch args[0] {
+	case "serve":
+		err = serve(ctx, args[1:], stderr)
+	case "user":
+		err = user(ctx, args[1:], stdin, stdout, stderr)
+	case "migrate":
+		err = migrate(ctx, args[1:], stdout, stderr)
+	case "version", "--version", "-v":
+		printVersions(stdout)
+	case "help", "--help", "-h":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "picloud: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	var ue usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "picloud: %v\n", err)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "picloud: %v\n", err)
+		return 1
+	}
+}
+
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// loadConfig reads the configuration and builds the logger.
+func loadConfig(fs *flag.FlagSet, args []string, stderr io.Writer) (config.Config, *slog.Logger, error) {
+	path := fs.String("config", os.Getenv("PICLOUD_CONFIG"), "configuration file (default "+config.DefaultFile+")")
+	if err := fs.Parse(args); err != nil {
+		return config.Config{}, nil, usageError{err.Error()}
+	}
+	cfg, err := config.Load(*path, os.Environ())
+	if err != nil {
+		return cfg, nil, fmt.Errorf("configuration: %w", err)
+	}
+	return cfg, newLogger(cfg, stderr), nil
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func serve(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg, logger, err := loadConfig(fs, args, stderr)
+	if err != nil {
+		return err
+	}
+	return appliance.Serve(ctx, cfg, logger, nil)
+}
+
+func user(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "add" {
+		return usageError{"usage: picloud user add NAME --password-stdin"}
+	}
+	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fromStdin := fs.Bool("password-stdin", false, "read the password from standard input")
+	// Accept NAME before or after the flags.
+	rest := args[1:]
+	var name string
+	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		name, rest = rest[0], rest[1:]
+	}
+	cfg, logger, err := loadConfig(fs, rest, stderr)
+	if err != nil {
+		return err
+	}
+	if name == "" && fs.NArg() == 1 {
+		name = fs.Arg(0)
+	} else if fs.NArg() > 0 || name == "" {
+		return usageError{"usage: picloud user add NAME --password-stdin"}
+	}
+	if !*fromStdin {
+		return usageError{"give the password on standard input with --password-stdin, e.g.: printf '%s' \"$PASSWORD\" | picloud user add " + name + " --password-stdin"}
+	}
+	pw, err := io.ReadAll(io.LimitReader(stdin, 4096))
+	if err != nil {
+		return fmt.Errorf("read password: %w", err)
+	}
+	password := strings.TrimRight(string(pw), "\r\n")
+	u, err := appliance.AddUser(ctx, cfg, logger, name, password)
+	if err != nil {
+		return fmt.Errorf("add user %s: %w", name, err)
+	}
+	fmt.Fprintf(stdout, "created user %s (%s)\n", u.Username, u.ID)
+	return nil
+}
+
+func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var sub string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		sub, args = args[0], args[1:]
+	}
+	if sub != "" && sub != "status" {
+		return usageError{"usage: picloud migrate [status]"}
+	}
+	cfg, logger, err := loadConfig(fs, args, stderr)
+	if err != nil {
+		return err
+	}
+	return appliance.Migrate(ctx, cfg, logger, sub == "status", stdout)
+}
+
+func printVersions(w io.Writer) {
+	v := appliance.Versions()
+	keys := make([]string, 0, len(v))
+	for k := range v {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	fmt.Fprintf(w, "picloud %v\n", v["picloud"])
+	for _, k := range keys {
+		if k != "picloud" {
+			fmt.Fprintf(w, "  %s: %v\n", k, v[k])
+		}
+	}
+}
