@@ -44,6 +44,7 @@ func Versions() map[string]any {
 // Serve runs the daemon until ctx ends, then drains and stops. ready, if not
 // nil, is called with the bound address once the daemon serves.
 func Serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready func(addr net.Addr)) error {
+	tuneRuntime(cfg, logger)
 	db, err := OpenDatabase(ctx, cfg, logger)
 	if err != nil {
 		return err

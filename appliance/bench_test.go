@@ -2,6 +2,7 @@ package appliance
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -34,31 +35,40 @@ func TestMain(m *testing.M) {
 const clients = 32
 
 var (
+	rounds = flag.Int("rounds", 3, "interleaved rounds of each throughput benchmark")
+
 	rpsMu sync.Mutex
 	rps   = map[string][]float64{} // sub-benchmark name → requests per second of each round
 	last  = map[string]float64{}   // the latest (largest b.N) run of each sub-benchmark
 )
 
-// endRound keeps the final run of each sub-benchmark of this round.
-func endRound() {
-	rpsMu.Lock()
-	defer rpsMu.Unlock()
-	for name, r := range last {
-		rps[name] = append(rps[name], r)
+// compare runs each named load in turn, -rounds times, keeping the final
+// (full-length) run of each round, so that the servers are measured
+// interleaved rather than one after the other.
+func compare(b *testing.B, loads map[string]string) {
+	names := make([]string, 0, len(loads))
+	for n := range loads {
+		names = append(names, n)
 	}
-	clear(last)
+	sort.Strings(names)
+	for r := 0; r < *rounds; r++ {
+		for _, n := range names {
+			b.Run(n, func(b *testing.B) { load(b, loads[n], n) })
+			rpsMu.Lock()
+			rps[n] = append(rps[n], last[n])
+			rpsMu.Unlock()
+		}
+	}
 }
 
 // BenchmarkHello serves the same hello-world work from a raw gin handler and
-// from a PiCloud script route, side by side in one run, with 32 concurrent
-// keep-alive clients on loopback. Run with -count N to interleave N rounds;
-// the ratio of the medians is printed at the end.
+// from a PiCloud script route, with 32 concurrent keep-alive clients on
+// loopback. The ratio of the medians is printed at the end.
 func BenchmarkHello(b *testing.B) {
-	ginURL := startGin(b)
-	piURL := startPiCloud(b, `export default { fetch(request) { return new Response("hello world") } }`, "/hello")
-	b.Run("gin", func(b *testing.B) { load(b, ginURL+"/hello", "gin") })
-	b.Run("picloud", func(b *testing.B) { load(b, piURL+"/hello", "picloud") })
-	endRound()
+	compare(b, map[string]string{
+		"gin":     startGin(b) + "/hello",
+		"picloud": startPiCloud(b, `export default { fetch(request) { return new Response("hello world") } }`, "/hello") + "/hello",
+	})
 }
 
 // startGin serves the baseline: gin answering "hello world" as text/plain.

@@ -45,6 +45,9 @@ func (c *Config) defaults() {
 	}
 }
 
+// opTimeout bounds one database write or prune.
+const opTimeout = 30 * time.Second
+
 // Recorder buffers, writes, prunes and publishes execution records.
 type Recorder struct {
 	cfg     Config
@@ -116,11 +119,15 @@ func (r *Recorder) loop(ctx context.Context) {
 	prune := time.NewTicker(r.cfg.PruneInterval)
 	defer prune.Stop()
 	batch := make([]model.ExecutionRecord, 0, r.cfg.BatchSize)
-	write := func(ctx context.Context) {
+	// Writes outlive the stop signal, so that what is buffered at shutdown
+	// is still written; each is bounded by its own timeout.
+	write := func() {
 		if len(batch) == 0 {
 			return
 		}
-		if err := r.store.InsertExecutions(ctx, batch); err != nil {
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opTimeout)
+		defer cancel()
+		if err := r.store.InsertExecutions(wctx, batch); err != nil {
 			r.log.Error("write execution records", "records", len(batch), "err", err)
 		}
 		batch = batch[:0]
@@ -131,10 +138,10 @@ func (r *Recorder) loop(ctx context.Context) {
 		case rec := <-r.in:
 			batch = append(batch, rec)
 			if len(batch) >= r.cfg.BatchSize {
-				write(ctx)
+				write()
 			}
 		case <-flush.C:
-			write(ctx)
+			write()
 		case <-prune.C:
 			r.prune(ctx)
 		case <-ctx.Done():
@@ -147,9 +154,7 @@ func (r *Recorder) loop(ctx context.Context) {
 					break drain
 				}
 			}
-			wctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			write(wctx)
-			cancel()
+			write()
 			return
 		}
 	}
@@ -159,7 +164,9 @@ func (r *Recorder) prune(ctx context.Context) {
 	if r.cfg.Retention <= 0 || r.cfg.MaxRecords <= 0 {
 		return
 	}
-	n, err := r.store.PruneExecutions(ctx, time.Now().Add(-r.cfg.Retention), r.cfg.MaxRecords)
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opTimeout)
+	defer cancel()
+	n, err := r.store.PruneExecutions(pctx, time.Now().Add(-r.cfg.Retention), r.cfg.MaxRecords)
 	if err != nil {
 		r.log.Error("prune execution records", "err", err)
 		return

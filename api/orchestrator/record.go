@@ -19,6 +19,8 @@ func StatusOf(res *engine.Result) int {
 	switch res.Error.Code {
 	case engine.CodeTimeLimit:
 		return 504
+	case engine.CodeCanceled:
+		return 499 // the client went away; nobody reads it but the log
 	case engine.CodeInternal:
 		return 502
 	default:

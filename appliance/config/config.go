@@ -54,6 +54,14 @@ type Config struct {
 	// LogFlushInterval is how often buffered execution records are written.
 	LogFlushInterval time.Duration
 
+	// GCPercent is the Go garbage collector's target (GOGC); scripts
+	// allocate a lot of short-lived objects, so a higher target than Go's
+	// 100 buys throughput with memory that MemoryLimitMB bounds.
+	GCPercent int
+	// MemoryLimitMB is the daemon's soft memory limit (GOMEMLIMIT); 0 means a
+	// quarter of the machine's memory.
+	MemoryLimitMB int
+
 	// ShutdownTimeout bounds the drain of in-flight requests on SIGTERM.
 	ShutdownTimeout time.Duration
 	// LogLevel is debug, info, warn or error.
@@ -88,6 +96,7 @@ func Default() Config {
 		LogRetention:     7 * 24 * time.Hour,
 		LogMaxRecords:    100000,
 		LogFlushInterval: time.Second,
+		GCPercent:        400,
 		ShutdownTimeout:  10 * time.Second,
 		LogLevel:         "info",
 		LogFormat:        "text",
@@ -167,6 +176,9 @@ func (c Config) Validate() error {
 	}
 	if c.LogMaxRecords < 1 || c.LogRetention <= 0 || c.LogFlushInterval <= 0 {
 		errs = append(errs, errors.New("PICLOUD_LOG_MAX_RECORDS, PICLOUD_LOG_RETENTION_HOURS and PICLOUD_LOG_FLUSH_INTERVAL_MS must be positive"))
+	}
+	if c.GCPercent < 10 || c.MemoryLimitMB < 0 {
+		errs = append(errs, errors.New("PICLOUD_GC_PERCENT must be at least 10 and PICLOUD_MEMORY_LIMIT_MB not negative"))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -37,6 +37,8 @@ var Keys = []Key{
 	{"PICLOUD_LOG_RETENTION_HOURS", "Age after which execution records are deleted.", dur(time.Hour, func(c *Config) *time.Duration { return &c.LogRetention })},
 	{"PICLOUD_LOG_MAX_RECORDS", "Most execution records kept; the oldest go first.", integer(func(c *Config) *int { return &c.LogMaxRecords })},
 	{"PICLOUD_LOG_FLUSH_INTERVAL_MS", "How often buffered execution records are written to the database.", dur(time.Millisecond, func(c *Config) *time.Duration { return &c.LogFlushInterval })},
+	{"PICLOUD_GC_PERCENT", "Go garbage collector target (like GOGC); higher is faster and uses more memory.", integer(func(c *Config) *int { return &c.GCPercent })},
+	{"PICLOUD_MEMORY_LIMIT_MB", "Soft memory limit of the daemon (like GOMEMLIMIT); 0 means a quarter of the machine's memory.", integer(func(c *Config) *int { return &c.MemoryLimitMB })},
 	{"PICLOUD_SHUTDOWN_TIMEOUT_SECONDS", "How long SIGTERM waits for in-flight requests.", dur(time.Second, func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
 	{"PICLOUD_LOG_LEVEL", "debug, info, warn or error.", str(func(c *Config) *string { return &c.LogLevel })},
 	{"PICLOUD_LOG_FORMAT", "text or json.", str(func(c *Config) *string { return &c.LogFormat })},
