@@ -51,6 +51,9 @@ func compile(source, language string) (string, error) {
 	if strings.TrimSpace(source) == "" {
 		return "", fmt.Errorf("%w: source is empty", model.ErrInvalid)
 	}
+	if len(source) > engine.MaxSourceBytes {
+		return "", fmt.Errorf("%w: source is %d bytes; the limit is %d", model.ErrInvalid, len(source), engine.MaxSourceBytes)
+	}
 	return engine.Transpile(source, engine.Language(language))
 }
 
