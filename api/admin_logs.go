@@ -14,7 +14,7 @@ import (
 
 // logQuery reads script_id, before and limit from the query string.
 func logQuery(c *gin.Context) (model.LogQuery, bool) {
-	var q model.LogQuery
+	q := model.LogQuery{AppID: c.GetString(appKey)}
 	if id := c.Query("script_id"); id != "" {
 		u, err := uuid.Parse(id)
 		if err != nil {
@@ -65,7 +65,7 @@ func (s *server) streamLogs(c *gin.Context) {
 		return
 	}
 	sub := s.deps.Hub.Subscribe(func(r model.ExecutionRecord) bool {
-		return q.ScriptID == "" || r.ScriptID == q.ScriptID
+		return r.AppID == q.AppID && (q.ScriptID == "" || r.ScriptID == q.ScriptID)
 	})
 	defer sub.Close()
 	w := c.Writer

@@ -5,7 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/picloud/picloud/api/model"
+	"github.com/picloud/picloud/api/access"
 )
 
 type routeRequest struct {
@@ -66,7 +66,11 @@ func (s *server) checkRoute(c *gin.Context) {
 	if !bindJSON(c, &req) {
 		return
 	}
-	cs, err := s.deps.Manager.CheckRoute(c, req.AppID, req.Method, req.Path)
+	app, ok := appFromField(c, req.AppID)
+	if !ok || !s.permit(c, access.ReadApp, app) {
+		return
+	}
+	cs, err := s.deps.Manager.CheckRoute(c, app, req.Method, req.Path)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -74,7 +78,8 @@ func (s *server) checkRoute(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"ok": len(cs) == 0, "conflicts": cs})
 }
 
-// matchRoute says which script a request would reach, with its parameters.
+// matchRoute says which app and script a request would reach, with its
+// domain and route parameters.
 func (s *server) matchRoute(c *gin.Context) {
 	method, path := c.Query("method"), c.Query("path")
 	if method == "" {
@@ -84,7 +89,7 @@ func (s *server) matchRoute(c *gin.Context) {
 		writeError(c, http.StatusBadRequest, "path is required and must start with /")
 		return
 	}
-	t, ok, err := s.deps.Orchestrator.Resolve(c, model.DefaultAppID, method, path)
+	t, ok, err := s.deps.Orchestrator.Resolve(c, c.Query("host"), method, path)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -93,6 +98,6 @@ func (s *server) matchRoute(c *gin.Context) {
 		c.JSON(http.StatusOK, gin.H{"matched": false})
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"matched": true, "route_id": t.RouteID, "script_id": t.Script.ID,
+	c.JSON(http.StatusOK, gin.H{"matched": true, "app_id": t.AppID, "route_id": t.RouteID, "script_id": t.Script.ID,
 		"script_name": t.Script.Name, "version": t.Script.ActiveVersion, "params": t.Params})
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/picloud/picloud/api/access"
 	"github.com/picloud/picloud/api/manager"
 )
 
@@ -17,7 +18,7 @@ type scriptRequest struct {
 }
 
 func (s *server) listScripts(c *gin.Context) {
-	list, err := s.deps.Manager.Scripts(c, c.Query("app_id"))
+	list, err := s.deps.Manager.Scripts(c, c.GetString(appKey))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -30,8 +31,12 @@ func (s *server) createScript(c *gin.Context) {
 	if !bindJSON(c, &req) {
 		return
 	}
+	app, ok := appFromField(c, req.AppID)
+	if !ok || !s.permit(c, access.WriteApp, app) {
+		return
+	}
 	sc, err := s.deps.Manager.CreateScript(c, currentUser(c), manager.ScriptInput{
-		AppID: req.AppID, Name: req.Name, Language: req.Language, Source: req.Source})
+		AppID: app, Name: req.Name, Language: req.Language, Source: req.Source})
 	if err != nil {
 		s.fail(c, err)
 		return

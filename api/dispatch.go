@@ -9,7 +9,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/picloud/picloud/api/model"
 	"github.com/picloud/picloud/api/orchestrator"
 	"github.com/picloud/picloud/engine"
 )
@@ -21,7 +20,7 @@ func (s *server) dispatch(c *gin.Context) {
 		notFound(c) // PiCloud's own prefix: never a user route
 		return
 	}
-	t, ok, err := s.deps.Orchestrator.Resolve(c, model.DefaultAppID, c.Request.Method, c.Request.URL.EscapedPath())
+	t, ok, err := s.deps.Orchestrator.Resolve(c, c.Request.Host, c.Request.Method, c.Request.URL.EscapedPath())
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -48,7 +47,7 @@ func (s *server) execute(c *gin.Context) {
 		writeError(c, http.StatusNotFound, "no script with id "+id)
 		return
 	}
-	s.run(c, orchestrator.Target{Script: sc, Params: map[string]string{}})
+	s.run(c, orchestrator.Target{AppID: sc.AppID, Script: sc, Params: map[string]string{}})
 }
 
 // run reads the body, runs the target and writes its response or error.

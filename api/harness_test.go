@@ -81,7 +81,7 @@ func newStack(t *testing.T, opt stackOptions) *stack {
 		_ = rec.Shutdown(context.Background())
 		cancel()
 	})
-	if _, err := mgr.AddUser(context.Background(), "alice", "correct horse battery"); err != nil {
+	if _, err := mgr.AddUser(context.Background(), "alice", "correct horse battery", "owner"); err != nil {
 		t.Fatal(err)
 	}
 	s := &stack{t: t, srv: srv, store: st, rec: rec}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/picloud/picloud/api/access"
 	"github.com/picloud/picloud/api/execlog"
 	"github.com/picloud/picloud/api/manager"
 	"github.com/picloud/picloud/api/orchestrator"
@@ -72,21 +73,37 @@ func New(cfg Config, deps Deps) (http.Handler, error) {
 	authed.POST("/auth/logout", s.logout)
 	authed.GET("/auth/me", s.me)
 
-	authed.GET("/scripts", s.listScripts)
-	authed.POST("/scripts", s.createScript)
-	authed.GET("/scripts/:id", s.getScript)
-	authed.PUT("/scripts/:id", s.updateScript)
-	authed.DELETE("/scripts/:id", s.deleteScript)
-	authed.GET("/scripts/:id/versions", s.listVersions)
-	authed.GET("/scripts/:id/versions/:version", s.getVersion)
-	authed.POST("/scripts/:id/rollback", s.rollback)
-	authed.GET("/scripts/:id/routes", s.listRoutes)
-	authed.POST("/scripts/:id/routes", s.createRoute)
-	authed.DELETE("/routes/:id", s.deleteRoute)
-	authed.POST("/routes/check", s.checkRoute)
-	authed.GET("/routes/match", s.matchRoute)
-	authed.GET("/logs", s.listLogs)
-	authed.GET("/logs/stream", s.streamLogs)
+	authed.GET("/apps", s.listApps)
+	authed.POST("/apps", s.allow(access.ManageApps, nil), s.createApp)
+	authed.GET("/apps/:id", s.allow(access.ReadApp, appParam), s.getApp)
+	authed.PATCH("/apps/:id", s.allow(access.ManageApps, appParam), s.updateApp)
+	authed.DELETE("/apps/:id", s.allow(access.ManageApps, appParam), s.deleteApp)
+	authed.GET("/apps/:id/domains", s.allow(access.ReadApp, appParam), s.listDomains)
+	authed.POST("/apps/:id/domains", s.allow(access.WriteApp, appParam), s.claimDomain)
+	authed.DELETE("/apps/:id/domains/:domain_id", s.allow(access.WriteApp, appParam), s.releaseDomain)
+
+	authed.GET("/settings", s.allow(access.ManageApps, nil), s.getSettings)
+	authed.PATCH("/settings", s.allow(access.ManageInstance, nil), s.updateSettings)
+	authed.GET("/users", s.allow(access.ManageUsers, nil), s.listUsers)
+	authed.POST("/users", s.allow(access.ManageUsers, nil), s.createUser)
+	authed.POST("/users/:id/roles", s.allow(access.ManageUsers, nil), s.grantRole)
+	authed.DELETE("/users/:id/roles/:app_id", s.allow(access.ManageUsers, nil), s.revokeRole)
+
+	authed.GET("/scripts", s.allow(access.ReadApp, queryApp), s.listScripts)
+	authed.POST("/scripts", s.createScript) // the app is in the body
+	authed.GET("/scripts/:id", s.allow(access.ReadApp, scriptApp), s.getScript)
+	authed.PUT("/scripts/:id", s.allow(access.WriteApp, scriptApp), s.updateScript)
+	authed.DELETE("/scripts/:id", s.allow(access.WriteApp, scriptApp), s.deleteScript)
+	authed.GET("/scripts/:id/versions", s.allow(access.ReadApp, scriptApp), s.listVersions)
+	authed.GET("/scripts/:id/versions/:version", s.allow(access.ReadApp, scriptApp), s.getVersion)
+	authed.POST("/scripts/:id/rollback", s.allow(access.WriteApp, scriptApp), s.rollback)
+	authed.GET("/scripts/:id/routes", s.allow(access.ReadApp, scriptApp), s.listRoutes)
+	authed.POST("/scripts/:id/routes", s.allow(access.WriteApp, scriptApp), s.createRoute)
+	authed.DELETE("/routes/:id", s.allow(access.WriteApp, routeApp), s.deleteRoute)
+	authed.POST("/routes/check", s.checkRoute) // the app is in the body
+	authed.GET("/routes/match", s.allow(access.ReadApp, hostApp), s.matchRoute)
+	authed.GET("/logs", s.allow(access.ReadApp, logsApp), s.listLogs)
+	authed.GET("/logs/stream", s.allow(access.ReadApp, logsApp), s.streamLogs)
 
 	r.Any("/api/v1/execute/:id", s.execute)
 	r.Any("/api/v1/execute/:id/*rest", s.execute)

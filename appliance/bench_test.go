@@ -107,7 +107,7 @@ func startPiCloud(b *testing.B, source, path string) string {
 	}
 	b.Cleanup(func() { cancel(); <-done })
 
-	if _, err := AddUser(ctx, cfg, logger, "bench", "bench-password"); err != nil {
+	if _, err := AddUser(ctx, cfg, logger, "bench", "bench-password", "owner"); err != nil {
 		b.Fatal(err)
 	}
 	token := postJSON(b, url+"/api/v1/admin/auth/login", "", `{"username":"bench","password":"bench-password"}`, "token")

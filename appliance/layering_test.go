@@ -25,6 +25,8 @@ var layerRules = []struct {
 	{module + "/engine", []string{module + "/api", module + "/appliance", module + "/tui", module + "/cmd", module + "/migrations", "net/http", "github.com/gin-gonic/", "github.com/jackc/"}},
 	{module + "/api/model", []string{module + "/"}},
 	{module + "/api/routing", []string{module + "/", "net/http", "github.com/gin-gonic/"}},
+	{module + "/api/hosts", []string{module + "/", "net/http", "github.com/gin-gonic/"}},
+	{module + "/api/access", []string{module + "/api/manager", module + "/api/orchestrator", "net/http", "github.com/gin-gonic/", "github.com/jackc/"}},
 	{module + "/api/auth", []string{module + "/", "net/http", "github.com/gin-gonic/", "github.com/jackc/"}},
 	{module + "/api", []string{module + "/appliance", module + "/migrations", module + "/tui", module + "/cmd", "github.com/jackc/"}},
 	{module + "/appliance/store", []string{module + "/api/manager", module + "/api/orchestrator", module + "/engine", "net/http", "github.com/gin-gonic/"}},

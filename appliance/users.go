@@ -10,15 +10,16 @@ import (
 	"github.com/picloud/picloud/appliance/store"
 )
 
-// AddUser creates an admin user, whether or not the daemon is running.
-func AddUser(ctx context.Context, cfg config.Config, logger *slog.Logger, username, password string) (model.User, error) {
+// AddUser creates a user with an instance role (owner, admin or member),
+// whether or not the daemon is running.
+func AddUser(ctx context.Context, cfg config.Config, logger *slog.Logger, username, password, role string) (model.User, error) {
 	db, err := OpenDatabase(ctx, cfg, logger)
 	if err != nil {
 		return model.User{}, err
 	}
 	defer db.Close(context.WithoutCancel(ctx))
 	mgr := manager.New(manager.Config{}, store.New(db.Pool), newCredentials(), nopInvalidator{}, logger)
-	return mgr.AddUser(ctx, username, password)
+	return mgr.AddUser(ctx, username, password, role)
 }
 
 type nopInvalidator struct{}

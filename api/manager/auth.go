@@ -38,10 +38,16 @@ func ValidateUsername(name string) error {
 	return nil
 }
 
-// AddUser creates a user with a password.
-func (s *Service) AddUser(ctx context.Context, username, password string) (model.User, error) {
+// AddUser creates a user with a password and an instance role (owner, admin
+// or member).
+func (s *Service) AddUser(ctx context.Context, username, password, role string) (model.User, error) {
 	if err := ValidateUsername(username); err != nil {
 		return model.User{}, err
+	}
+	switch role {
+	case model.RoleOwner, model.RoleAdmin, model.RoleMember:
+	default:
+		return model.User{}, fmt.Errorf("%w: role %q: use owner, admin or member", model.ErrInvalid, role)
 	}
 	if err := auth.ValidatePassword(password); err != nil {
 		return model.User{}, fmt.Errorf("%w: %w", model.ErrInvalid, err)
@@ -50,7 +56,11 @@ func (s *Service) AddUser(ctx context.Context, username, password string) (model
 	if err != nil {
 		return model.User{}, fmt.Errorf("hash password: %w", err)
 	}
-	return s.store.CreateUser(ctx, username, hash)
+	u, err := s.store.CreateUser(ctx, username, hash, role)
+	if errors.Is(err, model.ErrConflict) {
+		return model.User{}, fmt.Errorf("%w: user %q already exists", model.ErrConflict, username)
+	}
+	return u, err
 }
 
 // Login checks a user's password and opens a session. Unknown users cost the
@@ -111,7 +121,15 @@ func (s *Service) Authenticate(ctx context.Context, token string) (model.User, t
 	if errors.Is(err, model.ErrNotFound) || (err == nil && user.Disabled) {
 		return model.User{}, time.Time{}, model.ErrUnauthorized
 	}
-	return user, expires, err
+	if err != nil {
+		return model.User{}, time.Time{}, err
+	}
+	if user.Role == model.RoleMember {
+		if user.AppRoles, err = s.store.AppRoles(ctx, user.ID); err != nil {
+			return model.User{}, time.Time{}, err
+		}
+	}
+	return user, expires, nil
 }
 
 // Logout revokes a session token.

@@ -14,8 +14,24 @@ import (
 
 // Store is the storage the manager needs.
 type Store interface {
-	CreateUser(ctx context.Context, username, passwordHash string) (model.User, error)
+	CreateUser(ctx context.Context, username, passwordHash, role string) (model.User, error)
 	UserByName(ctx context.Context, username string) (model.User, error)
+	UserByID(ctx context.Context, id string) (model.User, error)
+	ListUsers(ctx context.Context) ([]model.User, error)
+	AppRoles(ctx context.Context, userID string) (map[string]string, error)
+	SetAppRole(ctx context.Context, userID, appID, role string) error
+	DeleteAppRole(ctx context.Context, userID, appID string) error
+
+	CreateApp(ctx context.Context, name, description string) (model.App, error)
+	ListApps(ctx context.Context) ([]model.App, error)
+	AppByID(ctx context.Context, id string) (model.App, error)
+	UpdateApp(ctx context.Context, id string, name, description *string) (model.App, error)
+	DeleteApp(ctx context.Context, id string) error
+	CreateDomain(ctx context.Context, d model.Domain) (model.Domain, error)
+	ListDomains(ctx context.Context, appID string) ([]model.Domain, error)
+	DeleteDomain(ctx context.Context, appID, id string) error
+	Settings(ctx context.Context) (model.Settings, error)
+	UpdateSettings(ctx context.Context, defaultAppFallback *bool) (model.Settings, error)
 	CreateSession(ctx context.Context, s model.Session) error
 	TouchSession(ctx context.Context, tokenHash []byte, now time.Time, ttl time.Duration) (model.User, time.Time, error)
 	DeleteSession(ctx context.Context, tokenHash []byte) error
@@ -31,7 +47,7 @@ type Store interface {
 
 	CreateRoute(ctx context.Context, r model.Route) (model.Route, error)
 	ListRoutes(ctx context.Context, scriptID string) ([]model.Route, error)
-	AllRoutes(ctx context.Context) ([]model.Route, error)
+	AppRoutes(ctx context.Context, appID string) ([]model.Route, error)
 	RouteByID(ctx context.Context, id string) (model.Route, error)
 	DeleteRoute(ctx context.Context, id string) error
 

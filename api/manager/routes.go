@@ -12,14 +12,18 @@ import (
 // ErrReserved is a route path under a prefix PiCloud keeps for itself.
 var ErrReserved = routing.ErrReserved
 
-// ConflictError names the routes a new route would collide with.
+// ConflictError names what a new route or domain claim would collide with.
 type ConflictError struct {
-	Conflicts []model.Route
+	Message   string
+	Conflicts any // []model.Route or []model.Domain
 }
 
-func (e *ConflictError) Error() string {
-	r := e.Conflicts[0]
-	return fmt.Sprintf("route conflicts with %s %s (route %s of script %s)", r.Method, r.Path, r.ID, r.ScriptID)
+func (e *ConflictError) Error() string { return e.Message }
+
+func routeConflict(cs []model.Route) *ConflictError {
+	r := cs[0]
+	return &ConflictError{Conflicts: cs,
+		Message: fmt.Sprintf("route conflicts with %s %s (route %s of script %s)", r.Method, r.Path, r.ID, r.ScriptID)}
 }
 
 func (e *ConflictError) Unwrap() error { return model.ErrConflict }
@@ -42,16 +46,13 @@ func parseRoute(method, path string) (string, routing.Pattern, error) {
 
 // conflicts lists the routes of app that (method, p) would collide with.
 func (s *Service) conflicts(ctx context.Context, appID, method string, p routing.Pattern) ([]model.Route, error) {
-	all, err := s.store.AllRoutes(ctx)
+	all, err := s.store.AppRoutes(ctx, appID)
 	if err != nil {
 		return nil, err
 	}
 	byID := map[string]model.Route{}
 	var rs []routing.Route
 	for _, r := range all {
-		if r.AppID != appID {
-			continue
-		}
 		rp, err := routing.ParsePattern(r.Path)
 		if err != nil {
 			continue
@@ -73,9 +74,6 @@ func (s *Service) conflicts(ctx context.Context, appID, method string, p routing
 // CheckRoute says which routes of an app a new route would conflict with; an
 // empty list means it can be added.
 func (s *Service) CheckRoute(ctx context.Context, appID, method, path string) ([]model.Route, error) {
-	if appID == "" {
-		appID = model.DefaultAppID
-	}
 	m, p, err := parseRoute(method, path)
 	if err != nil {
 		return nil, err
@@ -96,14 +94,14 @@ func (s *Service) CreateRoute(ctx context.Context, user model.User, scriptID, me
 	if cs, err := s.conflicts(ctx, sc.AppID, m, p); err != nil {
 		return model.Route{}, err
 	} else if len(cs) > 0 {
-		return model.Route{}, &ConflictError{Conflicts: cs}
+		return model.Route{}, routeConflict(cs)
 	}
 	r, err := s.store.CreateRoute(ctx, model.Route{ScriptID: scriptID, Method: m, Path: p.String(), Shape: p.Shape()})
 	if errors.Is(err, model.ErrConflict) {
 		// Lost a race with a concurrent insert of the same shape.
 		cs, _ := s.conflicts(ctx, sc.AppID, m, p)
 		if len(cs) > 0 {
-			return model.Route{}, &ConflictError{Conflicts: cs}
+			return model.Route{}, routeConflict(cs)
 		}
 	}
 	if err != nil {
@@ -130,4 +128,9 @@ func (s *Service) DeleteRoute(ctx context.Context, user model.User, id string) e
 	s.inval.Invalidate()
 	s.log.Info("route deleted", "route", id, "user", user.Username)
 	return nil
+}
+
+// Route returns one route.
+func (s *Service) Route(ctx context.Context, id string) (model.Route, error) {
+	return s.store.RouteByID(ctx, id)
 }

@@ -59,9 +59,6 @@ func compile(source, language string) (string, error) {
 
 // CreateScript validates, compiles and stores a new script as version 1.
 func (s *Service) CreateScript(ctx context.Context, user model.User, in ScriptInput) (model.Script, error) {
-	if in.AppID == "" {
-		in.AppID = model.DefaultAppID
-	}
 	if err := validateName(in.Name); err != nil {
 		return model.Script{}, err
 	}
@@ -145,8 +142,8 @@ func (s *Service) Script(ctx context.Context, id string) (model.Script, error) {
 
 // Scripts lists an app's scripts.
 func (s *Service) Scripts(ctx context.Context, appID string) ([]model.Script, error) {
-	if appID == "" {
-		appID = model.DefaultAppID
+	if _, err := s.store.AppByID(ctx, appID); err != nil {
+		return nil, err
 	}
 	return s.store.ListScripts(ctx, appID)
 }

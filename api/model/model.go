@@ -14,9 +14,12 @@ const DefaultAppID = "00000000-0000-0000-0000-000000000001"
 type User struct {
 	ID           string    `json:"id"`
 	Username     string    `json:"username"`
+	Role         string    `json:"role"` // owner, admin or member
 	PasswordHash string    `json:"-"`
 	Disabled     bool      `json:"disabled"`
 	CreatedAt    time.Time `json:"created_at"`
+	// AppRoles maps app ids to the user's role there (editor or viewer).
+	AppRoles map[string]string `json:"app_roles,omitempty"`
 }
 
 // Session is a logged-in user's session; only the token's hash is stored.
@@ -83,6 +86,7 @@ type ExecutionRecord struct {
 
 // LogQuery selects execution records, newest first.
 type LogQuery struct {
+	AppID    string
 	ScriptID string
 	BeforeID int64 // records with id < BeforeID; 0 for the newest
 	Limit    int

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/picloud/picloud/api/hosts"
 	"github.com/picloud/picloud/api/model"
 	"github.com/picloud/picloud/api/routing"
 	"github.com/picloud/picloud/engine"
@@ -20,10 +21,12 @@ import (
 // ErrOverloaded means the concurrency cap is reached; the caller answers 503.
 var ErrOverloaded = errors.New("too many executions in progress")
 
-// Source is where routes and active scripts are read from.
+// Source is where routes, domains and active scripts are read from.
 type Source interface {
 	AllRoutes(ctx context.Context) ([]model.Route, error)
 	AllActiveScripts(ctx context.Context) ([]model.Script, error)
+	ListDomains(ctx context.Context, appID string) ([]model.Domain, error)
+	Settings(ctx context.Context) (model.Settings, error)
 }
 
 // Recorder receives one record per execution.
@@ -51,11 +54,13 @@ type Orchestrator struct {
 	mu   sync.Mutex // serialises rebuilds
 }
 
-// snapshot is an immutable view of the routes and active scripts.
+// snapshot is an immutable view of the domains, routes and active scripts.
 type snapshot struct {
-	gen     uint64
-	tables  map[string]*routing.Table // by app id
-	scripts map[string]*model.Script  // by script id, with active code
+	gen      uint64
+	hosts    *hosts.Table
+	fallback bool                      // unclaimed hosts go to the default app
+	tables   map[string]*routing.Table // by app id
+	scripts  map[string]*model.Script  // by script id, with active code
 }
 
 // New returns an Orchestrator.
@@ -100,7 +105,28 @@ func (o *Orchestrator) build(ctx context.Context, gen uint64) (*snapshot, error)
 	if err != nil {
 		return nil, fmt.Errorf("load routes: %w", err)
 	}
-	s := &snapshot{gen: gen, tables: map[string]*routing.Table{}, scripts: make(map[string]*model.Script, len(scripts))}
+	domains, err := o.src.ListDomains(ctx, "")
+	if err != nil {
+		return nil, fmt.Errorf("load domains: %w", err)
+	}
+	settings, err := o.src.Settings(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load settings: %w", err)
+	}
+	s := &snapshot{gen: gen, fallback: settings.DefaultAppFallback,
+		tables: map[string]*routing.Table{}, scripts: make(map[string]*model.Script, len(scripts))}
+	claims := make([]hosts.Claim, 0, len(domains))
+	for _, d := range domains {
+		p, err := hosts.ParsePattern(d.Pattern)
+		if err != nil {
+			o.log.Error("skipping stored domain that no longer parses", "domain", d.ID, "pattern", d.Pattern, "err", err)
+			continue
+		}
+		claims = append(claims, hosts.Claim{ID: d.ID, AppID: d.AppID, Pattern: p})
+	}
+	if s.hosts, err = hosts.NewTable(claims); err != nil {
+		return nil, fmt.Errorf("compile domain claims: %w", err)
+	}
 	for i := range scripts {
 		s.scripts[scripts[i].ID] = &scripts[i]
 	}
@@ -123,19 +149,48 @@ func (o *Orchestrator) build(ctx context.Context, gen uint64) (*snapshot, error)
 	return s, nil
 }
 
-// Target is a resolved request: the script to run and the route parameters.
+// Target is a resolved request: the app, the script to run and the domain
+// and route parameters.
 type Target struct {
+	AppID   string
 	Script  *model.Script
 	RouteID string
 	Params  map[string]string
 }
 
-// Resolve finds the route of app that a request would reach; path is the
-// request path as sent, still percent-encoded.
-func (o *Orchestrator) Resolve(ctx context.Context, appID, method, path string) (Target, bool, error) {
+// App returns the app that serves a Host header: the most specific claim, or
+// the default app for an unclaimed host when the fallback is on.
+func (o *Orchestrator) App(ctx context.Context, host string) (appID string, params map[string]string, ok bool, err error) {
+	s, err := o.current(ctx)
+	if err != nil {
+		return "", nil, false, err
+	}
+	appID, params, ok = s.app(host)
+	return appID, params, ok, nil
+}
+
+func (s *snapshot) app(host string) (string, map[string]string, bool) {
+	if c, params, ok := s.hosts.Resolve(hosts.Canonical(host)); ok {
+		return c.AppID, params, true
+	}
+	if s.fallback {
+		return model.DefaultAppID, nil, true
+	}
+	return "", nil, false
+}
+
+// Resolve finds the app that serves host, then the route of that app that a
+// request would reach; path is the request path as sent, still
+// percent-encoded. Route parameters win over domain parameters of the same
+// name.
+func (o *Orchestrator) Resolve(ctx context.Context, host, method, path string) (Target, bool, error) {
 	s, err := o.current(ctx)
 	if err != nil {
 		return Target{}, false, err
+	}
+	appID, domainParams, ok := s.app(host)
+	if !ok {
+		return Target{}, false, nil
 	}
 	t := s.tables[appID]
 	if t == nil {
@@ -149,7 +204,17 @@ func (o *Orchestrator) Resolve(ctx context.Context, appID, method, path string) 
 	if sc == nil {
 		return Target{}, false, nil
 	}
-	return Target{Script: sc, RouteID: r.ID, Params: params}, true, nil
+	if len(domainParams) > 0 {
+		merged := make(map[string]string, len(domainParams)+len(params))
+		for k, v := range domainParams {
+			merged[k] = v
+		}
+		for k, v := range params {
+			merged[k] = v
+		}
+		params = merged
+	}
+	return Target{AppID: appID, Script: sc, RouteID: r.ID, Params: params}, true, nil
 }
 
 // Script returns a script with its active code, for the execute endpoint.

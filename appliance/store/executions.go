@@ -49,8 +49,8 @@ func ListExecutions(ctx context.Context, q Querier, lq model.LogQuery) ([]model.
 SELECT id, app_id::text, script_id::text, script_version, request_id, method, path, status, duration_us,
        console, error_code, error, created_at
 FROM execution_logs
-WHERE id < $1 AND ($2 = '' OR script_id = NULLIF($2, '')::uuid)
-ORDER BY id DESC LIMIT $3`, before, lq.ScriptID, limit)
+WHERE id < $1 AND ($2 = '' OR script_id = NULLIF($2, '')::uuid) AND ($4 = '' OR app_id = NULLIF($4, '')::uuid)
+ORDER BY id DESC LIMIT $3`, before, lq.ScriptID, limit, lq.AppID)
 	if err != nil {
 		return nil, fmt.Errorf("list execution records: %w", mapError(err))
 	}

@@ -12,9 +12,78 @@ import (
 // The methods below bind the query functions to the pool, in the shape the
 // services' store interfaces ask for.
 
-// CreateUser inserts a user.
-func (s *Store) CreateUser(ctx context.Context, username, passwordHash string) (model.User, error) {
-	return CreateUser(ctx, s.pool, username, passwordHash)
+// CreateUser inserts a user with an instance role.
+func (s *Store) CreateUser(ctx context.Context, username, passwordHash, role string) (model.User, error) {
+	return CreateUser(ctx, s.pool, username, passwordHash, role)
+}
+
+// UserByID finds a user by id.
+func (s *Store) UserByID(ctx context.Context, id string) (model.User, error) {
+	return UserByID(ctx, s.pool, id)
+}
+
+// AppRoles returns a user's app roles.
+func (s *Store) AppRoles(ctx context.Context, userID string) (map[string]string, error) {
+	return AppRoles(ctx, s.pool, userID)
+}
+
+// SetAppRole grants a user a role in an app.
+func (s *Store) SetAppRole(ctx context.Context, userID, appID, role string) error {
+	return SetAppRole(ctx, s.pool, userID, appID, role)
+}
+
+// DeleteAppRole revokes a user's role in an app.
+func (s *Store) DeleteAppRole(ctx context.Context, userID, appID string) error {
+	return DeleteAppRole(ctx, s.pool, userID, appID)
+}
+
+// CreateApp inserts an app.
+func (s *Store) CreateApp(ctx context.Context, name, description string) (model.App, error) {
+	return CreateApp(ctx, s.pool, name, description)
+}
+
+// ListApps returns every app.
+func (s *Store) ListApps(ctx context.Context) ([]model.App, error) { return ListApps(ctx, s.pool) }
+
+// AppByID loads an app.
+func (s *Store) AppByID(ctx context.Context, id string) (model.App, error) {
+	return AppByID(ctx, s.pool, id)
+}
+
+// UpdateApp changes an app's name or description.
+func (s *Store) UpdateApp(ctx context.Context, id string, name, description *string) (model.App, error) {
+	return UpdateApp(ctx, s.pool, id, name, description)
+}
+
+// DeleteApp removes an app and everything it owns.
+func (s *Store) DeleteApp(ctx context.Context, id string) error { return DeleteApp(ctx, s.pool, id) }
+
+// CreateDomain records a domain claim.
+func (s *Store) CreateDomain(ctx context.Context, d model.Domain) (model.Domain, error) {
+	return CreateDomain(ctx, s.pool, d)
+}
+
+// ListDomains returns the claims of an app, or all of them for "".
+func (s *Store) ListDomains(ctx context.Context, appID string) ([]model.Domain, error) {
+	return ListDomains(ctx, s.pool, appID)
+}
+
+// DeleteDomain releases a claim.
+func (s *Store) DeleteDomain(ctx context.Context, appID, id string) error {
+	return DeleteDomain(ctx, s.pool, appID, id)
+}
+
+// Settings loads the instance settings.
+func (s *Store) Settings(ctx context.Context) (model.Settings, error) { return Settings(ctx, s.pool) }
+
+// UpdateSettings changes instance settings.
+func (s *Store) UpdateSettings(ctx context.Context, defaultAppFallback *bool) (model.Settings, error) {
+	return UpdateSettings(ctx, s.pool, defaultAppFallback)
+}
+
+// AppRoutes returns the routes of one app.
+func (s *Store) AppRoutes(ctx context.Context, appID string) ([]model.Route, error) {
+	return AppRoutes(ctx, s.pool, appID)
 }
 
 // SetPassword replaces a user's password and ends the user's sessions.

@@ -46,6 +46,15 @@ func AllRoutes(ctx context.Context, q Querier) ([]model.Route, error) {
 	return collect(rows, scanRoute, "load routes")
 }
 
+// AppRoutes returns the routes of one app.
+func AppRoutes(ctx context.Context, q Querier, appID string) ([]model.Route, error) {
+	rows, err := q.Query(ctx, `SELECT `+routeColumns+` FROM routes WHERE app_id = $1 ORDER BY path, method`, appID)
+	if err != nil {
+		return nil, fmt.Errorf("load routes of app %s: %w", appID, mapError(err))
+	}
+	return collect(rows, scanRoute, "load routes")
+}
+
 // RouteByID loads one route.
 func RouteByID(ctx context.Context, q Querier, id string) (model.Route, error) {
 	r, err := scanRoute(q.QueryRow(ctx, `SELECT `+routeColumns+` FROM routes WHERE id = $1`, id))

@@ -19,11 +19,11 @@ var ctx = context.Background()
 
 func TestUsersAndSessions(t *testing.T) {
 	s := store.New(pgtest.NewDatabase(t))
-	u, err := s.CreateUser(ctx, "alice", "hash1")
+	u, err := s.CreateUser(ctx, "alice", "hash1", model.RoleOwner)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.CreateUser(ctx, "alice", "hash2"); !errors.Is(err, model.ErrConflict) {
+	if _, err := s.CreateUser(ctx, "alice", "hash2", model.RoleMember); !errors.Is(err, model.ErrConflict) {
 		t.Fatalf("duplicate user: %v, want ErrConflict", err)
 	}
 	if _, err := s.UserByName(ctx, "bob"); !errors.Is(err, model.ErrNotFound) {

@@ -8,19 +8,20 @@ import (
 	"github.com/picloud/picloud/api/model"
 )
 
-const userColumns = `id::text, username, password_hash, disabled, created_at`
+const userColumns = `id::text, username, role, password_hash, disabled, created_at`
 
 func scanUser(row interface{ Scan(...any) error }) (model.User, error) {
 	var u model.User
-	err := row.Scan(&u.ID, &u.Username, &u.PasswordHash, &u.Disabled, &u.CreatedAt)
+	err := row.Scan(&u.ID, &u.Username, &u.Role, &u.PasswordHash, &u.Disabled, &u.CreatedAt)
 	return u, err
 }
 
-// CreateUser inserts a user; a taken name is model.ErrConflict.
-func CreateUser(ctx context.Context, q Querier, username, passwordHash string) (model.User, error) {
+// CreateUser inserts a user with an instance role; a taken name is
+// model.ErrConflict.
+func CreateUser(ctx context.Context, q Querier, username, passwordHash, role string) (model.User, error) {
 	u, err := scanUser(q.QueryRow(ctx,
-		`INSERT INTO users (username, password_hash) VALUES ($1, $2) RETURNING `+userColumns,
-		username, passwordHash))
+		`INSERT INTO users (username, password_hash, role) VALUES ($1, $2, $3) RETURNING `+userColumns,
+		username, passwordHash, role))
 	if err != nil {
 		return model.User{}, fmt.Errorf("create user %q: %w", username, mapError(err))
 	}
@@ -95,10 +96,10 @@ WITH s AS (
     FROM s WHERE sessions.token_hash = s.token_hash AND s.expires_at < $3::timestamptz - interval '1 minute'
     RETURNING sessions.expires_at
 )
-SELECT u.id::text, u.username, u.password_hash, u.disabled, u.created_at,
+SELECT u.id::text, u.username, u.role, u.password_hash, u.disabled, u.created_at,
        COALESCE((SELECT expires_at FROM slid), s.expires_at)
 FROM s JOIN users u ON u.id = s.user_id`,
-		tokenHash, now, now.Add(ttl)).Scan(&u.ID, &u.Username, &u.PasswordHash, &u.Disabled, &u.CreatedAt, &expires)
+		tokenHash, now, now.Add(ttl)).Scan(&u.ID, &u.Username, &u.Role, &u.PasswordHash, &u.Disabled, &u.CreatedAt, &expires)
 	if err != nil {
 		return model.User{}, time.Time{}, fmt.Errorf("look up session: %w", mapError(err))
 	}
@@ -120,4 +121,53 @@ func DeleteExpiredSessions(ctx context.Context, q Querier, now time.Time) (int64
 		return 0, fmt.Errorf("delete expired sessions: %w", mapError(err))
 	}
 	return tag.RowsAffected(), nil
+}
+
+// UserByID finds a user by id.
+func UserByID(ctx context.Context, q Querier, id string) (model.User, error) {
+	u, err := scanUser(q.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+	if err != nil {
+		return model.User{}, fmt.Errorf("load user %s: %w", id, mapError(err))
+	}
+	return u, nil
+}
+
+// AppRoles returns a user's roles in apps, by app id.
+func AppRoles(ctx context.Context, q Querier, userID string) (map[string]string, error) {
+	rows, err := q.Query(ctx, `SELECT app_id::text, role FROM app_roles WHERE user_id = $1`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("load app roles of %s: %w", userID, mapError(err))
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var app, role string
+		if err := rows.Scan(&app, &role); err != nil {
+			return nil, fmt.Errorf("load app roles of %s: %w", userID, err)
+		}
+		out[app] = role
+	}
+	return out, rows.Err()
+}
+
+// SetAppRole grants (or changes) a user's role in an app.
+func SetAppRole(ctx context.Context, q Querier, userID, appID, role string) error {
+	_, err := q.Exec(ctx, `INSERT INTO app_roles (user_id, app_id, role) VALUES ($1, $2, $3)
+ON CONFLICT (user_id, app_id) DO UPDATE SET role = EXCLUDED.role`, userID, appID, role)
+	if err != nil {
+		return fmt.Errorf("grant %s on app %s to %s: %w", role, appID, userID, mapError(err))
+	}
+	return nil
+}
+
+// DeleteAppRole revokes a user's role in an app.
+func DeleteAppRole(ctx context.Context, q Querier, userID, appID string) error {
+	tag, err := q.Exec(ctx, `DELETE FROM app_roles WHERE user_id = $1 AND app_id = $2`, userID, appID)
+	if err != nil {
+		return fmt.Errorf("revoke role on app %s from %s: %w", appID, userID, mapError(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("revoke role on app %s from %s: %w", appID, userID, model.ErrNotFound)
+	}
+	return nil
 }

@@ -23,7 +23,8 @@ const usage = `PiCloud: serverless scripts on a single-board computer.
 
 Usage:
   picloud serve [--config FILE]                 run the daemon
-  picloud user add NAME --password-stdin        create an admin user
+  picloud user add NAME --password-stdin [--role owner|admin|member]
+                                                create a user (default: owner)
   picloud migrate [status]                      apply (or list) database migrations
   picloud version                               print the versions
   picloud help                                  show this help
@@ -116,6 +117,7 @@ func user(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fromStdin := fs.Bool("password-stdin", false, "read the password from standard input")
+	role := fs.String("role", "owner", "instance role: owner, admin or member (app roles only)")
 	// Accept NAME before or after the flags.
 	rest := args[1:]
 	var name string
@@ -139,11 +141,11 @@ func user(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return fmt.Errorf("read password: %w", err)
 	}
 	password := strings.TrimRight(string(pw), "\r\n")
-	u, err := appliance.AddUser(ctx, cfg, logger, name, password)
+	u, err := appliance.AddUser(ctx, cfg, logger, name, password, *role)
 	if err != nil {
 		return fmt.Errorf("add user %s: %w", name, err)
 	}
-	fmt.Fprintf(stdout, "created user %s (%s)\n", u.Username, u.ID)
+	fmt.Fprintf(stdout, "created user %s (%s, %s)\n", u.Username, u.Role, u.ID)
 	return nil
 }
 

@@ -1,0 +1,141 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/picloud/picloud/api/access"
+	"github.com/picloud/picloud/api/manager"
+	"github.com/picloud/picloud/api/model"
+)
+
+type appRequest struct {
+	Name        *string `json:"name"`
+	Description *string `json:"description"`
+}
+
+// listApps returns the apps the user may read.
+func (s *server) listApps(c *gin.Context) {
+	all, err := s.deps.Manager.Apps(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	u := currentUser(c)
+	apps := []model.App{}
+	for _, a := range all {
+		if access.Can(u, access.ReadApp, a.ID) {
+			apps = append(apps, a)
+		}
+	}
+	c.JSON(http.StatusOK, gin.H{"apps": apps})
+}
+
+func (s *server) createApp(c *gin.Context) {
+	var req appRequest
+	if !bindJSON(c, &req) {
+		return
+	}
+	a, err := s.deps.Manager.CreateApp(c, currentUser(c), manager.AppInput{Name: req.Name, Description: req.Description})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Location", "/api/v1/admin/apps/"+a.ID)
+	c.JSON(http.StatusCreated, a)
+}
+
+func (s *server) getApp(c *gin.Context) {
+	a, err := s.deps.Manager.App(c, c.GetString(appKey))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, a)
+}
+
+func (s *server) updateApp(c *gin.Context) {
+	var req appRequest
+	if !bindJSON(c, &req) {
+		return
+	}
+	a, err := s.deps.Manager.UpdateApp(c, currentUser(c), c.GetString(appKey), manager.AppInput{Name: req.Name, Description: req.Description})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, a)
+}
+
+func (s *server) deleteApp(c *gin.Context) {
+	if err := s.deps.Manager.DeleteApp(c, currentUser(c), c.GetString(appKey)); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+type domainRequest struct {
+	Pattern string `json:"pattern"`
+}
+
+func (s *server) listDomains(c *gin.Context) {
+	ds, err := s.deps.Manager.Domains(c, c.GetString(appKey))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"domains": ds})
+}
+
+func (s *server) claimDomain(c *gin.Context) {
+	var req domainRequest
+	if !bindJSON(c, &req) {
+		return
+	}
+	d, err := s.deps.Manager.ClaimDomain(c, currentUser(c), c.GetString(appKey), req.Pattern)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, d)
+}
+
+func (s *server) releaseDomain(c *gin.Context) {
+	id, ok := idParam(c, "domain_id")
+	if !ok {
+		return
+	}
+	if err := s.deps.Manager.ReleaseDomain(c, currentUser(c), c.GetString(appKey), id); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func (s *server) getSettings(c *gin.Context) {
+	st, err := s.deps.Manager.Settings(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, st)
+}
+
+type settingsRequest struct {
+	DefaultAppFallback *bool `json:"default_app_fallback"`
+}
+
+func (s *server) updateSettings(c *gin.Context) {
+	var req settingsRequest
+	if !bindJSON(c, &req) {
+		return
+	}
+	st, err := s.deps.Manager.UpdateSettings(c, currentUser(c), req.DefaultAppFallback)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, st)
+}

@@ -1,0 +1,80 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+type userRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+	Role     string `json:"role"`
+}
+
+func (s *server) listUsers(c *gin.Context) {
+	users, err := s.deps.Manager.Users(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"users": users})
+}
+
+// createUser makes a user; the role defaults to member (app roles only).
+func (s *server) createUser(c *gin.Context) {
+	var req userRequest
+	if !bindJSON(c, &req) {
+		return
+	}
+	if req.Role == "" {
+		req.Role = "member"
+	}
+	u, err := s.deps.Manager.AddUser(c, req.Username, req.Password, req.Role)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, u)
+}
+
+type roleRequest struct {
+	AppID string `json:"app_id"`
+	Role  string `json:"role"`
+}
+
+func (s *server) grantRole(c *gin.Context) {
+	id, ok := idParam(c, "id")
+	if !ok {
+		return
+	}
+	var req roleRequest
+	if !bindJSON(c, &req) {
+		return
+	}
+	app, ok := appFromField(c, req.AppID)
+	if !ok {
+		return
+	}
+	if err := s.deps.Manager.GrantAppRole(c, currentUser(c), id, app, req.Role); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func (s *server) revokeRole(c *gin.Context) {
+	id, ok := idParam(c, "id")
+	if !ok {
+		return
+	}
+	app, ok := idParam(c, "app_id")
+	if !ok {
+		return
+	}
+	if err := s.deps.Manager.RevokeAppRole(c, currentUser(c), id, app); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}

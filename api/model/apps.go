@@ -1,0 +1,42 @@
+package model
+
+import "time"
+
+// App is a unit of isolation: its scripts, routes, domains, logs and data
+// are its own.
+type App struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	Description string    `json:"description"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// Domain is an app's claim on a host name or pattern.
+type Domain struct {
+	ID        string    `json:"id"`
+	AppID     string    `json:"app_id"`
+	Pattern   string    `json:"pattern"`
+	Shape     string    `json:"-"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Settings are the instance-wide settings kept in the database.
+type Settings struct {
+	// DefaultAppFallback serves hosts that no app claims from the default app.
+	DefaultAppFallback bool      `json:"default_app_fallback"`
+	UpdatedAt          time.Time `json:"updated_at"`
+}
+
+// Instance roles.
+const (
+	RoleOwner  = "owner"  // manages users and the instance, and everything else
+	RoleAdmin  = "admin"  // manages apps and everything in them
+	RoleMember = "member" // has only the app roles granted
+)
+
+// App roles.
+const (
+	RoleEditor = "editor" // changes an app's scripts, routes, domains and variables
+	RoleViewer = "viewer" // reads them and the app's logs
+)
