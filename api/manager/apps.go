@@ -56,7 +56,9 @@ func (s *Service) CreateApp(ctx context.Context, user model.User, in AppInput) (
 func (s *Service) Apps(ctx context.Context) ([]model.App, error) { return s.store.ListApps(ctx) }
 
 // App returns one app.
-func (s *Service) App(ctx context.Context, id string) (model.App, error) { return s.store.AppByID(ctx, id) }
+func (s *Service) App(ctx context.Context, id string) (model.App, error) {
+	return s.store.AppByID(ctx, id)
+}
 
 // UpdateApp renames an app or changes its description.
 func (s *Service) UpdateApp(ctx context.Context, user model.User, id string, in AppInput) (model.App, error) {
