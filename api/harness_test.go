@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -27,11 +28,12 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // stack is the whole HTTP surface on a fresh database, with a logged-in user.
 type stack struct {
-	t     *testing.T
-	srv   *httptest.Server
-	store *store.Store
-	rec   *execlog.Recorder
-	token string
+	t       *testing.T
+	handler http.Handler
+	srv     *httptest.Server
+	store   *store.Store
+	rec     *execlog.Recorder
+	token   string
 }
 
 type stackOptions struct {
@@ -84,7 +86,7 @@ func newStack(t *testing.T, opt stackOptions) *stack {
 	if _, err := mgr.AddUser(context.Background(), "alice", "correct horse battery", "owner"); err != nil {
 		t.Fatal(err)
 	}
-	s := &stack{t: t, srv: srv, store: st, rec: rec}
+	s := &stack{t: t, handler: h, srv: srv, store: st, rec: rec}
 	res := s.do("POST", "/api/v1/admin/auth/login", nil, `{"username":"alice","password":"correct horse battery"}`)
 	if res.status != 200 {
 		t.Fatalf("login: %d %s", res.status, res.body)
@@ -109,6 +111,22 @@ func (r response) json() map[string]any {
 	return m
 }
 
+// login opens a session and returns its token.
+func (s *stack) login(username, password string) string {
+	s.t.Helper()
+	res := s.do("POST", "/api/v1/admin/auth/login", nil, fmt.Sprintf(`{"username":%q,"password":%q}`, username, password))
+	if res.status != 200 {
+		s.t.Fatalf("login %s: %d %s", username, res.status, res.body)
+	}
+	return res.json()["token"].(string)
+}
+
+// as sends an admin request with another user's token.
+func (s *stack) as(token, method, path, body string) response {
+	s.t.Helper()
+	return s.do(method, path, map[string]string{"Authorization": "Bearer " + token}, body)
+}
+
 // do sends a request; header values "TOKEN" are replaced by the session token.
 func (s *stack) do(method, path string, header map[string]string, body string) response {
 	s.t.Helper()
@@ -121,6 +139,10 @@ func (s *stack) do(method, path string, header map[string]string, body string) r
 		s.t.Fatal(err)
 	}
 	for k, v := range header {
+		if k == "Host" {
+			req.Host = v
+			continue
+		}
 		req.Header.Set(k, strings.ReplaceAll(v, "TOKEN", s.token))
 	}
 	if body != "" && req.Header.Get("Content-Type") == "" {

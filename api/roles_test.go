@@ -1,0 +1,193 @@
+package api_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+)
+
+// endpoint is one admin endpoint in the role table: how to call it on an
+// app's things, and which capability it needs.
+type endpoint struct {
+	capability string // users.manage, instance.manage, apps.manage, app.read, app.write, or "" for any user
+	method     string
+	path       string // {app}, {script}, {route}, {domain}, {user} are filled in per cell
+	body       string
+	fresh      bool // needs its own session (logout)
+}
+
+// endpoints lists every authenticated admin endpoint; TestRoleTable fails
+// when the router serves one that is not here.
+var endpoints = map[string]endpoint{
+	"POST /api/v1/admin/auth/logout":                   {"", "POST", "/api/v1/admin/auth/logout", "", true},
+	"GET /api/v1/admin/auth/me":                        {"", "GET", "/api/v1/admin/auth/me", "", false},
+	"GET /api/v1/admin/apps":                           {"", "GET", "/api/v1/admin/apps", "", false},
+	"POST /api/v1/admin/apps":                          {"apps.manage", "POST", "/api/v1/admin/apps", `{"name":"new-{n}"}`, false},
+	"GET /api/v1/admin/apps/:id":                       {"app.read", "GET", "/api/v1/admin/apps/{app}", "", false},
+	"PATCH /api/v1/admin/apps/:id":                     {"apps.manage", "PATCH", "/api/v1/admin/apps/{app}", `{"description":"changed"}`, false},
+	"DELETE /api/v1/admin/apps/:id":                    {"apps.manage", "DELETE", "/api/v1/admin/apps/{newapp}", "", false},
+	"GET /api/v1/admin/apps/:id/domains":               {"app.read", "GET", "/api/v1/admin/apps/{app}/domains", "", false},
+	"POST /api/v1/admin/apps/:id/domains":              {"app.write", "POST", "/api/v1/admin/apps/{app}/domains", `{"pattern":"d{n}.example.com"}`, false},
+	"DELETE /api/v1/admin/apps/:id/domains/:domain_id": {"app.write", "DELETE", "/api/v1/admin/apps/{app}/domains/{domain}", "", false},
+	"GET /api/v1/admin/settings":                       {"apps.manage", "GET", "/api/v1/admin/settings", "", false},
+	"PATCH /api/v1/admin/settings":                     {"instance.manage", "PATCH", "/api/v1/admin/settings", `{"default_app_fallback":true}`, false},
+	"GET /api/v1/admin/users":                          {"users.manage", "GET", "/api/v1/admin/users", "", false},
+	"POST /api/v1/admin/users":                         {"users.manage", "POST", "/api/v1/admin/users", `{"username":"u{n}","password":"long enough password"}`, false},
+	"POST /api/v1/admin/users/:id/roles":               {"users.manage", "POST", "/api/v1/admin/users/{user}/roles", `{"app_id":"{app}","role":"viewer"}`, false},
+	"DELETE /api/v1/admin/users/:id/roles/:app_id":     {"users.manage", "DELETE", "/api/v1/admin/users/{user}/roles/{app}", "", false},
+	"GET /api/v1/admin/scripts":                        {"app.read", "GET", "/api/v1/admin/scripts?app_id={app}", "", false},
+	"POST /api/v1/admin/scripts":                       {"app.write", "POST", "/api/v1/admin/scripts", `{"app_id":"{app}","name":"s{n}","source":"export default () => 1"}`, false},
+	"GET /api/v1/admin/scripts/:id":                    {"app.read", "GET", "/api/v1/admin/scripts/{script}", "", false},
+	"PUT /api/v1/admin/scripts/:id":                    {"app.write", "PUT", "/api/v1/admin/scripts/{script}", `{"source":"export default () => 2"}`, false},
+	"DELETE /api/v1/admin/scripts/:id":                 {"app.write", "DELETE", "/api/v1/admin/scripts/{script}", "", false},
+	"GET /api/v1/admin/scripts/:id/versions":           {"app.read", "GET", "/api/v1/admin/scripts/{script}/versions", "", false},
+	"GET /api/v1/admin/scripts/:id/versions/:version":  {"app.read", "GET", "/api/v1/admin/scripts/{script}/versions/1", "", false},
+	"POST /api/v1/admin/scripts/:id/rollback":          {"app.write", "POST", "/api/v1/admin/scripts/{script}/rollback", `{"version":1}`, false},
+	"GET /api/v1/admin/scripts/:id/routes":             {"app.read", "GET", "/api/v1/admin/scripts/{script}/routes", "", false},
+	"POST /api/v1/admin/scripts/:id/routes":            {"app.write", "POST", "/api/v1/admin/scripts/{script}/routes", `{"method":"GET","path":"/r{n}"}`, false},
+	"DELETE /api/v1/admin/routes/:id":                  {"app.write", "DELETE", "/api/v1/admin/routes/{route}", "", false},
+	"POST /api/v1/admin/routes/check":                  {"app.read", "POST", "/api/v1/admin/routes/check", `{"app_id":"{app}","method":"GET","path":"/x"}`, false},
+	"GET /api/v1/admin/routes/match":                   {"app.read", "GET", "/api/v1/admin/routes/match?host={host}&path=/x", "", false},
+	"GET /api/v1/admin/logs":                           {"app.read", "GET", "/api/v1/admin/logs?app_id={app}", "", false},
+	"GET /api/v1/admin/logs/stream":                    {"app.read", "GET", "/api/v1/admin/logs/stream?script_id={script}", "", false},
+}
+
+// holds says which capabilities each role holds on its own app (app A);
+// only owner and admin hold app capabilities on another app.
+var holds = map[string]map[string]bool{
+	"owner":  {"": true, "users.manage": true, "instance.manage": true, "apps.manage": true, "app.read": true, "app.write": true},
+	"admin":  {"": true, "apps.manage": true, "app.read": true, "app.write": true},
+	"editor": {"": true, "app.read": true, "app.write": true},
+	"viewer": {"": true, "app.read": true},
+	"member": {"": true},
+}
+
+func TestRoleTable(t *testing.T) {
+	s := newStack(t, stackOptions{})
+	owner := s.token
+	create := func(path, body string) string {
+		t.Helper()
+		res := s.as(owner, "POST", path, body)
+		if res.status != 201 {
+			t.Fatalf("setup POST %s: %d %s", path, res.status, res.body)
+		}
+		return res.json()["id"].(string)
+	}
+	apps := map[string]string{"own": create("/api/v1/admin/apps", `{"name":"app-a"}`), "other": create("/api/v1/admin/apps", `{"name":"app-b"}`)}
+	hostOf := map[string]string{"own": "a.example.org", "other": "b.example.org"}
+	for k, app := range apps {
+		create("/api/v1/admin/apps/"+app+"/domains", `{"pattern":"`+hostOf[k]+`"}`)
+	}
+	tokens := map[string]string{"owner": owner}
+	for _, role := range []string{"admin", "editor", "viewer", "member"} {
+		instanceRole := "member"
+		if role == "admin" {
+			instanceRole = "admin"
+		}
+		id := create("/api/v1/admin/users", fmt.Sprintf(`{"username":%q,"password":"password of %s","role":%q}`, role, role, instanceRole))
+		if role == "editor" || role == "viewer" {
+			if res := s.as(owner, "POST", "/api/v1/admin/users/"+id+"/roles", fmt.Sprintf(`{"app_id":%q,"role":%q}`, apps["own"], role)); res.status != 204 {
+				t.Fatalf("grant %s: %d %s", role, res.status, res.body)
+			}
+		}
+		tokens[role] = s.login(role, "password of "+role)
+	}
+
+	// Every served admin endpoint must be in the table.
+	for _, r := range s.handler.(*gin.Engine).Routes() {
+		key := r.Method + " " + r.Path
+		if strings.HasPrefix(r.Path, "/api/v1/admin/") && r.Path != "/api/v1/admin/auth/login" {
+			if _, ok := endpoints[key]; !ok {
+				t.Errorf("%s has no entry in the role table", key)
+			}
+		}
+	}
+
+	n := 0
+	for name, ep := range endpoints {
+		for role, token := range tokens {
+			for _, which := range []string{"own", "other"} {
+				n++
+				app := apps[which]
+				fill := func(v string) string {
+					r := strings.NewReplacer("{app}", app, "{host}", hostOf[which], "{n}", fmt.Sprint(n))
+					v = r.Replace(v)
+					if strings.Contains(v, "{script}") || strings.Contains(v, "{route}") {
+						script := create("/api/v1/admin/scripts", fmt.Sprintf(`{"app_id":%q,"name":"fixture-%d","source":"export default () => 1"}`, app, n))
+						v = strings.ReplaceAll(v, "{script}", script)
+						if strings.Contains(v, "{route}") {
+							v = strings.ReplaceAll(v, "{route}", create("/api/v1/admin/scripts/"+script+"/routes", fmt.Sprintf(`{"method":"GET","path":"/fixture-%d"}`, n)))
+						}
+					}
+					if strings.Contains(v, "{domain}") {
+						v = strings.ReplaceAll(v, "{domain}", create("/api/v1/admin/apps/"+app+"/domains", fmt.Sprintf(`{"pattern":"fixture-%d.example.org"}`, n)))
+					}
+					if strings.Contains(v, "{newapp}") {
+						v = strings.ReplaceAll(v, "{newapp}", create("/api/v1/admin/apps", fmt.Sprintf(`{"name":"fixture-%d"}`, n)))
+					}
+					if strings.Contains(v, "{user}") {
+						id := create("/api/v1/admin/users", fmt.Sprintf(`{"username":"fixture-%d","password":"fixture password"}`, n))
+						_ = s.as(owner, "POST", "/api/v1/admin/users/"+id+"/roles", fmt.Sprintf(`{"app_id":%q,"role":"viewer"}`, app))
+						v = strings.ReplaceAll(v, "{user}", id)
+					}
+					return v
+				}
+				path, body := fill(ep.path), fill(ep.body)
+				tok := token
+				if ep.fresh {
+					tok = s.login(map[string]string{"owner": "alice"}[role]+strings.TrimPrefix(role, "owner"), map[string]string{"owner": "correct horse battery"}[role]+passwordOf(role))
+				}
+				allowed := holds[role][ep.capability]
+				appScoped := strings.HasPrefix(ep.capability, "app.")
+				if appScoped && which == "other" && role != "owner" && role != "admin" {
+					allowed = false
+				}
+				var res response
+				if strings.Contains(ep.path, "/logs/stream") {
+					res = streamStatus(s, tok, path)
+				} else {
+					res = s.as(tok, ep.method, path, body)
+				}
+				cell := fmt.Sprintf("%s as %s on %s app", name, role, which)
+				switch {
+				case allowed && (res.status < 200 || res.status > 299):
+					t.Errorf("%s: %d %s, want it allowed", cell, res.status, res.body)
+				case !allowed && res.status != http.StatusForbidden && res.status != http.StatusNotFound:
+					t.Errorf("%s: %d %s, want 403 or 404", cell, res.status, res.body)
+				case !allowed && appScoped && which == "other" && res.status != http.StatusNotFound:
+					t.Errorf("%s: %d, want 404: another app's things are not even shown to exist", cell, res.status)
+				}
+			}
+		}
+	}
+	t.Logf("%d cells checked", n)
+}
+
+func passwordOf(role string) string {
+	if role == "owner" {
+		return ""
+	}
+	return "password of " + role
+}
+
+// streamStatus opens the log stream and returns its status without reading
+// the (endless) body.
+func streamStatus(s *stack, token, path string) response {
+	req, _ := http.NewRequest("GET", s.srv.URL+path, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body := ""
+	if res.StatusCode != 200 {
+		b := make([]byte, 512)
+		k, _ := res.Body.Read(b)
+		body = string(b[:k])
+	}
+	return response{t: s.t, status: res.StatusCode, header: res.Header, body: body}
+}
