@@ -8,7 +8,7 @@ LDFLAGS  := -s -w -X github.com/picloud/picloud/appliance.Version=$(VERSION)
 BIN      := bin/picloud
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build run test check unit bench deps clean
+.PHONY: all build run test check unit bench deps clean deb package-test
 
 all: build
 
@@ -44,5 +44,25 @@ unit:
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchtime 2s -count 1 -timeout 20m ./appliance/ -args -rounds 5
 
+# deb builds dist/picloud_VERSION_{amd64,arm64,armhf}.deb with nfpm
+# (packaging/cmd/mkdeb); armhf is ARMv6 (GOARM=6) for a Pi Zero / Pi 1.
+# Every timestamp is the last commit's, so two builds give the same bytes.
+DIST              ?= dist
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+export SOURCE_DATE_EPOCH
+
+deb:
+	@set -e; for a in amd64 arm64 armhf; do \
+		case $$a in armhf) goarch="GOARCH=arm GOARM=6";; *) goarch="GOARCH=$$a";; esac; \
+		env CGO_ENABLED=0 GOOS=linux $$goarch $(GO) build -trimpath -ldflags '$(LDFLAGS) -buildid=' \
+			-o $(DIST)/bin/$$a/picloud ./cmd/picloud; \
+		$(GO) run ./packaging/cmd/mkdeb -arch $$a -binary $(DIST)/bin/$$a/picloud -version '$(VERSION)' -out $(DIST); \
+	done
+
+# package-test builds the packages twice (same bytes), runs lintian on each,
+# checks the systemd unit and runs the ARM binaries under qemu-user.
+package-test:
+	packaging/test
+
 clean:
-	rm -rf bin
+	rm -rf bin dist

@@ -66,7 +66,11 @@ func Serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready fu
 		return err
 	}
 
-	exec := engine.NewInProcess(engine.Options{Logger: logger})
+	exec, err := startExecutor(ctx, cfg, logger)
+	if err != nil {
+		_ = rec.Shutdown(context.Background())
+		return err
+	}
 	orch := orchestrator.New(orchestrator.Config{
 		MaxConcurrent: cfg.MaxConcurrentExecutions,
 		Limits: engine.Limits{
@@ -120,6 +124,9 @@ func Serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready fu
 	if err := srv.Shutdown(sctx); err != nil {
 		logger.Warn("in-flight requests did not finish in time", "component", "appliance", "err", err)
 		_ = srv.Close()
+	}
+	if err := exec.Shutdown(sctx); err != nil {
+		logger.Warn("stop the executor workers", "component", "appliance", "err", err)
 	}
 	if err := rec.Shutdown(sctx); err != nil {
 		logger.Warn("execution log not fully written", "component", "appliance", "err", err)

@@ -21,9 +21,21 @@ import (
 
 	"github.com/picloud/picloud/appliance/config"
 	"github.com/picloud/picloud/appliance/pgtest"
+	"github.com/picloud/picloud/appliance/workers"
 )
 
 func TestMain(m *testing.M) {
+	// The daemons these tests start run their executor workers as this
+	// test binary, re-executed with the argument below.
+	if len(os.Args) == 2 && os.Args[1] == "picloud-test-executor" {
+		if err := workers.ServeWorker(context.Background(), os.Stdin, os.Stdout, slog.New(slog.NewTextHandler(os.Stderr, nil))); err != nil {
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	if exe, err := os.Executable(); err == nil {
+		WorkerCommand = []string{exe, "picloud-test-executor"}
+	}
 	pgtest.Main(func() int {
 		code := m.Run()
 		printRatios()

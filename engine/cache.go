@@ -36,6 +36,7 @@ type program struct {
 	// hidesArgs: the handler may read arguments Function.length does not
 	// count; see execution.handlerArgs.
 	hidesArgs bool
+	guards    bool // the code can reach an allocating built-in; see needsGuards
 }
 
 func newProgram(code string) (*program, error) {
@@ -44,7 +45,7 @@ func newProgram(code string) (*program, error) {
 		return nil, err
 	}
 	return &program{prog: prog, assignsGlobals: assignedGlobals(code),
-		requires: strings.Contains(code, "require("), hidesArgs: hidesArgs(tree)}, nil
+		requires: strings.Contains(code, "require("), hidesArgs: hidesArgs(tree), guards: needsGuards(code)}, nil
 }
 
 func newProgramCache(size int) *programCache {

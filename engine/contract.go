@@ -74,6 +74,13 @@ const (
 	CodeOutputLimit     = "limit.output"            // response body too large
 	CodeInternal        = "engine.internal"         // the engine failed, not the script
 	CodeCanceled        = "execution.canceled"      // the caller's context was canceled (client gone)
+
+	// Codes set by the supervisor of executor worker processes.
+	CodeMemoryLimit       = "limit.memory"         // the worker passed its memory ceiling and was killed
+	CodeStackLimit        = "limit.stack"          // the worker overflowed its Go stack and died
+	CodeExecutorCrashed   = "executor.crashed"     // the worker died by itself during the execution
+	CodeExecutorRestarted = "executor.restarted"   // the worker was killed for another execution's limit
+	CodeUnavailable       = "executor.unavailable" // no worker could take the execution in time
 )
 
 // ExecError says why an execution failed and where in the script's source.

@@ -129,6 +129,9 @@ func (e *execution) handle(prog *goja.Program) (resp *Response, xe *ExecError) {
 	}()
 	r := e.r
 	e.installGlobals()
+	if e.prog.guards {
+		e.installGuards()
+	}
 	fv, err := r.RunProgram(prog)
 	if err != nil {
 		return nil, e.jsError(err)

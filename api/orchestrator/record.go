@@ -21,9 +21,11 @@ func StatusOf(res *engine.Result) int {
 		return 504
 	case engine.CodeCanceled:
 		return 499 // the client went away; nobody reads it but the log
-	case engine.CodeInternal:
+	case engine.CodeInternal, engine.CodeExecutorCrashed, engine.CodeExecutorRestarted:
 		return 502
-	default:
+	case engine.CodeUnavailable:
+		return 503
+	default: // limit.memory, limit.stack, limit.output, script.*
 		return 500
 	}
 }

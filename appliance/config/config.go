@@ -46,6 +46,8 @@ type Config struct {
 
 	// Sandbox holds the per-execution limits.
 	Sandbox Sandbox
+	// Executors shapes the executor worker processes.
+	Executors Executors
 
 	// LogRetention is the age after which execution records are deleted.
 	LogRetention time.Duration
@@ -77,6 +79,26 @@ type Sandbox struct {
 	MaxWallTime      time.Duration
 	MaxResponseBytes int
 	MaxConsoleBytes  int
+	// MaxMemoryMB is each executor worker's resident memory ceiling; past
+	// it the worker is killed and its executions end with limit.memory.
+	// 0 means chosen from the machine's memory (see docs/executors.md).
+	MaxMemoryMB int
+}
+
+// Executors shapes the pool of executor worker processes.
+type Executors struct {
+	// Mode is "process" (scripts run in supervised worker processes) or
+	// "inprocess" (in the daemon itself: no protection from hostile scripts).
+	Mode string
+	// Workers is the number of worker processes; 0 means chosen from the
+	// machine's cores and memory.
+	Workers int
+	// Concurrency is how many executions one worker runs at once; 0 means
+	// enough for MaxConcurrentExecutions spread over the workers.
+	Concurrency int
+	// KillGrace is how long past an execution's wall time the daemon waits
+	// before it kills the worker running it.
+	KillGrace time.Duration
 }
 
 // Default returns the built-in defaults.
@@ -93,6 +115,7 @@ func Default() Config {
 			MaxResponseBytes: 8 << 20,
 			MaxConsoleBytes:  64 << 10,
 		},
+		Executors:        Executors{Mode: "process", KillGrace: time.Second},
 		LogRetention:     7 * 24 * time.Hour,
 		LogMaxRecords:    100000,
 		LogFlushInterval: time.Second,
@@ -173,6 +196,9 @@ func (c Config) Validate() error {
 	}
 	if s.MaxResponseBytes < 1 || s.MaxConsoleBytes < 0 {
 		errs = append(errs, errors.New("PICLOUD_SANDBOX_MAX_RESPONSE_BYTES must be positive and PICLOUD_SANDBOX_MAX_CONSOLE_BYTES not negative"))
+	}
+	if e := c.Executors; (e.Mode != "process" && e.Mode != "inprocess") || e.Workers < 0 || e.Concurrency < 0 || e.KillGrace <= 0 || s.MaxMemoryMB < 0 {
+		errs = append(errs, fmt.Errorf("PICLOUD_EXECUTOR_MODE %q must be process or inprocess, PICLOUD_EXECUTOR_WORKERS, PICLOUD_EXECUTOR_CONCURRENCY and PICLOUD_SANDBOX_MAX_MEMORY_MB not negative (0 is automatic), PICLOUD_EXECUTOR_KILL_GRACE_MS positive", e.Mode))
 	}
 	if c.LogMaxRecords < 1 || c.LogRetention <= 0 || c.LogFlushInterval <= 0 {
 		errs = append(errs, errors.New("PICLOUD_LOG_MAX_RECORDS, PICLOUD_LOG_RETENTION_HOURS and PICLOUD_LOG_FLUSH_INTERVAL_MS must be positive"))

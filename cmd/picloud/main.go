@@ -17,6 +17,7 @@ import (
 
 	"github.com/picloud/picloud/appliance"
 	"github.com/picloud/picloud/appliance/config"
+	"github.com/picloud/picloud/appliance/workers"
 )
 
 const usage = `PiCloud: serverless scripts on a single-board computer.
@@ -27,6 +28,8 @@ Usage:
                                                 create a user (default: owner)
   picloud migrate [status]                      apply (or list) database migrations
   picloud version                               print the versions
+  picloud status [--config FILE]                how to reach the daemon, whether it is healthy
+  picloud executor                              serve scripts on stdin/stdout (started by the daemon)
   picloud help                                  show this help
 
 Settings come from /etc/picloud/picloud.conf (or --config FILE) and PICLOUD_*
@@ -52,6 +55,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = user(ctx, args[1:], stdin, stdout, stderr)
 	case "migrate":
 		err = migrate(ctx, args[1:], stdout, stderr)
+	case "executor":
+		err = executor(stdin, stdout, stderr)
+	case "status":
+		err = status(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		printVersions(stdout)
 	case "help", "--help", "-h":
@@ -107,7 +114,18 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return appliance.Serve(ctx, cfg, logger, nil)
+	sd := appliance.NewSystemd(ctx, logger)
+	defer sd.Stopping()
+	return appliance.Serve(ctx, cfg, logger, sd.Ready(ctx, cfg.BaseURL()))
+}
+
+// executor is a worker process started by the daemon: it serves the
+// engine/wire protocol on stdin and stdout, logs to stderr and has no
+// database. It ignores SIGINT and SIGTERM: the daemon stops it by closing
+// its input once in-flight executions are done, or kills it.
+func executor(stdin io.Reader, stdout, stderr io.Writer) error {
+	signal.Ignore(os.Interrupt, syscall.SIGTERM)
+	return workers.ServeWorker(context.Background(), stdin, stdout, slog.New(slog.NewTextHandler(stderr, nil)))
 }
 
 func user(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -179,4 +197,14 @@ func printVersions(w io.Writer) {
 			fmt.Fprintf(w, "  %s: %v\n", k, v[k])
 		}
 	}
+}
+
+func status(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("status", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg, _, err := loadConfig(fs, args, stderr)
+	if err != nil {
+		return err
+	}
+	return appliance.Status(ctx, cfg, stdout)
 }

@@ -1,0 +1,30 @@
+package appliance
+
+import (
+	"testing"
+
+	"github.com/picloud/picloud/appliance/config"
+)
+
+func TestPoolShape(t *testing.T) {
+	cfg := config.Default()
+	for _, c := range []struct {
+		name string
+		mem  int64
+		cpus int
+		want PoolShape
+	}{
+		{"Pi Zero 2 W", 427 << 20, 4, PoolShape{Workers: 2, PerWorker: 16, MaxMemoryBytes: 96 << 20}},
+		{"Pi 5 4 GB", 4 << 30, 4, PoolShape{Workers: 4, PerWorker: 8, MaxMemoryBytes: 256 << 20}},
+		{"Pi 5 8 GB", 8 << 30, 4, PoolShape{Workers: 4, PerWorker: 8, MaxMemoryBytes: 512 << 20}},
+		{"tiny", 200 << 20, 1, PoolShape{Workers: 1, PerWorker: 32, MaxMemoryBytes: 96 << 20}},
+	} {
+		if got := poolShape(cfg, c.mem, c.cpus); got != c.want {
+			t.Errorf("%s: %+v, want %+v", c.name, got, c.want)
+		}
+	}
+	cfg.Executors.Workers, cfg.Executors.Concurrency, cfg.Sandbox.MaxMemoryMB = 3, 5, 200
+	if got := poolShape(cfg, 8<<30, 4); got != (PoolShape{3, 5, 200 << 20}) {
+		t.Errorf("explicit: %+v", got)
+	}
+}

@@ -1,0 +1,335 @@
+// Package workers runs scripts in executor worker processes that the daemon
+// starts, watches and kills from outside: the Pool implements
+// engine.Executor over a set of `picloud executor` processes speaking the
+// engine/wire protocol on their standard input and output.
+//
+// The pool enforces what goja cannot: each execution's deadline (wall time
+// plus a grace margin, after which the worker running it is killed with
+// SIGKILL) and each worker's memory ceiling (resident set size, polled from
+// /proc). A worker that dies for any reason is replaced; only the executions
+// it was running fail, each with a code saying why.
+package workers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/picloud/picloud/engine"
+)
+
+// Config shapes the pool. Zero fields mean defaults.
+type Config struct {
+	// Command is the worker's program and arguments; default: this
+	// executable with the argument "executor".
+	Command []string
+	// Env is added to the worker's environment, which is the daemon's
+	// minus systemd's socket and notify variables.
+	Env []string
+	// Workers is the number of worker processes (default 2).
+	Workers int
+	// PerWorker is how many executions one worker runs at once (default 16).
+	PerWorker int
+	// MaxMemoryBytes is each worker's resident memory ceiling; past it the
+	// worker is killed and its executions end with limit.memory. 0: none.
+	MaxMemoryBytes int64
+	// Grace is how long past an execution's wall time the pool waits for
+	// the worker's own answer before killing it (default 1s).
+	Grace time.Duration
+	// PollInterval is how often each worker's memory is read (default 100ms).
+	PollInterval time.Duration
+	// DefaultWallTime is the wall time of invocations that set none.
+	DefaultWallTime time.Duration
+}
+
+func (c Config) withDefaults() (Config, error) {
+	if len(c.Command) == 0 {
+		exe, err := os.Executable()
+		if err != nil {
+			return c, fmt.Errorf("find the picloud executable for the workers: %w", err)
+		}
+		c.Command = []string{exe, "executor"}
+	}
+	if c.Workers < 1 {
+		c.Workers = 2
+	}
+	if c.PerWorker < 1 {
+		c.PerWorker = 16
+	}
+	if c.Grace <= 0 {
+		c.Grace = time.Second
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = 100 * time.Millisecond
+	}
+	if c.DefaultWallTime <= 0 {
+		c.DefaultWallTime = engine.DefaultWallTime
+	}
+	return c, nil
+}
+
+// Pool is a supervised set of executor workers. It is safe for concurrent
+// use once started.
+type Pool struct {
+	cfg   Config
+	log   *slog.Logger
+	slots chan struct{} // Workers × PerWorker
+
+	mu      sync.Mutex
+	workers []*worker     // by index; nil while a replacement starts
+	changed chan struct{} // closed and replaced when a worker becomes ready
+	closing bool
+	started bool
+	ctx     context.Context
+	wg      sync.WaitGroup // supervising goroutines
+}
+
+var _ engine.Executor = (*Pool)(nil)
+
+// New returns a pool; Start launches the workers.
+func New(cfg Config, logger *slog.Logger) *Pool {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Pool{cfg: cfg, log: logger.With("component", "workers"), changed: make(chan struct{})}
+}
+
+// Start launches the workers and returns once each has started (not
+// necessarily answered). ctx bounds the workers' supervision, not their
+// life: Shutdown stops them.
+func (p *Pool) Start(ctx context.Context) error {
+	cfg, err := p.cfg.withDefaults()
+	if err != nil {
+		return err
+	}
+	p.cfg = cfg
+	p.slots = make(chan struct{}, cfg.Workers*cfg.PerWorker)
+	p.mu.Lock()
+	p.ctx = context.WithoutCancel(ctx)
+	p.workers = make([]*worker, cfg.Workers)
+	p.started = true
+	p.mu.Unlock()
+	for i := range cfg.Workers {
+		w, err := p.spawn(i)
+		if err != nil {
+			_ = p.Shutdown(ctx)
+			return err
+		}
+		p.ready(i, w)
+	}
+	p.log.Info("executor workers started", "workers", cfg.Workers, "per_worker", cfg.PerWorker,
+		"max_memory_mb", cfg.MaxMemoryBytes>>20, "command", strings.Join(cfg.Command, " "))
+	return nil
+}
+
+// ready installs w as worker i and wakes waiting executions.
+func (p *Pool) ready(i int, w *worker) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closing {
+		w.stop()
+		return
+	}
+	p.workers[i] = w
+	close(p.changed)
+	p.changed = make(chan struct{})
+}
+
+// exited is called by a worker's supervisor once it is gone: the slot is
+// emptied and a replacement started, after a back-off if the worker died
+// young (a crash loop must not spin).
+func (p *Pool) exited(i int, w *worker, lived time.Duration, delay time.Duration) {
+	p.mu.Lock()
+	if p.workers[i] == w {
+		p.workers[i] = nil
+	}
+	closing := p.closing
+	p.mu.Unlock()
+	if closing {
+		return
+	}
+	if lived > 5*time.Second {
+		delay = 0
+	}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		for {
+			if delay > 0 {
+				time.Sleep(delay)
+			}
+			p.mu.Lock()
+			closing := p.closing
+			p.mu.Unlock()
+			if closing {
+				return
+			}
+			nw, err := p.spawn(i)
+			if err == nil {
+				nw.backoff = delay
+				p.ready(i, nw)
+				return
+			}
+			p.log.Error("start a replacement worker", "worker", i, "err", err)
+			delay = min(max(2*delay, 100*time.Millisecond), 5*time.Second)
+		}
+	}()
+}
+
+// Shutdown stops the workers: their input is closed so that they finish
+// what they run and exit; those still alive when ctx ends are killed.
+func (p *Pool) Shutdown(ctx context.Context) error {
+	p.mu.Lock()
+	p.closing = true
+	ws := append([]*worker(nil), p.workers...)
+	p.mu.Unlock()
+	for _, w := range ws {
+		if w != nil {
+			w.stop()
+		}
+	}
+	var err error
+	for _, w := range ws {
+		if w == nil {
+			continue
+		}
+		select {
+		case <-w.gone:
+		case <-ctx.Done():
+			w.kill(engine.CodeExecutorRestarted, "the daemon is shutting down")
+			<-w.gone
+			err = errors.New("executor workers did not finish in time and were killed")
+		}
+	}
+	p.wg.Wait()
+	return err
+}
+
+// PIDs lists the running workers' process ids, for tests and diagnostics.
+func (p *Pool) PIDs() []int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []int
+	for _, w := range p.workers {
+		if w != nil {
+			out = append(out, w.pid)
+		}
+	}
+	return out
+}
+
+// Execute runs inv on the least busy worker. It waits for a free slot (or a
+// live worker) no longer than the execution's wall time, then answers
+// executor.unavailable.
+func (p *Pool) Execute(ctx context.Context, inv *engine.Invocation) (*engine.Result, error) {
+	if inv == nil {
+		return nil, errors.New("workers: nil invocation")
+	}
+	start := time.Now()
+	wall := inv.Limits.WallTime
+	if wall <= 0 {
+		wall = p.cfg.DefaultWallTime
+	}
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wall {
+		wall = max(time.Until(dl), 0)
+	}
+	giveUp := time.NewTimer(wall)
+	defer giveUp.Stop()
+	w, xe := p.acquire(ctx, giveUp.C)
+	if xe != nil {
+		return &engine.Result{Error: xe, Logs: []engine.LogLine{}, Duration: time.Since(start)}, nil
+	}
+	defer p.release(w)
+
+	var overran bool
+	var omu sync.Mutex
+	kill := time.AfterFunc(time.Until(start.Add(wall+p.cfg.Grace)), func() {
+		omu.Lock()
+		overran = true
+		omu.Unlock()
+		w.kill(engine.CodeTimeLimit, fmt.Sprintf("an execution of script %s ran %v past its wall time of %v", inv.ScriptID, p.cfg.Grace, wall))
+	})
+	res, err := w.client.Execute(ctx, inv)
+	kill.Stop()
+	if err == nil {
+		return res, nil
+	}
+	omu.Lock()
+	mine := overran
+	omu.Unlock()
+	res = &engine.Result{Logs: []engine.LogLine{}, Duration: time.Since(start)}
+	var d *death
+	switch {
+	case mine:
+		res.Error = &engine.ExecError{Code: engine.CodeTimeLimit, Message: fmt.Sprintf(
+			"the script did not stop within its wall time of %v; its worker was killed", wall)}
+	case errors.As(err, &d) && d.code == engine.CodeTimeLimit:
+		res.Error = &engine.ExecError{Code: engine.CodeExecutorRestarted, Message: "the worker running this execution was killed because another execution on it overran its time limit"}
+	case errors.As(err, &d):
+		res.Error = &engine.ExecError{Code: d.code, Message: d.msg}
+	default:
+		res.Error = &engine.ExecError{Code: engine.CodeExecutorCrashed, Message: err.Error()}
+	}
+	return res, nil
+}
+
+// acquire takes a pool slot and the least busy live worker.
+func (p *Pool) acquire(ctx context.Context, giveUp <-chan time.Time) (*worker, *engine.ExecError) {
+	if !p.isStarted() {
+		return nil, &engine.ExecError{Code: engine.CodeUnavailable, Message: "the executor workers are not running"}
+	}
+	select {
+	case p.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, &engine.ExecError{Code: engine.CodeCanceled, Message: "canceled while waiting for an executor"}
+	case <-giveUp:
+		return nil, &engine.ExecError{Code: engine.CodeUnavailable, Message: "every executor worker is busy"}
+	}
+	for {
+		p.mu.Lock()
+		var best *worker
+		for _, w := range p.workers {
+			if w != nil && !w.dying() && (best == nil || w.inflight < best.inflight) {
+				best = w
+			}
+		}
+		if best != nil {
+			best.inflight++
+			p.mu.Unlock()
+			return best, nil
+		}
+		changed, closing := p.changed, p.closing
+		p.mu.Unlock()
+		if closing {
+			<-p.slots
+			return nil, &engine.ExecError{Code: engine.CodeUnavailable, Message: "the daemon is shutting down"}
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			<-p.slots
+			return nil, &engine.ExecError{Code: engine.CodeCanceled, Message: "canceled while waiting for an executor"}
+		case <-giveUp:
+			<-p.slots
+			return nil, &engine.ExecError{Code: engine.CodeUnavailable, Message: "no executor worker came up in time"}
+		}
+	}
+}
+
+func (p *Pool) release(w *worker) {
+	p.mu.Lock()
+	w.inflight--
+	p.mu.Unlock()
+	<-p.slots
+}
+
+func (p *Pool) isStarted() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.started && !p.closing
+}

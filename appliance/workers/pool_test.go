@@ -1,0 +1,223 @@
+package workers
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/picloud/picloud/engine"
+	"github.com/picloud/picloud/engine/wire"
+)
+
+// TestMain turns the test binary into a worker when the pool re-executes
+// it: PICLOUD_TEST_WORKER=real serves the real engine, =fake serves a Go
+// executor whose "scripts" misbehave in ways a test can order.
+func TestMain(m *testing.M) {
+	switch os.Getenv("PICLOUD_TEST_WORKER") {
+	case "real":
+		err := ServeWorker(context.Background(), os.Stdin, os.Stdout, slog.New(slog.NewTextHandler(os.Stderr, nil)))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	case "fake":
+		debug.SetMaxStack(MaxWorkerStack)
+		if err := wire.Serve(context.Background(), os.Stdin, os.Stdout, fakeExec{}); err != nil {
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// fakeExec runs "scripts" named by their code.
+type fakeExec struct{}
+
+var sink [][]byte
+
+func (fakeExec) Execute(ctx context.Context, inv *engine.Invocation) (*engine.Result, error) {
+	switch inv.Code {
+	case "hang": // a native call nothing can interrupt
+		for {
+			runtime.Gosched()
+		}
+	case "sleep":
+		select {
+		case <-time.After(2 * time.Second):
+		case <-ctx.Done():
+			return &engine.Result{Error: &engine.ExecError{Code: engine.CodeCanceled, Message: "canceled"}}, nil
+		}
+	case "grow": // 8 MiB more every few milliseconds, touched
+		for {
+			b := make([]byte, 8<<20)
+			for i := range b {
+				b[i] = 1
+			}
+			sink = append(sink, b)
+			time.Sleep(5 * time.Millisecond)
+		}
+	case "crash":
+		go func() { var m map[int]int; m[1] = 1 }()
+		time.Sleep(time.Second)
+	case "stack":
+		var f func(int) int
+		f = func(n int) int { return f(n+1) + 1 }
+		f(0)
+	case "pid":
+		return &engine.Result{Response: &engine.Response{Status: 200, Body: fmt.Appendf(nil, "%d", os.Getpid())}}, nil
+	}
+	return &engine.Result{Response: &engine.Response{Status: 200, Body: []byte("ok " + string(inv.Request.Body))}}, nil
+}
+
+func startPool(t *testing.T, kind string, cfg Config) *Pool {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Command = []string{exe}
+	cfg.Env = append(cfg.Env, "PICLOUD_TEST_WORKER="+kind)
+	p := New(cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err := p.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := p.Shutdown(ctx); err != nil {
+			t.Error(err)
+		}
+	})
+	return p
+}
+
+func run(t *testing.T, p *Pool, code string, wall time.Duration) *engine.Result {
+	t.Helper()
+	res, err := p.Execute(context.Background(), &engine.Invocation{ScriptID: "s", Code: code, Limits: engine.Limits{WallTime: wall},
+		Request: engine.Request{Method: "GET", URL: "http://x/", Body: []byte(code)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func code(res *engine.Result) string {
+	if res.Error == nil {
+		return "ok"
+	}
+	return res.Error.Code
+}
+
+func TestEchoAcrossWorkers(t *testing.T) {
+	p := startPool(t, "fake", Config{Workers: 2, PerWorker: 4})
+	var wg sync.WaitGroup
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res := run(t, p, fmt.Sprint("echo", i), time.Second)
+			if code(res) != "ok" || string(res.Response.Body) != fmt.Sprint("ok echo", i) {
+				t.Errorf("echo %d: %+v", i, res)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// A runaway on a worker is killed at wall time plus grace with limit.time;
+// a bystander on the same worker fails with executor.restarted; the worker
+// is replaced and serves again.
+func TestRunawayKilledBystanderRestarted(t *testing.T) {
+	p := startPool(t, "fake", Config{Workers: 1, PerWorker: 4, Grace: 200 * time.Millisecond})
+	before := p.PIDs()
+	var bystander *engine.Result
+	done := make(chan struct{})
+	go func() { defer close(done); bystander = run(t, p, "sleep", 5*time.Second) }()
+	time.Sleep(50 * time.Millisecond)
+	start := time.Now()
+	res := run(t, p, "hang", 300*time.Millisecond)
+	took := time.Since(start)
+	<-done
+	if code(res) != engine.CodeTimeLimit || took > 1500*time.Millisecond {
+		t.Fatalf("runaway: %s after %v: %+v", code(res), took, res.Error)
+	}
+	if code(bystander) != engine.CodeExecutorRestarted {
+		t.Fatalf("bystander: %s", code(bystander))
+	}
+	if res := run(t, p, "pid", time.Second); code(res) != "ok" || string(res.Response.Body) == fmt.Sprint(before[0]) {
+		t.Fatalf("after the kill: %s %s (old pid %d)", code(res), res.Response.Body, before[0])
+	}
+}
+
+// With two workers, a runaway on one does not stop the other from answering.
+func TestBystanderOnOtherWorkerKeepsAnswering(t *testing.T) {
+	p := startPool(t, "fake", Config{Workers: 2, PerWorker: 4, Grace: 200 * time.Millisecond})
+	done := make(chan *engine.Result)
+	go func() { done <- run(t, p, "hang", 500*time.Millisecond) }()
+	time.Sleep(50 * time.Millisecond)
+	for range 20 {
+		start := time.Now()
+		if res := run(t, p, "echo", time.Second); code(res) != "ok" {
+			t.Fatalf("bystander failed: %+v", res.Error)
+		}
+		if d := time.Since(start); d > 200*time.Millisecond {
+			t.Fatalf("bystander took %v", d)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if res := <-done; code(res) != engine.CodeTimeLimit {
+		t.Fatalf("runaway: %s", code(res))
+	}
+}
+
+func TestMemoryCeiling(t *testing.T) {
+	p := startPool(t, "fake", Config{Workers: 1, MaxMemoryBytes: 96 << 20, PollInterval: 20 * time.Millisecond})
+	if res := run(t, p, "grow", 10*time.Second); code(res) != engine.CodeMemoryLimit {
+		t.Fatalf("grow: %s %+v", code(res), res.Error)
+	}
+	if res := run(t, p, "echo", time.Second); code(res) != "ok" {
+		t.Fatalf("after the kill: %+v", res.Error)
+	}
+}
+
+func TestCrashesAreReplaced(t *testing.T) {
+	p := startPool(t, "fake", Config{Workers: 1})
+	if res := run(t, p, "crash", 5*time.Second); code(res) != engine.CodeExecutorCrashed || !strings.Contains(res.Error.Message, "nil map") {
+		t.Fatalf("crash: %s %+v", code(res), res.Error)
+	}
+	if res := run(t, p, "stack", 5*time.Second); code(res) != engine.CodeStackLimit {
+		t.Fatalf("stack: %s %+v", code(res), res.Error)
+	}
+	if res := run(t, p, "echo", 5*time.Second); code(res) != "ok" {
+		t.Fatalf("after the crashes: %+v", res.Error)
+	}
+}
+
+func TestCancelReachesWorker(t *testing.T) {
+	p := startPool(t, "fake", Config{Workers: 1})
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	res, err := p.Execute(ctx, &engine.Invocation{Code: "sleep", Limits: engine.Limits{WallTime: 5 * time.Second}})
+	if err != nil || code(res) != engine.CodeCanceled || time.Since(start) > time.Second {
+		t.Fatalf("%v %s after %v", err, code(res), time.Since(start))
+	}
+}
+
+func TestWorkerEnvDropsSystemdVariables(t *testing.T) {
+	t.Setenv("NOTIFY_SOCKET", "/run/systemd/notify")
+	t.Setenv("LISTEN_FDS", "1")
+	for _, kv := range workerEnv([]string{"A=1"}) {
+		if strings.HasPrefix(kv, "NOTIFY_SOCKET=") || strings.HasPrefix(kv, "LISTEN_FDS=") {
+			t.Fatalf("worker inherits %s", kv)
+		}
+	}
+}

@@ -1,0 +1,300 @@
+package workers
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/picloud/picloud/engine"
+	"github.com/picloud/picloud/engine/wire"
+)
+
+// worker is one executor process.
+type worker struct {
+	p       *Pool
+	idx     int
+	pid     int
+	proc    *os.Process
+	stdin   *os.File
+	client  *wire.Client
+	started time.Time
+	backoff time.Duration
+	gone    chan struct{} // closed once the process is reaped and its calls failed
+
+	inflight int // guarded by Pool.mu
+
+	mu     sync.Mutex
+	reason *death // why the pool killed it, first wins
+	tail   tailBuffer
+	fatal  []string // the first lines of a Go runtime crash report
+}
+
+// death says why a worker ended; calls it was running fail with it.
+type death struct{ code, msg string }
+
+func (d *death) Error() string { return d.code + ": " + d.msg }
+
+// inheritedNot lists environment variables a worker must not inherit: it
+// is not the service systemd started, and must not talk to systemd's
+// sockets or claim the daemon's listeners.
+var inheritedNot = []string{"NOTIFY_SOCKET=", "LISTEN_FDS=", "LISTEN_PID=", "LISTEN_FDNAMES=", "WATCHDOG_USEC=", "WATCHDOG_PID="}
+
+func workerEnv(extra []string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		skip := false
+		for _, p := range inheritedNot {
+			if strings.HasPrefix(kv, p) {
+				skip = true
+				break
+			}
+		}
+		if !skip {
+			env = append(env, kv)
+		}
+	}
+	return append(env, extra...)
+}
+
+// spawn starts worker i.
+func (p *Pool) spawn(i int) (*worker, error) {
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		inR.Close()
+		inW.Close()
+		return nil, err
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		inR.Close()
+		inW.Close()
+		outR.Close()
+		outW.Close()
+		return nil, err
+	}
+	cmd := exec.Command(p.cfg.Command[0], p.cfg.Command[1:]...)
+	cmd.Env = workerEnv(p.cfg.Env)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, errW
+	// Die with the daemon; own process group, so that a terminal's ^C
+	// reaches the daemon, which then stops the workers in order.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	err = cmd.Start()
+	inR.Close()
+	outW.Close()
+	errW.Close()
+	if err != nil {
+		inW.Close()
+		outR.Close()
+		errR.Close()
+		return nil, fmt.Errorf("start executor worker %s: %w", p.cfg.Command[0], err)
+	}
+	w := &worker{p: p, idx: i, pid: cmd.Process.Pid, proc: cmd.Process, stdin: inW, started: time.Now(), gone: make(chan struct{})}
+	w.client = wire.NewClient(outR, inW, func(error) {
+		// The worker's output ended: it is dying or dead. The reaper
+		// closes the client once it knows why.
+		w.mu.Lock()
+		if w.reason == nil {
+			w.reason = &death{engine.CodeExecutorCrashed, "the worker closed its output"}
+		}
+		w.mu.Unlock()
+		_ = w.proc.Kill()
+	})
+	stderrDone := make(chan struct{})
+	go w.copyStderr(errR, stderrDone)
+	stopPoll := make(chan struct{})
+	if p.cfg.MaxMemoryBytes > 0 {
+		go w.pollMemory(stopPoll)
+	}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		state, _ := cmd.Process.Wait()
+		close(stopPoll)
+		select {
+		case <-stderrDone:
+		case <-time.After(time.Second):
+		}
+		outR.Close()
+		inW.Close()
+		d := w.classify(state)
+		w.client.Close(d)
+		lived := time.Since(w.started)
+		if d.msg != stopMsg {
+			p.log.Warn("executor worker ended", "worker", i, "pid", w.pid, "code", d.code, "reason", d.msg, "lived", lived.Round(time.Millisecond))
+		}
+		close(w.gone)
+		p.exited(i, w, lived, w.backoff)
+	}()
+	p.log.Debug("executor worker started", "worker", i, "pid", w.pid)
+	return w, nil
+}
+
+const stopMsg = "stopped"
+
+// stop asks the worker to finish its executions and exit.
+func (w *worker) stop() {
+	w.mu.Lock()
+	if w.reason == nil {
+		w.reason = &death{engine.CodeExecutorRestarted, stopMsg}
+	}
+	w.mu.Unlock()
+	_ = w.stdin.Close()
+}
+
+// kill records why and sends SIGKILL; the first reason stays.
+func (w *worker) kill(code, msg string) {
+	w.mu.Lock()
+	if w.reason == nil || w.reason.msg == stopMsg {
+		w.reason = &death{code, msg}
+	}
+	w.mu.Unlock()
+	_ = w.proc.Kill()
+}
+
+// dying reports whether the pool has given up on the worker.
+func (w *worker) dying() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.reason != nil
+}
+
+// classify says why the worker ended: the pool's reason if it killed it,
+// else what the Go runtime printed before dying.
+func (w *worker) classify(state *os.ProcessState) *death {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.reason != nil && w.reason.code != engine.CodeExecutorCrashed {
+		if w.reason.msg == stopMsg && (state == nil || !state.Success()) {
+			return &death{engine.CodeExecutorCrashed, "the worker failed while stopping: " + firstFatal(w.tail.String())}
+		}
+		return w.reason
+	}
+	tail := strings.Join(w.fatal, "\n") + "\n" + w.tail.String()
+	switch {
+	case strings.Contains(tail, "out of memory") || strings.Contains(tail, "cannot allocate memory"):
+		return &death{engine.CodeMemoryLimit, "the worker ran out of memory"}
+	case strings.Contains(tail, "stack overflow") || strings.Contains(tail, "stack exceeds"):
+		return &death{engine.CodeStackLimit, "the worker overflowed its stack"}
+	}
+	msg := "the worker exited"
+	if state != nil {
+		msg = "the worker ended: " + state.String()
+	}
+	if line := firstFatal(tail); line != "" {
+		msg += " (" + line + ")"
+	}
+	return &death{engine.CodeExecutorCrashed, msg}
+}
+
+// firstFatal picks the Go runtime's "fatal error:" or "panic:" line.
+func firstFatal(tail string) string {
+	for _, l := range strings.Split(tail, "\n") {
+		if strings.HasPrefix(l, "fatal error:") || strings.HasPrefix(l, "panic:") {
+			return l
+		}
+	}
+	return ""
+}
+
+// copyStderr forwards the worker's log lines and keeps the last few KiB for
+// the post-mortem.
+func (w *worker) copyStderr(r io.ReadCloser, done chan<- struct{}) {
+	defer close(done)
+	defer r.Close()
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	crashing := false
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "fatal error:") || strings.HasPrefix(line, "panic:") || strings.HasPrefix(line, "runtime:") {
+			crashing = true
+		}
+		w.mu.Lock()
+		w.tail.add(line)
+		if crashing && len(w.fatal) < 6 {
+			w.fatal = append(w.fatal, line)
+		}
+		w.mu.Unlock()
+		if crashing {
+			continue // a goroutine dump: kept in the tail, not logged line by line
+		}
+		w.p.log.Info(line, "worker", w.idx, "pid", w.pid)
+	}
+}
+
+// pollMemory kills the worker when its resident set passes the ceiling.
+func (w *worker) pollMemory(stop <-chan struct{}) {
+	t := time.NewTicker(w.p.cfg.PollInterval)
+	defer t.Stop()
+	path := "/proc/" + strconv.Itoa(w.pid) + "/statm"
+	page := int64(os.Getpagesize())
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		rss := readRSS(path, page)
+		if rss > w.p.cfg.MaxMemoryBytes {
+			w.kill(engine.CodeMemoryLimit, fmt.Sprintf("the worker's memory reached %.1f MiB, over the ceiling of %d MiB",
+				float64(rss)/(1<<20), w.p.cfg.MaxMemoryBytes>>20))
+			return
+		}
+	}
+}
+
+// readRSS returns the resident set size from a /proc/PID/statm file; 0 if
+// unreadable.
+func readRSS(path string, page int64) int64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	f := bytes.Fields(b)
+	if len(f) < 2 {
+		return 0
+	}
+	n, _ := strconv.ParseInt(string(f[1]), 10, 64)
+	return n * page
+}
+
+// RSS returns the resident memory of each running worker, in bytes.
+func (p *Pool) RSS() map[int]int64 {
+	out := map[int]int64{}
+	for _, pid := range p.PIDs() {
+		out[pid] = readRSS("/proc/"+strconv.Itoa(pid)+"/statm", int64(os.Getpagesize()))
+	}
+	return out
+}
+
+// tailBuffer keeps the last lines written, up to 8 KiB.
+type tailBuffer struct {
+	lines []string
+	size  int
+}
+
+func (t *tailBuffer) add(l string) {
+	if len(l) > 1024 {
+		l = l[:1024]
+	}
+	t.lines = append(t.lines, l)
+	t.size += len(l)
+	for t.size > 8<<10 && len(t.lines) > 1 {
+		t.size -= len(t.lines[0])
+		t.lines = t.lines[1:]
+	}
+}
+
+func (t *tailBuffer) String() string { return strings.Join(t.lines, "\n") }

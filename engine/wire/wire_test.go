@@ -1,0 +1,90 @@
+package wire
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/picloud/picloud/engine"
+)
+
+// pair connects a Client to Serve over in-memory pipes.
+func pair(t *testing.T, exec engine.Executor) *Client {
+	t.Helper()
+	reqR, reqW := io.Pipe()
+	resR, resW := io.Pipe()
+	served := make(chan error, 1)
+	go func() { served <- Serve(context.Background(), reqR, resW, exec); resW.Close() }()
+	c := NewClient(resR, reqW, nil)
+	t.Cleanup(func() {
+		reqW.Close()
+		if err := <-served; err != nil {
+			t.Error(err)
+		}
+	})
+	return c
+}
+
+func TestManyInFlight(t *testing.T) {
+	x := engine.NewInProcess(engine.Options{})
+	code, err := engine.Transpile(`export default { async fetch(req, env, ctx) {
+		await new Promise(r => setTimeout(r, 50))
+		return Response.json({ n: ctx.params.n, body: await req.text() })
+	} }`, engine.JavaScript)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := pair(t, x)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := c.Execute(context.Background(), &engine.Invocation{ScriptID: "s", Version: 1, Code: code,
+				Params:  map[string]string{"n": fmt.Sprint(i)},
+				Request: engine.Request{Method: "POST", URL: "http://pi/", Body: []byte{0, 1, 2, 'x'}}})
+			if err != nil || res.Error != nil {
+				t.Errorf("%d: %v %+v", i, err, res)
+				return
+			}
+			want := fmt.Sprintf(`{"n":"%d","body":"\u0000\u0001\u0002x"}`, i)
+			if string(res.Response.Body) != want {
+				t.Errorf("%d: %s, want %s", i, res.Response.Body, want)
+			}
+		}()
+	}
+	wg.Wait()
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("20 executions of 50 ms took %v: not concurrent", d)
+	}
+}
+
+func TestCancelAndClose(t *testing.T) {
+	x := engine.NewInProcess(engine.Options{})
+	code, _ := engine.Transpile(`export default { async fetch() { await new Promise(() => {}) } }`, engine.JavaScript)
+	c := pair(t, x)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	res, err := c.Execute(ctx, &engine.Invocation{Code: code, Limits: engine.Limits{WallTime: 5 * time.Second}})
+	if err != nil || res.Error == nil || res.Error.Code != engine.CodeCanceled {
+		t.Fatalf("%v %+v", err, res)
+	}
+	c.Close(io.ErrClosedPipe)
+	if _, err := c.Execute(context.Background(), &engine.Invocation{Code: code}); err == nil {
+		t.Fatal("a closed client executed")
+	}
+}
+
+func TestFrameLimits(t *testing.T) {
+	r, w := io.Pipe()
+	go func() { w.Write([]byte{0xff, 0xff, 0xff, 0xff, 1}); w.Close() }()
+	c := NewClient(r, io.Discard, nil)
+	time.Sleep(20 * time.Millisecond)
+	if c.Err() == nil {
+		t.Fatal("an oversized frame was accepted")
+	}
+}
