@@ -82,6 +82,7 @@ func TestRoleTable(t *testing.T) {
 		create("/api/v1/admin/apps/"+app+"/domains", `{"pattern":"`+hostOf[k]+`"}`)
 	}
 	tokens := map[string]string{"owner": owner}
+	logins := map[string][2]string{"owner": {"alice", "correct horse battery"}} // user name, password
 	for _, role := range []string{"admin", "editor", "viewer", "member"} {
 		instanceRole := "member"
 		if role == "admin" {
@@ -93,6 +94,7 @@ func TestRoleTable(t *testing.T) {
 				t.Fatalf("grant %s: %d %s", role, res.status, res.body)
 			}
 		}
+		logins[role] = [2]string{role, "password of " + role}
 		tokens[role] = s.login(role, "password of "+role)
 	}
 
@@ -138,7 +140,7 @@ func TestRoleTable(t *testing.T) {
 				path, body := fill(ep.path), fill(ep.body)
 				tok := token
 				if ep.fresh {
-					tok = s.login(map[string]string{"owner": "alice"}[role]+strings.TrimPrefix(role, "owner"), map[string]string{"owner": "correct horse battery"}[role]+passwordOf(role))
+					tok = s.login(logins[role][0], logins[role][1])
 				}
 				allowed := holds[role][ep.capability]
 				appScoped := strings.HasPrefix(ep.capability, "app.")
@@ -164,13 +166,6 @@ func TestRoleTable(t *testing.T) {
 		}
 	}
 	t.Logf("%d cells checked", n)
-}
-
-func passwordOf(role string) string {
-	if role == "owner" {
-		return ""
-	}
-	return "password of " + role
 }
 
 // streamStatus opens the log stream and returns its status without reading
