@@ -1,7 +1,10 @@
 package appliance
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -9,11 +12,16 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -24,108 +32,206 @@ import (
 	"github.com/picloud/picloud/appliance/workers"
 )
 
+// Arguments with which the test binary, re-executed, plays one of the
+// processes of the tests and benchmarks instead of running tests.
+const (
+	argExecutor  = "picloud-test-executor" // an executor worker
+	argBenchD    = "picloud-bench-daemon"  // the daemon, configured from the environment
+	argBenchGin  = "picloud-bench-gin"     // the raw gin baseline
+	envBenchDB   = "PICLOUD_BENCH_DATABASE_URL"
+	envBenchData = "PICLOUD_BENCH_DATA_DIR"
+)
+
 func TestMain(m *testing.M) {
-	// The daemons these tests start run their executor workers as this
-	// test binary, re-executed with the argument below.
-	if len(os.Args) == 2 && os.Args[1] == "picloud-test-executor" {
-		if err := workers.ServeWorker(context.Background(), os.Stdin, os.Stdout, slog.New(slog.NewTextHandler(os.Stderr, nil))); err != nil {
-			os.Exit(1)
+	if len(os.Args) == 2 {
+		switch os.Args[1] {
+		case argExecutor:
+			if err := workers.ServeWorker(context.Background(), os.Stdin, os.Stdout, slog.New(slog.NewTextHandler(os.Stderr, nil))); err != nil {
+				os.Exit(1)
+			}
+			os.Exit(0)
+		case argBenchD:
+			os.Exit(benchDaemon())
+		case argBenchGin:
+			os.Exit(benchGin())
 		}
-		os.Exit(0)
 	}
 	if exe, err := os.Executable(); err == nil {
-		WorkerCommand = []string{exe, "picloud-test-executor"}
+		WorkerCommand = []string{exe, argExecutor}
 	}
 	pgtest.Main(func() int {
 		code := m.Run()
-		printRatios()
+		printSummary()
 		return code
 	})
 }
 
-// clients is the number of concurrent clients of the throughput benchmarks.
-const clients = 32
+// The servers under load run as processes of their own, so that each one's
+// CPU time and memory are its own and the load generator (this process)
+// weighs the same on all of them.
 
-var (
-	rounds = flag.Int("rounds", 3, "interleaved rounds of each throughput benchmark")
-
-	rpsMu sync.Mutex
-	rps   = map[string][]float64{} // sub-benchmark name → requests per second of each round
-	last  = map[string]float64{}   // the latest (largest b.N) run of each sub-benchmark
-)
-
-// compare runs each named load in turn, -rounds times, keeping the final
-// (full-length) run of each round, so that the servers are measured
-// interleaved rather than one after the other.
-func compare(b *testing.B, loads map[string]string) {
-	names := make([]string, 0, len(loads))
-	for n := range loads {
-		names = append(names, n)
+// benchDaemon runs the whole PiCloud daemon until SIGTERM, printing its
+// address on the first line of its output.
+func benchDaemon() int {
+	exe, _ := os.Executable()
+	WorkerCommand = []string{exe, argExecutor}
+	cfg := config.Default()
+	cfg.DatabaseURL = os.Getenv(envBenchDB)
+	cfg.DataDir = os.Getenv(envBenchData)
+	cfg.Listen = "127.0.0.1:0"
+	cfg.MaxConcurrentExecutions = 64
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if err := Serve(ctx, cfg, logger, func(a net.Addr) { fmt.Println(a.String()) }); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
 	}
-	sort.Strings(names)
-	for r := 0; r < *rounds; r++ {
-		for _, n := range names {
-			b.Run(n, func(b *testing.B) { load(b, loads[n], n) })
-			rpsMu.Lock()
-			rps[n] = append(rps[n], last[n])
-			rpsMu.Unlock()
-		}
-	}
+	return 0
 }
 
-// BenchmarkHello serves the same hello-world work from a raw gin handler and
-// from a PiCloud script route, with 32 concurrent keep-alive clients on
-// loopback. The ratio of the medians is printed at the end.
-func BenchmarkHello(b *testing.B) {
-	compare(b, map[string]string{
-		"gin":     startGin(b) + "/hello",
-		"picloud": startPiCloud(b, `export default { fetch(request) { return new Response("hello world") } }`, "/hello") + "/hello",
-	})
-}
-
-// startGin serves the baseline: gin answering "hello world" as text/plain.
-func startGin(b *testing.B) string {
+// benchGin serves the baseline handlers from raw gin until SIGTERM.
+func benchGin() int {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.GET("/hello", func(c *gin.Context) { c.String(http.StatusOK, "hello world") })
+	r.POST("/echo", func(c *gin.Context) {
+		var v any
+		if err := c.ShouldBindJSON(&v); err != nil {
+			c.String(http.StatusBadRequest, err.Error())
+			return
+		}
+		c.JSON(http.StatusOK, v)
+	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Println(ln.Addr().String())
+	srv := &http.Server{Handler: r}
+	go func() {
+		ch := make(chan os.Signal, 1)
+		signal.Notify(ch, syscall.SIGTERM)
+		<-ch
+		srv.Close()
+	}()
+	_ = srv.Serve(ln)
+	return 0
+}
+
+// nodeServer is the Node.js baseline: the same two handlers on a plain
+// `http` server.
+const nodeServer = `
+const http = require('http')
+const server = http.createServer((req, res) => {
+  if (req.method === 'GET' && req.url === '/hello') {
+    res.writeHead(200, {'Content-Type': 'text/plain'})
+    res.end('hello world')
+    return
+  }
+  if (req.method === 'POST' && req.url === '/echo') {
+    const chunks = []
+    req.on('data', c => chunks.push(c))
+    req.on('end', () => {
+      let v
+      try { v = JSON.parse(Buffer.concat(chunks).toString()) } catch (e) { res.writeHead(400); res.end(String(e)); return }
+      res.writeHead(200, {'Content-Type': 'application/json'})
+      res.end(JSON.stringify(v))
+    })
+    return
+  }
+  res.writeHead(404); res.end()
+})
+server.keepAliveTimeout = 60000
+server.listen(0, '127.0.0.1', () => console.log('127.0.0.1:' + server.address().port))
+process.on('SIGTERM', () => process.exit(0))
+`
+
+// The scripts PiCloud serves for the same two handlers.
+const (
+	helloScript = `export default { fetch(request) { return new Response("hello world") } }`
+	echoScript  = `export default { async fetch(request) { return Response.json(await request.json()) } }`
+)
+
+// server is one process under load.
+type server struct {
+	url string
+	pid int
+}
+
+// startProcess runs cmd, reads the address it prints first, and stops it
+// with SIGTERM when b ends.
+func startProcess(b *testing.B, cmd *exec.Cmd) server {
+	b.Helper()
+	out, err := cmd.StdoutPipe()
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv := &http.Server{Handler: r}
-	go srv.Serve(ln)
-	b.Cleanup(func() { srv.Close() })
-	return "http://" + ln.Addr().String()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatalf("start %s: %v", cmd.Path, err)
+	}
+	b.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	})
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		b.Fatalf("%s printed no address: %v", cmd.Path, err)
+	}
+	go func() { _, _ = io.Copy(io.Discard, out) }()
+	return server{url: "http://" + strings.TrimSpace(line), pid: cmd.Process.Pid}
 }
 
-// startPiCloud runs the whole daemon on a fresh database with one script
-// bound to path.
-func startPiCloud(b *testing.B, source, path string) string {
-	cfg := config.Default()
-	cfg.DatabaseURL = pgtest.NewDatabaseURL(b)
-	cfg.Listen = "127.0.0.1:0"
-	cfg.MaxConcurrentExecutions = 64
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	ctx, cancel := context.WithCancel(context.Background())
-	addrc := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	go func() { done <- Serve(ctx, cfg, logger, func(a net.Addr) { addrc <- a }) }()
-	var url string
-	select {
-	case a := <-addrc:
-		url = "http://" + a.String()
-	case err := <-done:
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { cancel(); <-done })
+func startGin(b *testing.B) server {
+	exe, _ := os.Executable()
+	return startProcess(b, exec.Command(exe, argBenchGin))
+}
 
-	if _, err := AddUser(ctx, cfg, logger, "bench", "bench-password", "owner"); err != nil {
+// startNode starts the Node.js baseline, or skips when node is missing.
+func startNode(b *testing.B) (server, bool) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		b.Log("node is not installed: no Node.js baseline")
+		return server{}, false
+	}
+	return startProcess(b, exec.Command(node, "-e", nodeServer)), true
+}
+
+// startPiCloud runs the daemon on a fresh database with each script bound
+// to its path.
+func startPiCloud(b *testing.B, scripts map[string]string) server {
+	exe, _ := os.Executable()
+	cmd := exec.Command(exe, argBenchD)
+	dbURL := pgtest.NewDatabaseURL(b)
+	cmd.Env = append(os.Environ(), envBenchDB+"="+dbURL, envBenchData+"="+b.TempDir())
+	s := startProcess(b, cmd)
+
+	cfg := config.Default()
+	cfg.DatabaseURL = dbURL
+	if _, err := AddUser(context.Background(), cfg, slog.New(slog.DiscardHandler), "bench", "bench-password", "owner"); err != nil {
 		b.Fatal(err)
 	}
-	token := postJSON(b, url+"/api/v1/admin/auth/login", "", `{"username":"bench","password":"bench-password"}`, "token")
-	id := postJSON(b, url+"/api/v1/admin/scripts", token, fmt.Sprintf(`{"name":"hello","source":%q}`, source), "id")
-	postJSON(b, url+"/api/v1/admin/scripts/"+id+"/routes", token, `{"method":"*","path":"`+path+`"}`, "id")
-	return url
+	token := postJSON(b, s.url+"/api/v1/admin/auth/login", "", `{"username":"bench","password":"bench-password"}`, "token")
+	paths := make([]string, 0, len(scripts))
+	for p := range scripts {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	for _, path := range paths {
+		name := strings.Trim(path, "/")
+		id := postJSON(b, s.url+"/api/v1/admin/scripts", token, fmt.Sprintf(`{"name":%q,"source":%q}`, name, scripts[path]), "id")
+		postJSON(b, s.url+"/api/v1/admin/scripts/"+id+"/routes", token, `{"method":"*","path":"`+path+`"}`, "id")
+	}
+	return s
 }
 
 func postJSON(b *testing.B, url, token, body, field string) string {
@@ -140,23 +246,169 @@ func postJSON(b *testing.B, url, token, body, field string) string {
 	}
 	defer res.Body.Close()
 	out, _ := io.ReadAll(res.Body)
-	i := strings.Index(string(out), `"`+field+`":"`)
-	if res.StatusCode >= 300 || i < 0 {
+	var v map[string]any
+	_ = json.Unmarshal(out, &v)
+	s, ok := v[field].(string)
+	if res.StatusCode >= 300 || !ok {
 		b.Fatalf("POST %s: %d %s", url, res.StatusCode, out)
 	}
-	v := string(out[i+len(field)+4:])
-	return v[:strings.IndexByte(v, '"')]
+	return s
 }
 
-// load sends b.N GET requests from 32 concurrent keep-alive clients and
-// reports requests per second.
-func load(b *testing.B, url, name string) {
+// echoBody is the 1 KiB JSON document of the echo benchmark.
+var echoBody = func() []byte {
+	type item struct {
+		ID    int      `json:"id"`
+		Name  string   `json:"name"`
+		Price float64  `json:"price"`
+		Tags  []string `json:"tags"`
+		Stock bool     `json:"in_stock"`
+	}
+	doc := map[string]any{"order": "A-10042", "customer": map[string]any{"name": "Ada Lovelace", "email": "ada@example.com"}}
+	var items []item
+	for i := 0; ; i++ {
+		items = append(items, item{ID: i, Name: "widget number " + strconv.Itoa(i), Price: 9.95 + float64(i), Tags: []string{"blue", "small"}, Stock: i%2 == 0})
+		doc["items"] = items
+		b, _ := json.Marshal(doc)
+		if len(b) >= 1024 {
+			return b
+		}
+	}
+}()
+
+// A load is one kind of request.
+type load struct {
+	path string
+	body []byte // POST as JSON when set, else GET
+	want func([]byte) error
+}
+
+var (
+	helloLoad = load{path: "/hello", want: func(b []byte) error {
+		if string(b) != "hello world" {
+			return fmt.Errorf("answered %q", b)
+		}
+		return nil
+	}}
+	echoLoad = load{path: "/echo", body: echoBody, want: func(b []byte) error {
+		var got, want any
+		if err := json.Unmarshal(b, &got); err != nil {
+			return fmt.Errorf("answered %q: %v", b, err)
+		}
+		_ = json.Unmarshal(echoBody, &want)
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			return fmt.Errorf("echoed %s", b)
+		}
+		return nil
+	}}
+)
+
+// clients is the number of concurrent clients of the throughput benchmarks.
+const clients = 32
+
+var rounds = flag.Int("rounds", 3, "interleaved rounds of each throughput benchmark")
+
+// sample is one measured run of one server.
+type sample struct {
+	rps       float64 // requests per second
+	cpuPerReq float64 // CPU seconds of the server's processes per request
+}
+
+var (
+	resultsMu sync.Mutex
+	results   = map[string]map[string][]sample{} // benchmark → server → the final run of each round
+	memory    = map[string]map[string]string{}   // benchmark → server → memory after the load
+	last      = map[string]sample{}              // the latest (largest b.N) run of each sub-benchmark
+)
+
+// compare runs the load against each server in turn, -rounds times, keeping
+// the final (full-length) run of each round, so that the servers are
+// measured interleaved rather than one after the other. Then it records
+// each server's memory.
+func compare(b *testing.B, bench string, l load, servers map[string]server) {
+	names := make([]string, 0, len(servers))
+	for n, s := range servers {
+		if err := probe(s.url, l); err != nil {
+			b.Fatalf("%s: %v", n, err)
+		}
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for r := 0; r < *rounds; r++ {
+		for _, n := range names {
+			key := bench + "/" + n
+			b.Run(n, func(b *testing.B) { run(b, servers[n], l, key) })
+			resultsMu.Lock()
+			if results[bench] == nil {
+				results[bench] = map[string][]sample{}
+			}
+			results[bench][n] = append(results[bench][n], last[key])
+			resultsMu.Unlock()
+		}
+	}
+	resultsMu.Lock()
+	defer resultsMu.Unlock()
+	memory[bench] = map[string]string{}
+	for _, n := range names {
+		memory[bench][n] = treeMemory(servers[n].pid)
+	}
+}
+
+// BenchmarkHello serves the same hello-world handler from raw gin, from a
+// plain Node.js http server and from a PiCloud script route (through its
+// executor workers), with 32 concurrent keep-alive clients on loopback.
+func BenchmarkHello(b *testing.B) {
+	servers := map[string]server{"gin": startGin(b), "picloud": startPiCloud(b, map[string]string{"/hello": helloScript})}
+	if n, ok := startNode(b); ok {
+		servers["node"] = n
+	}
+	compare(b, "hello", helloLoad, servers)
+}
+
+// BenchmarkEcho posts a 1 KiB JSON document that each server parses and
+// sends back.
+func BenchmarkEcho(b *testing.B) {
+	servers := map[string]server{"gin": startGin(b), "picloud": startPiCloud(b, map[string]string{"/echo": echoScript})}
+	if n, ok := startNode(b); ok {
+		servers["node"] = n
+	}
+	compare(b, "echo", echoLoad, servers)
+}
+
+func newRequest(url string, l load) *http.Request {
+	if l.body == nil {
+		req, _ := http.NewRequest("GET", url+l.path, nil)
+		return req
+	}
+	req, _ := http.NewRequest("POST", url+l.path, bytes.NewReader(l.body))
+	req.Header.Set("Content-Type", "application/json")
+	return req
+}
+
+// probe checks that a server answers the load correctly before it is
+// measured.
+func probe(url string, l load) error {
+	res, err := http.DefaultClient.Do(newRequest(url, l))
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("status %d: %s", res.StatusCode, body)
+	}
+	return l.want(body)
+}
+
+// run sends b.N requests from 32 concurrent keep-alive clients and reports
+// requests per second and the CPU time the server's processes spent.
+func run(b *testing.B, s server, l load, key string) {
 	tr := &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients, DisableCompression: true}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
-	var next atomic.Int64
-	var failed atomic.Int64
+	var next, failed atomic.Int64
 	var wg sync.WaitGroup
+	cpu0 := treeCPU(s.pid)
 	b.ResetTimer()
 	start := time.Now()
 	for c := 0; c < clients; c++ {
@@ -164,7 +416,7 @@ func load(b *testing.B, url, name string) {
 		go func() {
 			defer wg.Done()
 			for next.Add(1) <= int64(b.N) {
-				res, err := client.Get(url)
+				res, err := client.Do(newRequest(s.url, l))
 				if err != nil {
 					failed.Add(1)
 					continue
@@ -180,14 +432,113 @@ func load(b *testing.B, url, name string) {
 	wg.Wait()
 	elapsed := time.Since(start)
 	b.StopTimer()
+	cpu := treeCPU(s.pid) - cpu0
 	if n := failed.Load(); n > 0 {
 		b.Fatalf("%d of %d requests failed", n, b.N)
 	}
-	r := float64(b.N) / elapsed.Seconds()
-	b.ReportMetric(r, "req/s")
-	rpsMu.Lock()
-	last[name] = r
-	rpsMu.Unlock()
+	smp := sample{rps: float64(b.N) / elapsed.Seconds(), cpuPerReq: cpu.Seconds() / float64(b.N)}
+	b.ReportMetric(smp.rps, "req/s")
+	b.ReportMetric(smp.cpuPerReq*1e6, "cpu-µs/req")
+	resultsMu.Lock()
+	last[key] = smp
+	resultsMu.Unlock()
+}
+
+// procs maps each process id to its parent's, from /proc.
+func procs() map[int]int {
+	out := map[int]int{}
+	dirs, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, d := range dirs {
+		f := statFields(d)
+		if len(f) < 2 {
+			continue
+		}
+		pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(d)))
+		ppid, _ := strconv.Atoi(f[1])
+		out[pid] = ppid
+	}
+	return out
+}
+
+// statFields returns the fields of /proc/PID/stat after the command name
+// (field 3, the state, is the first).
+func statFields(path string) []string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return nil
+	}
+	return strings.Fields(string(b[i+1:]))
+}
+
+// tree lists pid and its descendants.
+func tree(pid int) []int {
+	parents := procs()
+	out := []int{pid}
+	for changed := true; changed; {
+		changed = false
+		for p, pp := range parents {
+			for _, q := range out {
+				if pp == q && !contains(out, p) {
+					out = append(out, p)
+					changed = true
+				}
+			}
+		}
+	}
+	return out
+}
+
+func contains(xs []int, x int) bool {
+	for _, y := range xs {
+		if x == y {
+			return true
+		}
+	}
+	return false
+}
+
+// treeCPU is the CPU time (user and system) of pid and its descendants.
+func treeCPU(pid int) time.Duration {
+	var ticks int64
+	for _, p := range tree(pid) {
+		f := statFields("/proc/" + strconv.Itoa(p) + "/stat")
+		if len(f) < 13 {
+			continue
+		}
+		u, _ := strconv.ParseInt(f[11], 10, 64) // utime, field 14
+		s, _ := strconv.ParseInt(f[12], 10, 64) // stime, field 15
+		ticks += u + s
+	}
+	return time.Duration(ticks) * time.Second / 100 // USER_HZ is 100 on Linux
+}
+
+// treeMemory describes the resident memory of pid and of each descendant.
+func treeMemory(pid int) string {
+	mib := func(p int) float64 {
+		b, _ := os.ReadFile("/proc/" + strconv.Itoa(p) + "/statm")
+		f := strings.Fields(string(b))
+		if len(f) < 2 {
+			return 0
+		}
+		pages, _ := strconv.ParseInt(f[1], 10, 64)
+		return float64(pages*int64(os.Getpagesize())) / (1 << 20)
+	}
+	ps := tree(pid)
+	s := fmt.Sprintf("%.1f MiB", mib(pid))
+	if len(ps) > 1 {
+		var parts []string
+		total := mib(pid)
+		for _, p := range ps[1:] {
+			parts = append(parts, fmt.Sprintf("%.1f", mib(p)))
+			total += mib(p)
+		}
+		s = fmt.Sprintf("%.1f MiB = %.1f + workers %s", total, mib(pid), strings.Join(parts, " + "))
+	}
+	return s
 }
 
 func median(xs []float64) float64 {
@@ -199,22 +550,42 @@ func median(xs []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-// printRatios prints each server's median throughput against gin's.
-func printRatios() {
-	rpsMu.Lock()
-	defer rpsMu.Unlock()
-	base := rps["gin"]
-	if len(base) == 0 {
-		return
+// printSummary prints each server's median throughput against gin's, its
+// CPU time per request and its memory after the load.
+func printSummary() {
+	resultsMu.Lock()
+	defer resultsMu.Unlock()
+	benches := make([]string, 0, len(results))
+	for n := range results {
+		benches = append(benches, n)
 	}
-	fmt.Fprintf(os.Stdout, "\nthroughput at %d concurrent clients, %d CPUs (%s/%s), median of %d runs:\n",
-		clients, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, len(base))
-	names := make([]string, 0, len(rps))
-	for n := range rps {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(os.Stdout, "  %-10s %9.0f req/s  %5.1f%% of gin\n", n, median(rps[n]), 100*median(rps[n])/median(base))
+	sort.Strings(benches)
+	for _, bench := range benches {
+		base := results[bench]["gin"]
+		if len(base) == 0 {
+			continue
+		}
+		stat := func(ss []sample, f func(sample) float64) float64 {
+			xs := make([]float64, len(ss))
+			for i, s := range ss {
+				xs[i] = f(s)
+			}
+			return median(xs)
+		}
+		rps := func(s sample) float64 { return s.rps }
+		cpu := func(s sample) float64 { return s.cpuPerReq * 1e6 }
+		baseRPS := stat(base, rps)
+		fmt.Printf("\n%s at %d concurrent clients, %d CPUs (%s/%s), medians of %d rounds:\n",
+			bench, clients, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, len(base))
+		names := make([]string, 0, len(results[bench]))
+		for n := range results[bench] {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			ss := results[bench][n]
+			fmt.Printf("  %-8s %8.0f req/s %6.1f%% of gin  %6.1f CPU-µs/req  RSS after load %s\n",
+				n, stat(ss, rps), 100*stat(ss, rps)/baseRPS, stat(ss, cpu), memory[bench][n])
+		}
 	}
 }

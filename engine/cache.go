@@ -72,6 +72,10 @@ func (c *programCache) get(scriptID string, version int, code string) (*program,
 		<-ent.ready
 		return ent.prog, ent.err
 	}
+	if code == "" && scriptID != "" {
+		c.mu.Unlock()
+		return nil, ErrCodeNeeded
+	}
 	ent := &cacheEntry{key: key, ready: make(chan struct{})}
 	c.entries[key] = c.lru.PushFront(ent)
 	for c.lru.Len() > c.size {

@@ -16,6 +16,12 @@ const (
 	DefaultMaxCallStackSize = 512
 )
 
+// ErrCodeNeeded is returned by Execute for an invocation that names a
+// script version without its Code when that version is not compiled in
+// this executor: the caller sends the invocation again with the code. It
+// lets a remote caller send each version's code once.
+var ErrCodeNeeded = errors.New("engine: the script version is not cached; send its code")
+
 // Options configure an in-process executor. Zero fields mean defaults.
 type Options struct {
 	Logger           *slog.Logger
@@ -77,7 +83,8 @@ func (l Limits) orDefaults(def Limits) Limits {
 // come back in Result.Error; the error return is only for an unusable
 // invocation. Code is compiled once per (ScriptID, Version), so the code of
 // a version must never change; code without a ScriptID is cached by its
-// text.
+// text. An invocation with a ScriptID and no Code runs the cached version,
+// or fails with ErrCodeNeeded.
 func (x *InProcess) Execute(ctx context.Context, inv *Invocation) (*Result, error) {
 	if inv == nil {
 		return nil, errors.New("engine: nil invocation")
@@ -85,6 +92,9 @@ func (x *InProcess) Execute(ctx context.Context, inv *Invocation) (*Result, erro
 	start := time.Now()
 	res := &Result{}
 	prog, err := x.cache.get(inv.ScriptID, inv.Version, inv.Code)
+	if errors.Is(err, ErrCodeNeeded) {
+		return nil, err
+	}
 	if err != nil {
 		xe := &ExecError{Code: CodeInternal, Message: "compile script: " + err.Error()}
 		var ce *CompileError

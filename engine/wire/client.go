@@ -3,10 +3,10 @@ package wire
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"sync"
 
 	"github.com/picloud/picloud/engine"
@@ -16,6 +16,11 @@ import (
 // interrupted; Client.Err says why it ended.
 var ErrClosed = errors.New("wire: connection closed")
 
+// maxKnownVersions bounds the set of script versions whose code a Client
+// remembers having sent; past it the set starts over (the worker asks again
+// for what it lacks).
+const maxKnownVersions = 4096
+
 // Client is the daemon's side of one worker connection: it sends
 // invocations and matches results to their callers by request id. It is
 // safe for concurrent use.
@@ -24,9 +29,16 @@ type Client struct {
 
 	mu      sync.Mutex
 	nextID  uint64
-	pending map[uint64]chan *engine.Result
+	pending map[uint64]*call
+	known   map[string]struct{} // script versions whose code was sent
 	closed  chan struct{}
 	err     error
+}
+
+// call is one Execute waiting for its result.
+type call struct {
+	inv *engine.Invocation
+	ch  chan *engine.Result
 }
 
 // NewClient starts reading results from r. When r fails or ends, onBroken
@@ -34,8 +46,9 @@ type Client struct {
 // and must eventually call Close; a nil onBroken closes the client at once.
 func NewClient(r io.Reader, w io.Writer, onBroken func(error)) *Client {
 	c := &Client{
-		out:     &writer{bw: bufio.NewWriterSize(w, 64<<10)},
-		pending: map[uint64]chan *engine.Result{},
+		out:     newWriter(w),
+		pending: map[uint64]*call{},
+		known:   map[string]struct{}{},
 		closed:  make(chan struct{}),
 	}
 	go c.readLoop(bufio.NewReaderSize(r, 64<<10), onBroken)
@@ -45,7 +58,7 @@ func NewClient(r io.Reader, w io.Writer, onBroken func(error)) *Client {
 func (c *Client) readLoop(r *bufio.Reader, onBroken func(error)) {
 	for {
 		f, err := ReadFrame(r)
-		if err == nil && f.Kind != KindResult {
+		if err == nil && f.Kind != KindResult && f.Kind != KindNeedCode {
 			err = fmt.Errorf("wire: unexpected frame kind %d from worker", f.Kind)
 		}
 		if err != nil {
@@ -56,17 +69,29 @@ func (c *Client) readLoop(r *bufio.Reader, onBroken func(error)) {
 			}
 			return
 		}
-		res := new(engine.Result)
-		if err := json.Unmarshal(f.Payload, res); err != nil {
-			res = &engine.Result{Error: &engine.ExecError{Code: engine.CodeInternal, Message: "wire: bad result: " + err.Error()}}
-		}
 		c.mu.Lock()
-		ch := c.pending[f.ID]
-		delete(c.pending, f.ID)
-		c.mu.Unlock()
-		if ch != nil {
-			ch <- res
+		cl := c.pending[f.ID]
+		if f.Kind == KindResult {
+			delete(c.pending, f.ID)
 		}
+		c.mu.Unlock()
+		if cl == nil {
+			continue
+		}
+		if f.Kind == KindNeedCode {
+			// Not from this goroutine: it must keep reading.
+			go func() {
+				if err := c.out.exec(f.ID, cl.inv, true); err != nil {
+					c.Close(fmt.Errorf("wire: resend with code: %w", err))
+				}
+			}()
+			continue
+		}
+		res, err := DecodeResult(f.Payload)
+		if err != nil {
+			res = &engine.Result{Error: &engine.ExecError{Code: engine.CodeInternal, Message: err.Error()}, Logs: []engine.LogLine{}}
+		}
+		cl.ch <- res
 	}
 }
 
@@ -104,13 +129,10 @@ func (c *Client) Pending() int {
 // Execute sends inv and waits for its result. When ctx ends first, the
 // worker is told to cancel the execution and Execute keeps waiting for the
 // (canceled) result: the worker answers every request. Only the end of the
-// connection makes it return an error.
+// connection makes it return an error. The code of a script version is
+// sent with its first invocation only.
 func (c *Client) Execute(ctx context.Context, inv *engine.Invocation) (*engine.Result, error) {
-	payload, err := json.Marshal(inv)
-	if err != nil {
-		return nil, fmt.Errorf("wire: encode invocation: %w", err)
-	}
-	ch := make(chan *engine.Result, 1)
+	cl := &call{inv: inv, ch: make(chan *engine.Result, 1)}
 	c.mu.Lock()
 	if c.err != nil {
 		err := c.err
@@ -119,16 +141,28 @@ func (c *Client) Execute(ctx context.Context, inv *engine.Invocation) (*engine.R
 	}
 	c.nextID++
 	id := c.nextID
-	c.pending[id] = ch
+	c.pending[id] = cl
+	withCode := true
+	if inv.ScriptID != "" {
+		key := inv.ScriptID + "@" + strconv.Itoa(inv.Version)
+		if _, ok := c.known[key]; ok {
+			withCode = false
+		} else {
+			if len(c.known) >= maxKnownVersions {
+				clear(c.known)
+			}
+			c.known[key] = struct{}{}
+		}
+	}
 	c.mu.Unlock()
-	if err := c.out.frame(KindExec, id, payload); err != nil {
+	if err := c.out.exec(id, inv, withCode); err != nil {
 		c.forget(id)
 		return nil, fmt.Errorf("%w: write: %w", ErrClosed, err)
 	}
 	done := ctx.Done()
 	for {
 		select {
-		case res := <-ch:
+		case res := <-cl.ch:
 			return res, nil
 		case <-c.closed:
 			c.forget(id)

@@ -3,14 +3,20 @@ package wire
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/picloud/picloud/engine"
 )
+
+// idleRunner is how long a finished execution's goroutine waits for the
+// next one before it ends. Reusing goroutines keeps their stacks, which
+// goja grows on every execution, warm.
+const idleRunner = 30 * time.Second
 
 // Serve is the worker's side: it reads Exec and Cancel frames from r, runs
 // each invocation on exec in its own goroutine and writes each Result to w.
@@ -20,12 +26,13 @@ func Serve(ctx context.Context, r io.Reader, w io.Writer, exec engine.Executor) 
 	ctx, cancelAll := context.WithCancel(ctx)
 	defer cancelAll()
 	br := bufio.NewReaderSize(r, 64<<10)
-	out := &writer{bw: bufio.NewWriterSize(w, 64<<10)}
+	out := newWriter(w)
 
 	var mu sync.Mutex
 	running := map[uint64]context.CancelFunc{}
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	jobs := make(chan func())
 
 	go func() {
 		<-ctx.Done()
@@ -44,9 +51,9 @@ func Serve(ctx context.Context, r io.Reader, w io.Writer, exec engine.Executor) 
 		}
 		switch f.Kind {
 		case KindExec:
-			inv := new(engine.Invocation)
-			if err := json.Unmarshal(f.Payload, inv); err != nil {
-				res := &engine.Result{Error: &engine.ExecError{Code: engine.CodeInternal, Message: "wire: bad invocation: " + err.Error()}, Logs: []engine.LogLine{}}
+			inv, err := DecodeInvocation(f.Payload)
+			if err != nil {
+				res := &engine.Result{Error: &engine.ExecError{Code: engine.CodeInternal, Message: err.Error()}, Logs: []engine.LogLine{}}
 				if err := out.result(f.ID, res); err != nil {
 					return err
 				}
@@ -57,18 +64,28 @@ func Serve(ctx context.Context, r io.Reader, w io.Writer, exec engine.Executor) 
 			running[f.ID] = func() { cancel(context.Canceled) }
 			mu.Unlock()
 			wg.Add(1)
-			go func(id uint64) {
+			id := f.ID
+			job := func() {
 				defer wg.Done()
 				res, err := exec.Execute(ectx, inv)
 				cancel(nil)
 				mu.Lock()
 				delete(running, id)
 				mu.Unlock()
+				if errors.Is(err, engine.ErrCodeNeeded) {
+					_ = out.frame(KindNeedCode, id, nil)
+					return
+				}
 				if err != nil {
 					res = &engine.Result{Error: &engine.ExecError{Code: engine.CodeInternal, Message: err.Error()}, Logs: []engine.LogLine{}}
 				}
 				_ = out.result(id, res) // a write error ends the read loop too
-			}(f.ID)
+			}
+			select {
+			case jobs <- job: // an idle runner took it
+			default:
+				go runner(ctx, jobs, job)
+			}
 		case KindCancel:
 			mu.Lock()
 			if c := running[f.ID]; c != nil {
@@ -81,25 +98,74 @@ func Serve(ctx context.Context, r io.Reader, w io.Writer, exec engine.Executor) 
 	}
 }
 
-// writer serialises frames from concurrent goroutines.
-type writer struct {
-	mu sync.Mutex
-	bw *bufio.Writer
+// runner runs job, then the jobs it receives while it stays busy enough.
+func runner(ctx context.Context, jobs <-chan func(), job func()) {
+	idle := time.NewTimer(idleRunner)
+	defer idle.Stop()
+	for {
+		job()
+		idle.Reset(idleRunner)
+		select {
+		case job = <-jobs:
+		case <-idle.C:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
+// writer serialises frames from concurrent goroutines and flushes once per
+// burst: the last writer of a burst flushes for those before it.
+type writer struct {
+	waiting atomic.Int32
+	mu      sync.Mutex
+	bw      *bufio.Writer
+	buf     []byte // encoding scratch, guarded by mu
+}
+
+func newWriter(w io.Writer) *writer { return &writer{bw: bufio.NewWriterSize(w, 64<<10)} }
+
 func (w *writer) result(id uint64, res *engine.Result) error {
-	b, err := json.Marshal(res)
-	if err != nil {
-		b, _ = json.Marshal(&engine.Result{Error: &engine.ExecError{Code: engine.CodeInternal, Message: "wire: encode result: " + err.Error()}, Logs: []engine.LogLine{}})
+	w.waiting.Add(1)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = AppendResult(w.buf[:0], res)
+	if len(w.buf) > MaxFrame-9 {
+		w.buf = AppendResult(w.buf[:0], &engine.Result{Logs: []engine.LogLine{}, Duration: res.Duration,
+			Error: &engine.ExecError{Code: engine.CodeOutputLimit, Message: fmt.Sprintf(
+				"the result is larger than the %d MiB an executor can send", MaxFrame>>20)}})
 	}
-	return w.frame(KindResult, id, b)
+	return w.put(KindResult, id, w.buf)
+}
+
+func (w *writer) exec(id uint64, inv *engine.Invocation, withCode bool) error {
+	w.waiting.Add(1)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = appendInvocation(w.buf[:0], inv, withCode)
+	return w.put(KindExec, id, w.buf)
 }
 
 func (w *writer) frame(kind Kind, id uint64, payload []byte) error {
+	w.waiting.Add(1)
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if err := WriteFrame(w.bw, kind, id, payload); err != nil {
-		return err
+	return w.put(kind, id, payload)
+}
+
+// put writes one frame under w.mu, and flushes unless another writer is
+// waiting for the lock (it will flush).
+func (w *writer) put(kind Kind, id uint64, payload []byte) error {
+	err := WriteFrame(w.bw, kind, id, payload)
+	if len(w.buf) > 1<<20 {
+		w.buf = nil // do not keep a large body's buffer
 	}
-	return w.bw.Flush()
+	if w.waiting.Add(-1) > 0 && err == nil {
+		return nil
+	}
+	if ferr := w.bw.Flush(); err == nil {
+		err = ferr
+	}
+	return err
 }

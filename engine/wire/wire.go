@@ -1,13 +1,20 @@
 // Package wire is the protocol between the daemon and its executor worker
 // processes: length-prefixed frames, each carrying a kind, a request id and a
-// JSON payload, multiplexed so that several executions are in flight on one
-// worker at once.
+// binary payload (see codec.go), multiplexed so that several executions are
+// in flight on one worker at once.
 //
 // A frame is a 4-byte big-endian length of the rest, a 1-byte kind, an 8-byte
 // big-endian request id and the payload. The daemon sends Exec (an
 // engine.Invocation) and Cancel (no payload); the worker answers each Exec
-// with exactly one Result (an engine.Result). The package knows nothing of
-// processes: both ends take an io.Reader and an io.Writer.
+// with exactly one Result (an engine.Result), or with NeedCode when the Exec
+// named a script version without its code and the worker has not compiled
+// it: the daemon then sends the Exec again with the code. So each version's
+// code crosses the pipe once per worker, not once per request.
+//
+// Writers flush once per burst: a frame written while another writer waits
+// is flushed with that writer's, so that under load many frames share one
+// system call. The package knows nothing of processes: both ends take an
+// io.Reader and an io.Writer.
 package wire
 
 import (
@@ -26,6 +33,9 @@ const (
 	KindExec   Kind = 1 // daemon → worker: run an engine.Invocation
 	KindCancel Kind = 2 // daemon → worker: the caller of an Exec went away
 	KindResult Kind = 3 // worker → daemon: the engine.Result of an Exec
+	// KindNeedCode (worker → daemon, no payload): send that Exec again,
+	// with the script's code.
+	KindNeedCode Kind = 4
 )
 
 // MaxFrame is the largest frame either end accepts: a request body, a

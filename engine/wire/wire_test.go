@@ -88,3 +88,55 @@ func TestFrameLimits(t *testing.T) {
 		t.Fatal("an oversized frame was accepted")
 	}
 }
+
+// codeCounter counts the invocations that arrive with their code.
+type codeCounter struct {
+	engine.Executor
+	mu       sync.Mutex
+	withCode map[string]int
+}
+
+func (c *codeCounter) Execute(ctx context.Context, inv *engine.Invocation) (*engine.Result, error) {
+	if inv.Code != "" {
+		c.mu.Lock()
+		c.withCode[inv.ScriptID]++
+		c.mu.Unlock()
+	}
+	return c.Executor.Execute(ctx, inv)
+}
+
+func TestCodeCrossesOncePerVersion(t *testing.T) {
+	// A cache of one program: alternating scripts evict each other, and
+	// the worker must ask for the code again.
+	counter := &codeCounter{Executor: engine.NewInProcess(engine.Options{CacheSize: 1}), withCode: map[string]int{}}
+	c := pair(t, counter)
+	codes := map[string]string{}
+	for _, id := range []string{"a", "b"} {
+		code, err := engine.Transpile(`export default { fetch() { return new Response("`+id+`") } }`, engine.JavaScript)
+		if err != nil {
+			t.Fatal(err)
+		}
+		codes[id] = code
+	}
+	call := func(id string) {
+		t.Helper()
+		res, err := c.Execute(context.Background(), &engine.Invocation{ScriptID: id, Version: 1, Code: codes[id],
+			Request: engine.Request{Method: "GET", URL: "http://pi/"}})
+		if err != nil || res.Error != nil || string(res.Response.Body) != id {
+			t.Fatalf("%s: %v %+v", id, err, res)
+		}
+	}
+	for range 5 {
+		call("a")
+	}
+	if counter.withCode["a"] != 1 {
+		t.Errorf("five calls of one version sent its code %d times, want 1", counter.withCode["a"])
+	}
+	for range 3 {
+		call("b")
+		call("a")
+	}
+	if counter.withCode["a"] != 4 || counter.withCode["b"] != 3 {
+		t.Errorf("after evictions the code was sent %v times, want a:4 b:3", counter.withCode)
+	}
+}
