@@ -79,6 +79,12 @@ func benchDaemon() int {
 	cfg.DatabaseURL = os.Getenv(envBenchDB)
 	cfg.DataDir = os.Getenv(envBenchData)
 	cfg.Listen = "127.0.0.1:0"
+	if n, _ := strconv.Atoi(os.Getenv("XWORKERS")); n > 0 {
+		cfg.Executors.Workers = n
+	}
+	if m := os.Getenv("XMODE"); m != "" {
+		cfg.Executors.Mode = m
+	}
 	cfg.MaxConcurrentExecutions = 64
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/picloud/picloud/api/model"
@@ -26,7 +27,17 @@ func InsertExecutions(ctx context.Context, q interface {
 			if len(console) == 0 {
 				console = []byte("[]")
 			}
-			return []any{r.AppID, r.ScriptID, r.ScriptVersion, r.RequestID, r.Method, r.Path, r.Status,
+			// Ids as bytes: a string for a uuid column would make pgx
+			// fail an encode plan (building an error) for every row first.
+			app, err := uuid.Parse(r.AppID)
+			if err != nil {
+				return nil, fmt.Errorf("app id %q: %w", r.AppID, err)
+			}
+			script, err := uuid.Parse(r.ScriptID)
+			if err != nil {
+				return nil, fmt.Errorf("script id %q: %w", r.ScriptID, err)
+			}
+			return []any{[16]byte(app), [16]byte(script), r.ScriptVersion, r.RequestID, r.Method, r.Path, r.Status,
 				r.DurationUS, string(console), r.ErrorCode, r.Error, r.CreatedAt}, nil
 		}))
 	if err != nil {
