@@ -23,6 +23,8 @@ var layerRules = []struct {
 	forbidden []string
 }{
 	{module + "/engine", []string{module + "/api", module + "/appliance", module + "/tui", module + "/cmd", module + "/migrations", "net/http", "github.com/gin-gonic/", "github.com/jackc/"}},
+	// The engine's one HTTP client: scripts' fetch and its policy.
+	{module + "/engine/egress", []string{module + "/", "github.com/gin-gonic/", "github.com/jackc/"}},
 	{module + "/api/model", []string{module + "/"}},
 	{module + "/api/routing", []string{module + "/", "net/http", "github.com/gin-gonic/"}},
 	{module + "/api/hosts", []string{module + "/", "net/http", "github.com/gin-gonic/"}},

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
@@ -107,6 +108,9 @@ func (c *consoleObject) Get(key string) goja.Value {
 		fn = e.r.ToValue(func(call goja.FunctionCall) goja.Value {
 			if !e.console.truncated {
 				e.log(level, e.formatArgs(call.Arguments))
+				if e.console.truncated {
+					e.limit(CodeConsoleLimit, fmt.Sprintf("console output passed the limit of %d bytes", e.lim.MaxConsoleBytes))
+				}
 			}
 			return goja.Undefined()
 		})

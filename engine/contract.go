@@ -39,11 +39,16 @@ type Response struct {
 	Body   []byte `json:"body"`
 }
 
-// Limits bound one execution. Zero values mean the engine defaults.
+// Limits bound one execution. Zero values mean the engine defaults. Each
+// one, when passed, ends the execution with its own error code. Memory is
+// bounded per executor worker, not per execution (see docs/executors.md).
 type Limits struct {
-	WallTime         time.Duration `json:"wall_time"`
-	MaxResponseBytes int           `json:"max_response_bytes"`
-	MaxConsoleBytes  int           `json:"max_console_bytes"`
+	WallTime         time.Duration `json:"wall_time"`          // limit.time
+	MaxResponseBytes int           `json:"max_response_bytes"` // limit.output
+	MaxConsoleBytes  int           `json:"max_console_bytes"`  // limit.console
+	MaxCallDepth     int           `json:"max_call_depth"`     // limit.stack: nested JavaScript calls
+	MaxTimers        int           `json:"max_timers"`         // limit.timers: setTimeout/setInterval calls
+	MaxSubrequests   int           `json:"max_subrequests"`    // limit.subrequests: fetch calls
 }
 
 // Invocation is one call of one script version.
@@ -72,12 +77,15 @@ const (
 	CodeNoHandler       = "script.no_handler"       // no default export to call
 	CodeTimeLimit       = "limit.time"              // wall time exceeded
 	CodeOutputLimit     = "limit.output"            // response body too large
+	CodeConsoleLimit    = "limit.console"           // console output past its cap
+	CodeTimersLimit     = "limit.timers"            // too many timers created
+	CodeSubrequestLimit = "limit.subrequests"       // too many fetch calls
 	CodeInternal        = "engine.internal"         // the engine failed, not the script
 	CodeCanceled        = "execution.canceled"      // the caller's context was canceled (client gone)
 
 	// Codes set by the supervisor of executor worker processes.
 	CodeMemoryLimit       = "limit.memory"         // the worker passed its memory ceiling and was killed
-	CodeStackLimit        = "limit.stack"          // the worker overflowed its Go stack and died
+	CodeStackLimit        = "limit.stack"          // calls nested too deep (or the worker overflowed its Go stack and died)
 	CodeExecutorCrashed   = "executor.crashed"     // the worker died by itself during the execution
 	CodeExecutorRestarted = "executor.restarted"   // the worker was killed for another execution's limit
 	CodeUnavailable       = "executor.unavailable" // no worker could take the execution in time

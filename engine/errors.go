@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -22,7 +23,8 @@ func (e *execution) jsError(err error) *ExecError {
 		xe.Stack = stackText(xe.Message, ie.Stack())
 		return xe
 	case errors.As(err, &so):
-		xe := &ExecError{Code: CodeException, Message: "RangeError: Maximum call stack size exceeded"}
+		xe := &ExecError{Code: CodeStackLimit, Message: fmt.Sprintf(
+			"calls nested deeper than the limit of %d (RangeError: Maximum call stack size exceeded)", e.lim.MaxCallDepth)}
 		frames := so.Stack()
 		xe.Line, xe.Column = framePosition(frames)
 		if len(frames) > 10 {
@@ -49,6 +51,10 @@ func isScriptError(err error) bool {
 // was called (done is closed).
 func (e *execution) stopError() *ExecError {
 	<-e.done
+	if xe, ok := e.cause.(*ExecError); ok {
+		c := *xe
+		return &c
+	}
 	if errors.Is(e.cause, context.Canceled) {
 		return &ExecError{Code: CodeCanceled, Message: "execution canceled by the caller"}
 	}

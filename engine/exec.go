@@ -32,6 +32,10 @@ type execution struct {
 	timers  timerQueue
 	waits   []goja.Value // ctx.waitUntil promises
 
+	completions chan func() // continuations of Go work (see goAsync)
+	inflight    int         // Go work started and not yet continued
+	subrequests int         // fetch calls made
+
 	// Rejected promises nobody handled, reported as console errors at the
 	// end, but for the ones the engine itself awaits.
 	unhandled []*goja.Promise
@@ -45,6 +49,7 @@ type execution struct {
 	uint8Array    goja.Value
 	promiseThen   goja.Value
 	sdk           *goja.Object // the "picloud" module
+	preludeNS     *goja.Object // globals defined in JavaScript (see prelude.go)
 }
 
 func newExecution(x *InProcess, inv *Invocation, lim Limits) *execution {
@@ -61,7 +66,7 @@ func (e *execution) run(parent context.Context, prog *program, res *Result) {
 		return
 	}
 	e.r = goja.New()
-	e.r.SetMaxCallStackSize(e.x.maxStack)
+	e.r.SetMaxCallStackSize(e.lim.MaxCallDepth)
 	e.r.SetPromiseRejectionTracker(e.trackRejection)
 	// A timer and, if the caller's context can end, a watcher on it; both
 	// cheaper than a derived context.
@@ -273,39 +278,6 @@ func (e *execution) promiseOf(v goja.Value) *goja.Promise {
 		}
 	}
 	return p
-}
-
-// step runs the next due timer, waiting for it if needed. With no timer
-// left, nothing can settle a pending promise but the deadline.
-func (e *execution) step() *ExecError {
-	t := e.timers.peek()
-	if t == nil {
-		<-e.done
-		return e.stopError()
-	}
-	if d := time.Until(t.due); d > 0 {
-		tm := time.NewTimer(d)
-		select {
-		case <-tm.C:
-		case <-e.done:
-			tm.Stop()
-			return e.stopError()
-		}
-	}
-	if e.stopped() {
-		return e.stopError()
-	}
-	e.timers.pop()
-	if t.interval > 0 {
-		t.due = time.Now().Add(t.interval)
-		e.timers.push(t)
-	} else {
-		delete(e.timers.byID, t.id)
-	}
-	if _, err := t.fn(goja.Undefined(), t.args...); err != nil {
-		return e.jsError(err)
-	}
-	return nil
 }
 
 // settleWaitUntil awaits ctx.waitUntil promises within the wall time; their

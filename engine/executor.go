@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"time"
+
+	"github.com/picloud/picloud/engine/egress"
 )
 
 // Engine defaults, used for zero fields of Limits and Options.
@@ -12,8 +14,10 @@ const (
 	DefaultWallTime         = 5 * time.Second
 	DefaultMaxResponseBytes = 8 << 20
 	DefaultMaxConsoleBytes  = 64 << 10
+	DefaultMaxCallDepth     = 512
+	DefaultMaxTimers        = 1000
+	DefaultMaxSubrequests   = 50
 	DefaultCacheSize        = 256
-	DefaultMaxCallStackSize = 512
 )
 
 // ErrCodeNeeded is returned by Execute for an invocation that names a
@@ -24,20 +28,20 @@ var ErrCodeNeeded = errors.New("engine: the script version is not cached; send i
 
 // Options configure an in-process executor. Zero fields mean defaults.
 type Options struct {
-	Logger           *slog.Logger
-	Limits           Limits // defaults for zero fields of Invocation.Limits
-	CacheSize        int    // compiled programs kept (LRU)
-	MaxCallStackSize int    // JavaScript call depth before RangeError
+	Logger    *slog.Logger
+	Limits    Limits         // defaults for zero fields of Invocation.Limits
+	CacheSize int            // compiled programs kept (LRU)
+	Fetch     *egress.Policy // what fetch may reach; nil: egress.Default()
 }
 
 // InProcess runs invocations in the calling goroutine, each in a fresh goja
 // runtime, with compiled programs cached per script version. It is safe for
 // concurrent use.
 type InProcess struct {
-	log      *slog.Logger
-	limits   Limits
-	maxStack int
-	cache    *programCache
+	log    *slog.Logger
+	limits Limits
+	cache  *programCache
+	fetch  *egress.Client
 }
 
 var _ Executor = (*InProcess)(nil)
@@ -52,17 +56,22 @@ func NewInProcess(opts Options) *InProcess {
 	if size <= 0 {
 		size = DefaultCacheSize
 	}
-	stack := opts.MaxCallStackSize
-	if stack <= 0 {
-		stack = DefaultMaxCallStackSize
+	policy := opts.Fetch
+	if policy == nil {
+		policy = egress.Default()
 	}
-	def := Limits{WallTime: DefaultWallTime, MaxResponseBytes: DefaultMaxResponseBytes, MaxConsoleBytes: DefaultMaxConsoleBytes}
 	return &InProcess{
-		log:      log.With("component", "engine"),
-		limits:   opts.Limits.orDefaults(def),
-		maxStack: stack,
-		cache:    newProgramCache(size),
+		log:    log.With("component", "engine"),
+		limits: opts.Limits.orDefaults(DefaultLimits()),
+		cache:  newProgramCache(size),
+		fetch:  egress.New(policy),
 	}
+}
+
+// DefaultLimits are the engine's limits, sized for a Raspberry Pi.
+func DefaultLimits() Limits {
+	return Limits{WallTime: DefaultWallTime, MaxResponseBytes: DefaultMaxResponseBytes, MaxConsoleBytes: DefaultMaxConsoleBytes,
+		MaxCallDepth: DefaultMaxCallDepth, MaxTimers: DefaultMaxTimers, MaxSubrequests: DefaultMaxSubrequests}
 }
 
 // orDefaults fills zero fields of l from def.
@@ -75,6 +84,15 @@ func (l Limits) orDefaults(def Limits) Limits {
 	}
 	if l.MaxConsoleBytes <= 0 {
 		l.MaxConsoleBytes = def.MaxConsoleBytes
+	}
+	if l.MaxCallDepth <= 0 {
+		l.MaxCallDepth = def.MaxCallDepth
+	}
+	if l.MaxTimers <= 0 {
+		l.MaxTimers = def.MaxTimers
+	}
+	if l.MaxSubrequests <= 0 {
+		l.MaxSubrequests = def.MaxSubrequests
 	}
 	return l
 }

@@ -43,6 +43,7 @@ func init() {
 		"console":         (*execution).newConsole,
 		"crypto":          (*execution).newCrypto,
 		"atob":            funcGlobal(jsAtob),
+		"fetch":           funcGlobal(jsFetch),
 		"btoa":            funcGlobal(jsBtoa),
 		"setTimeout": funcGlobal(func(e *execution, call goja.FunctionCall) goja.Value {
 			return e.setTimer(call, false)
@@ -54,6 +55,9 @@ func init() {
 		"clearInterval":  funcGlobal((*execution).clearTimer),
 		"queueMicrotask": funcGlobal((*execution).queueMicrotask),
 		"self":           func(e *execution) goja.Value { return e.r.GlobalObject() },
+	}
+	for _, n := range preludeNames {
+		globalFactories[n] = preludeGlobal(n)
 	}
 }
 

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"container/heap"
+	"fmt"
 	"math"
 	"time"
 
@@ -102,6 +103,10 @@ func (e *execution) setTimer(call goja.FunctionCall, repeat bool) goja.Value {
 		t.args = append([]goja.Value(nil), call.Arguments[2:]...)
 	}
 	q := &e.timers
+	if len(q.byID) >= e.lim.MaxTimers {
+		e.limit(CodeTimersLimit, fmt.Sprintf("the script had more than %d timers pending at once", e.lim.MaxTimers))
+		return goja.Undefined()
+	}
 	if q.byID == nil {
 		q.byID = make(map[int64]*timer)
 	}

@@ -204,13 +204,19 @@ func jsAtob(e *execution, call goja.FunctionCall) goja.Value {
 	return e.str(string(r))
 }
 
-// throwDOM throws an Error named like a DOMException.
+// throwDOM throws a DOMException.
 func (e *execution) throwDOM(name, msg string) {
-	err := e.newError("Error", msg)
-	if obj, ok := err.(*goja.Object); ok {
-		_ = obj.Set("name", name)
+	panic(e.newDOM(name, msg))
+}
+
+// newDOM makes a DOMException (see the prelude).
+func (e *execution) newDOM(name, msg string) goja.Value {
+	if ctor, ok := e.prelude().Get("DOMException").(*goja.Object); ok {
+		if obj, err := e.r.New(ctor, e.str(msg), e.str(name)); err == nil {
+			return obj
+		}
 	}
-	panic(err)
+	return e.newError("Error", msg)
 }
 
 // newCrypto makes the crypto global: randomUUID and getRandomValues.
@@ -224,6 +230,7 @@ func (e *execution) newCrypto() goja.Value {
 		h := hex.EncodeToString(u[:])
 		return e.str(h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:])
 	})
+	_ = c.Set("subtle", e.newSubtle())
 	_ = c.Set("getRandomValues", func(call goja.FunctionCall) goja.Value {
 		arg := call.Argument(0)
 		b, ok := bufferBytes(e.r, arg)

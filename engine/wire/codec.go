@@ -217,6 +217,9 @@ func appendInvocation(b []byte, inv *engine.Invocation, withCode bool) []byte {
 	e.int(int64(inv.Limits.WallTime))
 	e.int(int64(inv.Limits.MaxResponseBytes))
 	e.int(int64(inv.Limits.MaxConsoleBytes))
+	e.int(int64(inv.Limits.MaxCallDepth))
+	e.int(int64(inv.Limits.MaxTimers))
+	e.int(int64(inv.Limits.MaxSubrequests))
 	return e.b
 }
 
@@ -238,6 +241,9 @@ func DecodeInvocation(p []byte) (*engine.Invocation, error) {
 	inv.Limits.WallTime = time.Duration(d.int())
 	inv.Limits.MaxResponseBytes = d.intField()
 	inv.Limits.MaxConsoleBytes = d.intField()
+	inv.Limits.MaxCallDepth = d.intField()
+	inv.Limits.MaxTimers = d.intField()
+	inv.Limits.MaxSubrequests = d.intField()
 	if err := d.done("invocation"); err != nil {
 		return nil, err
 	}
