@@ -19,7 +19,6 @@ import (
 	"github.com/picloud/picloud/api/orchestrator"
 	"github.com/picloud/picloud/appliance/config"
 	"github.com/picloud/picloud/appliance/store"
-	"github.com/picloud/picloud/engine"
 	"github.com/picloud/picloud/migrations"
 )
 
@@ -73,10 +72,7 @@ func Serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready fu
 	}
 	orch := orchestrator.New(orchestrator.Config{
 		MaxConcurrent: cfg.MaxConcurrentExecutions,
-		Limits: engine.Limits{
-			WallTime: cfg.Sandbox.WallTime, MaxResponseBytes: cfg.Sandbox.MaxResponseBytes,
-			MaxConsoleBytes: cfg.Sandbox.MaxConsoleBytes,
-		},
+		Limits:        defaultLimits(cfg.Sandbox),
 	}, st, exec, rec, logger)
 	mgr := manager.New(manager.Config{SessionTTL: cfg.SessionTTL}, st, newCredentials(), orch, logger)
 

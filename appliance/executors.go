@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/netip"
 	"runtime"
 	"strconv"
 
 	"github.com/picloud/picloud/appliance/config"
 	"github.com/picloud/picloud/appliance/workers"
 	"github.com/picloud/picloud/engine"
+	"github.com/picloud/picloud/engine/egress"
 )
 
 // WorkerCommand, when set, replaces `<this executable> executor` as the
@@ -62,11 +65,54 @@ type inProcess struct{ *engine.InProcess }
 
 func (inProcess) Shutdown(context.Context) error { return nil }
 
+// defaultLimits are the limits of executions whose script sets none.
+func defaultLimits(s config.Sandbox) engine.Limits {
+	return engine.Limits{WallTime: s.WallTime, MaxResponseBytes: s.ResponseBytes, MaxConsoleBytes: s.ConsoleBytes,
+		MaxCallDepth: s.CallDepth, MaxTimers: s.Timers, MaxSubrequests: s.Subrequests}
+}
+
+// limitCeilings are the admin's ceilings that no script setting passes.
+func limitCeilings(s config.Sandbox) engine.Limits {
+	return engine.Limits{WallTime: s.MaxWallTime, MaxResponseBytes: s.MaxResponseBytes, MaxConsoleBytes: s.MaxConsoleBytes,
+		MaxCallDepth: s.MaxCallDepth, MaxTimers: s.MaxTimers, MaxSubrequests: s.MaxSubrequests}
+}
+
+// fetchPolicy turns the PICLOUD_FETCH_* settings into the engine's policy;
+// the daemon's own port is refused on this machine's addresses.
+func fetchPolicy(cfg config.Config) (*egress.Policy, error) {
+	f := cfg.Fetch
+	p := &egress.Policy{Hosts: f.Hosts, Private: f.PrivateNetworks, Timeout: f.Timeout, MaxResponseBytes: f.MaxResponseBytes}
+	for _, d := range f.Deny {
+		n, err := netip.ParsePrefix(d)
+		if err != nil {
+			return nil, fmt.Errorf("PICLOUD_FETCH_DENY: %w", err)
+		}
+		p.Deny = append(p.Deny, n)
+	}
+	for _, a := range f.Allow {
+		r, err := egress.ParseAllowRule(a)
+		if err != nil {
+			return nil, fmt.Errorf("PICLOUD_FETCH_ALLOW: %w", err)
+		}
+		p.Allow = append(p.Allow, r)
+	}
+	if _, port, err := net.SplitHostPort(cfg.Listen); err == nil {
+		if n, err := strconv.Atoi(port); err == nil && n > 0 {
+			p.DeniedPorts = append(p.DeniedPorts, n)
+		}
+	}
+	return p, nil
+}
+
 // startExecutor builds the executor the configuration asks for.
 func startExecutor(ctx context.Context, cfg config.Config, logger *slog.Logger) (executor, error) {
+	policy, err := fetchPolicy(cfg)
+	if err != nil {
+		return nil, err
+	}
 	if cfg.Executors.Mode == "inprocess" {
 		logger.Warn("scripts run inside the daemon (PICLOUD_EXECUTOR_MODE=inprocess): a hostile script can stop it", "component", "appliance")
-		return inProcess{engine.NewInProcess(engine.Options{Logger: logger})}, nil
+		return inProcess{engine.NewInProcess(engine.Options{Logger: logger, Limits: defaultLimits(cfg.Sandbox), Fetch: policy})}, nil
 	}
 	shape := poolShape(cfg, memTotal(), runtime.NumCPU())
 	env := []string{
@@ -78,6 +124,7 @@ func startExecutor(ctx context.Context, cfg config.Config, logger *slog.Logger) 
 	pool := workers.New(workers.Config{
 		Command: WorkerCommand, Env: env, Workers: shape.Workers, PerWorker: shape.PerWorker,
 		MaxMemoryBytes: shape.MaxMemoryBytes, Grace: cfg.Executors.KillGrace, DefaultWallTime: cfg.Sandbox.WallTime,
+		Engine: workers.EngineConfig{Limits: defaultLimits(cfg.Sandbox), Fetch: policy},
 	}, logger)
 	if err := pool.Start(ctx); err != nil {
 		return nil, fmt.Errorf("start the executor workers: %w", err)

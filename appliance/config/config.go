@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,6 +49,8 @@ type Config struct {
 	Sandbox Sandbox
 	// Executors shapes the executor worker processes.
 	Executors Executors
+	// Fetch is what scripts' fetch may reach.
+	Fetch Fetch
 
 	// LogRetention is the age after which execution records are deleted.
 	LogRetention time.Duration
@@ -73,16 +76,43 @@ type Config struct {
 }
 
 // Sandbox holds the default limits of one execution and the admin ceilings
-// that no per-script setting may pass.
+// (Max*) that no per-script setting may pass.
 type Sandbox struct {
 	WallTime         time.Duration
 	MaxWallTime      time.Duration
+	ResponseBytes    int
 	MaxResponseBytes int
+	ConsoleBytes     int
 	MaxConsoleBytes  int
+	CallDepth        int
+	MaxCallDepth     int
+	Timers           int
+	MaxTimers        int
+	Subrequests      int
+	MaxSubrequests   int
 	// MaxMemoryMB is each executor worker's resident memory ceiling; past
 	// it the worker is killed and its executions end with limit.memory.
 	// 0 means chosen from the machine's memory (see docs/executors.md).
 	MaxMemoryMB int
+}
+
+// Fetch is the policy of scripts' outbound requests.
+type Fetch struct {
+	// Hosts, when not empty, is the only hosts scripts may fetch from
+	// (exact names or *.domain).
+	Hosts []string
+	// PrivateNetworks lets scripts reach the private networks (a home's
+	// devices).
+	PrivateNetworks bool
+	// Deny lists networks refused on top of the built-in rules.
+	Deny []string
+	// Allow lists addresses, address:port pairs or networks let through
+	// the built-in rules (e.g. a service on the board itself).
+	Allow []string
+	// Timeout bounds one fetch.
+	Timeout time.Duration
+	// MaxResponseBytes bounds a fetched body.
+	MaxResponseBytes int64
 }
 
 // Executors shapes the pool of executor worker processes.
@@ -101,6 +131,18 @@ type Executors struct {
 	KillGrace time.Duration
 }
 
+// validAllow reports whether s is an address, address:port or network.
+func validAllow(s string) bool {
+	if _, err := netip.ParseAddrPort(s); err == nil {
+		return true
+	}
+	if _, err := netip.ParseAddr(s); err == nil {
+		return true
+	}
+	_, err := netip.ParsePrefix(s)
+	return err == nil
+}
+
 // Default returns the built-in defaults.
 func Default() Config {
 	return Config{
@@ -110,11 +152,14 @@ func Default() Config {
 		MaxConcurrentExecutions: 32,
 		MaxRequestBodyBytes:     1 << 20,
 		Sandbox: Sandbox{
-			WallTime:         5 * time.Second,
-			MaxWallTime:      30 * time.Second,
-			MaxResponseBytes: 8 << 20,
-			MaxConsoleBytes:  64 << 10,
+			WallTime: 5 * time.Second, MaxWallTime: 30 * time.Second,
+			ResponseBytes: 8 << 20, MaxResponseBytes: 32 << 20,
+			ConsoleBytes: 64 << 10, MaxConsoleBytes: 1 << 20,
+			CallDepth: 512, MaxCallDepth: 2048,
+			Timers: 1000, MaxTimers: 10000,
+			Subrequests: 50, MaxSubrequests: 1000,
 		},
+		Fetch:            Fetch{PrivateNetworks: true, Timeout: 10 * time.Second, MaxResponseBytes: 8 << 20},
 		Executors:        Executors{Mode: "process", KillGrace: time.Second},
 		LogRetention:     7 * 24 * time.Hour,
 		LogMaxRecords:    100000,
@@ -194,8 +239,38 @@ func (c Config) Validate() error {
 	} else if s.WallTime > s.MaxWallTime {
 		errs = append(errs, fmt.Errorf("PICLOUD_SANDBOX_WALL_TIME_MS (%v) is above the ceiling PICLOUD_SANDBOX_MAX_WALL_TIME_MS (%v): lower it or raise the ceiling", s.WallTime, s.MaxWallTime))
 	}
-	if s.MaxResponseBytes < 1 || s.MaxConsoleBytes < 0 {
-		errs = append(errs, errors.New("PICLOUD_SANDBOX_MAX_RESPONSE_BYTES must be positive and PICLOUD_SANDBOX_MAX_CONSOLE_BYTES not negative"))
+	for _, l := range []struct {
+		name          string
+		value, maxVal int
+	}{
+		{"RESPONSE_BYTES", s.ResponseBytes, s.MaxResponseBytes},
+		{"CONSOLE_BYTES", s.ConsoleBytes, s.MaxConsoleBytes},
+		{"CALL_DEPTH", s.CallDepth, s.MaxCallDepth},
+		{"TIMERS", s.Timers, s.MaxTimers},
+		{"SUBREQUESTS", s.Subrequests, s.MaxSubrequests},
+	} {
+		switch {
+		case l.value < 1 || l.maxVal < 1:
+			errs = append(errs, fmt.Errorf("PICLOUD_SANDBOX_%s and PICLOUD_SANDBOX_MAX_%s must be at least 1", l.name, l.name))
+		case l.value > l.maxVal:
+			errs = append(errs, fmt.Errorf("PICLOUD_SANDBOX_%s (%d) is above the ceiling PICLOUD_SANDBOX_MAX_%s (%d): lower it or raise the ceiling", l.name, l.value, l.name, l.maxVal))
+		}
+	}
+	if s.MaxResponseBytes > 48<<20 {
+		errs = append(errs, errors.New("PICLOUD_SANDBOX_MAX_RESPONSE_BYTES is above 48 MiB, more than an executor worker can send back"))
+	}
+	if f := c.Fetch; f.Timeout <= 0 || f.MaxResponseBytes < 1 {
+		errs = append(errs, errors.New("PICLOUD_FETCH_TIMEOUT_MS and PICLOUD_FETCH_MAX_RESPONSE_BYTES must be positive"))
+	}
+	for _, n := range c.Fetch.Deny {
+		if _, err := netip.ParsePrefix(n); err != nil {
+			errs = append(errs, fmt.Errorf("PICLOUD_FETCH_DENY: %q is not a network like 192.168.2.0/24", n))
+		}
+	}
+	for _, a := range c.Fetch.Allow {
+		if !validAllow(a) {
+			errs = append(errs, fmt.Errorf("PICLOUD_FETCH_ALLOW: %q is not an address, address:port or network like 127.0.0.1:8123 or 10.0.0.0/8", a))
+		}
 	}
 	if e := c.Executors; (e.Mode != "process" && e.Mode != "inprocess") || e.Workers < 0 || e.Concurrency < 0 || e.KillGrace <= 0 || s.MaxMemoryMB < 0 {
 		errs = append(errs, fmt.Errorf("PICLOUD_EXECUTOR_MODE %q must be process or inprocess, PICLOUD_EXECUTOR_WORKERS, PICLOUD_EXECUTOR_CONCURRENCY and PICLOUD_SANDBOX_MAX_MEMORY_MB not negative (0 is automatic), PICLOUD_EXECUTOR_KILL_GRACE_MS positive", e.Mode))

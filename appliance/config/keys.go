@@ -32,9 +32,23 @@ var Keys = []Key{
 	{"PICLOUD_TRUSTED_PROXIES", "Comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is trusted.", list(func(c *Config) *[]string { return &c.TrustedProxies })},
 	{"PICLOUD_SANDBOX_WALL_TIME_MS", "Default wall-time limit of one execution, in milliseconds.", dur(time.Millisecond, func(c *Config) *time.Duration { return &c.Sandbox.WallTime })},
 	{"PICLOUD_SANDBOX_MAX_WALL_TIME_MS", "Ceiling of the wall-time limit that no script setting may pass.", dur(time.Millisecond, func(c *Config) *time.Duration { return &c.Sandbox.MaxWallTime })},
-	{"PICLOUD_SANDBOX_MAX_RESPONSE_BYTES", "Largest response body a script may return.", integer(func(c *Config) *int { return &c.Sandbox.MaxResponseBytes })},
-	{"PICLOUD_SANDBOX_MAX_CONSOLE_BYTES", "Console output kept per execution; the rest is cut.", integer(func(c *Config) *int { return &c.Sandbox.MaxConsoleBytes })},
+	{"PICLOUD_SANDBOX_RESPONSE_BYTES", "Default largest response body of a script (limit.output).", integer(func(c *Config) *int { return &c.Sandbox.ResponseBytes })},
+	{"PICLOUD_SANDBOX_MAX_RESPONSE_BYTES", "Ceiling of the response size limit that no script setting may pass.", integer(func(c *Config) *int { return &c.Sandbox.MaxResponseBytes })},
+	{"PICLOUD_SANDBOX_CONSOLE_BYTES", "Default console output of one execution; past it the execution ends (limit.console).", integer(func(c *Config) *int { return &c.Sandbox.ConsoleBytes })},
+	{"PICLOUD_SANDBOX_MAX_CONSOLE_BYTES", "Ceiling of the console limit that no script setting may pass.", integer(func(c *Config) *int { return &c.Sandbox.MaxConsoleBytes })},
+	{"PICLOUD_SANDBOX_CALL_DEPTH", "Default depth of nested JavaScript calls (limit.stack).", integer(func(c *Config) *int { return &c.Sandbox.CallDepth })},
+	{"PICLOUD_SANDBOX_MAX_CALL_DEPTH", "Ceiling of the call depth limit that no script setting may pass.", integer(func(c *Config) *int { return &c.Sandbox.MaxCallDepth })},
+	{"PICLOUD_SANDBOX_TIMERS", "Default number of timers an execution may have pending at once (limit.timers).", integer(func(c *Config) *int { return &c.Sandbox.Timers })},
+	{"PICLOUD_SANDBOX_MAX_TIMERS", "Ceiling of the timers limit that no script setting may pass.", integer(func(c *Config) *int { return &c.Sandbox.MaxTimers })},
+	{"PICLOUD_SANDBOX_SUBREQUESTS", "Default number of fetch calls per execution (limit.subrequests).", integer(func(c *Config) *int { return &c.Sandbox.Subrequests })},
+	{"PICLOUD_SANDBOX_MAX_SUBREQUESTS", "Ceiling of the subrequests limit that no script setting may pass.", integer(func(c *Config) *int { return &c.Sandbox.MaxSubrequests })},
 	{"PICLOUD_SANDBOX_MAX_MEMORY_MB", "Resident memory ceiling of each executor worker; 0 chooses from the machine's memory.", integer(func(c *Config) *int { return &c.Sandbox.MaxMemoryMB })},
+	{"PICLOUD_FETCH_HOSTS", "Comma-separated hosts scripts may fetch from (exact, or *.example.com); empty allows every host the rules below allow.", list(func(c *Config) *[]string { return &c.Fetch.Hosts })},
+	{"PICLOUD_FETCH_PRIVATE_NETWORKS", "true lets scripts reach private networks (10/8, 172.16/12, 192.168/16, fc00::/7, 100.64/10); false refuses them.", boolean(func(c *Config) *bool { return &c.Fetch.PrivateNetworks })},
+	{"PICLOUD_FETCH_DENY", "Comma-separated networks scripts may not reach, on top of the built-in rules.", list(func(c *Config) *[]string { return &c.Fetch.Deny })},
+	{"PICLOUD_FETCH_ALLOW", "Comma-separated addresses, address:port pairs or networks let through the built-in rules (e.g. 127.0.0.1:8123 for a service on the board); never PiCloud's own port.", list(func(c *Config) *[]string { return &c.Fetch.Allow })},
+	{"PICLOUD_FETCH_TIMEOUT_MS", "Time limit of one fetch, response body included.", dur(time.Millisecond, func(c *Config) *time.Duration { return &c.Fetch.Timeout })},
+	{"PICLOUD_FETCH_MAX_RESPONSE_BYTES", "Largest response body a fetch reads.", int64Key(func(c *Config) *int64 { return &c.Fetch.MaxResponseBytes })},
 	{"PICLOUD_EXECUTOR_MODE", "process (supervised worker processes) or inprocess (unprotected, for debugging).", str(func(c *Config) *string { return &c.Executors.Mode })},
 	{"PICLOUD_EXECUTOR_WORKERS", "Executor worker processes; 0 chooses from the machine's cores and memory.", integer(func(c *Config) *int { return &c.Executors.Workers })},
 	{"PICLOUD_EXECUTOR_CONCURRENCY", "Executions one worker runs at once; 0 spreads PICLOUD_MAX_CONCURRENT_EXECUTIONS over the workers.", integer(func(c *Config) *int { return &c.Executors.Concurrency })},
@@ -136,6 +150,17 @@ func dur(unit time.Duration, field func(*Config) *time.Duration) func(*Config, s
 			return fmt.Errorf("%q is not a non-negative whole number", v)
 		}
 		*field(c) = time.Duration(n) * unit
+		return nil
+	}
+}
+
+func boolean(field func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%q is not true or false", v)
+		}
+		*field(c) = b
 		return nil
 	}
 }

@@ -23,10 +23,15 @@ import (
 	"github.com/picloud/picloud/engine"
 )
 
+// selfExe is the running binary, even after a package upgrade replaced the
+// file: workers always speak the daemon's version of the protocol.
+const selfExe = "/proc/self/exe"
+
 // Config shapes the pool. Zero fields mean defaults.
 type Config struct {
 	// Command is the worker's program and arguments; default: this
-	// executable with the argument "executor".
+	// executable (the running binary, through /proc/self/exe) with the
+	// argument "executor".
 	Command []string
 	// Env is added to the worker's environment, which is the daemon's
 	// minus systemd's socket and notify variables.
@@ -45,15 +50,20 @@ type Config struct {
 	PollInterval time.Duration
 	// DefaultWallTime is the wall time of invocations that set none.
 	DefaultWallTime time.Duration
+	// Engine configures the workers' engines.
+	Engine EngineConfig
 }
 
 func (c Config) withDefaults() (Config, error) {
 	if len(c.Command) == 0 {
-		exe, err := os.Executable()
-		if err != nil {
-			return c, fmt.Errorf("find the picloud executable for the workers: %w", err)
+		c.Command = []string{selfExe, "executor"}
+		if _, err := os.Stat(selfExe); err != nil {
+			exe, err := os.Executable()
+			if err != nil {
+				return c, fmt.Errorf("find the picloud executable for the workers: %w", err)
+			}
+			c.Command[0] = exe
 		}
-		c.Command = []string{exe, "executor"}
 	}
 	if c.Workers < 1 {
 		c.Workers = 2

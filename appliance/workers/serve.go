@@ -2,26 +2,53 @@ package workers
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"runtime/debug"
 
 	"github.com/picloud/picloud/engine"
+	"github.com/picloud/picloud/engine/egress"
 	"github.com/picloud/picloud/engine/wire"
 )
 
 // MaxWorkerStack is the Go stack ceiling of a worker's goroutines.
 const MaxWorkerStack = 64 << 20
 
+// envEngine carries a worker's engine settings (EngineConfig as JSON) from
+// the pool to the worker process.
+const envEngine = "PICLOUD_WORKER_ENGINE"
+
+// EngineConfig is what a worker's engine needs from the daemon's
+// configuration.
+type EngineConfig struct {
+	Limits engine.Limits  `json:"limits"` // defaults for invocations that set none
+	Fetch  *egress.Policy `json:"fetch"`  // what scripts' fetch may reach
+}
+
 // ServeWorker is the worker process's side (`picloud executor`): it runs
 // the invocations read from in on an in-process engine and writes their
 // results to out, until in ends. It has no database and no listener; its
 // logs go to logger (the worker's standard error, which the pool forwards).
+// Its engine settings come from the environment the pool gave it.
 func ServeWorker(ctx context.Context, in io.Reader, out io.Writer, logger *slog.Logger) error {
 	// Recursion through native calls (deep JSON, deep source) grows the Go
 	// stack; past this the worker dies with "stack overflow" and the pool
 	// answers limit.stack, long before a gigabyte of stack.
 	debug.SetMaxStack(MaxWorkerStack)
-	exec := engine.NewInProcess(engine.Options{Logger: logger})
+	// The kernel's OOM killer should pick a worker before the daemon or
+	// PostgreSQL; raising one's own score needs no privilege.
+	if err := os.WriteFile("/proc/self/oom_score_adj", []byte("1000"), 0); err != nil {
+		logger.Debug("raise the OOM score", "err", err)
+	}
+	var ec EngineConfig
+	if v := os.Getenv(envEngine); v != "" {
+		if err := json.Unmarshal([]byte(v), &ec); err != nil {
+			return fmt.Errorf("read %s: %w", envEngine, err)
+		}
+	}
+	exec := engine.NewInProcess(engine.Options{Logger: logger, Limits: ec.Limits, Fetch: ec.Fetch})
 	return wire.Serve(ctx, in, out, exec)
 }

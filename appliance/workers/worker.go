@@ -3,6 +3,7 @@ package workers
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -66,9 +67,13 @@ func workerEnv(extra []string) []string {
 
 // spawn starts worker i.
 func (p *Pool) spawn(i int) (*worker, error) {
+	engineJSON, err := json.Marshal(p.cfg.Engine)
+	if err != nil {
+		return nil, fmt.Errorf("encode the workers' engine settings: %w", err)
+	}
 	inR, inW, err := os.Pipe()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("make the worker's pipes: %w", err)
 	}
 	outR, outW, err := os.Pipe()
 	if err != nil {
@@ -85,7 +90,10 @@ func (p *Pool) spawn(i int) (*worker, error) {
 		return nil, err
 	}
 	cmd := exec.Command(p.cfg.Command[0], p.cfg.Command[1:]...)
-	cmd.Env = workerEnv(p.cfg.Env)
+	if cmd.Path == selfExe {
+		cmd.Args[0] = "picloud" // what ps shows
+	}
+	cmd.Env = workerEnv(append(append([]string(nil), p.cfg.Env...), envEngine+"="+string(engineJSON)))
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, errW
 	// Die with the daemon; own process group, so that a terminal's ^C
 	// reaches the daemon, which then stops the workers in order.
