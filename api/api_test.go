@@ -33,6 +33,7 @@ func TestAdminScenarios(t *testing.T) {
 		// health and version
 		{name: "healthz", method: "GET", path: "/healthz", wantStatus: 200, wantBody: []string{"ok"}},
 		{name: "version", method: "GET", path: "/version", wantStatus: 200, wantBody: []string{`"api":"v1"`, `"public_url":"http://pi.test"`}},
+		{name: "type definitions", method: "GET", path: "/api/v1/picloud.d.ts", wantStatus: 200, wantBody: []string{"declare function fetch(", "interface ExecutionContext"}},
 
 		// authentication
 		{name: "no token", method: "GET", path: "/api/v1/admin/scripts", wantStatus: 401, wantBody: []string{"authentication required"}, wantHeader: map[string]string{"WWW-Authenticate": `Bearer realm="picloud"`}},

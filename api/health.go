@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/picloud/picloud/engine"
 )
 
 // healthz answers ok when the database (and what else Health checks) is up.
@@ -25,4 +27,11 @@ func (s *server) version(c *gin.Context) {
 		out[k] = v
 	}
 	c.JSON(http.StatusOK, out)
+}
+
+// typeDefinitions serves picloud.d.ts, the declarations editors use to
+// autocomplete scripts.
+func typeDefinitions(c *gin.Context) {
+	c.Header("Cache-Control", "public, max-age=3600")
+	c.Data(http.StatusOK, "application/typescript; charset=utf-8", []byte(engine.TypeDefinitions))
 }

@@ -66,6 +66,7 @@ func New(cfg Config, deps Deps) (http.Handler, error) {
 	r.GET("/healthz", s.healthz)
 	r.HEAD("/healthz", s.healthz)
 	r.GET("/version", s.version)
+	r.GET("/api/v1/picloud.d.ts", typeDefinitions)
 
 	admin := r.Group("/api/v1/admin", bodyLimit(maxAdminBodyBytes))
 	admin.POST("/auth/login", s.login)
