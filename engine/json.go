@@ -18,23 +18,25 @@ import (
 const maxJSONDepth = 1000
 
 type jsonDecoder struct {
-	e     *execution
-	s     string
-	i     int
-	depth int
-	ok    bool
+	e       *execution
+	s       string
+	i       int
+	depth   int
+	ok      bool
+	tooDeep bool // failed for depth, not syntax
 }
 
-// decodeJSON parses s; ok is false if s is not valid JSON (or too deep).
-func (e *execution) decodeJSON(s string) (goja.Value, bool) {
+// decodeJSON parses s; ok is false if s is not valid JSON or nests deeper
+// than maxJSONDepth (tooDeep).
+func (e *execution) decodeJSON(s string) (v goja.Value, ok, tooDeep bool) {
 	d := jsonDecoder{e: e, s: s, ok: true}
 	d.space()
-	v := d.value()
+	v = d.value()
 	d.space()
 	if !d.ok || d.i != len(d.s) {
-		return nil, false
+		return nil, false, d.tooDeep
 	}
-	return v, true
+	return v, true, false
 }
 
 func (d *jsonDecoder) fail() goja.Value {
@@ -90,6 +92,7 @@ func (d *jsonDecoder) literal(word string, v goja.Value) goja.Value {
 
 func (d *jsonDecoder) object() goja.Value {
 	if d.depth++; d.depth > maxJSONDepth {
+		d.tooDeep = true
 		return d.fail()
 	}
 	obj := d.e.r.NewObject()
@@ -146,6 +149,7 @@ func (d *jsonDecoder) object() goja.Value {
 
 func (d *jsonDecoder) array() goja.Value {
 	if d.depth++; d.depth > maxJSONDepth {
+		d.tooDeep = true
 		return d.fail()
 	}
 	d.i++ // [

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"reflect"
 
 	"github.com/dop251/goja"
@@ -25,8 +26,12 @@ func (e *execution) builtinFunc(obj, name string) goja.Callable {
 
 // parseJSON runs JSON.parse; a syntax error comes back as the thrown value.
 func (e *execution) parseJSON(s string) (goja.Value, goja.Value) {
-	if v, ok := e.decodeJSON(s); ok {
+	v, ok, tooDeep := e.decodeJSON(s)
+	if ok {
 		return v, nil
+	}
+	if tooDeep {
+		return nil, e.newError("SyntaxError", fmt.Sprintf("JSON nested deeper than %d levels", maxJSONDepth))
 	}
 	if e.jsonParse == nil {
 		e.jsonParse = e.builtinFunc("JSON", "parse")
@@ -54,7 +59,10 @@ func isException(err error) bool {
 }
 
 // toJSON runs JSON.stringify, returning "" for undefined; err is what
-// stopped it (an exception or an interrupt).
+// stopped it (an exception or an interrupt). goja's stringify takes time in
+// the square of the nesting depth and cannot be interrupted: a script that
+// builds a very deep value and returns it is stopped by its worker's kill
+// at wall time plus grace (limit.time).
 func (e *execution) toJSON(v goja.Value) (string, error) {
 	if e.jsonStringify == nil {
 		e.jsonStringify = e.builtinFunc("JSON", "stringify")

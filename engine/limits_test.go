@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -40,5 +41,22 @@ func TestLimitsEndExecutions(t *testing.T) {
 		if res := run(t, src); res.Error != nil {
 			t.Errorf("%s: %+v", src, res.Error)
 		}
+	}
+}
+
+// JSON bodies read by a script are bounded in depth with a clear error,
+// never a crash.
+func TestRequestJSONDepth(t *testing.T) {
+	deep := strings.Repeat("[", 5000) + strings.Repeat("]", 5000)
+	res := run(t, `export default async (req) => { try { await req.json(); return "parsed" } catch (e) { return e.name + ": " + e.message } }`,
+		func(inv *Invocation) { inv.Request.Method = "POST"; inv.Request.Body = []byte(deep) })
+	if got := respBody(t, res); got != "SyntaxError: JSON nested deeper than 1000 levels" {
+		t.Errorf("got %q", got)
+	}
+	ok := strings.Repeat("[", 900) + strings.Repeat("]", 900)
+	res = run(t, `export default async (req) => String(Array.isArray(await req.json()))`,
+		func(inv *Invocation) { inv.Request.Method = "POST"; inv.Request.Body = []byte(ok) })
+	if got := respBody(t, res); got != "true" {
+		t.Errorf("900 levels: %q", got)
 	}
 }
