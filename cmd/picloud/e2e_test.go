@@ -168,6 +168,10 @@ func (d *daemon) call(method, path, body string, header ...string) reply {
 		req.Header.Set("Authorization", "Bearer "+d.token)
 	}
 	for i := 0; i+1 < len(header); i += 2 {
+		if header[i] == "Host" {
+			req.Host = header[i+1]
+			continue
+		}
 		req.Header.Set(header[i], header[i+1])
 	}
 	res, err := http.DefaultClient.Do(req)

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// attack is one hostile script and how the platform must answer it.
+type attack struct {
+	name   string
+	src    string
+	method string
+	body   string
+	status int
+	code   string        // error code in the answer ("" for a success)
+	within time.Duration // from the request to the answer
+}
+
+// TestHostileScripts runs each class of attack against the real daemon and
+// its executor workers. Each must end with its own clear error within its
+// limit and a margin; meanwhile a bystander script keeps answering, its
+// only failures being executions on a worker that was killed; and the
+// daemon's memory stays flat.
+func TestHostileScripts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and starts PostgreSQL")
+	}
+	const wall, grace = 2 * time.Second, 500 * time.Millisecond
+	bin := buildBinary(t)
+	d := newDaemon(t, bin,
+		"PICLOUD_SANDBOX_WALL_TIME_MS="+strconv.Itoa(int(wall/time.Millisecond)),
+		"PICLOUD_EXECUTOR_KILL_GRACE_MS="+strconv.Itoa(int(grace/time.Millisecond)),
+		"PICLOUD_EXECUTOR_WORKERS=2",
+		"PICLOUD_SANDBOX_MAX_MEMORY_MB=160",
+		"PICLOUD_MAX_CONCURRENT_EXECUTIONS=16",
+		"PICLOUD_SANDBOX_CONSOLE_BYTES=4096",
+		"PICLOUD_SANDBOX_TIMERS=100",
+		"PICLOUD_SANDBOX_SUBREQUESTS=5",
+		"PICLOUD_MAX_REQUEST_BODY_BYTES=1048576",
+	)
+	if out, err := d.picloud("s3cret-passw0rd\n", "user", "add", "admin", "--password-stdin"); err != nil {
+		t.Fatalf("user add: %v\n%s", err, out)
+	}
+	d.start()
+	login := d.call("POST", "/api/v1/admin/auth/login", `{"username":"admin","password":"s3cret-passw0rd"}`)
+	d.expect(login, 200)
+	d.token = login.field(t, "token").(string)
+
+	deploy := func(d *daemon, name, src, path string, appID string) string {
+		t.Helper()
+		body := map[string]string{"name": name, "source": src}
+		if appID != "" {
+			body["app_id"] = appID
+		}
+		created := d.call("POST", "/api/v1/admin/scripts", mustJSON(body))
+		d.expect(created, 201)
+		id := created.field(t, "id").(string)
+		d.expect(d.call("POST", "/api/v1/admin/scripts/"+id+"/routes",
+			mustJSON(map[string]string{"method": "*", "path": path})), 201)
+		return id
+	}
+	// The bystander also reports what leaked into a fresh runtime.
+	deploy(d, "bystander", `export default () => Response.json({ ok: true, polluted: ({}).polluted ?? null, leak: globalThis.leak ?? null, json: JSON.stringify({ a: 1 }) })`, "/ok", "")
+	// An app of its own, reached by Host, to check that nothing crosses
+	// apps either.
+	other := d.call("POST", "/api/v1/admin/apps", `{"name":"other"}`)
+	d.expect(other, 201)
+	otherID := other.field(t, "id").(string)
+	d.expect(d.call("POST", "/api/v1/admin/apps/"+otherID+"/domains", `{"pattern":"other.test"}`), 201)
+	deploy(d, "other-bystander", `export default () => Response.json({ polluted: ({}).polluted ?? null, leak: globalThis.leak ?? null, arr: [].polluted ?? null })`, "/ok", otherID)
+
+	limit := wall + grace + 2*time.Second // the worker is killed at wall + grace
+	quick := 2 * time.Second
+	attacks := []attack{
+		{"sync loop", `export default () => { for (;;) {} }`, "GET", "", 504, "limit.time", limit},
+		{"microtask loop", `export default async () => { for (;;) await null }`, "GET", "", 504, "limit.time", limit},
+		{"timer loop", `export default () => new Promise(() => { const tick = () => setTimeout(tick, 0); tick() })`, "GET", "", 504, "limit.time", limit},
+		{"promise never settles", `export default () => new Promise(() => {})`, "GET", "", 504, "limit.time", limit},
+		{"non-interruptible sort", `export default () => { const a = new Array(2000000).fill(7); a.sort(); return "sorted" }`, "GET", "", 504, "limit.time", limit},
+		{"single huge allocation", `export default () => "x".repeat(2 ** 40)`, "GET", "", 500, "script.exception", quick},
+		{"huge buffer", `export default () => new Response(new ArrayBuffer(2 ** 40))`, "GET", "", 500, "script.exception", quick},
+		{"gradual memory growth", `export default () => { const s = "x".repeat(1 << 23); const keep = []; for (;;) keep.push(s + keep.length) }`, "GET", "", 500, "limit.memory", limit},
+		{"deep recursion", `function f(n) { return f(n + 1) + 1 }
+export default () => f(0)`, "GET", "", 500, "limit.stack", quick},
+		{"recursion through native calls", `const f = (x) => [x].map(f)
+export default () => f(0)`, "GET", "", 500, "limit.stack", quick},
+		{"deeply nested JSON body", `export default async (req) => Response.json(await req.json())`, "POST",
+			strings.Repeat(`{"a":[`, 100000) + strings.Repeat("]}", 100000), 500, "script.exception", quick},
+		{"catastrophic regular expression", `export default () => String(/^(a+)+(?=b)$/.test("a".repeat(40) + "c"))`, "GET", "", 0, "", limit},
+		{"console flood", `export default () => { for (;;) console.log("spam ".repeat(100)) }`, "GET", "", 500, "limit.console", quick},
+		{"timer flood", `export default () => { for (;;) setTimeout(() => {}, 100000) }`, "GET", "", 500, "limit.timers", quick},
+		{"subrequest flood", `export default async () => { for (;;) { try { await fetch("http://127.0.0.1:1/") } catch {} } }`, "GET", "", 500, "limit.subrequests", quick},
+		{"huge response", `export default () => "x".repeat(9 * 2 ** 20)`, "GET", "", 500, "limit.output", quick},
+		{"thrown string", `export default () => { throw "just a string" }`, "GET", "", 500, "script.exception", quick},
+		{"thrown null", `export default async () => { throw null }`, "GET", "", 500, "script.exception", quick},
+		{"prototype pollution", `Object.prototype.polluted = "yes"; Array.prototype.polluted = "yes"; globalThis.leak = "yes"; JSON.stringify = () => "hijacked"
+export default () => "polluted"`, "GET", "", 200, "", quick},
+	}
+
+	rssBefore := rss(t, d.cmd.Process.Pid)
+	for i, a := range attacks {
+		t.Run(a.name, func(t *testing.T) {
+			d := &daemon{t: t, url: d.url, token: d.token}
+			path := fmt.Sprintf("/attack/%d", i)
+			id := deploy(d, fmt.Sprintf("attack-%d", i), a.src, path, "")
+
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			var ok, restarted int
+			var slowest time.Duration
+			var other []string
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					select {
+					case <-stop:
+						return
+					case <-time.After(20 * time.Millisecond):
+					}
+					start := time.Now()
+					res, err := http.Get(d.url + "/ok")
+					took := time.Since(start)
+					mu.Lock()
+					switch {
+					case err != nil:
+						other = append(other, err.Error())
+					default:
+						var b strings.Builder
+						_, _ = fmt.Fprint(&b, readAll(res))
+						body := b.String()
+						switch {
+						case res.StatusCode == 200 && strings.Contains(body, `"ok":true`):
+							ok++
+							slowest = max(slowest, took)
+						case strings.Contains(body, "executor.restarted"):
+							restarted++
+						default:
+							other = append(other, fmt.Sprintf("%d %s", res.StatusCode, body))
+						}
+					}
+					mu.Unlock()
+				}
+			}()
+			time.Sleep(100 * time.Millisecond)
+
+			start := time.Now()
+			var r reply
+			if a.method == "POST" {
+				r = d.call("POST", path, a.body)
+			} else {
+				r = d.call("GET", path, "")
+			}
+			took := time.Since(start)
+			time.Sleep(200 * time.Millisecond)
+			close(stop)
+			wg.Wait()
+
+			if a.status != 0 && r.status != a.status || a.status == 0 && r.status >= 500 && !strings.Contains(r.body, "limit.time") {
+				t.Errorf("status %d, want %d: %.300s", r.status, a.status, r.body)
+			}
+			if a.code != "" && !strings.Contains(r.body, `"code":"`+a.code+`"`) {
+				t.Errorf("answer %.300s lacks the code %s", r.body, a.code)
+			}
+			if took > a.within {
+				t.Errorf("answered after %v, more than %v", took, a.within)
+			}
+			t.Logf("%d %s in %v; bystander: %d ok (slowest %v), %d on a killed worker", r.status, a.code, took.Round(time.Millisecond), ok, slowest.Round(time.Millisecond), restarted)
+			if ok == 0 || len(other) > 0 {
+				t.Errorf("the bystander answered %d times, and failed otherwise than by a worker kill: %v", ok, other)
+			}
+			if slowest > 2*time.Second {
+				t.Errorf("the bystander once took %v", slowest)
+			}
+			// The execution log has the attack, with its code.
+			if a.code != "" {
+				deadline := time.Now().Add(5 * time.Second)
+				for {
+					logs := d.call("GET", "/api/v1/admin/logs?script_id="+id, "")
+					if strings.Contains(logs.body, `"error_code":"`+a.code+`"`) {
+						break
+					}
+					if time.Now().After(deadline) {
+						t.Errorf("the execution log has no %s record: %.300s", a.code, logs.body)
+						break
+					}
+					time.Sleep(50 * time.Millisecond)
+				}
+			}
+			// Nothing carries into the next execution, in this app or another.
+			d.expect(d.call("GET", "/ok", ""), 200, `"polluted":null`, `"leak":null`, `"json":"{\"a\":1}"`)
+			d.expect(d.call("GET", "/ok", "", "Host", "other.test"), 200, `"polluted":null`, `"leak":null`, `"arr":null`)
+		})
+	}
+	rssAfter := rss(t, d.cmd.Process.Pid)
+	t.Logf("daemon resident memory: %.1f MiB before the attacks, %.1f MiB after", float64(rssBefore)/(1<<20), float64(rssAfter)/(1<<20))
+	if rssAfter-rssBefore > 48<<20 {
+		t.Errorf("the daemon grew by %.1f MiB during the attacks", float64(rssAfter-rssBefore)/(1<<20))
+	}
+}
+
+func readAll(res *http.Response) string {
+	defer res.Body.Close()
+	var b strings.Builder
+	buf := make([]byte, 4096)
+	for {
+		n, err := res.Body.Read(buf)
+		b.Write(buf[:n])
+		if err != nil {
+			return b.String()
+		}
+	}
+}
+
+// rss is the resident memory of a process, in bytes.
+func rss(t *testing.T, pid int) int64 {
+	t.Helper()
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/statm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(b))
+	pages, _ := strconv.ParseInt(f[1], 10, 64)
+	return pages * int64(os.Getpagesize())
+}
