@@ -28,7 +28,7 @@ func (s *server) login(c *gin.Context) {
 		writeError(c, http.StatusBadRequest, "username and password are required")
 		return
 	}
-	token, expires, err := s.deps.Manager.Login(c, req.Username, req.Password, c.ClientIP())
+	token, expires, err := s.deps.Manager.Login(c, s.actor(c), req.Username, req.Password)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -42,7 +42,7 @@ func (s *server) login(c *gin.Context) {
 
 // logout revokes the session and clears the cookie.
 func (s *server) logout(c *gin.Context) {
-	if err := s.deps.Manager.Logout(c, c.GetString(tokenKey)); err != nil {
+	if err := s.deps.Manager.Logout(c, s.actor(c), c.GetString(tokenKey)); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -55,5 +55,5 @@ func (s *server) logout(c *gin.Context) {
 
 // me returns the logged-in user.
 func (s *server) me(c *gin.Context) {
-	c.JSON(http.StatusOK, currentUser(c))
+	c.JSON(http.StatusOK, currentPrincipal(c).User)
 }

@@ -30,7 +30,7 @@ func (s *server) createUser(c *gin.Context) {
 	if req.Role == "" {
 		req.Role = "member"
 	}
-	u, err := s.deps.Manager.AddUser(c, req.Username, req.Password, req.Role)
+	u, err := s.deps.Manager.AddUser(c, s.actor(c), req.Username, req.Password, req.Role)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -56,7 +56,7 @@ func (s *server) grantRole(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if err := s.deps.Manager.GrantAppRole(c, currentUser(c), id, app, req.Role); err != nil {
+	if err := s.deps.Manager.GrantAppRole(c, s.actor(c), id, app, req.Role); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -72,7 +72,7 @@ func (s *server) revokeRole(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if err := s.deps.Manager.RevokeAppRole(c, currentUser(c), id, app); err != nil {
+	if err := s.deps.Manager.RevokeAppRole(c, s.actor(c), id, app); err != nil {
 		s.fail(c, err)
 		return
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/picloud/picloud/api/auth"
 	"github.com/picloud/picloud/api/execlog"
 	"github.com/picloud/picloud/api/manager"
+	"github.com/picloud/picloud/api/model"
 	"github.com/picloud/picloud/api/orchestrator"
 	"github.com/picloud/picloud/appliance/pgtest"
 	"github.com/picloud/picloud/appliance/store"
@@ -26,12 +27,16 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
+// terminal is the actor of changes made on the board itself.
+var terminal = model.Actor{Channel: model.ChannelTerminal, Remote: "local"}
+
 // stack is the whole HTTP surface on a fresh database, with a logged-in user.
 type stack struct {
 	t       *testing.T
 	handler http.Handler
 	srv     *httptest.Server
 	store   *store.Store
+	mgr     *manager.Service
 	rec     *execlog.Recorder
 	token   string
 }
@@ -83,10 +88,10 @@ func newStack(t *testing.T, opt stackOptions) *stack {
 		_ = rec.Shutdown(context.Background())
 		cancel()
 	})
-	if _, err := mgr.AddUser(context.Background(), "alice", "correct horse battery", "owner"); err != nil {
+	if _, err := mgr.AddUser(context.Background(), terminal, "alice", "correct horse battery", "owner"); err != nil {
 		t.Fatal(err)
 	}
-	s := &stack{t: t, handler: h, srv: srv, store: st, rec: rec}
+	s := &stack{t: t, handler: h, srv: srv, store: st, mgr: mgr, rec: rec}
 	res := s.do("POST", "/api/v1/admin/auth/login", nil, `{"username":"alice","password":"correct horse battery"}`)
 	if res.status != 200 {
 		t.Fatalf("login: %d %s", res.status, res.body)
@@ -109,6 +114,16 @@ func (r response) json() map[string]any {
 		r.t.Fatalf("response is not a JSON object: %v: %s", err, r.body)
 	}
 	return m
+}
+
+// auditCount is the number of records in the audit log.
+func (s *stack) auditCount() int {
+	s.t.Helper()
+	var n int
+	if err := s.store.Pool().QueryRow(context.Background(), `SELECT count(*) FROM audit_log`).Scan(&n); err != nil {
+		s.t.Fatal(err)
+	}
+	return n
 }
 
 // login opens a session and returns its token.

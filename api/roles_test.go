@@ -53,13 +53,18 @@ var endpoints = map[string]endpoint{
 	"GET /api/v1/admin/routes/match":                   {"app.read", "GET", "/api/v1/admin/routes/match?host={host}&path=/x", "", false},
 	"GET /api/v1/admin/logs":                           {"app.read", "GET", "/api/v1/admin/logs?app_id={app}", "", false},
 	"GET /api/v1/admin/logs/stream":                    {"app.read", "GET", "/api/v1/admin/logs/stream?script_id={script}", "", false},
+	"GET /api/v1/admin/audit":                          {"audit.read", "GET", "/api/v1/admin/audit?app_id={app}", "", false},
 }
+
+// readOnly lists the endpoints that are not GET but change nothing, and so
+// write no audit record.
+var readOnly = map[string]bool{"POST /api/v1/admin/routes/check": true}
 
 // holds says which capabilities each role holds on its own app (app A);
 // only owner and admin hold app capabilities on another app.
 var holds = map[string]map[string]bool{
-	"owner":  {"": true, "users.manage": true, "instance.manage": true, "apps.manage": true, "app.read": true, "app.write": true},
-	"admin":  {"": true, "apps.manage": true, "app.read": true, "app.write": true},
+	"owner":  {"": true, "users.manage": true, "instance.manage": true, "apps.manage": true, "audit.read": true, "app.read": true, "app.write": true},
+	"admin":  {"": true, "apps.manage": true, "audit.read": true, "app.read": true, "app.write": true},
 	"editor": {"": true, "app.read": true, "app.write": true},
 	"viewer": {"": true, "app.read": true},
 	"member": {"": true},
@@ -147,6 +152,7 @@ func TestRoleTable(t *testing.T) {
 				if appScoped && which == "other" && role != "owner" && role != "admin" {
 					allowed = false
 				}
+				audited := s.auditCount()
 				var res response
 				if strings.Contains(ep.path, "/logs/stream") {
 					res = streamStatus(s, tok, path)
@@ -154,6 +160,14 @@ func TestRoleTable(t *testing.T) {
 					res = s.as(tok, ep.method, path, body)
 				}
 				cell := fmt.Sprintf("%s as %s on %s app", name, role, which)
+				// Every change writes one audit record; nothing else does.
+				want := 0
+				if res.status >= 200 && res.status <= 299 && ep.method != "GET" && !readOnly[name] {
+					want = 1
+				}
+				if got := s.auditCount() - audited; got != want {
+					t.Errorf("%s: %d audit records written, want %d", cell, got, want)
+				}
 				switch {
 				case allowed && (res.status < 200 || res.status > 299):
 					t.Errorf("%s: %d %s, want it allowed", cell, res.status, res.body)

@@ -104,6 +104,7 @@ func New(cfg Config, deps Deps) (http.Handler, error) {
 	authed.GET("/routes/match", s.allow(access.ReadApp, hostApp), s.matchRoute)
 	authed.GET("/logs", s.allow(access.ReadApp, logsApp), s.listLogs)
 	authed.GET("/logs/stream", s.allow(access.ReadApp, logsApp), s.streamLogs)
+	authed.GET("/audit", s.allow(access.ReadAudit, nil), s.listAudit)
 
 	r.Any("/api/v1/execute/:id", s.execute)
 	r.Any("/api/v1/execute/:id/*rest", s.execute)

@@ -1,5 +1,5 @@
-// Package access is the one place that decides who may do what: Can(user,
-// capability, app). Every admin endpoint asks it.
+// Package access is the one place that decides who may do what:
+// Can(principal, capability, app). Every admin endpoint asks it.
 package access
 
 import "github.com/picloud/picloud/api/model"
@@ -12,13 +12,15 @@ const (
 	ManageUsers    Capability = "users.manage"    // users, their roles; owners only
 	ManageInstance Capability = "instance.manage" // instance settings; owners only
 	ManageApps     Capability = "apps.manage"     // create, rename and delete apps
-	ReadApp        Capability = "app.read"        // an app's scripts, routes, domains and logs
-	WriteApp       Capability = "app.write"       // change an app's scripts, routes and domains
+	ReadAudit      Capability = "audit.read"      // the audit log; owners and admins
+	ReadApp        Capability = "app.read"        // an app's scripts, routes, domains, variables and logs
+	WriteApp       Capability = "app.write"       // change an app's scripts, routes, domains and variables
 )
 
-// Can reports whether user has capability c on the app with id appID (which
+// Can reports whether p has capability c on the app with id appID (which
 // is ignored for instance-wide capabilities).
-func Can(user model.User, c Capability, appID string) bool {
+func Can(p model.Principal, c Capability, appID string) bool {
+	user := p.User
 	if user.ID == "" || user.Disabled {
 		return false
 	}

@@ -20,23 +20,23 @@ func TestCan(t *testing.T) {
 	// want lists, per user, the capabilities held on app a; nobody holds
 	// app capabilities on b except owner and admin.
 	want := map[string][]Capability{
-		"owner":  {ManageUsers, ManageInstance, ManageApps, ReadApp, WriteApp},
-		"admin":  {ManageApps, ReadApp, WriteApp},
+		"owner":  {ManageUsers, ManageInstance, ManageApps, ReadAudit, ReadApp, WriteApp},
+		"admin":  {ManageApps, ReadAudit, ReadApp, WriteApp},
 		"editor": {ReadApp, WriteApp},
 		"viewer": {ReadApp},
 	}
-	all := []Capability{ManageUsers, ManageInstance, ManageApps, ReadApp, WriteApp}
+	all := []Capability{ManageUsers, ManageInstance, ManageApps, ReadAudit, ReadApp, WriteApp}
 	for name, u := range users {
 		held := map[Capability]bool{}
 		for _, c := range want[name] {
 			held[c] = true
 		}
 		for _, c := range all {
-			if got := Can(u, c, a); got != held[c] {
+			if got := Can(model.Principal{User: u}, c, a); got != held[c] {
 				t.Errorf("Can(%s, %s, own app) = %v, want %v", name, c, got, held[c])
 			}
 			onB := held[c] && (name == "owner" || name == "admin")
-			if got := Can(u, c, b); got != onB {
+			if got := Can(model.Principal{User: u}, c, b); got != onB {
 				t.Errorf("Can(%s, %s, other app) = %v, want %v", name, c, got, onB)
 			}
 		}

@@ -1,7 +1,7 @@
 // Package manager is PiCloud's control plane: users and sessions, scripts and
 // their versions, routes. It validates every change, writes it through its
-// Store and tells the orchestrator that its cache is stale. It knows nothing
-// of HTTP or of PostgreSQL.
+// Store together with its audit record, and tells the orchestrator that its
+// cache is stale. It knows nothing of HTTP or of PostgreSQL.
 package manager
 
 import (
@@ -14,6 +14,13 @@ import (
 
 // Store is the storage the manager needs.
 type Store interface {
+	// Atomically runs fn in one transaction: the Store's calls made with
+	// the context fn receives are part of it. Every change and its audit
+	// record are written this way.
+	Atomically(ctx context.Context, fn func(ctx context.Context) error) error
+	InsertAudit(ctx context.Context, r model.AuditRecord) error
+	ListAudit(ctx context.Context, q model.AuditQuery) ([]model.AuditRecord, error)
+
 	CreateUser(ctx context.Context, username, passwordHash, role string) (model.User, error)
 	UserByName(ctx context.Context, username string) (model.User, error)
 	UserByID(ctx context.Context, id string) (model.User, error)
