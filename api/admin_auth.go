@@ -57,3 +57,26 @@ func (s *server) logout(c *gin.Context) {
 func (s *server) me(c *gin.Context) {
 	c.JSON(http.StatusOK, currentPrincipal(c).User)
 }
+
+type changePasswordRequest struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+// changePassword changes the logged-in user's own password; their other
+// sessions end, this one stays.
+func (s *server) changePassword(c *gin.Context) {
+	var req changePasswordRequest
+	if !bindJSON(c, &req) {
+		return
+	}
+	if req.CurrentPassword == "" || req.NewPassword == "" {
+		writeError(c, http.StatusBadRequest, "current_password and new_password are required")
+		return
+	}
+	if err := s.deps.Manager.ChangePassword(c, s.actor(c), c.GetString(tokenKey), req.CurrentPassword, req.NewPassword); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}

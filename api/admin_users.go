@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/picloud/picloud/api/manager"
 )
 
 type userRequest struct {
@@ -73,6 +75,50 @@ func (s *server) revokeRole(c *gin.Context) {
 		return
 	}
 	if err := s.deps.Manager.RevokeAppRole(c, s.actor(c), id, app); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+type userUpdateRequest struct {
+	Role     *string `json:"role"`
+	Disabled *bool   `json:"disabled"`
+}
+
+// updateUser changes a user's instance role, or disables or enables them.
+func (s *server) updateUser(c *gin.Context) {
+	id, ok := idParam(c, "id")
+	if !ok {
+		return
+	}
+	var req userUpdateRequest
+	if !bindJSON(c, &req) {
+		return
+	}
+	u, err := s.deps.Manager.UpdateUser(c, s.actor(c), id, manager.UserChange{Role: req.Role, Disabled: req.Disabled})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, u)
+}
+
+type passwordRequest struct {
+	Password string `json:"password"`
+}
+
+// resetPassword sets another user's password and ends their sessions.
+func (s *server) resetPassword(c *gin.Context) {
+	id, ok := idParam(c, "id")
+	if !ok {
+		return
+	}
+	var req passwordRequest
+	if !bindJSON(c, &req) {
+		return
+	}
+	if err := s.deps.Manager.ResetPassword(c, s.actor(c), id, req.Password); err != nil {
 		s.fail(c, err)
 		return
 	}

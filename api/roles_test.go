@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -16,7 +17,7 @@ type endpoint struct {
 	method     string
 	path       string // {app}, {script}, {route}, {domain}, {user} are filled in per cell
 	body       string
-	fresh      bool // needs its own session (logout)
+	fresh      bool // needs its own session, and may end the others (logout, password change)
 }
 
 // endpoints lists every authenticated admin endpoint; TestRoleTable fails
@@ -54,6 +55,9 @@ var endpoints = map[string]endpoint{
 	"GET /api/v1/admin/logs":                           {"app.read", "GET", "/api/v1/admin/logs?app_id={app}", "", false},
 	"GET /api/v1/admin/logs/stream":                    {"app.read", "GET", "/api/v1/admin/logs/stream?script_id={script}", "", false},
 	"GET /api/v1/admin/audit":                          {"audit.read", "GET", "/api/v1/admin/audit?app_id={app}", "", false},
+	"POST /api/v1/admin/auth/password":                 {"", "POST", "/api/v1/admin/auth/password", `{"current_password":"{password}","new_password":"{password}"}`, true},
+	"PATCH /api/v1/admin/users/:id":                    {"users.manage", "PATCH", "/api/v1/admin/users/{user}", `{"disabled":true}`, false},
+	"POST /api/v1/admin/users/:id/password":            {"users.manage", "POST", "/api/v1/admin/users/{user}/password", `{"password":"another fixture password"}`, false},
 }
 
 // readOnly lists the endpoints that are not GET but change nothing, and so
@@ -72,7 +76,11 @@ var holds = map[string]map[string]bool{
 
 func TestRoleTable(t *testing.T) {
 	s := newStack(t, stackOptions{})
-	owner := s.token
+	// Fixtures are made by an owner of their own, whose session no cell ends.
+	if _, err := s.mgr.AddUser(context.Background(), terminal, "fixtures", "fixtures password", "owner"); err != nil {
+		t.Fatal(err)
+	}
+	owner := s.login("fixtures", "fixtures password")
 	create := func(path, body string) string {
 		t.Helper()
 		res := s.as(owner, "POST", path, body)
@@ -86,7 +94,7 @@ func TestRoleTable(t *testing.T) {
 	for k, app := range apps {
 		create("/api/v1/admin/apps/"+app+"/domains", `{"pattern":"`+hostOf[k]+`"}`)
 	}
-	tokens := map[string]string{"owner": owner}
+	tokens := map[string]string{"owner": s.token}
 	logins := map[string][2]string{"owner": {"alice", "correct horse battery"}} // user name, password
 	for _, role := range []string{"admin", "editor", "viewer", "member"} {
 		instanceRole := "member"
@@ -120,7 +128,7 @@ func TestRoleTable(t *testing.T) {
 				n++
 				app := apps[which]
 				fill := func(v string) string {
-					r := strings.NewReplacer("{app}", app, "{host}", hostOf[which], "{n}", fmt.Sprint(n))
+					r := strings.NewReplacer("{app}", app, "{host}", hostOf[which], "{n}", fmt.Sprint(n), "{password}", logins[role][1])
 					v = r.Replace(v)
 					if strings.Contains(v, "{script}") || strings.Contains(v, "{route}") {
 						script := create("/api/v1/admin/scripts", fmt.Sprintf(`{"app_id":%q,"name":"fixture-%d","source":"export default () => 1"}`, app, n))
@@ -167,6 +175,9 @@ func TestRoleTable(t *testing.T) {
 				}
 				if got := s.auditCount() - audited; got != want {
 					t.Errorf("%s: %d audit records written, want %d", cell, got, want)
+				}
+				if ep.fresh {
+					tokens[role] = s.login(logins[role][0], logins[role][1])
 				}
 				switch {
 				case allowed && (res.status < 200 || res.status > 299):

@@ -72,6 +72,7 @@ func New(cfg Config, deps Deps) (http.Handler, error) {
 	authed := admin.Group("", s.authenticate)
 	authed.POST("/auth/logout", s.logout)
 	authed.GET("/auth/me", s.me)
+	authed.POST("/auth/password", s.changePassword)
 
 	authed.GET("/apps", s.listApps)
 	authed.POST("/apps", s.allow(access.ManageApps, nil), s.createApp)
@@ -86,6 +87,8 @@ func New(cfg Config, deps Deps) (http.Handler, error) {
 	authed.PATCH("/settings", s.allow(access.ManageInstance, nil), s.updateSettings)
 	authed.GET("/users", s.allow(access.ManageUsers, nil), s.listUsers)
 	authed.POST("/users", s.allow(access.ManageUsers, nil), s.createUser)
+	authed.PATCH("/users/:id", s.allow(access.ManageUsers, nil), s.updateUser)
+	authed.POST("/users/:id/password", s.allow(access.ManageUsers, nil), s.resetPassword)
 	authed.POST("/users/:id/roles", s.allow(access.ManageUsers, nil), s.grantRole)
 	authed.DELETE("/users/:id/roles/:app_id", s.allow(access.ManageUsers, nil), s.revokeRole)
 

@@ -47,12 +47,9 @@ func (s *Service) AddUser(ctx context.Context, a model.Actor, username, password
 	if err := validateRole(role); err != nil {
 		return model.User{}, err
 	}
-	if err := auth.ValidatePassword(password); err != nil {
-		return model.User{}, fmt.Errorf("%w: %w", model.ErrInvalid, err)
-	}
-	hash, err := s.creds.Hasher.Hash(ctx, password)
+	hash, err := s.hashNew(ctx, password)
 	if err != nil {
-		return model.User{}, fmt.Errorf("hash password: %w", err)
+		return model.User{}, err
 	}
 	var u model.User
 	err = s.store.Atomically(ctx, func(ctx context.Context) error {

@@ -28,6 +28,10 @@ type Store interface {
 	AppRoles(ctx context.Context, userID string) (map[string]string, error)
 	SetAppRole(ctx context.Context, userID, appID, role string) error
 	DeleteAppRole(ctx context.Context, userID, appID string) error
+	UpdateUser(ctx context.Context, id string, role *string, disabled *bool) (model.User, error)
+	LockEnabledOwners(ctx context.Context) ([]string, error)
+	SetPasswordByID(ctx context.Context, id, passwordHash string) error
+	DeleteSessions(ctx context.Context, userID string, except []byte) (int64, error)
 
 	CreateApp(ctx context.Context, name, description string) (model.App, error)
 	ListApps(ctx context.Context) ([]model.App, error)
