@@ -33,11 +33,16 @@ func (s *server) login(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	setSessionCookie(c, token)
+	c.JSON(http.StatusOK, loginResponse{Token: token, ExpiresAt: expires.UTC()})
+}
+
+// setSessionCookie hands a browser its session: HttpOnly, SameSite=Strict.
+func setSessionCookie(c *gin.Context, token string) {
 	http.SetCookie(c.Writer, &http.Cookie{
 		Name: sessionCookie, Value: token, Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: c.Request.TLS != nil,
 	})
-	c.JSON(http.StatusOK, loginResponse{Token: token, ExpiresAt: expires.UTC()})
 }
 
 // logout revokes the session and clears the cookie.

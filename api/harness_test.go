@@ -45,6 +45,8 @@ type stackOptions struct {
 	maxConcurrent int
 	maxBody       int64
 	limits        engine.Limits
+	noUsers       bool   // start without alice, as a first start does
+	setupDone     func() // manager.Config.SetupDone
 }
 
 func newStack(t *testing.T, opt stackOptions) *stack {
@@ -75,7 +77,7 @@ func newStack(t *testing.T, opt stackOptions) *stack {
 		Hasher:  auth.NewHasher(auth.Params{Memory: 1024, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32}),
 		Limiter: auth.NewLimiter(auth.LimiterConfig{}),
 	}
-	mgr := manager.New(manager.Config{SessionTTL: time.Hour}, st, creds, orch, logger)
+	mgr := manager.New(manager.Config{SessionTTL: time.Hour, SetupDone: opt.setupDone}, st, creds, orch, logger)
 	h, err := api.New(api.Config{MaxRequestBodyBytes: opt.maxBody, Versions: map[string]any{"api": "v1"}, PublicURL: "http://pi.test"},
 		api.Deps{Manager: mgr, Orchestrator: orch, Hub: hub, Health: st.Ping, Logger: logger})
 	if err != nil {
@@ -88,10 +90,13 @@ func newStack(t *testing.T, opt stackOptions) *stack {
 		_ = rec.Shutdown(context.Background())
 		cancel()
 	})
+	s := &stack{t: t, handler: h, srv: srv, store: st, mgr: mgr, rec: rec}
+	if opt.noUsers {
+		return s
+	}
 	if _, err := mgr.AddUser(context.Background(), terminal, "alice", "correct horse battery", "owner"); err != nil {
 		t.Fatal(err)
 	}
-	s := &stack{t: t, handler: h, srv: srv, store: st, mgr: mgr, rec: rec}
 	res := s.do("POST", "/api/v1/admin/auth/login", nil, `{"username":"alice","password":"correct horse battery"}`)
 	if res.status != 200 {
 		t.Fatalf("login: %d %s", res.status, res.body)

@@ -69,6 +69,8 @@ func New(cfg Config, deps Deps) (http.Handler, error) {
 
 	admin := r.Group("/api/v1/admin", bodyLimit(maxAdminBodyBytes))
 	admin.POST("/auth/login", s.login)
+	admin.GET("/setup", s.setupStatus)
+	admin.POST("/setup", s.setup)
 	authed := admin.Group("", s.authenticate)
 	authed.POST("/auth/logout", s.logout)
 	authed.GET("/auth/me", s.me)

@@ -78,7 +78,14 @@ func Serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready fu
 			MaxConsoleBytes: cfg.Sandbox.MaxConsoleBytes,
 		},
 	}, st, exec, rec, logger)
-	mgr := manager.New(manager.Config{SessionTTL: cfg.SessionTTL}, st, newCredentials(), orch, logger)
+	mgr := manager.New(manager.Config{SessionTTL: cfg.SessionTTL,
+		SetupDone: func() { removeSetupToken(SetupTokenPath(cfg), logger) },
+	}, st, newCredentials(), orch, logger)
+	if err := prepareSetup(ctx, cfg, mgr, logger); err != nil {
+		_ = exec.Shutdown(context.Background())
+		_ = rec.Shutdown(context.Background())
+		return err
+	}
 
 	handler, err := api.New(api.Config{
 		MaxRequestBodyBytes: cfg.MaxRequestBodyBytes, TrustedProxies: cfg.TrustedProxies,

@@ -19,7 +19,9 @@ func AddUser(ctx context.Context, cfg config.Config, logger *slog.Logger, userna
 		return model.User{}, err
 	}
 	defer db.Close(context.WithoutCancel(ctx))
-	mgr := manager.New(manager.Config{}, store.New(db.Pool), newCredentials(), nopInvalidator{}, logger)
+	mgr := manager.New(manager.Config{
+		SetupDone: func() { removeSetupToken(SetupTokenPath(cfg), logger) },
+	}, store.New(db.Pool), newCredentials(), nopInvalidator{}, logger)
 	return mgr.AddUser(ctx, model.Actor{Channel: model.ChannelTerminal, Remote: "local"}, username, password, role)
 }
 

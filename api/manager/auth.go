@@ -57,6 +57,10 @@ func (s *Service) AddUser(ctx context.Context, a model.Actor, username, password
 		if u, err = s.store.CreateUser(ctx, username, hash, role); err != nil {
 			return err
 		}
+		// With a user, the first-start setup token has no use left.
+		if err := s.store.DeleteSetupToken(ctx); err != nil {
+			return err
+		}
 		return s.audit(ctx, a, "user.create", "", u.ID, map[string]any{"username": username, "role": role})
 	})
 	if errors.Is(err, model.ErrConflict) {
@@ -66,6 +70,7 @@ func (s *Service) AddUser(ctx context.Context, a model.Actor, username, password
 		return model.User{}, err
 	}
 	s.log.Info("user created", "user", username, "role", role, "by", a.Username, "channel", a.Channel)
+	s.setupDone()
 	return u, nil
 }
 

@@ -32,6 +32,11 @@ type Store interface {
 	LockEnabledOwners(ctx context.Context) ([]string, error)
 	SetPasswordByID(ctx context.Context, id, passwordHash string) error
 	DeleteSessions(ctx context.Context, userID string, except []byte) (int64, error)
+	CountUsers(ctx context.Context) (int, error)
+	ReplaceSetupToken(ctx context.Context, tokenHash []byte, expires time.Time) error
+	TakeSetupToken(ctx context.Context, tokenHash []byte) (time.Time, error)
+	SetupToken(ctx context.Context) (time.Time, error)
+	DeleteSetupToken(ctx context.Context) error
 
 	CreateApp(ctx context.Context, name, description string) (model.App, error)
 	ListApps(ctx context.Context) ([]model.App, error)
@@ -73,6 +78,9 @@ type Invalidator interface {
 // Config tunes the manager.
 type Config struct {
 	SessionTTL time.Duration
+	// SetupDone, if set, is called once the first-start setup token is
+	// spent or moot (the first user exists), e.g. to remove its file.
+	SetupDone func()
 }
 
 // Service is the control plane.
