@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/picloud/picloud/api/model"
 )
 
 type loginRequest struct {
@@ -58,9 +60,13 @@ func (s *server) logout(c *gin.Context) {
 	c.Status(http.StatusNoContent)
 }
 
-// me returns the logged-in user.
+// me returns the logged-in user, and the API token in use, if any.
 func (s *server) me(c *gin.Context) {
-	c.JSON(http.StatusOK, currentPrincipal(c).User)
+	p := currentPrincipal(c)
+	c.JSON(http.StatusOK, struct {
+		model.User
+		Token *model.APIToken `json:"token,omitempty"`
+	}{p.User, p.Token})
 }
 
 type changePasswordRequest struct {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/picloud/picloud/api/auth"
 	"github.com/picloud/picloud/api/model"
 )
 
@@ -122,9 +123,44 @@ func tokenOf(c *gin.Context) (token string, viaCookie bool) {
 	return "", false
 }
 
-// authenticate requires a live session and puts its user in the context.
+// credentialParams are query parameters that clients put tokens in.
+var credentialParams = []string{"access_token", "token", "api_key", "apikey"}
+
+// refuseURLCredentials answers 400 to an admin request with a token in its
+// query string, which must never be accepted there: URLs end up in logs,
+// browser history and Referer headers.
+func refuseURLCredentials(c *gin.Context) {
+	q := c.Request.URL.Query()
+	found := ""
+	for _, name := range credentialParams {
+		if q.Has(name) {
+			found = "the query parameter " + name
+		}
+	}
+	for name, vs := range q {
+		for _, v := range vs {
+			if auth.WellFormedToken(v) {
+				found = "a token in the query parameter " + name
+			}
+		}
+	}
+	if found != "" {
+		writeError(c, http.StatusBadRequest, "credentials are never accepted in the URL, and this one has "+found+
+			": send the token as 'Authorization: Bearer <token>' only, and revoke a token that went into a URL")
+		return
+	}
+	c.Next()
+}
+
+// authenticate requires a live session or API token and puts who it
+// belongs to in the context. API tokens count only in the Authorization
+// header.
 func (s *server) authenticate(c *gin.Context) {
 	tok, viaCookie := tokenOf(c)
+	if viaCookie && strings.HasPrefix(tok, auth.APITokenPrefix) {
+		writeError(c, http.StatusUnauthorized, "API tokens are accepted only as 'Authorization: Bearer <token>', not in a cookie")
+		return
+	}
 	if tok == "" {
 		c.Header("WWW-Authenticate", `Bearer realm="picloud"`)
 		writeError(c, http.StatusUnauthorized, "authentication required: log in at POST /api/v1/admin/auth/login and send the token as 'Authorization: Bearer <token>'")
@@ -143,6 +179,17 @@ func (s *server) authenticate(c *gin.Context) {
 	c.Set(principalKey, p)
 	c.Set(tokenKey, tok)
 	c.Set(viaCookieKey, viaCookie)
+	c.Next()
+}
+
+// sessionOnly refuses requests made with an API token: what concerns a
+// person's credentials (their password, their tokens, their session) takes
+// a logged-in session.
+func sessionOnly(c *gin.Context) {
+	if currentPrincipal(c).Token != nil {
+		writeError(c, http.StatusForbidden, "API tokens cannot do this; log in (POST /api/v1/admin/auth/login) and use the session")
+		return
+	}
 	c.Next()
 }
 

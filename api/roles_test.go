@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/picloud/picloud/api/model"
 )
 
 // endpoint is one admin endpoint in the role table: how to call it on an
@@ -18,6 +20,15 @@ type endpoint struct {
 	path       string // {app}, {script}, {route}, {domain}, {user} are filled in per cell
 	body       string
 	fresh      bool // needs its own session, and may end the others (logout, password change)
+}
+
+// sessionOnly lists the endpoints that API tokens may not use.
+var sessionOnly = map[string]bool{
+	"POST /api/v1/admin/auth/logout":   true,
+	"POST /api/v1/admin/auth/password": true,
+	"GET /api/v1/admin/tokens":         true,
+	"POST /api/v1/admin/tokens":        true,
+	"DELETE /api/v1/admin/tokens/:id":  true,
 }
 
 // endpoints lists every authenticated admin endpoint; TestRoleTable fails
@@ -58,6 +69,9 @@ var endpoints = map[string]endpoint{
 	"POST /api/v1/admin/auth/password":                 {"", "POST", "/api/v1/admin/auth/password", `{"current_password":"{password}","new_password":"{password}"}`, true},
 	"PATCH /api/v1/admin/users/:id":                    {"users.manage", "PATCH", "/api/v1/admin/users/{user}", `{"disabled":true}`, false},
 	"POST /api/v1/admin/users/:id/password":            {"users.manage", "POST", "/api/v1/admin/users/{user}/password", `{"password":"another fixture password"}`, false},
+	"GET /api/v1/admin/tokens":                         {"", "GET", "/api/v1/admin/tokens", "", false},
+	"POST /api/v1/admin/tokens":                        {"app.read", "POST", "/api/v1/admin/tokens", `{"name":"t{n}","apps":["{app}"],"capabilities":["app.read"]}`, false},
+	"DELETE /api/v1/admin/tokens/:id":                  {"", "DELETE", "/api/v1/admin/tokens/{owntoken}", "", false},
 }
 
 // public lists the admin endpoints that need no credentials.
@@ -72,8 +86,12 @@ var public = map[string]bool{
 var readOnly = map[string]bool{"POST /api/v1/admin/routes/check": true}
 
 // holds says which capabilities each role holds on its own app (app A);
-// only owner and admin hold app capabilities on another app.
+// only owner and admin hold app capabilities on another app. The reader
+// and writer are API tokens of the admin, scoped to app A with app.read
+// and app.write: the scope narrows what the admin may do.
 var holds = map[string]map[string]bool{
+	"reader": {"": true, "app.read": true},
+	"writer": {"": true, "app.read": true, "app.write": true},
 	"owner":  {"": true, "users.manage": true, "instance.manage": true, "apps.manage": true, "audit.read": true, "app.read": true, "app.write": true},
 	"admin":  {"": true, "apps.manage": true, "audit.read": true, "app.read": true, "app.write": true},
 	"editor": {"": true, "app.read": true, "app.write": true},
@@ -103,12 +121,14 @@ func TestRoleTable(t *testing.T) {
 	}
 	tokens := map[string]string{"owner": s.token}
 	logins := map[string][2]string{"owner": {"alice", "correct horse battery"}} // user name, password
+	userIDs := map[string]string{"owner": s.admin("GET", "/api/v1/admin/auth/me", nil).json()["id"].(string)}
 	for _, role := range []string{"admin", "editor", "viewer", "member"} {
 		instanceRole := "member"
 		if role == "admin" {
 			instanceRole = "admin"
 		}
 		id := create("/api/v1/admin/users", fmt.Sprintf(`{"username":%q,"password":"password of %s","role":%q}`, role, role, instanceRole))
+		userIDs[role] = id
 		if role == "editor" || role == "viewer" {
 			if res := s.as(owner, "POST", "/api/v1/admin/users/"+id+"/roles", fmt.Sprintf(`{"app_id":%q,"role":%q}`, apps["own"], role)); res.status != 204 {
 				t.Fatalf("grant %s: %d %s", role, res.status, res.body)
@@ -117,6 +137,14 @@ func TestRoleTable(t *testing.T) {
 		logins[role] = [2]string{role, "password of " + role}
 		tokens[role] = s.login(role, "password of "+role)
 	}
+	for role, capability := range map[string]string{"reader": "app.read", "writer": "app.write"} {
+		res := s.as(tokens["admin"], "POST", "/api/v1/admin/tokens", fmt.Sprintf(`{"name":%q,"apps":[%q],"capabilities":[%q]}`, role, apps["own"], capability))
+		if res.status != 201 {
+			t.Fatalf("token %s: %d %s", role, res.status, res.body)
+		}
+		tokens[role], userIDs[role] = res.json()["token"].(string), userIDs["admin"]
+	}
+	roles := []string{"owner", "admin", "editor", "viewer", "member", "reader", "writer"}
 
 	// Every served admin endpoint must be in the table.
 	for _, r := range s.handler.(*gin.Engine).Routes() {
@@ -130,7 +158,8 @@ func TestRoleTable(t *testing.T) {
 
 	n := 0
 	for name, ep := range endpoints {
-		for role, token := range tokens {
+		for _, role := range roles {
+			isToken := role == "reader" || role == "writer"
 			for _, which := range []string{"own", "other"} {
 				n++
 				app := apps[which]
@@ -150,6 +179,14 @@ func TestRoleTable(t *testing.T) {
 					if strings.Contains(v, "{newapp}") {
 						v = strings.ReplaceAll(v, "{newapp}", create("/api/v1/admin/apps", fmt.Sprintf(`{"name":"fixture-%d"}`, n)))
 					}
+					if strings.Contains(v, "{owntoken}") {
+						tok, err := s.store.CreateAPIToken(context.Background(), model.APIToken{UserID: userIDs[role], Name: "fixture",
+							Hint: "pca_x", TokenHash: []byte(fmt.Sprint("fixture-", n)), Capabilities: []string{"app.read"}})
+						if err != nil {
+							t.Fatal(err)
+						}
+						v = strings.ReplaceAll(v, "{owntoken}", tok.ID)
+					}
 					if strings.Contains(v, "{user}") {
 						id := create("/api/v1/admin/users", fmt.Sprintf(`{"username":"fixture-%d","password":"fixture password"}`, n))
 						_ = s.as(owner, "POST", "/api/v1/admin/users/"+id+"/roles", fmt.Sprintf(`{"app_id":%q,"role":"viewer"}`, app))
@@ -158,11 +195,11 @@ func TestRoleTable(t *testing.T) {
 					return v
 				}
 				path, body := fill(ep.path), fill(ep.body)
-				tok := token
-				if ep.fresh {
+				tok := tokens[role]
+				if ep.fresh && !isToken {
 					tok = s.login(logins[role][0], logins[role][1])
 				}
-				allowed := holds[role][ep.capability]
+				allowed := holds[role][ep.capability] && !(isToken && sessionOnly[name])
 				appScoped := strings.HasPrefix(ep.capability, "app.")
 				if appScoped && which == "other" && role != "owner" && role != "admin" {
 					allowed = false
@@ -183,7 +220,7 @@ func TestRoleTable(t *testing.T) {
 				if got := s.auditCount() - audited; got != want {
 					t.Errorf("%s: %d audit records written, want %d", cell, got, want)
 				}
-				if ep.fresh {
+				if ep.fresh && !isToken {
 					tokens[role] = s.login(logins[role][0], logins[role][1])
 				}
 				switch {
@@ -191,7 +228,7 @@ func TestRoleTable(t *testing.T) {
 					t.Errorf("%s: %d %s, want it allowed", cell, res.status, res.body)
 				case !allowed && res.status != http.StatusForbidden && res.status != http.StatusNotFound:
 					t.Errorf("%s: %d %s, want 403 or 404", cell, res.status, res.body)
-				case !allowed && appScoped && which == "other" && res.status != http.StatusNotFound:
+				case !allowed && appScoped && which == "other" && !(isToken && sessionOnly[name]) && res.status != http.StatusNotFound:
 					t.Errorf("%s: %d, want 404: another app's things are not even shown to exist", cell, res.status)
 				}
 			}

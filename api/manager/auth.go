@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/picloud/picloud/api/auth"
@@ -138,11 +139,15 @@ func (s *Service) Login(ctx context.Context, a model.Actor, username, password s
 	return token, expires, nil
 }
 
-// Authenticate returns who a session token belongs to and slides the
-// session's expiry.
+// Authenticate returns who a session or API token belongs to. A session's
+// expiry slides; an API token's use is recorded. A disabled user's tokens
+// of either kind are refused.
 func (s *Service) Authenticate(ctx context.Context, token string) (model.Principal, time.Time, error) {
-	if token == "" {
+	if !auth.WellFormedToken(token) {
 		return model.Principal{}, time.Time{}, model.ErrUnauthorized
+	}
+	if strings.HasPrefix(token, auth.APITokenPrefix) {
+		return s.authenticateAPIToken(ctx, token)
 	}
 	user, expires, err := s.store.TouchSession(ctx, auth.HashToken(token), s.now(), s.cfg.SessionTTL)
 	if errors.Is(err, model.ErrNotFound) || (err == nil && user.Disabled) {
@@ -155,6 +160,24 @@ func (s *Service) Authenticate(ctx context.Context, token string) (model.Princip
 		return model.Principal{}, time.Time{}, err
 	}
 	return model.Principal{User: user}, expires, nil
+}
+
+func (s *Service) authenticateAPIToken(ctx context.Context, token string) (model.Principal, time.Time, error) {
+	t, user, err := s.store.TouchAPIToken(ctx, auth.HashToken(token), s.now())
+	if errors.Is(err, model.ErrNotFound) || (err == nil && user.Disabled) {
+		return model.Principal{}, time.Time{}, model.ErrUnauthorized
+	}
+	if err != nil {
+		return model.Principal{}, time.Time{}, err
+	}
+	if user, err = s.withAppRoles(ctx, user); err != nil {
+		return model.Principal{}, time.Time{}, err
+	}
+	var expires time.Time
+	if t.ExpiresAt != nil {
+		expires = *t.ExpiresAt
+	}
+	return model.Principal{User: user, Token: &t}, expires, nil
 }
 
 // withAppRoles loads a member's app roles.

@@ -33,6 +33,11 @@ type Store interface {
 	SetPasswordByID(ctx context.Context, id, passwordHash string) error
 	DeleteSessions(ctx context.Context, userID string, except []byte) (int64, error)
 	CountUsers(ctx context.Context) (int, error)
+	CreateAPIToken(ctx context.Context, t model.APIToken) (model.APIToken, error)
+	ListAPITokens(ctx context.Context, userID string) ([]model.APIToken, error)
+	APITokenByID(ctx context.Context, id string) (model.APIToken, error)
+	DeleteAPIToken(ctx context.Context, id string) error
+	TouchAPIToken(ctx context.Context, tokenHash []byte, now time.Time) (model.APIToken, model.User, error)
 	ReplaceSetupToken(ctx context.Context, tokenHash []byte, expires time.Time) error
 	TakeSetupToken(ctx context.Context, tokenHash []byte) (time.Time, error)
 	SetupToken(ctx context.Context) (time.Time, error)
