@@ -20,6 +20,7 @@ import (
 	"github.com/picloud/picloud/api/manager"
 	"github.com/picloud/picloud/api/model"
 	"github.com/picloud/picloud/api/orchestrator"
+	"github.com/picloud/picloud/api/secrets"
 	"github.com/picloud/picloud/appliance/pgtest"
 	"github.com/picloud/picloud/appliance/store"
 	"github.com/picloud/picloud/engine"
@@ -37,6 +38,7 @@ type stack struct {
 	srv     *httptest.Server
 	store   *store.Store
 	mgr     *manager.Service
+	box     *secrets.Box
 	rec     *execlog.Recorder
 	token   string
 }
@@ -45,8 +47,9 @@ type stackOptions struct {
 	maxConcurrent int
 	maxBody       int64
 	limits        engine.Limits
-	noUsers       bool   // start without alice, as a first start does
-	setupDone     func() // manager.Config.SetupDone
+	noUsers       bool      // start without alice, as a first start does
+	setupDone     func()    // manager.Config.SetupDone
+	logs          io.Writer // where the daemon's log goes; discarded by default
 }
 
 func newStack(t *testing.T, opt stackOptions) *stack {
@@ -60,9 +63,18 @@ func newStack(t *testing.T, opt stackOptions) *stack {
 	if opt.limits.WallTime == 0 {
 		opt.limits.WallTime = 2 * time.Second
 	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var logw io.Writer = io.Discard
 	if testing.Verbose() {
-		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+		logw = os.Stderr
+	}
+	if opt.logs != nil {
+		logw = opt.logs
+	}
+	logger := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	key, _ := secrets.NewKey()
+	box, err := secrets.New(key)
+	if err != nil {
+		t.Fatal(err)
 	}
 	st := store.New(pgtest.NewDatabase(t))
 	hub := execlog.NewHub()
@@ -71,13 +83,13 @@ func newStack(t *testing.T, opt stackOptions) *stack {
 	if err := rec.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	orch := orchestrator.New(orchestrator.Config{MaxConcurrent: opt.maxConcurrent, Limits: opt.limits},
+	orch := orchestrator.New(orchestrator.Config{MaxConcurrent: opt.maxConcurrent, Limits: opt.limits, Secrets: box},
 		st, engine.NewInProcess(engine.Options{Logger: logger}), rec, logger)
 	creds := &manager.Credentials{
 		Hasher:  auth.NewHasher(auth.Params{Memory: 1024, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32}),
 		Limiter: auth.NewLimiter(auth.LimiterConfig{}),
 	}
-	mgr := manager.New(manager.Config{SessionTTL: time.Hour, SetupDone: opt.setupDone}, st, creds, orch, logger)
+	mgr := manager.New(manager.Config{SessionTTL: time.Hour, SetupDone: opt.setupDone, Secrets: box}, st, creds, orch, logger)
 	h, err := api.New(api.Config{MaxRequestBodyBytes: opt.maxBody, Versions: map[string]any{"api": "v1"}, PublicURL: "http://pi.test"},
 		api.Deps{Manager: mgr, Orchestrator: orch, Hub: hub, Health: st.Ping, Logger: logger})
 	if err != nil {
@@ -90,7 +102,7 @@ func newStack(t *testing.T, opt stackOptions) *stack {
 		_ = rec.Shutdown(context.Background())
 		cancel()
 	})
-	s := &stack{t: t, handler: h, srv: srv, store: st, mgr: mgr, rec: rec}
+	s := &stack{t: t, handler: h, srv: srv, store: st, mgr: mgr, box: box, rec: rec}
 	if opt.noUsers {
 		return s
 	}

@@ -17,7 +17,7 @@ import (
 type endpoint struct {
 	capability string // users.manage, instance.manage, apps.manage, app.read, app.write, or "" for any user
 	method     string
-	path       string // {app}, {script}, {route}, {domain}, {user} are filled in per cell
+	path       string // {app}, {script}, {route}, {domain}, {user}, {var}, {owntoken}, {password} are filled in per cell
 	body       string
 	fresh      bool // needs its own session, and may end the others (logout, password change)
 }
@@ -72,6 +72,10 @@ var endpoints = map[string]endpoint{
 	"GET /api/v1/admin/tokens":                         {"", "GET", "/api/v1/admin/tokens", "", false},
 	"POST /api/v1/admin/tokens":                        {"app.read", "POST", "/api/v1/admin/tokens", `{"name":"t{n}","apps":["{app}"],"capabilities":["app.read"]}`, false},
 	"DELETE /api/v1/admin/tokens/:id":                  {"", "DELETE", "/api/v1/admin/tokens/{owntoken}", "", false},
+	"GET /api/v1/admin/apps/:id/variables":             {"app.read", "GET", "/api/v1/admin/apps/{app}/variables", "", false},
+	"GET /api/v1/admin/apps/:id/variables/:name":       {"app.read", "GET", "/api/v1/admin/apps/{app}/variables/{var}", "", false},
+	"PUT /api/v1/admin/apps/:id/variables/:name":       {"app.write", "PUT", "/api/v1/admin/apps/{app}/variables/V{n}", `{"value":"x","secret":true}`, false},
+	"DELETE /api/v1/admin/apps/:id/variables/:name":    {"app.write", "DELETE", "/api/v1/admin/apps/{app}/variables/{var}", "", false},
 }
 
 // public lists the admin endpoints that need no credentials.
@@ -178,6 +182,13 @@ func TestRoleTable(t *testing.T) {
 					}
 					if strings.Contains(v, "{newapp}") {
 						v = strings.ReplaceAll(v, "{newapp}", create("/api/v1/admin/apps", fmt.Sprintf(`{"name":"fixture-%d"}`, n)))
+					}
+					if strings.Contains(v, "{var}") {
+						name := fmt.Sprint("FIXTURE_", n)
+						if res := s.as(owner, "PUT", "/api/v1/admin/apps/"+app+"/variables/"+name, `{"value":"v"}`); res.status != 201 {
+							t.Fatalf("setup variable: %d %s", res.status, res.body)
+						}
+						v = strings.ReplaceAll(v, "{var}", name)
 					}
 					if strings.Contains(v, "{owntoken}") {
 						tok, err := s.store.CreateAPIToken(context.Background(), model.APIToken{UserID: userIDs[role], Name: "fixture",

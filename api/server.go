@@ -87,6 +87,10 @@ func New(cfg Config, deps Deps) (http.Handler, error) {
 	authed.GET("/apps/:id/domains", s.allow(access.ReadApp, appParam), s.listDomains)
 	authed.POST("/apps/:id/domains", s.allow(access.WriteApp, appParam), s.claimDomain)
 	authed.DELETE("/apps/:id/domains/:domain_id", s.allow(access.WriteApp, appParam), s.releaseDomain)
+	authed.GET("/apps/:id/variables", s.allow(access.ReadApp, appParam), s.listVariables)
+	authed.GET("/apps/:id/variables/:name", s.allow(access.ReadApp, appParam), s.getVariable)
+	authed.PUT("/apps/:id/variables/:name", s.allow(access.WriteApp, appParam), s.putVariable)
+	authed.DELETE("/apps/:id/variables/:name", s.allow(access.WriteApp, appParam), s.deleteVariable)
 
 	authed.GET("/settings", s.allow(access.ManageApps, nil), s.getSettings)
 	authed.PATCH("/settings", s.allow(access.ManageInstance, nil), s.updateSettings)

@@ -57,6 +57,17 @@ func Serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready fu
 		}
 	}()
 	st := store.New(db.Pool)
+	// After the database: the private cluster sets up the data directory
+	// the key file goes in.
+	box, err := loadSecrets(cfg, logger)
+	if err != nil {
+		return err
+	}
+	var opener orchestrator.Opener
+	var sealer manager.Sealer
+	if box != nil {
+		opener, sealer = box, box
+	}
 
 	hub := execlog.NewHub()
 	rec := execlog.NewRecorder(execlog.Config{
@@ -77,8 +88,9 @@ func Serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready fu
 			WallTime: cfg.Sandbox.WallTime, MaxResponseBytes: cfg.Sandbox.MaxResponseBytes,
 			MaxConsoleBytes: cfg.Sandbox.MaxConsoleBytes,
 		},
+		Secrets: opener,
 	}, st, exec, rec, logger)
-	mgr := manager.New(manager.Config{SessionTTL: cfg.SessionTTL,
+	mgr := manager.New(manager.Config{SessionTTL: cfg.SessionTTL, Secrets: sealer,
 		SetupDone: func() { removeSetupToken(SetupTokenPath(cfg), logger) },
 	}, st, newCredentials(), orch, logger)
 	if err := prepareSetup(ctx, cfg, mgr, logger); err != nil {

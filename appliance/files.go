@@ -9,7 +9,13 @@ import (
 // writePrivateFile replaces the file at path with data, readable and
 // writable by this process's user only (0600), creating its directory
 // (0700) if needed. The file appears whole or not at all.
-func writePrivateFile(path string, data []byte) error {
+func writePrivateFile(path string, data []byte) error { return writePrivate(path, data, true) }
+
+// createPrivateFile is writePrivateFile for a file that must not be
+// replaced: it fails with fs.ErrExist when path exists.
+func createPrivateFile(path string, data []byte) error { return writePrivate(path, data, false) }
+
+func writePrivate(path string, data []byte, replace bool) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", dir, err)
@@ -34,7 +40,11 @@ func writePrivateFile(path string, data []byte) error {
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err := os.Rename(f.Name(), path); err != nil {
+	place := os.Link // fails if path exists
+	if replace {
+		place = os.Rename
+	}
+	if err := place(f.Name(), path); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil

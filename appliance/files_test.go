@@ -1,6 +1,8 @@
 package appliance
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -25,6 +27,22 @@ func TestWritePrivateFile(t *testing.T) {
 		t.Fatalf("content %q, file mode %v, directory mode %v; want two, 0600, 0700", got, st.Mode().Perm(), dst.Mode().Perm())
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Fatalf("temporary files left: %v", entries)
+	}
+}
+
+func TestCreatePrivateFileKeepsAnExistingOne(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "key")
+	if err := createPrivateFile(path, []byte("first")); err != nil {
+		t.Fatal(err)
+	}
+	if err := createPrivateFile(path, []byte("second")); !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("second create: %v, want fs.ErrExist", err)
+	}
+	if got, _ := os.ReadFile(path); string(got) != "first" {
+		t.Fatalf("content %q, want the first", got)
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 1 {
 		t.Fatalf("temporary files left: %v", entries)
 	}
 }

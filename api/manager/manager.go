@@ -73,6 +73,12 @@ type Store interface {
 	DeleteRoute(ctx context.Context, id string) error
 
 	ListExecutions(ctx context.Context, q model.LogQuery) ([]model.ExecutionRecord, error)
+
+	PutVariable(ctx context.Context, v model.Variable) (model.Variable, bool, error)
+	ListVariables(ctx context.Context, appID string) ([]model.Variable, error)
+	VariableByName(ctx context.Context, appID, name string) (model.Variable, error)
+	CountVariables(ctx context.Context, appID string) (int, error)
+	DeleteVariable(ctx context.Context, appID, name string) error
 }
 
 // Invalidator is told after every change to routes or scripts.
@@ -86,6 +92,8 @@ type Config struct {
 	// SetupDone, if set, is called once the first-start setup token is
 	// spent or moot (the first user exists), e.g. to remove its file.
 	SetupDone func()
+	// Secrets seals secret variables; without it, secrets are refused.
+	Secrets Sealer
 }
 
 // Service is the control plane.

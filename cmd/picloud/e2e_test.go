@@ -395,7 +395,22 @@ func TestFirstStartSetup(t *testing.T) {
 	if out, _ := d.picloud("", "status"); !strings.Contains(out, "users:   set up") || strings.Contains(out, "user add") {
 		t.Errorf("picloud status after setup:\n%s", out)
 	}
-	d.expect(d.call("POST", "/api/v1/admin/auth/login", `{"username":"admin","password":"first owner's password"}`), 200)
+	login := d.call("POST", "/api/v1/admin/auth/login", `{"username":"admin","password":"first owner's password"}`)
+	d.expect(login, 200)
+	d.token = login.field(t, "token").(string)
+
+	// The key that seals secrets is in the data directory, for the daemon's
+	// user only, and secrets reach scripts in the executor workers.
+	key := filepath.Join(d.dataDir, "secrets.key")
+	if st, err := os.Stat(key); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("secrets key: %v %v", err, st)
+	}
+	vars := "/api/v1/admin/apps/00000000-0000-0000-0000-000000000001/variables/"
+	d.expect(d.call("PUT", vars+"API_KEY", `{"value":"k-123456","secret":true}`), 201)
+	d.expect(d.call("PUT", vars+"MODE", `{"value":"test"}`), 201)
+	env := d.call("POST", "/api/v1/admin/scripts", `{"name":"env","source":"export default (req, env) => env.MODE + ':' + env.API_KEY.length"}`)
+	d.expect(env, 201)
+	d.expect(d.call("GET", "/api/v1/execute/"+env.field(t, "id").(string), ""), 200, "test:8")
 
 	// A restart with a user makes no new token.
 	d.stop()
