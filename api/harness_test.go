@@ -17,6 +17,7 @@ import (
 	"github.com/picloud/picloud/api"
 	"github.com/picloud/picloud/api/auth"
 	"github.com/picloud/picloud/api/execlog"
+	"github.com/picloud/picloud/api/hosts"
 	"github.com/picloud/picloud/api/manager"
 	"github.com/picloud/picloud/api/model"
 	"github.com/picloud/picloud/api/orchestrator"
@@ -50,6 +51,7 @@ type stackOptions struct {
 	noUsers       bool      // start without alice, as a first start does
 	setupDone     func()    // manager.Config.SetupDone
 	logs          io.Writer // where the daemon's log goes; discarded by default
+	adminHosts    *hosts.AdminHosts
 }
 
 func newStack(t *testing.T, opt stackOptions) *stack {
@@ -71,6 +73,9 @@ func newStack(t *testing.T, opt stackOptions) *stack {
 		logw = opt.logs
 	}
 	logger := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if opt.adminHosts == nil {
+		opt.adminHosts = hosts.DefaultAdminHosts("testhost")
+	}
 	key, _ := secrets.NewKey()
 	box, err := secrets.New(key)
 	if err != nil {
@@ -89,8 +94,8 @@ func newStack(t *testing.T, opt stackOptions) *stack {
 		Hasher:  auth.NewHasher(auth.Params{Memory: 1024, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32}),
 		Limiter: auth.NewLimiter(auth.LimiterConfig{}),
 	}
-	mgr := manager.New(manager.Config{SessionTTL: time.Hour, SetupDone: opt.setupDone, Secrets: box}, st, creds, orch, logger)
-	h, err := api.New(api.Config{MaxRequestBodyBytes: opt.maxBody, Versions: map[string]any{"api": "v1"}, PublicURL: "http://pi.test"},
+	mgr := manager.New(manager.Config{SessionTTL: time.Hour, SetupDone: opt.setupDone, Secrets: box, AdminHosts: opt.adminHosts}, st, creds, orch, logger)
+	h, err := api.New(api.Config{MaxRequestBodyBytes: opt.maxBody, Versions: map[string]any{"api": "v1"}, PublicURL: "http://pi.test", AdminHosts: opt.adminHosts},
 		api.Deps{Manager: mgr, Orchestrator: orch, Hub: hub, Health: st.Ping, Logger: logger})
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/picloud/picloud/api/access"
 	"github.com/picloud/picloud/api/execlog"
+	"github.com/picloud/picloud/api/hosts"
 	"github.com/picloud/picloud/api/manager"
 	"github.com/picloud/picloud/api/orchestrator"
 )
@@ -26,6 +27,9 @@ type Config struct {
 	Versions map[string]any
 	// PublicURL is the base URL reported by /version.
 	PublicURL string
+	// AdminHosts are the host names the admin API and dashboard answer
+	// on; nil means loopback and IP addresses only.
+	AdminHosts *hosts.AdminHosts
 }
 
 // Deps are the services the handlers call.
@@ -44,15 +48,21 @@ const maxAdminBodyBytes = 4 << 20
 
 // server carries the handlers' dependencies.
 type server struct {
-	cfg  Config
-	deps Deps
-	log  *slog.Logger
+	cfg        Config
+	deps       Deps
+	log        *slog.Logger
+	adminHosts *hosts.AdminHosts
+	csrf       *http.CrossOriginProtection
 }
 
 // New returns the HTTP handler of the whole surface.
 func New(cfg Config, deps Deps) (http.Handler, error) {
 	gin.SetMode(gin.ReleaseMode)
-	s := &server{cfg: cfg, deps: deps, log: deps.Logger.With("component", "api")}
+	s := &server{cfg: cfg, deps: deps, log: deps.Logger.With("component", "api"),
+		adminHosts: cfg.AdminHosts, csrf: http.NewCrossOriginProtection()}
+	if s.adminHosts == nil {
+		s.adminHosts = hosts.NewAdminHosts(nil, true)
+	}
 	r := gin.New()
 	r.HandleMethodNotAllowed = false
 	r.RedirectTrailingSlash = false
@@ -67,7 +77,7 @@ func New(cfg Config, deps Deps) (http.Handler, error) {
 	r.HEAD("/healthz", s.healthz)
 	r.GET("/version", s.version)
 
-	admin := r.Group("/api/v1/admin", refuseURLCredentials, bodyLimit(maxAdminBodyBytes))
+	admin := r.Group("/api/v1/admin", s.adminHost, refuseURLCredentials, s.crossOrigin, bodyLimit(maxAdminBodyBytes))
 	admin.POST("/auth/login", s.login)
 	admin.GET("/setup", s.setupStatus)
 	admin.POST("/setup", s.setup)
@@ -120,8 +130,8 @@ func New(cfg Config, deps Deps) (http.Handler, error) {
 
 	r.Any("/api/v1/execute/:id", s.execute)
 	r.Any("/api/v1/execute/:id/*rest", s.execute)
-	r.Any("/admin", s.dashboard)
-	r.Any("/admin/*rest", s.dashboard)
+	r.Any("/admin", s.adminHost, s.dashboard)
+	r.Any("/admin/*rest", s.adminHost, s.dashboard)
 	r.NoRoute(s.dispatch)
 	return r, nil
 }

@@ -90,7 +90,8 @@ func Serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready fu
 		},
 		Secrets: opener,
 	}, st, exec, rec, logger)
-	mgr := manager.New(manager.Config{SessionTTL: cfg.SessionTTL, Secrets: sealer,
+	admin := adminHosts(cfg)
+	mgr := manager.New(manager.Config{SessionTTL: cfg.SessionTTL, Secrets: sealer, AdminHosts: admin,
 		SetupDone: func() { removeSetupToken(SetupTokenPath(cfg), logger) },
 	}, st, newCredentials(), orch, logger)
 	if err := prepareSetup(ctx, cfg, mgr, logger); err != nil {
@@ -101,7 +102,7 @@ func Serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready fu
 
 	handler, err := api.New(api.Config{
 		MaxRequestBodyBytes: cfg.MaxRequestBodyBytes, TrustedProxies: cfg.TrustedProxies,
-		Versions: Versions(), PublicURL: cfg.BaseURL(),
+		Versions: Versions(), PublicURL: cfg.BaseURL(), AdminHosts: admin,
 	}, api.Deps{Manager: mgr, Orchestrator: orch, Hub: hub, Health: st.Ping, Logger: logger})
 	if err != nil {
 		return fmt.Errorf("build the HTTP handler: %w", err)

@@ -125,6 +125,10 @@ func (s *Service) ClaimDomain(ctx context.Context, a model.Actor, appID, pattern
 	if err != nil {
 		return model.Domain{}, fmt.Errorf("%w: %w", model.ErrInvalid, err)
 	}
+	if h, taken := s.cfg.AdminHosts.Overlap(p); taken {
+		return model.Domain{}, fmt.Errorf("%w: %s would match %s, where the admin API answers; apps never share a host name with it (see PICLOUD_ADMIN_HOSTS)",
+			model.ErrConflict, p, h)
+	}
 	if _, err := s.store.AppByID(ctx, appID); err != nil {
 		return model.Domain{}, err
 	}

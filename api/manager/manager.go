@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/picloud/picloud/api/hosts"
 	"github.com/picloud/picloud/api/model"
 )
 
@@ -94,6 +95,9 @@ type Config struct {
 	SetupDone func()
 	// Secrets seals secret variables; without it, secrets are refused.
 	Secrets Sealer
+	// AdminHosts are the admin API's host names, which no app may claim;
+	// nil means loopback and IP addresses.
+	AdminHosts *hosts.AdminHosts
 }
 
 // Service is the control plane.
@@ -110,6 +114,9 @@ type Service struct {
 func New(cfg Config, store Store, creds *Credentials, inval Invalidator, logger *slog.Logger) *Service {
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = 24 * time.Hour
+	}
+	if cfg.AdminHosts == nil {
+		cfg.AdminHosts = hosts.NewAdminHosts(nil, true)
 	}
 	return &Service{cfg: cfg, store: store, creds: creds, inval: inval,
 		log: logger.With("component", "manager"), now: time.Now}
