@@ -47,7 +47,14 @@ func (s *server) permit(c *gin.Context, capability access.Capability, app string
 		writeError(c, http.StatusNotFound, "not found")
 		return false
 	}
-	writeError(c, http.StatusForbidden, "your role does not allow this ("+string(capability)+")")
+	switch {
+	case p.Token != nil && capability == access.OwnCredentials:
+		writeError(c, http.StatusForbidden, "API tokens cannot do this; log in (POST /api/v1/admin/auth/login) and use the session")
+	case p.Token != nil:
+		writeError(c, http.StatusForbidden, "this API token or your role does not allow this ("+string(capability)+")")
+	default:
+		writeError(c, http.StatusForbidden, "your role does not allow this ("+string(capability)+")")
+	}
 	return false
 }
 

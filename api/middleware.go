@@ -182,17 +182,6 @@ func (s *server) authenticate(c *gin.Context) {
 	c.Next()
 }
 
-// sessionOnly refuses requests made with an API token: what concerns a
-// person's credentials (their password, their tokens, their session) takes
-// a logged-in session.
-func sessionOnly(c *gin.Context) {
-	if currentPrincipal(c).Token != nil {
-		writeError(c, http.StatusForbidden, "API tokens cannot do this; log in (POST /api/v1/admin/auth/login) and use the session")
-		return
-	}
-	c.Next()
-}
-
 // currentPrincipal is who the request acts as; the zero Principal before
 // authenticate.
 func currentPrincipal(c *gin.Context) model.Principal {

@@ -15,7 +15,7 @@ import (
 // endpoint is one admin endpoint in the role table: how to call it on an
 // app's things, and which capability it needs.
 type endpoint struct {
-	capability string // users.manage, instance.manage, apps.manage, app.read, app.write, or "" for any user
+	capability string // a capability of api/access, or "" for any user and token
 	method     string
 	path       string // {app}, {script}, {route}, {domain}, {user}, {var}, {owntoken}, {password} are filled in per cell
 	body       string
@@ -34,7 +34,7 @@ var sessionOnly = map[string]bool{
 // endpoints lists every authenticated admin endpoint; TestRoleTable fails
 // when the router serves one that is not here.
 var endpoints = map[string]endpoint{
-	"POST /api/v1/admin/auth/logout":                   {"", "POST", "/api/v1/admin/auth/logout", "", true},
+	"POST /api/v1/admin/auth/logout":                   {"credentials.own", "POST", "/api/v1/admin/auth/logout", "", true},
 	"GET /api/v1/admin/auth/me":                        {"", "GET", "/api/v1/admin/auth/me", "", false},
 	"GET /api/v1/admin/apps":                           {"", "GET", "/api/v1/admin/apps", "", false},
 	"POST /api/v1/admin/apps":                          {"apps.manage", "POST", "/api/v1/admin/apps", `{"name":"new-{n}"}`, false},
@@ -66,12 +66,12 @@ var endpoints = map[string]endpoint{
 	"GET /api/v1/admin/logs":                           {"app.read", "GET", "/api/v1/admin/logs?app_id={app}", "", false},
 	"GET /api/v1/admin/logs/stream":                    {"app.read", "GET", "/api/v1/admin/logs/stream?script_id={script}", "", false},
 	"GET /api/v1/admin/audit":                          {"audit.read", "GET", "/api/v1/admin/audit?app_id={app}", "", false},
-	"POST /api/v1/admin/auth/password":                 {"", "POST", "/api/v1/admin/auth/password", `{"current_password":"{password}","new_password":"{password}"}`, true},
+	"POST /api/v1/admin/auth/password":                 {"credentials.own", "POST", "/api/v1/admin/auth/password", `{"current_password":"{password}","new_password":"{password}"}`, true},
 	"PATCH /api/v1/admin/users/:id":                    {"users.manage", "PATCH", "/api/v1/admin/users/{user}", `{"disabled":true}`, false},
 	"POST /api/v1/admin/users/:id/password":            {"users.manage", "POST", "/api/v1/admin/users/{user}/password", `{"password":"another fixture password"}`, false},
-	"GET /api/v1/admin/tokens":                         {"", "GET", "/api/v1/admin/tokens", "", false},
+	"GET /api/v1/admin/tokens":                         {"credentials.own", "GET", "/api/v1/admin/tokens", "", false},
 	"POST /api/v1/admin/tokens":                        {"app.read", "POST", "/api/v1/admin/tokens", `{"name":"t{n}","apps":["{app}"],"capabilities":["app.read"]}`, false},
-	"DELETE /api/v1/admin/tokens/:id":                  {"", "DELETE", "/api/v1/admin/tokens/{owntoken}", "", false},
+	"DELETE /api/v1/admin/tokens/:id":                  {"credentials.own", "DELETE", "/api/v1/admin/tokens/{owntoken}", "", false},
 	"GET /api/v1/admin/apps/:id/variables":             {"app.read", "GET", "/api/v1/admin/apps/{app}/variables", "", false},
 	"GET /api/v1/admin/apps/:id/variables/:name":       {"app.read", "GET", "/api/v1/admin/apps/{app}/variables/{var}", "", false},
 	"PUT /api/v1/admin/apps/:id/variables/:name":       {"app.write", "PUT", "/api/v1/admin/apps/{app}/variables/V{n}", `{"value":"x","secret":true}`, false},
@@ -96,11 +96,11 @@ var readOnly = map[string]bool{"POST /api/v1/admin/routes/check": true}
 var holds = map[string]map[string]bool{
 	"reader": {"": true, "app.read": true},
 	"writer": {"": true, "app.read": true, "app.write": true},
-	"owner":  {"": true, "users.manage": true, "instance.manage": true, "apps.manage": true, "audit.read": true, "app.read": true, "app.write": true},
-	"admin":  {"": true, "apps.manage": true, "audit.read": true, "app.read": true, "app.write": true},
-	"editor": {"": true, "app.read": true, "app.write": true},
-	"viewer": {"": true, "app.read": true},
-	"member": {"": true},
+	"owner":  {"": true, "credentials.own": true, "users.manage": true, "instance.manage": true, "apps.manage": true, "audit.read": true, "app.read": true, "app.write": true},
+	"admin":  {"": true, "credentials.own": true, "apps.manage": true, "audit.read": true, "app.read": true, "app.write": true},
+	"editor": {"": true, "credentials.own": true, "app.read": true, "app.write": true},
+	"viewer": {"": true, "credentials.own": true, "app.read": true},
+	"member": {"": true, "credentials.own": true},
 }
 
 func TestRoleTable(t *testing.T) {

@@ -82,12 +82,13 @@ func New(cfg Config, deps Deps) (http.Handler, error) {
 	admin.GET("/setup", s.setupStatus)
 	admin.POST("/setup", s.setup)
 	authed := admin.Group("", s.authenticate)
-	authed.POST("/auth/logout", sessionOnly, s.logout)
+	own := s.allow(access.OwnCredentials, nil) // a session's, never an API token's
+	authed.POST("/auth/logout", own, s.logout)
 	authed.GET("/auth/me", s.me)
-	authed.POST("/auth/password", sessionOnly, s.changePassword)
-	authed.GET("/tokens", sessionOnly, s.listTokens)
-	authed.POST("/tokens", sessionOnly, s.createToken)
-	authed.DELETE("/tokens/:id", sessionOnly, s.revokeToken)
+	authed.POST("/auth/password", own, s.changePassword)
+	authed.GET("/tokens", own, s.listTokens)
+	authed.POST("/tokens", own, s.createToken)
+	authed.DELETE("/tokens/:id", own, s.revokeToken)
 
 	authed.GET("/apps", s.listApps)
 	authed.POST("/apps", s.allow(access.ManageApps, nil), s.createApp)

@@ -21,15 +21,21 @@ const (
 	ReadAudit      Capability = "audit.read"      // the audit log; owners and admins
 	ReadApp        Capability = "app.read"        // an app's scripts, routes, domains, variables and logs
 	WriteApp       Capability = "app.write"       // change an app's scripts, routes, domains and variables
+	// OwnCredentials is a person's own password, session and API tokens:
+	// every user holds it, and no API token ever does.
+	OwnCredentials Capability = "credentials.own"
 )
 
 // All lists every capability.
-var All = []Capability{ManageUsers, ManageInstance, ManageApps, ReadAudit, ReadApp, WriteApp}
+var All = []Capability{ManageUsers, ManageInstance, ManageApps, ReadAudit, ReadApp, WriteApp, OwnCredentials}
 
-// Parse returns the capability named s.
+// Grantable lists the capabilities an API token may carry.
+var Grantable = []Capability{ManageUsers, ManageInstance, ManageApps, ReadAudit, ReadApp, WriteApp}
+
+// Parse returns the grantable capability named s.
 func Parse(s string) (Capability, bool) {
 	c := Capability(s)
-	return c, slices.Contains(All, c)
+	return c, slices.Contains(Grantable, c)
 }
 
 // AppScoped reports whether c is held per app (app.read, app.write) rather
@@ -43,8 +49,11 @@ func Can(p model.Principal, c Capability, appID string) bool {
 	if user.ID == "" || user.Disabled {
 		return false
 	}
-	if p.Token != nil && !inScope(p.Token, c, appID) {
+	if p.Token != nil && (c == OwnCredentials || !inScope(p.Token, c, appID)) {
 		return false
+	}
+	if c == OwnCredentials {
+		return true
 	}
 	switch user.Role {
 	case model.RoleOwner:

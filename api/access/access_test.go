@@ -20,10 +20,11 @@ func TestCan(t *testing.T) {
 	// want lists, per user, the capabilities held on app a; nobody holds
 	// app capabilities on b except owner and admin.
 	want := map[string][]Capability{
-		"owner":  {ManageUsers, ManageInstance, ManageApps, ReadAudit, ReadApp, WriteApp},
-		"admin":  {ManageApps, ReadAudit, ReadApp, WriteApp},
-		"editor": {ReadApp, WriteApp},
-		"viewer": {ReadApp},
+		"owner":  {ManageUsers, ManageInstance, ManageApps, ReadAudit, ReadApp, WriteApp, OwnCredentials},
+		"admin":  {ManageApps, ReadAudit, ReadApp, WriteApp, OwnCredentials},
+		"editor": {ReadApp, WriteApp, OwnCredentials},
+		"viewer": {ReadApp, OwnCredentials},
+		"nobody": {OwnCredentials},
 	}
 	all := All
 	for name, u := range users {
@@ -35,7 +36,7 @@ func TestCan(t *testing.T) {
 			if got := Can(model.Principal{User: u}, c, a); got != held[c] {
 				t.Errorf("Can(%s, %s, own app) = %v, want %v", name, c, got, held[c])
 			}
-			onB := held[c] && (name == "owner" || name == "admin")
+			onB := held[c] && (name == "owner" || name == "admin" || c == OwnCredentials)
 			if got := Can(model.Principal{User: u}, c, b); got != onB {
 				t.Errorf("Can(%s, %s, other app) = %v, want %v", name, c, got, onB)
 			}
@@ -78,6 +79,8 @@ func TestTokenScope(t *testing.T) {
 		{"scope beyond the user's apps", editor, token([]string{a, b}, WriteApp), WriteApp, b, false},
 		{"scope within the user's role", editor, token([]string{a, b}, WriteApp), WriteApp, a, true},
 		{"disabled user", model.User{ID: "6", Role: model.RoleOwner, Disabled: true}, token([]string{a}, ReadApp), ReadApp, a, false},
+		// A person's own credentials take a session, whatever the token says.
+		{"own credentials", owner, token([]string{a}, OwnCredentials, ManageUsers), OwnCredentials, "", false},
 	} {
 		if got := Can(model.Principal{User: tc.user, Token: tc.token}, tc.c, tc.app); got != tc.want {
 			t.Errorf("%s: Can = %v, want %v", tc.name, got, tc.want)
@@ -86,7 +89,9 @@ func TestTokenScope(t *testing.T) {
 	if _, ok := Parse("app.write"); !ok {
 		t.Error("Parse(app.write) failed")
 	}
-	if _, ok := Parse("app.delete"); ok {
-		t.Error("Parse(app.delete) succeeded")
+	for _, name := range []string{"app.delete", string(OwnCredentials)} {
+		if _, ok := Parse(name); ok {
+			t.Errorf("Parse(%s) succeeded", name)
+		}
 	}
 }

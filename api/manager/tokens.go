@@ -73,8 +73,8 @@ func ValidateToken(in TokenInput, now time.Time) (TokenInput, error) {
 }
 
 func capabilityList() string {
-	names := make([]string, len(access.All))
-	for i, c := range access.All {
+	names := make([]string, len(access.Grantable))
+	for i, c := range access.Grantable {
 		names[i] = string(c)
 	}
 	return strings.Join(names, ", ")
