@@ -22,10 +22,10 @@ func (s *server) listApps(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	u := currentUser(c)
+	p := currentPrincipal(c)
 	apps := []model.App{}
 	for _, a := range all {
-		if access.Can(u, access.ReadApp, a.ID) {
+		if access.Can(p, access.ReadApp, a.ID) {
 			apps = append(apps, a)
 		}
 	}
@@ -37,7 +37,7 @@ func (s *server) createApp(c *gin.Context) {
 	if !bindJSON(c, &req) {
 		return
 	}
-	a, err := s.deps.Manager.CreateApp(c, currentUser(c), manager.AppInput{Name: req.Name, Description: req.Description})
+	a, err := s.deps.Manager.CreateApp(c, s.actor(c), manager.AppInput{Name: req.Name, Description: req.Description})
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -60,7 +60,7 @@ func (s *server) updateApp(c *gin.Context) {
 	if !bindJSON(c, &req) {
 		return
 	}
-	a, err := s.deps.Manager.UpdateApp(c, currentUser(c), c.GetString(appKey), manager.AppInput{Name: req.Name, Description: req.Description})
+	a, err := s.deps.Manager.UpdateApp(c, s.actor(c), c.GetString(appKey), manager.AppInput{Name: req.Name, Description: req.Description})
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -69,7 +69,7 @@ func (s *server) updateApp(c *gin.Context) {
 }
 
 func (s *server) deleteApp(c *gin.Context) {
-	if err := s.deps.Manager.DeleteApp(c, currentUser(c), c.GetString(appKey)); err != nil {
+	if err := s.deps.Manager.DeleteApp(c, s.actor(c), c.GetString(appKey)); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -94,7 +94,7 @@ func (s *server) claimDomain(c *gin.Context) {
 	if !bindJSON(c, &req) {
 		return
 	}
-	d, err := s.deps.Manager.ClaimDomain(c, currentUser(c), c.GetString(appKey), req.Pattern)
+	d, err := s.deps.Manager.ClaimDomain(c, s.actor(c), c.GetString(appKey), req.Pattern)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -107,7 +107,7 @@ func (s *server) releaseDomain(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if err := s.deps.Manager.ReleaseDomain(c, currentUser(c), c.GetString(appKey), id); err != nil {
+	if err := s.deps.Manager.ReleaseDomain(c, s.actor(c), c.GetString(appKey), id); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -132,7 +132,7 @@ func (s *server) updateSettings(c *gin.Context) {
 	if !bindJSON(c, &req) {
 		return
 	}
-	st, err := s.deps.Manager.UpdateSettings(c, currentUser(c), req.DefaultAppFallback)
+	st, err := s.deps.Manager.UpdateSettings(c, s.actor(c), req.DefaultAppFallback)
 	if err != nil {
 		s.fail(c, err)
 		return

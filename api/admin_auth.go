@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/picloud/picloud/api/model"
 )
 
 type loginRequest struct {
@@ -28,21 +30,26 @@ func (s *server) login(c *gin.Context) {
 		writeError(c, http.StatusBadRequest, "username and password are required")
 		return
 	}
-	token, expires, err := s.deps.Manager.Login(c, req.Username, req.Password, c.ClientIP())
+	token, expires, err := s.deps.Manager.Login(c, s.actor(c), req.Username, req.Password)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
+	setSessionCookie(c, token)
+	c.JSON(http.StatusOK, loginResponse{Token: token, ExpiresAt: expires.UTC()})
+}
+
+// setSessionCookie hands a browser its session: HttpOnly, SameSite=Strict.
+func setSessionCookie(c *gin.Context, token string) {
 	http.SetCookie(c.Writer, &http.Cookie{
 		Name: sessionCookie, Value: token, Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: c.Request.TLS != nil,
 	})
-	c.JSON(http.StatusOK, loginResponse{Token: token, ExpiresAt: expires.UTC()})
 }
 
 // logout revokes the session and clears the cookie.
 func (s *server) logout(c *gin.Context) {
-	if err := s.deps.Manager.Logout(c, c.GetString(tokenKey)); err != nil {
+	if err := s.deps.Manager.Logout(c, s.actor(c), c.GetString(tokenKey)); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -53,7 +60,34 @@ func (s *server) logout(c *gin.Context) {
 	c.Status(http.StatusNoContent)
 }
 
-// me returns the logged-in user.
+// me returns the logged-in user, and the API token in use, if any.
 func (s *server) me(c *gin.Context) {
-	c.JSON(http.StatusOK, currentUser(c))
+	p := currentPrincipal(c)
+	c.JSON(http.StatusOK, struct {
+		model.User
+		Token *model.APIToken `json:"token,omitempty"`
+	}{p.User, p.Token})
+}
+
+type changePasswordRequest struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+// changePassword changes the logged-in user's own password; their other
+// sessions end, this one stays.
+func (s *server) changePassword(c *gin.Context) {
+	var req changePasswordRequest
+	if !bindJSON(c, &req) {
+		return
+	}
+	if req.CurrentPassword == "" || req.NewPassword == "" {
+		writeError(c, http.StatusBadRequest, "current_password and new_password are required")
+		return
+	}
+	if err := s.deps.Manager.ChangePassword(c, s.actor(c), c.GetString(tokenKey), req.CurrentPassword, req.NewPassword); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
 }

@@ -40,7 +40,7 @@ func (s *server) createRoute(c *gin.Context) {
 		writeError(c, http.StatusBadRequest, "a route belongs to its script's app; app_id is not accepted here")
 		return
 	}
-	r, err := s.deps.Manager.CreateRoute(c, currentUser(c), id, req.Method, req.Path)
+	r, err := s.deps.Manager.CreateRoute(c, s.actor(c), id, req.Method, req.Path)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -53,7 +53,7 @@ func (s *server) deleteRoute(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if err := s.deps.Manager.DeleteRoute(c, currentUser(c), id); err != nil {
+	if err := s.deps.Manager.DeleteRoute(c, s.actor(c), id); err != nil {
 		s.fail(c, err)
 		return
 	}

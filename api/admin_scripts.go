@@ -35,7 +35,7 @@ func (s *server) createScript(c *gin.Context) {
 	if !ok || !s.permit(c, access.WriteApp, app) {
 		return
 	}
-	sc, err := s.deps.Manager.CreateScript(c, currentUser(c), manager.ScriptInput{
+	sc, err := s.deps.Manager.CreateScript(c, s.actor(c), manager.ScriptInput{
 		AppID: app, Name: req.Name, Language: req.Language, Source: req.Source})
 	if err != nil {
 		s.fail(c, err)
@@ -71,7 +71,7 @@ func (s *server) updateScript(c *gin.Context) {
 		writeError(c, http.StatusBadRequest, "a script's language and app cannot change; create a new script instead")
 		return
 	}
-	sc, err := s.deps.Manager.UpdateScript(c, currentUser(c), id, manager.ScriptInput{Name: req.Name, Source: req.Source})
+	sc, err := s.deps.Manager.UpdateScript(c, s.actor(c), id, manager.ScriptInput{Name: req.Name, Source: req.Source})
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -84,7 +84,7 @@ func (s *server) deleteScript(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if err := s.deps.Manager.DeleteScript(c, currentUser(c), id); err != nil {
+	if err := s.deps.Manager.DeleteScript(c, s.actor(c), id); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -135,7 +135,7 @@ func (s *server) rollback(c *gin.Context) {
 	if !bindJSON(c, &req) {
 		return
 	}
-	sc, err := s.deps.Manager.Rollback(c, currentUser(c), id, req.Version)
+	sc, err := s.deps.Manager.Rollback(c, s.actor(c), id, req.Version)
 	if err != nil {
 		s.fail(c, err)
 		return

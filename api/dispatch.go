@@ -104,7 +104,7 @@ func (s *server) run(c *gin.Context, t orchestrator.Target) {
 			"version": t.Script.ActiveVersion, "line": e.Line, "column": e.Column, "request_id": reqID})
 		return
 	}
-	writeResponse(c, res.Response)
+	writeResponse(c, res.Response, s.adminHosts.Allows(c.Request.Host))
 }
 
 // hopHeaders are not a script's to set.
@@ -113,7 +113,9 @@ var hopHeaders = map[string]bool{
 	"Upgrade": true, "Trailer": true, "Te": true, "Proxy-Connection": true,
 }
 
-func writeResponse(c *gin.Context, resp *engine.Response) {
+// writeResponse writes a script's response. On an admin host name, sandbox
+// adds userContentPolicy to whatever policy the script set.
+func writeResponse(c *gin.Context, resp *engine.Response, sandbox bool) {
 	if resp == nil {
 		c.Status(http.StatusNoContent)
 		return
@@ -125,6 +127,9 @@ func writeResponse(c *gin.Context, resp *engine.Response) {
 			continue
 		}
 		h[ck] = vs
+	}
+	if sandbox {
+		h.Add("Content-Security-Policy", userContentPolicy)
 	}
 	status := resp.Status
 	if status < 200 || status > 599 {

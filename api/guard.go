@@ -39,15 +39,22 @@ func (s *server) allow(c access.Capability, of appOf) gin.HandlerFunc {
 // permit asks access.Can and answers a refusal: 404 for an app the user may
 // not even read (its things are not theirs to know of), 403 otherwise.
 func (s *server) permit(c *gin.Context, capability access.Capability, app string) bool {
-	u := currentUser(c)
-	if access.Can(u, capability, app) {
+	p := currentPrincipal(c)
+	if access.Can(p, capability, app) {
 		return true
 	}
-	if app != "" && !access.Can(u, access.ReadApp, app) {
+	if app != "" && !access.Can(p, access.ReadApp, app) {
 		writeError(c, http.StatusNotFound, "not found")
 		return false
 	}
-	writeError(c, http.StatusForbidden, "your role does not allow this ("+string(capability)+")")
+	switch {
+	case p.Token != nil && capability == access.OwnCredentials:
+		writeError(c, http.StatusForbidden, "API tokens cannot do this; log in (POST /api/v1/admin/auth/login) and use the session")
+	case p.Token != nil:
+		writeError(c, http.StatusForbidden, "this API token or your role does not allow this ("+string(capability)+")")
+	default:
+		writeError(c, http.StatusForbidden, "your role does not allow this ("+string(capability)+")")
+	}
 	return false
 }
 

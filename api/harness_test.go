@@ -17,8 +17,11 @@ import (
 	"github.com/picloud/picloud/api"
 	"github.com/picloud/picloud/api/auth"
 	"github.com/picloud/picloud/api/execlog"
+	"github.com/picloud/picloud/api/hosts"
 	"github.com/picloud/picloud/api/manager"
+	"github.com/picloud/picloud/api/model"
 	"github.com/picloud/picloud/api/orchestrator"
+	"github.com/picloud/picloud/api/secrets"
 	"github.com/picloud/picloud/appliance/pgtest"
 	"github.com/picloud/picloud/appliance/store"
 	"github.com/picloud/picloud/engine"
@@ -26,12 +29,17 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
+// terminal is the actor of changes made on the board itself.
+var terminal = model.Actor{Channel: model.ChannelTerminal, Remote: "local"}
+
 // stack is the whole HTTP surface on a fresh database, with a logged-in user.
 type stack struct {
 	t       *testing.T
 	handler http.Handler
 	srv     *httptest.Server
 	store   *store.Store
+	mgr     *manager.Service
+	box     *secrets.Box
 	rec     *execlog.Recorder
 	token   string
 }
@@ -40,6 +48,10 @@ type stackOptions struct {
 	maxConcurrent int
 	maxBody       int64
 	limits        engine.Limits
+	noUsers       bool      // start without alice, as a first start does
+	setupDone     func()    // manager.Config.SetupDone
+	logs          io.Writer // where the daemon's log goes; discarded by default
+	adminHosts    *hosts.AdminHosts
 }
 
 func newStack(t *testing.T, opt stackOptions) *stack {
@@ -53,9 +65,21 @@ func newStack(t *testing.T, opt stackOptions) *stack {
 	if opt.limits.WallTime == 0 {
 		opt.limits.WallTime = 2 * time.Second
 	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var logw io.Writer = io.Discard
 	if testing.Verbose() {
-		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+		logw = os.Stderr
+	}
+	if opt.logs != nil {
+		logw = opt.logs
+	}
+	logger := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if opt.adminHosts == nil {
+		opt.adminHosts = hosts.DefaultAdminHosts("testhost")
+	}
+	key, _ := secrets.NewKey()
+	box, err := secrets.New(key)
+	if err != nil {
+		t.Fatal(err)
 	}
 	st := store.New(pgtest.NewDatabase(t))
 	hub := execlog.NewHub()
@@ -64,14 +88,14 @@ func newStack(t *testing.T, opt stackOptions) *stack {
 	if err := rec.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	orch := orchestrator.New(orchestrator.Config{MaxConcurrent: opt.maxConcurrent, Limits: opt.limits},
+	orch := orchestrator.New(orchestrator.Config{MaxConcurrent: opt.maxConcurrent, Limits: opt.limits, Secrets: box},
 		st, engine.NewInProcess(engine.Options{Logger: logger}), rec, logger)
 	creds := &manager.Credentials{
 		Hasher:  auth.NewHasher(auth.Params{Memory: 1024, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32}),
 		Limiter: auth.NewLimiter(auth.LimiterConfig{}),
 	}
-	mgr := manager.New(manager.Config{SessionTTL: time.Hour}, st, creds, orch, logger)
-	h, err := api.New(api.Config{MaxRequestBodyBytes: opt.maxBody, Versions: map[string]any{"api": "v1"}, PublicURL: "http://pi.test"},
+	mgr := manager.New(manager.Config{SessionTTL: time.Hour, SetupDone: opt.setupDone, Secrets: box, AdminHosts: opt.adminHosts}, st, creds, orch, logger)
+	h, err := api.New(api.Config{MaxRequestBodyBytes: opt.maxBody, Versions: map[string]any{"api": "v1"}, PublicURL: "http://pi.test", AdminHosts: opt.adminHosts},
 		api.Deps{Manager: mgr, Orchestrator: orch, Hub: hub, Health: st.Ping, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
@@ -83,10 +107,13 @@ func newStack(t *testing.T, opt stackOptions) *stack {
 		_ = rec.Shutdown(context.Background())
 		cancel()
 	})
-	if _, err := mgr.AddUser(context.Background(), "alice", "correct horse battery", "owner"); err != nil {
+	s := &stack{t: t, handler: h, srv: srv, store: st, mgr: mgr, box: box, rec: rec}
+	if opt.noUsers {
+		return s
+	}
+	if _, err := mgr.AddUser(context.Background(), terminal, "alice", "correct horse battery", "owner"); err != nil {
 		t.Fatal(err)
 	}
-	s := &stack{t: t, handler: h, srv: srv, store: st, rec: rec}
 	res := s.do("POST", "/api/v1/admin/auth/login", nil, `{"username":"alice","password":"correct horse battery"}`)
 	if res.status != 200 {
 		t.Fatalf("login: %d %s", res.status, res.body)
@@ -109,6 +136,16 @@ func (r response) json() map[string]any {
 		r.t.Fatalf("response is not a JSON object: %v: %s", err, r.body)
 	}
 	return m
+}
+
+// auditCount is the number of records in the audit log.
+func (s *stack) auditCount() int {
+	s.t.Helper()
+	var n int
+	if err := s.store.Pool().QueryRow(context.Background(), `SELECT count(*) FROM audit_log`).Scan(&n); err != nil {
+		s.t.Fatal(err)
+	}
+	return n
 }
 
 // login opens a session and returns its token.

@@ -14,14 +14,19 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/picloud/picloud/api/auth"
 	"github.com/picloud/picloud/api/model"
 )
 
 const (
 	requestIDKey  = "picloud.request_id"
-	userKey       = "picloud.user"
+	principalKey  = "picloud.principal"
 	tokenKey      = "picloud.token"
+	viaCookieKey  = "picloud.via_cookie"
 	sessionCookie = "picloud_session"
+	// channelHeader names the client a request comes through, for the
+	// audit log: api, dashboard or terminal.
+	channelHeader = "X-PiCloud-Channel"
 )
 
 // requestIDs makes cheap unique ids: a random per-process prefix and a counter.
@@ -103,29 +108,65 @@ func isTooLarge(err error) bool {
 	return errors.As(err, &mbe)
 }
 
-// tokenOf returns the bearer token or the session cookie of a request.
-func tokenOf(c *gin.Context) string {
+// tokenOf returns the bearer token or the session cookie of a request, and
+// whether it came from the cookie.
+func tokenOf(c *gin.Context) (token string, viaCookie bool) {
 	if h := c.GetHeader("Authorization"); h != "" {
 		if scheme, tok, ok := strings.Cut(h, " "); ok && strings.EqualFold(scheme, "Bearer") {
-			return strings.TrimSpace(tok)
+			return strings.TrimSpace(tok), false
 		}
-		return ""
+		return "", false
 	}
 	if ck, err := c.Cookie(sessionCookie); err == nil {
-		return ck
+		return ck, true
 	}
-	return ""
+	return "", false
 }
 
-// authenticate requires a live session and puts its user in the context.
+// credentialParams are query parameters that clients put tokens in.
+var credentialParams = []string{"access_token", "token", "api_key", "apikey"}
+
+// refuseURLCredentials answers 400 to an admin request with a token in its
+// query string, which must never be accepted there: URLs end up in logs,
+// browser history and Referer headers.
+func refuseURLCredentials(c *gin.Context) {
+	q := c.Request.URL.Query()
+	found := ""
+	for _, name := range credentialParams {
+		if q.Has(name) {
+			found = "the query parameter " + name
+		}
+	}
+	for name, vs := range q {
+		for _, v := range vs {
+			if auth.WellFormedToken(v) {
+				found = "a token in the query parameter " + name
+			}
+		}
+	}
+	if found != "" {
+		writeError(c, http.StatusBadRequest, "credentials are never accepted in the URL, and this one has "+found+
+			": send the token as 'Authorization: Bearer <token>' only, and revoke a token that went into a URL")
+		return
+	}
+	c.Next()
+}
+
+// authenticate requires a live session or API token and puts who it
+// belongs to in the context. API tokens count only in the Authorization
+// header.
 func (s *server) authenticate(c *gin.Context) {
-	tok := tokenOf(c)
+	tok, viaCookie := tokenOf(c)
+	if viaCookie && strings.HasPrefix(tok, auth.APITokenPrefix) {
+		writeError(c, http.StatusUnauthorized, "API tokens are accepted only as 'Authorization: Bearer <token>', not in a cookie")
+		return
+	}
 	if tok == "" {
 		c.Header("WWW-Authenticate", `Bearer realm="picloud"`)
 		writeError(c, http.StatusUnauthorized, "authentication required: log in at POST /api/v1/admin/auth/login and send the token as 'Authorization: Bearer <token>'")
 		return
 	}
-	user, _, err := s.deps.Manager.Authenticate(c, tok)
+	p, _, err := s.deps.Manager.Authenticate(c, tok)
 	if errors.Is(err, model.ErrUnauthorized) {
 		c.Header("WWW-Authenticate", `Bearer realm="picloud", error="invalid_token"`)
 		writeError(c, http.StatusUnauthorized, "session expired or revoked: log in again")
@@ -135,15 +176,43 @@ func (s *server) authenticate(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.Set(userKey, user)
+	c.Set(principalKey, p)
 	c.Set(tokenKey, tok)
+	c.Set(viaCookieKey, viaCookie)
 	c.Next()
 }
 
-func currentUser(c *gin.Context) model.User {
-	u, _ := c.Get(userKey)
-	user, _ := u.(model.User)
-	return user
+// currentPrincipal is who the request acts as; the zero Principal before
+// authenticate.
+func currentPrincipal(c *gin.Context) model.Principal {
+	v, _ := c.Get(principalKey)
+	p, _ := v.(model.Principal)
+	return p
+}
+
+// actor is who performs the request's action, through which channel and
+// from where, for the audit log.
+func (s *server) actor(c *gin.Context) model.Actor {
+	p := currentPrincipal(c)
+	a := model.Actor{UserID: p.User.ID, Username: p.User.Username, Channel: channelOf(c), Remote: c.ClientIP()}
+	if p.Token != nil {
+		a.TokenID = p.Token.ID
+	}
+	return a
+}
+
+// channelOf is the channel a client names in X-PiCloud-Channel; otherwise a
+// request authenticated by the session cookie comes from the dashboard, and
+// any other from an API client.
+func channelOf(c *gin.Context) string {
+	switch ch := c.GetHeader(channelHeader); ch {
+	case model.ChannelAPI, model.ChannelDashboard, model.ChannelTerminal:
+		return ch
+	}
+	if c.GetBool(viaCookieKey) {
+		return model.ChannelDashboard
+	}
+	return model.ChannelAPI
 }
 
 // retryAfter formats a duration as whole seconds, at least 1.

@@ -1,28 +1,40 @@
 package api_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/picloud/picloud/api/model"
 )
 
 // endpoint is one admin endpoint in the role table: how to call it on an
 // app's things, and which capability it needs.
 type endpoint struct {
-	capability string // users.manage, instance.manage, apps.manage, app.read, app.write, or "" for any user
+	capability string // a capability of api/access, or "" for any user and token
 	method     string
-	path       string // {app}, {script}, {route}, {domain}, {user} are filled in per cell
+	path       string // {app}, {script}, {route}, {domain}, {user}, {var}, {owntoken}, {password} are filled in per cell
 	body       string
-	fresh      bool // needs its own session (logout)
+	fresh      bool // needs its own session, and may end the others (logout, password change)
+}
+
+// sessionOnly lists the endpoints that API tokens may not use.
+var sessionOnly = map[string]bool{
+	"POST /api/v1/admin/auth/logout":   true,
+	"POST /api/v1/admin/auth/password": true,
+	"GET /api/v1/admin/tokens":         true,
+	"POST /api/v1/admin/tokens":        true,
+	"DELETE /api/v1/admin/tokens/:id":  true,
 }
 
 // endpoints lists every authenticated admin endpoint; TestRoleTable fails
 // when the router serves one that is not here.
 var endpoints = map[string]endpoint{
-	"POST /api/v1/admin/auth/logout":                   {"", "POST", "/api/v1/admin/auth/logout", "", true},
+	"POST /api/v1/admin/auth/logout":                   {"credentials.own", "POST", "/api/v1/admin/auth/logout", "", true},
 	"GET /api/v1/admin/auth/me":                        {"", "GET", "/api/v1/admin/auth/me", "", false},
 	"GET /api/v1/admin/apps":                           {"", "GET", "/api/v1/admin/apps", "", false},
 	"POST /api/v1/admin/apps":                          {"apps.manage", "POST", "/api/v1/admin/apps", `{"name":"new-{n}"}`, false},
@@ -53,21 +65,51 @@ var endpoints = map[string]endpoint{
 	"GET /api/v1/admin/routes/match":                   {"app.read", "GET", "/api/v1/admin/routes/match?host={host}&path=/x", "", false},
 	"GET /api/v1/admin/logs":                           {"app.read", "GET", "/api/v1/admin/logs?app_id={app}", "", false},
 	"GET /api/v1/admin/logs/stream":                    {"app.read", "GET", "/api/v1/admin/logs/stream?script_id={script}", "", false},
+	"GET /api/v1/admin/audit":                          {"audit.read", "GET", "/api/v1/admin/audit?app_id={app}", "", false},
+	"POST /api/v1/admin/auth/password":                 {"credentials.own", "POST", "/api/v1/admin/auth/password", `{"current_password":"{password}","new_password":"{password}"}`, true},
+	"PATCH /api/v1/admin/users/:id":                    {"users.manage", "PATCH", "/api/v1/admin/users/{user}", `{"disabled":true}`, false},
+	"POST /api/v1/admin/users/:id/password":            {"users.manage", "POST", "/api/v1/admin/users/{user}/password", `{"password":"another fixture password"}`, false},
+	"GET /api/v1/admin/tokens":                         {"credentials.own", "GET", "/api/v1/admin/tokens", "", false},
+	"POST /api/v1/admin/tokens":                        {"app.read", "POST", "/api/v1/admin/tokens", `{"name":"t{n}","apps":["{app}"],"capabilities":["app.read"]}`, false},
+	"DELETE /api/v1/admin/tokens/:id":                  {"credentials.own", "DELETE", "/api/v1/admin/tokens/{owntoken}", "", false},
+	"GET /api/v1/admin/apps/:id/variables":             {"app.read", "GET", "/api/v1/admin/apps/{app}/variables", "", false},
+	"GET /api/v1/admin/apps/:id/variables/:name":       {"app.read", "GET", "/api/v1/admin/apps/{app}/variables/{var}", "", false},
+	"PUT /api/v1/admin/apps/:id/variables/:name":       {"app.write", "PUT", "/api/v1/admin/apps/{app}/variables/V{n}", `{"value":"x","secret":true}`, false},
+	"DELETE /api/v1/admin/apps/:id/variables/:name":    {"app.write", "DELETE", "/api/v1/admin/apps/{app}/variables/{var}", "", false},
 }
 
+// public lists the admin endpoints that need no credentials.
+var public = map[string]bool{
+	"POST /api/v1/admin/auth/login": true,
+	"GET /api/v1/admin/setup":       true,
+	"POST /api/v1/admin/setup":      true,
+}
+
+// readOnly lists the endpoints that are not GET but change nothing, and so
+// write no audit record.
+var readOnly = map[string]bool{"POST /api/v1/admin/routes/check": true}
+
 // holds says which capabilities each role holds on its own app (app A);
-// only owner and admin hold app capabilities on another app.
+// only owner and admin hold app capabilities on another app. The reader
+// and writer are API tokens of the admin, scoped to app A with app.read
+// and app.write: the scope narrows what the admin may do.
 var holds = map[string]map[string]bool{
-	"owner":  {"": true, "users.manage": true, "instance.manage": true, "apps.manage": true, "app.read": true, "app.write": true},
-	"admin":  {"": true, "apps.manage": true, "app.read": true, "app.write": true},
-	"editor": {"": true, "app.read": true, "app.write": true},
-	"viewer": {"": true, "app.read": true},
-	"member": {"": true},
+	"reader": {"": true, "app.read": true},
+	"writer": {"": true, "app.read": true, "app.write": true},
+	"owner":  {"": true, "credentials.own": true, "users.manage": true, "instance.manage": true, "apps.manage": true, "audit.read": true, "app.read": true, "app.write": true},
+	"admin":  {"": true, "credentials.own": true, "apps.manage": true, "audit.read": true, "app.read": true, "app.write": true},
+	"editor": {"": true, "credentials.own": true, "app.read": true, "app.write": true},
+	"viewer": {"": true, "credentials.own": true, "app.read": true},
+	"member": {"": true, "credentials.own": true},
 }
 
 func TestRoleTable(t *testing.T) {
 	s := newStack(t, stackOptions{})
-	owner := s.token
+	// Fixtures are made by an owner of their own, whose session no cell ends.
+	if _, err := s.mgr.AddUser(context.Background(), terminal, "fixtures", "fixtures password", "owner"); err != nil {
+		t.Fatal(err)
+	}
+	owner := s.login("fixtures", "fixtures password")
 	create := func(path, body string) string {
 		t.Helper()
 		res := s.as(owner, "POST", path, body)
@@ -81,14 +123,16 @@ func TestRoleTable(t *testing.T) {
 	for k, app := range apps {
 		create("/api/v1/admin/apps/"+app+"/domains", `{"pattern":"`+hostOf[k]+`"}`)
 	}
-	tokens := map[string]string{"owner": owner}
+	tokens := map[string]string{"owner": s.token}
 	logins := map[string][2]string{"owner": {"alice", "correct horse battery"}} // user name, password
+	userIDs := map[string]string{"owner": s.admin("GET", "/api/v1/admin/auth/me", nil).json()["id"].(string)}
 	for _, role := range []string{"admin", "editor", "viewer", "member"} {
 		instanceRole := "member"
 		if role == "admin" {
 			instanceRole = "admin"
 		}
 		id := create("/api/v1/admin/users", fmt.Sprintf(`{"username":%q,"password":"password of %s","role":%q}`, role, role, instanceRole))
+		userIDs[role] = id
 		if role == "editor" || role == "viewer" {
 			if res := s.as(owner, "POST", "/api/v1/admin/users/"+id+"/roles", fmt.Sprintf(`{"app_id":%q,"role":%q}`, apps["own"], role)); res.status != 204 {
 				t.Fatalf("grant %s: %d %s", role, res.status, res.body)
@@ -97,11 +141,19 @@ func TestRoleTable(t *testing.T) {
 		logins[role] = [2]string{role, "password of " + role}
 		tokens[role] = s.login(role, "password of "+role)
 	}
+	for role, capability := range map[string]string{"reader": "app.read", "writer": "app.write"} {
+		res := s.as(tokens["admin"], "POST", "/api/v1/admin/tokens", fmt.Sprintf(`{"name":%q,"apps":[%q],"capabilities":[%q]}`, role, apps["own"], capability))
+		if res.status != 201 {
+			t.Fatalf("token %s: %d %s", role, res.status, res.body)
+		}
+		tokens[role], userIDs[role] = res.json()["token"].(string), userIDs["admin"]
+	}
+	roles := []string{"owner", "admin", "editor", "viewer", "member", "reader", "writer"}
 
 	// Every served admin endpoint must be in the table.
 	for _, r := range s.handler.(*gin.Engine).Routes() {
 		key := r.Method + " " + r.Path
-		if strings.HasPrefix(r.Path, "/api/v1/admin/") && r.Path != "/api/v1/admin/auth/login" {
+		if strings.HasPrefix(r.Path, "/api/v1/admin/") && !public[key] {
 			if _, ok := endpoints[key]; !ok {
 				t.Errorf("%s has no entry in the role table", key)
 			}
@@ -110,12 +162,13 @@ func TestRoleTable(t *testing.T) {
 
 	n := 0
 	for name, ep := range endpoints {
-		for role, token := range tokens {
+		for _, role := range roles {
+			isToken := role == "reader" || role == "writer"
 			for _, which := range []string{"own", "other"} {
 				n++
 				app := apps[which]
 				fill := func(v string) string {
-					r := strings.NewReplacer("{app}", app, "{host}", hostOf[which], "{n}", fmt.Sprint(n))
+					r := strings.NewReplacer("{app}", app, "{host}", hostOf[which], "{n}", fmt.Sprint(n), "{password}", logins[role][1])
 					v = r.Replace(v)
 					if strings.Contains(v, "{script}") || strings.Contains(v, "{route}") {
 						script := create("/api/v1/admin/scripts", fmt.Sprintf(`{"app_id":%q,"name":"fixture-%d","source":"export default () => 1"}`, app, n))
@@ -130,6 +183,21 @@ func TestRoleTable(t *testing.T) {
 					if strings.Contains(v, "{newapp}") {
 						v = strings.ReplaceAll(v, "{newapp}", create("/api/v1/admin/apps", fmt.Sprintf(`{"name":"fixture-%d"}`, n)))
 					}
+					if strings.Contains(v, "{var}") {
+						name := fmt.Sprint("FIXTURE_", n)
+						if res := s.as(owner, "PUT", "/api/v1/admin/apps/"+app+"/variables/"+name, `{"value":"v"}`); res.status != 201 {
+							t.Fatalf("setup variable: %d %s", res.status, res.body)
+						}
+						v = strings.ReplaceAll(v, "{var}", name)
+					}
+					if strings.Contains(v, "{owntoken}") {
+						tok, err := s.store.CreateAPIToken(context.Background(), model.APIToken{UserID: userIDs[role], Name: "fixture",
+							Hint: "pca_x", TokenHash: []byte(fmt.Sprint("fixture-", n)), Capabilities: []string{"app.read"}})
+						if err != nil {
+							t.Fatal(err)
+						}
+						v = strings.ReplaceAll(v, "{owntoken}", tok.ID)
+					}
 					if strings.Contains(v, "{user}") {
 						id := create("/api/v1/admin/users", fmt.Sprintf(`{"username":"fixture-%d","password":"fixture password"}`, n))
 						_ = s.as(owner, "POST", "/api/v1/admin/users/"+id+"/roles", fmt.Sprintf(`{"app_id":%q,"role":"viewer"}`, app))
@@ -138,15 +206,16 @@ func TestRoleTable(t *testing.T) {
 					return v
 				}
 				path, body := fill(ep.path), fill(ep.body)
-				tok := token
-				if ep.fresh {
+				tok := tokens[role]
+				if ep.fresh && !isToken {
 					tok = s.login(logins[role][0], logins[role][1])
 				}
-				allowed := holds[role][ep.capability]
+				allowed := holds[role][ep.capability] && !(isToken && sessionOnly[name])
 				appScoped := strings.HasPrefix(ep.capability, "app.")
 				if appScoped && which == "other" && role != "owner" && role != "admin" {
 					allowed = false
 				}
+				audited := s.auditCount()
 				var res response
 				if strings.Contains(ep.path, "/logs/stream") {
 					res = streamStatus(s, tok, path)
@@ -154,12 +223,23 @@ func TestRoleTable(t *testing.T) {
 					res = s.as(tok, ep.method, path, body)
 				}
 				cell := fmt.Sprintf("%s as %s on %s app", name, role, which)
+				// Every change writes one audit record; nothing else does.
+				want := 0
+				if res.status >= 200 && res.status <= 299 && ep.method != "GET" && !readOnly[name] {
+					want = 1
+				}
+				if got := s.auditCount() - audited; got != want {
+					t.Errorf("%s: %d audit records written, want %d", cell, got, want)
+				}
+				if ep.fresh && !isToken {
+					tokens[role] = s.login(logins[role][0], logins[role][1])
+				}
 				switch {
 				case allowed && (res.status < 200 || res.status > 299):
 					t.Errorf("%s: %d %s, want it allowed", cell, res.status, res.body)
 				case !allowed && res.status != http.StatusForbidden && res.status != http.StatusNotFound:
 					t.Errorf("%s: %d %s, want 403 or 404", cell, res.status, res.body)
-				case !allowed && appScoped && which == "other" && res.status != http.StatusNotFound:
+				case !allowed && appScoped && which == "other" && !(isToken && sessionOnly[name]) && res.status != http.StatusNotFound:
 					t.Errorf("%s: %d, want 404: another app's things are not even shown to exist", cell, res.status)
 				}
 			}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/picloud/picloud/api/access"
 	"github.com/picloud/picloud/api/execlog"
+	"github.com/picloud/picloud/api/hosts"
 	"github.com/picloud/picloud/api/manager"
 	"github.com/picloud/picloud/api/orchestrator"
 )
@@ -26,6 +27,9 @@ type Config struct {
 	Versions map[string]any
 	// PublicURL is the base URL reported by /version.
 	PublicURL string
+	// AdminHosts are the host names the admin API and dashboard answer
+	// on; nil means loopback and IP addresses only.
+	AdminHosts *hosts.AdminHosts
 }
 
 // Deps are the services the handlers call.
@@ -44,15 +48,21 @@ const maxAdminBodyBytes = 4 << 20
 
 // server carries the handlers' dependencies.
 type server struct {
-	cfg  Config
-	deps Deps
-	log  *slog.Logger
+	cfg        Config
+	deps       Deps
+	log        *slog.Logger
+	adminHosts *hosts.AdminHosts
+	csrf       *http.CrossOriginProtection
 }
 
 // New returns the HTTP handler of the whole surface.
 func New(cfg Config, deps Deps) (http.Handler, error) {
 	gin.SetMode(gin.ReleaseMode)
-	s := &server{cfg: cfg, deps: deps, log: deps.Logger.With("component", "api")}
+	s := &server{cfg: cfg, deps: deps, log: deps.Logger.With("component", "api"),
+		adminHosts: cfg.AdminHosts, csrf: http.NewCrossOriginProtection()}
+	if s.adminHosts == nil {
+		s.adminHosts = hosts.NewAdminHosts(nil, true)
+	}
 	r := gin.New()
 	r.HandleMethodNotAllowed = false
 	r.RedirectTrailingSlash = false
@@ -68,11 +78,18 @@ func New(cfg Config, deps Deps) (http.Handler, error) {
 	r.GET("/version", s.version)
 	r.GET("/api/v1/picloud.d.ts", typeDefinitions)
 
-	admin := r.Group("/api/v1/admin", bodyLimit(maxAdminBodyBytes))
+	admin := r.Group("/api/v1/admin", s.adminHost, refuseURLCredentials, s.crossOrigin, bodyLimit(maxAdminBodyBytes))
 	admin.POST("/auth/login", s.login)
+	admin.GET("/setup", s.setupStatus)
+	admin.POST("/setup", s.setup)
 	authed := admin.Group("", s.authenticate)
-	authed.POST("/auth/logout", s.logout)
+	own := s.allow(access.OwnCredentials, nil) // a session's, never an API token's
+	authed.POST("/auth/logout", own, s.logout)
 	authed.GET("/auth/me", s.me)
+	authed.POST("/auth/password", own, s.changePassword)
+	authed.GET("/tokens", own, s.listTokens)
+	authed.POST("/tokens", own, s.createToken)
+	authed.DELETE("/tokens/:id", own, s.revokeToken)
 
 	authed.GET("/apps", s.listApps)
 	authed.POST("/apps", s.allow(access.ManageApps, nil), s.createApp)
@@ -82,11 +99,17 @@ func New(cfg Config, deps Deps) (http.Handler, error) {
 	authed.GET("/apps/:id/domains", s.allow(access.ReadApp, appParam), s.listDomains)
 	authed.POST("/apps/:id/domains", s.allow(access.WriteApp, appParam), s.claimDomain)
 	authed.DELETE("/apps/:id/domains/:domain_id", s.allow(access.WriteApp, appParam), s.releaseDomain)
+	authed.GET("/apps/:id/variables", s.allow(access.ReadApp, appParam), s.listVariables)
+	authed.GET("/apps/:id/variables/:name", s.allow(access.ReadApp, appParam), s.getVariable)
+	authed.PUT("/apps/:id/variables/:name", s.allow(access.WriteApp, appParam), s.putVariable)
+	authed.DELETE("/apps/:id/variables/:name", s.allow(access.WriteApp, appParam), s.deleteVariable)
 
 	authed.GET("/settings", s.allow(access.ManageApps, nil), s.getSettings)
 	authed.PATCH("/settings", s.allow(access.ManageInstance, nil), s.updateSettings)
 	authed.GET("/users", s.allow(access.ManageUsers, nil), s.listUsers)
 	authed.POST("/users", s.allow(access.ManageUsers, nil), s.createUser)
+	authed.PATCH("/users/:id", s.allow(access.ManageUsers, nil), s.updateUser)
+	authed.POST("/users/:id/password", s.allow(access.ManageUsers, nil), s.resetPassword)
 	authed.POST("/users/:id/roles", s.allow(access.ManageUsers, nil), s.grantRole)
 	authed.DELETE("/users/:id/roles/:app_id", s.allow(access.ManageUsers, nil), s.revokeRole)
 
@@ -105,11 +128,12 @@ func New(cfg Config, deps Deps) (http.Handler, error) {
 	authed.GET("/routes/match", s.allow(access.ReadApp, hostApp), s.matchRoute)
 	authed.GET("/logs", s.allow(access.ReadApp, logsApp), s.listLogs)
 	authed.GET("/logs/stream", s.allow(access.ReadApp, logsApp), s.streamLogs)
+	authed.GET("/audit", s.allow(access.ReadAudit, nil), s.listAudit)
 
 	r.Any("/api/v1/execute/:id", s.execute)
 	r.Any("/api/v1/execute/:id/*rest", s.execute)
-	r.Any("/admin", s.dashboard)
-	r.Any("/admin/*rest", s.dashboard)
+	r.Any("/admin", s.adminHost, s.dashboard)
+	r.Any("/admin/*rest", s.adminHost, s.dashboard)
 	r.NoRoute(s.dispatch)
 	return r, nil
 }

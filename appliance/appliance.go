@@ -56,6 +56,17 @@ func Serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready fu
 		}
 	}()
 	st := store.New(db.Pool)
+	// After the database: the private cluster sets up the data directory
+	// the key file goes in.
+	box, err := loadSecrets(cfg, logger)
+	if err != nil {
+		return err
+	}
+	var opener orchestrator.Opener
+	var sealer manager.Sealer
+	if box != nil {
+		opener, sealer = box, box
+	}
 
 	hub := execlog.NewHub()
 	rec := execlog.NewRecorder(execlog.Config{
@@ -73,12 +84,21 @@ func Serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready fu
 	orch := orchestrator.New(orchestrator.Config{
 		MaxConcurrent: cfg.MaxConcurrentExecutions,
 		Limits:        defaultLimits(cfg.Sandbox),
+		Secrets:       opener,
 	}, st, exec, rec, logger)
-	mgr := manager.New(manager.Config{SessionTTL: cfg.SessionTTL}, st, newCredentials(), orch, logger)
+	admin := adminHosts(cfg)
+	mgr := manager.New(manager.Config{SessionTTL: cfg.SessionTTL, Secrets: sealer, AdminHosts: admin,
+		SetupDone: func() { removeSetupToken(SetupTokenPath(cfg), logger) },
+	}, st, newCredentials(), orch, logger)
+	if err := prepareSetup(ctx, cfg, mgr, logger); err != nil {
+		_ = exec.Shutdown(context.Background())
+		_ = rec.Shutdown(context.Background())
+		return err
+	}
 
 	handler, err := api.New(api.Config{
 		MaxRequestBodyBytes: cfg.MaxRequestBodyBytes, TrustedProxies: cfg.TrustedProxies,
-		Versions: Versions(), PublicURL: cfg.BaseURL(),
+		Versions: Versions(), PublicURL: cfg.BaseURL(), AdminHosts: admin,
 	}, api.Deps{Manager: mgr, Orchestrator: orch, Hub: hub, Health: st.Ping, Logger: logger})
 	if err != nil {
 		return fmt.Errorf("build the HTTP handler: %w", err)

@@ -30,6 +30,7 @@ var layerRules = []struct {
 	{module + "/api/hosts", []string{module + "/", "net/http", "github.com/gin-gonic/"}},
 	{module + "/api/access", []string{module + "/api/manager", module + "/api/orchestrator", "net/http", "github.com/gin-gonic/", "github.com/jackc/"}},
 	{module + "/api/auth", []string{module + "/", "net/http", "github.com/gin-gonic/", "github.com/jackc/"}},
+	{module + "/api/secrets", []string{module + "/", "net/http", "github.com/gin-gonic/", "github.com/jackc/"}},
 	{module + "/api", []string{module + "/appliance", module + "/migrations", module + "/tui", module + "/cmd", "github.com/jackc/"}},
 	{module + "/appliance/store", []string{module + "/api/manager", module + "/api/orchestrator", module + "/engine", "net/http", "github.com/gin-gonic/"}},
 	{module + "/appliance/pgcluster", []string{module + "/api", module + "/engine", "net/http", "github.com/gin-gonic/"}},

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/picloud/picloud/appliance/config"
@@ -19,6 +20,51 @@ import (
 const FirstUserHint = `printf '%s' 'a long password' | sudo systemd-run --quiet --pipe --wait \
     -p User=picloud -p StateDirectory=picloud -p EnvironmentFile=-/var/lib/picloud/database.env \
     /usr/bin/picloud user add admin --password-stdin`
+
+// setupState is the answer of GET /api/v1/admin/setup.
+type setupState struct {
+	Needed    bool      `json:"needed"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// printSetup tells how to create the first owner while no user exists:
+// over HTTP with the setup token, or with picloud user add on the board.
+// When the daemon cannot say, it gives the command anyway.
+func printSetup(w io.Writer, cfg config.Config, client *http.Client, local string) {
+	var st setupState
+	res, err := client.Get(local + "/api/v1/admin/setup")
+	if err == nil {
+		if res.StatusCode != http.StatusOK {
+			err = fmt.Errorf("GET /api/v1/admin/setup: %s", res.Status)
+		} else {
+			err = json.NewDecoder(io.LimitReader(res.Body, 4096)).Decode(&st)
+		}
+		res.Body.Close()
+	}
+	if err == nil && !st.Needed {
+		fmt.Fprintf(w, "  users:   set up; log in with POST %s/api/v1/admin/auth/login\n", cfg.BaseURL())
+		return
+	}
+	fmt.Fprintln(w, "\nNo user exists yet. Create the first owner")
+	path := SetupTokenPath(cfg)
+	switch {
+	case err != nil || path == "":
+	case st.ExpiresAt.IsZero() || time.Now().After(st.ExpiresAt):
+		fmt.Fprintln(w, "  over HTTP: the one-time setup token expired; restart the daemon for a new one\n    (sudo systemctl restart picloud), or")
+	default:
+		cat := "cat"
+		if f, err := os.Open(path); err != nil {
+			cat = "sudo cat"
+		} else {
+			f.Close()
+		}
+		fmt.Fprintf(w, "  over HTTP, with the one-time setup token in %s (valid until %s):\n", path, st.ExpiresAt.Local().Format("2006-01-02 15:04 MST"))
+		fmt.Fprintf(w, "    curl -X POST %s/api/v1/admin/setup -H 'Content-Type: application/json' \\\n", cfg.BaseURL())
+		fmt.Fprintf(w, "      -d \"{\\\"token\\\":\\\"$(%s %s)\\\",\\\"username\\\":\\\"admin\\\",\\\"password\\\":\\\"a long password\\\"}\"\n", cat, path)
+		fmt.Fprintln(w, "  or")
+	}
+	fmt.Fprintf(w, "  on the board:\n    %s\n", strings.ReplaceAll(FirstUserHint, "\n", "\n    "))
+}
 
 // Status tells whether the daemon configured by cfg answers, how to reach it
 // and how to create the first user. It returns an error when the daemon does
@@ -58,7 +104,8 @@ func Status(ctx context.Context, cfg config.Config, w io.Writer) error {
 	if name, err := os.Hostname(); err == nil && cfg.PublicURL == "" {
 		fmt.Fprintf(w, "  from other machines: http://%s.local:%s (set PICLOUD_PUBLIC_URL in %s)\n", name, port, config.DefaultFile)
 	}
-	fmt.Fprintf(w, "  dashboard: %s/admin/\n\nNo user exists by default. Create the first one with:\n  %s\n", cfg.BaseURL(), FirstUserHint)
+	fmt.Fprintf(w, "  dashboard: %s/admin/\n", cfg.BaseURL())
+	printSetup(w, cfg, client, local)
 	if !healthy {
 		return fmt.Errorf("the daemon is unhealthy")
 	}

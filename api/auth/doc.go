@@ -1,6 +1,7 @@
 // Package auth provides credential primitives for the admin API: argon2id
 // password hashing with bounded concurrency, random session and API tokens
-// stored as SHA-256 hashes, and an in-memory limiter of failed logins.
+// (and the first-start setup token) stored as SHA-256 hashes, and an
+// in-memory limiter of failed logins.
 //
 // It knows nothing of HTTP or storage; the API layer composes it.
 package auth

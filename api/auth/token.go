@@ -14,6 +14,9 @@ const (
 	SessionTokenPrefix = "pcs_"
 	// APITokenPrefix starts every API token.
 	APITokenPrefix = "pca_"
+	// SetupTokenPrefix starts the single-use token that creates the first
+	// owner.
+	SetupTokenPrefix = "pci_"
 
 	tokenBytes = 32
 	// tokenBodyLen is the length of 32 bytes in unpadded base64url.
@@ -30,6 +33,12 @@ func NewToken() (token string, hash []byte, err error) {
 // NewAPIToken is NewToken for long-lived API tokens (APITokenPrefix).
 func NewAPIToken() (token string, hash []byte, err error) {
 	return newToken(APITokenPrefix)
+}
+
+// NewSetupToken is NewToken for the first-start setup token
+// (SetupTokenPrefix).
+func NewSetupToken() (token string, hash []byte, err error) {
+	return newToken(SetupTokenPrefix)
 }
 
 func newToken(prefix string) (string, []byte, error) {
@@ -52,9 +61,12 @@ func HashToken(token string) []byte {
 // WellFormedToken reports whether token has a known prefix followed by 32
 // bytes of unpadded base64url. Use it to refuse garbage before a lookup.
 func WellFormedToken(token string) bool {
-	body, ok := strings.CutPrefix(token, SessionTokenPrefix)
-	if !ok {
-		body, ok = strings.CutPrefix(token, APITokenPrefix)
+	var body string
+	ok := false
+	for _, p := range []string{SessionTokenPrefix, APITokenPrefix, SetupTokenPrefix} {
+		if body, ok = strings.CutPrefix(token, p); ok {
+			break
+		}
 	}
 	if !ok || len(body) != tokenBodyLen {
 		return false

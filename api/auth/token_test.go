@@ -37,6 +37,10 @@ func TestNewToken(t *testing.T) {
 	if err != nil || !strings.HasPrefix(api, APITokenPrefix) || !WellFormedToken(api) {
 		t.Fatalf("NewAPIToken() = %q, %v", api, err)
 	}
+	setup, _, err := NewSetupToken()
+	if err != nil || !strings.HasPrefix(setup, SetupTokenPrefix) || !WellFormedToken(setup) {
+		t.Fatalf("NewSetupToken() = %q, %v", setup, err)
+	}
 }
 
 func TestWellFormedToken(t *testing.T) {

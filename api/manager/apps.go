@@ -30,7 +30,7 @@ func validateApp(in AppInput) error {
 }
 
 // CreateApp creates an app.
-func (s *Service) CreateApp(ctx context.Context, user model.User, in AppInput) (model.App, error) {
+func (s *Service) CreateApp(ctx context.Context, a model.Actor, in AppInput) (model.App, error) {
 	if in.Name == nil {
 		return model.App{}, fmt.Errorf("%w: name is required", model.ErrInvalid)
 	}
@@ -41,15 +41,22 @@ func (s *Service) CreateApp(ctx context.Context, user model.User, in AppInput) (
 	if in.Description != nil {
 		desc = *in.Description
 	}
-	a, err := s.store.CreateApp(ctx, *in.Name, desc)
+	var app model.App
+	err := s.store.Atomically(ctx, func(ctx context.Context) error {
+		var err error
+		if app, err = s.store.CreateApp(ctx, *in.Name, desc); err != nil {
+			return err
+		}
+		return s.audit(ctx, a, "app.create", app.ID, app.ID, map[string]any{"name": app.Name})
+	})
 	if errors.Is(err, model.ErrConflict) {
 		return model.App{}, fmt.Errorf("%w: an app named %q already exists", model.ErrConflict, *in.Name)
 	}
 	if err != nil {
 		return model.App{}, err
 	}
-	s.log.Info("app created", "app", a.ID, "name", a.Name, "user", user.Username)
-	return a, nil
+	s.log.Info("app created", "app", app.ID, "name", app.Name, "user", a.Username)
+	return app, nil
 }
 
 // Apps lists every app; the caller filters what a user may see.
@@ -61,41 +68,66 @@ func (s *Service) App(ctx context.Context, id string) (model.App, error) {
 }
 
 // UpdateApp renames an app or changes its description.
-func (s *Service) UpdateApp(ctx context.Context, user model.User, id string, in AppInput) (model.App, error) {
+func (s *Service) UpdateApp(ctx context.Context, a model.Actor, id string, in AppInput) (model.App, error) {
 	if err := validateApp(in); err != nil {
 		return model.App{}, err
 	}
-	a, err := s.store.UpdateApp(ctx, id, in.Name, in.Description)
+	var app model.App
+	err := s.store.Atomically(ctx, func(ctx context.Context) error {
+		var err error
+		if app, err = s.store.UpdateApp(ctx, id, in.Name, in.Description); err != nil {
+			return err
+		}
+		details := map[string]any{"description_changed": in.Description != nil}
+		if in.Name != nil {
+			details["name"] = *in.Name
+		}
+		return s.audit(ctx, a, "app.update", id, id, details)
+	})
 	if errors.Is(err, model.ErrConflict) {
 		return model.App{}, fmt.Errorf("%w: an app named %q already exists", model.ErrConflict, *in.Name)
 	}
 	if err != nil {
 		return model.App{}, err
 	}
-	s.log.Info("app updated", "app", id, "user", user.Username)
-	return a, nil
+	s.log.Info("app updated", "app", id, "user", a.Username)
+	return app, nil
 }
 
-// DeleteApp removes an app with its scripts, routes, domains and logs. The
-// default app stays.
-func (s *Service) DeleteApp(ctx context.Context, user model.User, id string) error {
+// DeleteApp removes an app with its scripts, routes, domains, variables and
+// logs. The default app stays.
+func (s *Service) DeleteApp(ctx context.Context, a model.Actor, id string) error {
 	if id == model.DefaultAppID {
 		return fmt.Errorf("%w: the default app cannot be deleted", model.ErrInvalid)
 	}
-	if err := s.store.DeleteApp(ctx, id); err != nil {
+	err := s.store.Atomically(ctx, func(ctx context.Context) error {
+		app, err := s.store.AppByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := s.store.DeleteApp(ctx, id); err != nil {
+			return err
+		}
+		return s.audit(ctx, a, "app.delete", id, id, map[string]any{"name": app.Name})
+	})
+	if err != nil {
 		return err
 	}
 	s.inval.Invalidate()
-	s.log.Info("app deleted", "app", id, "user", user.Username)
+	s.log.Info("app deleted", "app", id, "user", a.Username)
 	return nil
 }
 
 // ClaimDomain claims a host or host pattern for an app; a claim that would
 // match some host as well as an existing one is refused.
-func (s *Service) ClaimDomain(ctx context.Context, user model.User, appID, pattern string) (model.Domain, error) {
+func (s *Service) ClaimDomain(ctx context.Context, a model.Actor, appID, pattern string) (model.Domain, error) {
 	p, err := hosts.ParsePattern(pattern)
 	if err != nil {
 		return model.Domain{}, fmt.Errorf("%w: %w", model.ErrInvalid, err)
+	}
+	if h, taken := s.cfg.AdminHosts.Overlap(p); taken {
+		return model.Domain{}, fmt.Errorf("%w: %s would match %s, where the admin API answers; apps never share a host name with it (see PICLOUD_ADMIN_HOSTS)",
+			model.ErrConflict, p, h)
 	}
 	if _, err := s.store.AppByID(ctx, appID); err != nil {
 		return model.Domain{}, err
@@ -105,7 +137,14 @@ func (s *Service) ClaimDomain(ctx context.Context, user model.User, appID, patte
 	} else if len(cs) > 0 {
 		return model.Domain{}, domainConflict(cs)
 	}
-	d, err := s.store.CreateDomain(ctx, model.Domain{AppID: appID, Pattern: p.String(), Shape: p.Shape()})
+	var d model.Domain
+	err = s.store.Atomically(ctx, func(ctx context.Context) error {
+		var err error
+		if d, err = s.store.CreateDomain(ctx, model.Domain{AppID: appID, Pattern: p.String(), Shape: p.Shape()}); err != nil {
+			return err
+		}
+		return s.audit(ctx, a, "domain.claim", appID, d.ID, map[string]any{"pattern": d.Pattern})
+	})
 	if errors.Is(err, model.ErrConflict) {
 		if cs, _ := s.domainConflicts(ctx, p); len(cs) > 0 {
 			return model.Domain{}, domainConflict(cs)
@@ -115,7 +154,7 @@ func (s *Service) ClaimDomain(ctx context.Context, user model.User, appID, patte
 		return model.Domain{}, err
 	}
 	s.inval.Invalidate()
-	s.log.Info("domain claimed", "app", appID, "pattern", d.Pattern, "user", user.Username)
+	s.log.Info("domain claimed", "app", appID, "pattern", d.Pattern, "user", a.Username)
 	return d, nil
 }
 
@@ -160,12 +199,18 @@ func (s *Service) Domains(ctx context.Context, appID string) ([]model.Domain, er
 }
 
 // ReleaseDomain gives up an app's claim.
-func (s *Service) ReleaseDomain(ctx context.Context, user model.User, appID, id string) error {
-	if err := s.store.DeleteDomain(ctx, appID, id); err != nil {
+func (s *Service) ReleaseDomain(ctx context.Context, a model.Actor, appID, id string) error {
+	err := s.store.Atomically(ctx, func(ctx context.Context) error {
+		if err := s.store.DeleteDomain(ctx, appID, id); err != nil {
+			return err
+		}
+		return s.audit(ctx, a, "domain.release", appID, id, nil)
+	})
+	if err != nil {
 		return err
 	}
 	s.inval.Invalidate()
-	s.log.Info("domain released", "app", appID, "domain", id, "user", user.Username)
+	s.log.Info("domain released", "app", appID, "domain", id, "user", a.Username)
 	return nil
 }
 
@@ -173,12 +218,19 @@ func (s *Service) ReleaseDomain(ctx context.Context, user model.User, appID, id 
 func (s *Service) Settings(ctx context.Context) (model.Settings, error) { return s.store.Settings(ctx) }
 
 // UpdateSettings changes instance settings.
-func (s *Service) UpdateSettings(ctx context.Context, user model.User, defaultAppFallback *bool) (model.Settings, error) {
-	st, err := s.store.UpdateSettings(ctx, defaultAppFallback)
+func (s *Service) UpdateSettings(ctx context.Context, a model.Actor, defaultAppFallback *bool) (model.Settings, error) {
+	var st model.Settings
+	err := s.store.Atomically(ctx, func(ctx context.Context) error {
+		var err error
+		if st, err = s.store.UpdateSettings(ctx, defaultAppFallback); err != nil {
+			return err
+		}
+		return s.audit(ctx, a, "settings.update", "", "", map[string]any{"default_app_fallback": st.DefaultAppFallback})
+	})
 	if err != nil {
 		return st, err
 	}
 	s.inval.Invalidate()
-	s.log.Info("settings updated", "default_app_fallback", st.DefaultAppFallback, "user", user.Username)
+	s.log.Info("settings updated", "default_app_fallback", st.DefaultAppFallback, "user", a.Username)
 	return st, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/picloud/picloud/api/auth"
@@ -40,33 +41,53 @@ func ValidateUsername(name string) error {
 
 // AddUser creates a user with a password and an instance role (owner, admin
 // or member).
-func (s *Service) AddUser(ctx context.Context, username, password, role string) (model.User, error) {
+func (s *Service) AddUser(ctx context.Context, a model.Actor, username, password, role string) (model.User, error) {
 	if err := ValidateUsername(username); err != nil {
 		return model.User{}, err
 	}
-	switch role {
-	case model.RoleOwner, model.RoleAdmin, model.RoleMember:
-	default:
-		return model.User{}, fmt.Errorf("%w: role %q: use owner, admin or member", model.ErrInvalid, role)
+	if err := validateRole(role); err != nil {
+		return model.User{}, err
 	}
-	if err := auth.ValidatePassword(password); err != nil {
-		return model.User{}, fmt.Errorf("%w: %w", model.ErrInvalid, err)
-	}
-	hash, err := s.creds.Hasher.Hash(ctx, password)
+	hash, err := s.hashNew(ctx, password)
 	if err != nil {
-		return model.User{}, fmt.Errorf("hash password: %w", err)
+		return model.User{}, err
 	}
-	u, err := s.store.CreateUser(ctx, username, hash, role)
+	var u model.User
+	err = s.store.Atomically(ctx, func(ctx context.Context) error {
+		var err error
+		if u, err = s.store.CreateUser(ctx, username, hash, role); err != nil {
+			return err
+		}
+		// With a user, the first-start setup token has no use left.
+		if err := s.store.DeleteSetupToken(ctx); err != nil {
+			return err
+		}
+		return s.audit(ctx, a, "user.create", "", u.ID, map[string]any{"username": username, "role": role})
+	})
 	if errors.Is(err, model.ErrConflict) {
 		return model.User{}, fmt.Errorf("%w: user %q already exists", model.ErrConflict, username)
 	}
-	return u, err
+	if err != nil {
+		return model.User{}, err
+	}
+	s.log.Info("user created", "user", username, "role", role, "by", a.Username, "channel", a.Channel)
+	s.setupDone()
+	return u, nil
+}
+
+func validateRole(role string) error {
+	switch role {
+	case model.RoleOwner, model.RoleAdmin, model.RoleMember:
+		return nil
+	}
+	return fmt.Errorf("%w: role %q: use owner, admin or member", model.ErrInvalid, role)
 }
 
 // Login checks a user's password and opens a session. Unknown users cost the
 // same work as wrong passwords; failures are rate-limited per client address
-// and per account.
-func (s *Service) Login(ctx context.Context, username, password, clientAddr string) (token string, expires time.Time, err error) {
+// (a.Remote) and per account.
+func (s *Service) Login(ctx context.Context, a model.Actor, username, password string) (token string, expires time.Time, err error) {
+	clientAddr := a.Remote
 	now := s.now()
 	keys := []string{"addr:" + clientAddr, "user:" + username}
 	for _, k := range keys {
@@ -104,35 +125,77 @@ func (s *Service) Login(ctx context.Context, username, password, clientAddr stri
 		return "", time.Time{}, fmt.Errorf("create session token: %w", err)
 	}
 	expires = now.Add(s.cfg.SessionTTL)
-	if err := s.store.CreateSession(ctx, model.Session{TokenHash: hash, UserID: user.ID, CreatedAt: now, ExpiresAt: expires}); err != nil {
+	a.UserID, a.Username = user.ID, user.Username
+	err = s.store.Atomically(ctx, func(ctx context.Context) error {
+		if err := s.store.CreateSession(ctx, model.Session{TokenHash: hash, UserID: user.ID, CreatedAt: now, ExpiresAt: expires}); err != nil {
+			return err
+		}
+		return s.audit(ctx, a, "session.login", "", user.ID, nil)
+	})
+	if err != nil {
 		return "", time.Time{}, err
 	}
 	s.log.Info("login", "user", username, "client", clientAddr)
 	return token, expires, nil
 }
 
-// Authenticate returns the user of a live session token and slides the
-// session's expiry.
-func (s *Service) Authenticate(ctx context.Context, token string) (model.User, time.Time, error) {
-	if token == "" {
-		return model.User{}, time.Time{}, model.ErrUnauthorized
+// Authenticate returns who a session or API token belongs to. A session's
+// expiry slides; an API token's use is recorded. A disabled user's tokens
+// of either kind are refused.
+func (s *Service) Authenticate(ctx context.Context, token string) (model.Principal, time.Time, error) {
+	if !auth.WellFormedToken(token) {
+		return model.Principal{}, time.Time{}, model.ErrUnauthorized
+	}
+	if strings.HasPrefix(token, auth.APITokenPrefix) {
+		return s.authenticateAPIToken(ctx, token)
 	}
 	user, expires, err := s.store.TouchSession(ctx, auth.HashToken(token), s.now(), s.cfg.SessionTTL)
 	if errors.Is(err, model.ErrNotFound) || (err == nil && user.Disabled) {
-		return model.User{}, time.Time{}, model.ErrUnauthorized
+		return model.Principal{}, time.Time{}, model.ErrUnauthorized
 	}
 	if err != nil {
-		return model.User{}, time.Time{}, err
+		return model.Principal{}, time.Time{}, err
 	}
-	if user.Role == model.RoleMember {
-		if user.AppRoles, err = s.store.AppRoles(ctx, user.ID); err != nil {
-			return model.User{}, time.Time{}, err
-		}
+	if user, err = s.withAppRoles(ctx, user); err != nil {
+		return model.Principal{}, time.Time{}, err
 	}
-	return user, expires, nil
+	return model.Principal{User: user}, expires, nil
+}
+
+func (s *Service) authenticateAPIToken(ctx context.Context, token string) (model.Principal, time.Time, error) {
+	t, user, err := s.store.TouchAPIToken(ctx, auth.HashToken(token), s.now())
+	if errors.Is(err, model.ErrNotFound) || (err == nil && user.Disabled) {
+		return model.Principal{}, time.Time{}, model.ErrUnauthorized
+	}
+	if err != nil {
+		return model.Principal{}, time.Time{}, err
+	}
+	if user, err = s.withAppRoles(ctx, user); err != nil {
+		return model.Principal{}, time.Time{}, err
+	}
+	var expires time.Time
+	if t.ExpiresAt != nil {
+		expires = *t.ExpiresAt
+	}
+	return model.Principal{User: user, Token: &t}, expires, nil
+}
+
+// withAppRoles loads a member's app roles.
+func (s *Service) withAppRoles(ctx context.Context, user model.User) (model.User, error) {
+	if user.Role != model.RoleMember {
+		return user, nil
+	}
+	var err error
+	user.AppRoles, err = s.store.AppRoles(ctx, user.ID)
+	return user, err
 }
 
 // Logout revokes a session token.
-func (s *Service) Logout(ctx context.Context, token string) error {
-	return s.store.DeleteSession(ctx, auth.HashToken(token))
+func (s *Service) Logout(ctx context.Context, a model.Actor, token string) error {
+	return s.store.Atomically(ctx, func(ctx context.Context) error {
+		if err := s.store.DeleteSession(ctx, auth.HashToken(token)); err != nil {
+			return err
+		}
+		return s.audit(ctx, a, "session.logout", "", a.UserID, nil)
+	})
 }

@@ -1,7 +1,7 @@
 // Package manager is PiCloud's control plane: users and sessions, scripts and
 // their versions, routes. It validates every change, writes it through its
-// Store and tells the orchestrator that its cache is stale. It knows nothing
-// of HTTP or of PostgreSQL.
+// Store together with its audit record, and tells the orchestrator that its
+// cache is stale. It knows nothing of HTTP or of PostgreSQL.
 package manager
 
 import (
@@ -9,11 +9,19 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/picloud/picloud/api/hosts"
 	"github.com/picloud/picloud/api/model"
 )
 
 // Store is the storage the manager needs.
 type Store interface {
+	// Atomically runs fn in one transaction: the Store's calls made with
+	// the context fn receives are part of it. Every change and its audit
+	// record are written this way.
+	Atomically(ctx context.Context, fn func(ctx context.Context) error) error
+	InsertAudit(ctx context.Context, r model.AuditRecord) error
+	ListAudit(ctx context.Context, q model.AuditQuery) ([]model.AuditRecord, error)
+
 	CreateUser(ctx context.Context, username, passwordHash, role string) (model.User, error)
 	UserByName(ctx context.Context, username string) (model.User, error)
 	UserByID(ctx context.Context, id string) (model.User, error)
@@ -21,6 +29,20 @@ type Store interface {
 	AppRoles(ctx context.Context, userID string) (map[string]string, error)
 	SetAppRole(ctx context.Context, userID, appID, role string) error
 	DeleteAppRole(ctx context.Context, userID, appID string) error
+	UpdateUser(ctx context.Context, id string, role *string, disabled *bool) (model.User, error)
+	LockEnabledOwners(ctx context.Context) ([]string, error)
+	SetPasswordByID(ctx context.Context, id, passwordHash string) error
+	DeleteSessions(ctx context.Context, userID string, except []byte) (int64, error)
+	CountUsers(ctx context.Context) (int, error)
+	CreateAPIToken(ctx context.Context, t model.APIToken) (model.APIToken, error)
+	ListAPITokens(ctx context.Context, userID string) ([]model.APIToken, error)
+	APITokenByID(ctx context.Context, id string) (model.APIToken, error)
+	DeleteAPIToken(ctx context.Context, id string) error
+	TouchAPIToken(ctx context.Context, tokenHash []byte, now time.Time) (model.APIToken, model.User, error)
+	ReplaceSetupToken(ctx context.Context, tokenHash []byte, expires time.Time) error
+	TakeSetupToken(ctx context.Context, tokenHash []byte) (time.Time, error)
+	SetupToken(ctx context.Context) (time.Time, error)
+	DeleteSetupToken(ctx context.Context) error
 
 	CreateApp(ctx context.Context, name, description string) (model.App, error)
 	ListApps(ctx context.Context) ([]model.App, error)
@@ -52,6 +74,12 @@ type Store interface {
 	DeleteRoute(ctx context.Context, id string) error
 
 	ListExecutions(ctx context.Context, q model.LogQuery) ([]model.ExecutionRecord, error)
+
+	PutVariable(ctx context.Context, v model.Variable) (model.Variable, bool, error)
+	ListVariables(ctx context.Context, appID string) ([]model.Variable, error)
+	VariableByName(ctx context.Context, appID, name string) (model.Variable, error)
+	CountVariables(ctx context.Context, appID string) (int, error)
+	DeleteVariable(ctx context.Context, appID, name string) error
 }
 
 // Invalidator is told after every change to routes or scripts.
@@ -62,6 +90,14 @@ type Invalidator interface {
 // Config tunes the manager.
 type Config struct {
 	SessionTTL time.Duration
+	// SetupDone, if set, is called once the first-start setup token is
+	// spent or moot (the first user exists), e.g. to remove its file.
+	SetupDone func()
+	// Secrets seals secret variables; without it, secrets are refused.
+	Secrets Sealer
+	// AdminHosts are the admin API's host names, which no app may claim;
+	// nil means loopback and IP addresses.
+	AdminHosts *hosts.AdminHosts
 }
 
 // Service is the control plane.
@@ -78,6 +114,9 @@ type Service struct {
 func New(cfg Config, store Store, creds *Credentials, inval Invalidator, logger *slog.Logger) *Service {
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = 24 * time.Hour
+	}
+	if cfg.AdminHosts == nil {
+		cfg.AdminHosts = hosts.NewAdminHosts(nil, true)
 	}
 	return &Service{cfg: cfg, store: store, creds: creds, inval: inval,
 		log: logger.With("component", "manager"), now: time.Now}

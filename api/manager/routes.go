@@ -82,7 +82,7 @@ func (s *Service) CheckRoute(ctx context.Context, appID, method, path string) ([
 }
 
 // CreateRoute binds a method and path to a script, live on the next request.
-func (s *Service) CreateRoute(ctx context.Context, user model.User, scriptID, method, path string) (model.Route, error) {
+func (s *Service) CreateRoute(ctx context.Context, a model.Actor, scriptID, method, path string) (model.Route, error) {
 	m, p, err := parseRoute(method, path)
 	if err != nil {
 		return model.Route{}, err
@@ -96,7 +96,14 @@ func (s *Service) CreateRoute(ctx context.Context, user model.User, scriptID, me
 	} else if len(cs) > 0 {
 		return model.Route{}, routeConflict(cs)
 	}
-	r, err := s.store.CreateRoute(ctx, model.Route{ScriptID: scriptID, Method: m, Path: p.String(), Shape: p.Shape()})
+	var r model.Route
+	err = s.store.Atomically(ctx, func(ctx context.Context) error {
+		var err error
+		if r, err = s.store.CreateRoute(ctx, model.Route{ScriptID: scriptID, Method: m, Path: p.String(), Shape: p.Shape()}); err != nil {
+			return err
+		}
+		return s.audit(ctx, a, "route.create", r.AppID, r.ID, map[string]any{"method": r.Method, "path": r.Path, "script_id": scriptID})
+	})
 	if errors.Is(err, model.ErrConflict) {
 		// Lost a race with a concurrent insert of the same shape.
 		cs, _ := s.conflicts(ctx, sc.AppID, m, p)
@@ -108,7 +115,7 @@ func (s *Service) CreateRoute(ctx context.Context, user model.User, scriptID, me
 		return model.Route{}, err
 	}
 	s.inval.Invalidate()
-	s.log.Info("route created", "route", r.ID, "method", r.Method, "path", r.Path, "script", scriptID, "user", user.Username)
+	s.log.Info("route created", "route", r.ID, "method", r.Method, "path", r.Path, "script", scriptID, "user", a.Username)
 	return r, nil
 }
 
@@ -121,12 +128,22 @@ func (s *Service) Routes(ctx context.Context, scriptID string) ([]model.Route, e
 }
 
 // DeleteRoute unbinds a route, live on the next request.
-func (s *Service) DeleteRoute(ctx context.Context, user model.User, id string) error {
-	if err := s.store.DeleteRoute(ctx, id); err != nil {
+func (s *Service) DeleteRoute(ctx context.Context, a model.Actor, id string) error {
+	err := s.store.Atomically(ctx, func(ctx context.Context) error {
+		r, err := s.store.RouteByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := s.store.DeleteRoute(ctx, id); err != nil {
+			return err
+		}
+		return s.audit(ctx, a, "route.delete", r.AppID, id, map[string]any{"method": r.Method, "path": r.Path})
+	})
+	if err != nil {
 		return err
 	}
 	s.inval.Invalidate()
-	s.log.Info("route deleted", "route", id, "user", user.Username)
+	s.log.Info("route deleted", "route", id, "user", a.Username)
 	return nil
 }
 

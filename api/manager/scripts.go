@@ -58,7 +58,7 @@ func compile(source, language string) (string, error) {
 }
 
 // CreateScript validates, compiles and stores a new script as version 1.
-func (s *Service) CreateScript(ctx context.Context, user model.User, in ScriptInput) (model.Script, error) {
+func (s *Service) CreateScript(ctx context.Context, a model.Actor, in ScriptInput) (model.Script, error) {
 	if err := validateName(in.Name); err != nil {
 		return model.Script{}, err
 	}
@@ -70,7 +70,14 @@ func (s *Service) CreateScript(ctx context.Context, user model.User, in ScriptIn
 	if err != nil {
 		return model.Script{}, err
 	}
-	sc, err := s.store.CreateScript(ctx, in.AppID, in.Name, lang, model.NewVersion{Source: in.Source, Code: code, CreatedBy: user.ID})
+	var sc model.Script
+	err = s.store.Atomically(ctx, func(ctx context.Context) error {
+		var err error
+		if sc, err = s.store.CreateScript(ctx, in.AppID, in.Name, lang, model.NewVersion{Source: in.Source, Code: code, CreatedBy: a.UserID}); err != nil {
+			return err
+		}
+		return s.audit(ctx, a, "script.create", sc.AppID, sc.ID, map[string]any{"name": sc.Name, "version": 1})
+	})
 	if errors.Is(err, model.ErrConflict) {
 		return model.Script{}, fmt.Errorf("%w: a script named %q already exists in this app", model.ErrConflict, in.Name)
 	}
@@ -78,14 +85,14 @@ func (s *Service) CreateScript(ctx context.Context, user model.User, in ScriptIn
 		return model.Script{}, err
 	}
 	s.inval.Invalidate()
-	s.log.Info("script created", "script", sc.ID, "name", sc.Name, "user", user.Username)
+	s.log.Info("script created", "script", sc.ID, "name", sc.Name, "user", a.Username)
 	return sc, nil
 }
 
 // UpdateScript saves a new version of a script (and renames it when in.Name
 // is set); the new version becomes active. A source that does not compile is
 // refused and the active version keeps serving.
-func (s *Service) UpdateScript(ctx context.Context, user model.User, id string, in ScriptInput) (model.Script, error) {
+func (s *Service) UpdateScript(ctx context.Context, a model.Actor, id string, in ScriptInput) (model.Script, error) {
 	cur, err := s.store.ScriptByID(ctx, id)
 	if err != nil {
 		return model.Script{}, err
@@ -99,7 +106,14 @@ func (s *Service) UpdateScript(ctx context.Context, user model.User, id string, 
 	if err != nil {
 		return model.Script{}, err
 	}
-	sc, err := s.store.AddVersion(ctx, id, in.Name, model.NewVersion{Source: in.Source, Code: code, CreatedBy: user.ID})
+	var sc model.Script
+	err = s.store.Atomically(ctx, func(ctx context.Context) error {
+		var err error
+		if sc, err = s.store.AddVersion(ctx, id, in.Name, model.NewVersion{Source: in.Source, Code: code, CreatedBy: a.UserID}); err != nil {
+			return err
+		}
+		return s.audit(ctx, a, "script.update", sc.AppID, id, map[string]any{"name": sc.Name, "version": sc.ActiveVersion})
+	})
 	if errors.Is(err, model.ErrConflict) {
 		return model.Script{}, fmt.Errorf("%w: a script named %q already exists in this app", model.ErrConflict, in.Name)
 	}
@@ -107,31 +121,48 @@ func (s *Service) UpdateScript(ctx context.Context, user model.User, id string, 
 		return model.Script{}, err
 	}
 	s.inval.Invalidate()
-	s.log.Info("script saved", "script", sc.ID, "version", sc.ActiveVersion, "user", user.Username)
+	s.log.Info("script saved", "script", sc.ID, "version", sc.ActiveVersion, "user", a.Username)
 	return sc, nil
 }
 
 // Rollback makes an older version of a script active.
-func (s *Service) Rollback(ctx context.Context, user model.User, id string, version int) (model.Script, error) {
+func (s *Service) Rollback(ctx context.Context, a model.Actor, id string, version int) (model.Script, error) {
 	if version < 1 {
 		return model.Script{}, fmt.Errorf("%w: version must be a positive number", model.ErrInvalid)
 	}
-	sc, err := s.store.ActivateVersion(ctx, id, version)
+	var sc model.Script
+	err := s.store.Atomically(ctx, func(ctx context.Context) error {
+		var err error
+		if sc, err = s.store.ActivateVersion(ctx, id, version); err != nil {
+			return err
+		}
+		return s.audit(ctx, a, "script.rollback", sc.AppID, id, map[string]any{"name": sc.Name, "version": version})
+	})
 	if err != nil {
 		return model.Script{}, err
 	}
 	s.inval.Invalidate()
-	s.log.Info("script rolled back", "script", id, "version", version, "user", user.Username)
+	s.log.Info("script rolled back", "script", id, "version", version, "user", a.Username)
 	return sc, nil
 }
 
 // DeleteScript removes a script with its versions and routes.
-func (s *Service) DeleteScript(ctx context.Context, user model.User, id string) error {
-	if err := s.store.DeleteScript(ctx, id); err != nil {
+func (s *Service) DeleteScript(ctx context.Context, a model.Actor, id string) error {
+	err := s.store.Atomically(ctx, func(ctx context.Context) error {
+		sc, err := s.store.ScriptByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := s.store.DeleteScript(ctx, id); err != nil {
+			return err
+		}
+		return s.audit(ctx, a, "script.delete", sc.AppID, id, map[string]any{"name": sc.Name})
+	})
+	if err != nil {
 		return err
 	}
 	s.inval.Invalidate()
-	s.log.Info("script deleted", "script", id, "user", user.Username)
+	s.log.Info("script deleted", "script", id, "user", a.Username)
 	return nil
 }
 

@@ -21,12 +21,19 @@ import (
 // ErrOverloaded means the concurrency cap is reached; the caller answers 503.
 var ErrOverloaded = errors.New("too many executions in progress")
 
-// Source is where routes, domains and active scripts are read from.
+// Source is where routes, domains, active scripts and app variables are
+// read from.
 type Source interface {
 	AllRoutes(ctx context.Context) ([]model.Route, error)
 	AllActiveScripts(ctx context.Context) ([]model.Script, error)
 	ListDomains(ctx context.Context, appID string) ([]model.Domain, error)
 	Settings(ctx context.Context) (model.Settings, error)
+	ListVariables(ctx context.Context, appID string) ([]model.Variable, error)
+}
+
+// Opener opens sealed secret values (secrets.Box).
+type Opener interface {
+	Open(appID, name string, sealed []byte) (string, error)
 }
 
 // Recorder receives one record per execution.
@@ -38,6 +45,8 @@ type Recorder interface {
 type Config struct {
 	MaxConcurrent int           // executions at once; past it ErrOverloaded
 	Limits        engine.Limits // limits of every execution
+	// Secrets opens secret variables; without it, scripts do not get them.
+	Secrets Opener
 }
 
 // Orchestrator resolves and dispatches requests. It is safe for concurrent use.
@@ -58,9 +67,11 @@ type Orchestrator struct {
 type snapshot struct {
 	gen      uint64
 	hosts    *hosts.Table
-	fallback bool                      // unclaimed hosts go to the default app
-	tables   map[string]*routing.Table // by app id
-	scripts  map[string]*model.Script  // by script id, with active code
+	fallback bool                         // unclaimed hosts go to the default app
+	tables   map[string]*routing.Table    // by app id
+	scripts  map[string]*model.Script     // by script id, with active code
+	env      map[string]map[string]string // by app id: variables and secrets, as scripts see them
+	secrets  map[string][]string          // by app id: secret values, to redact from logs
 }
 
 // New returns an Orchestrator.
@@ -115,6 +126,9 @@ func (o *Orchestrator) build(ctx context.Context, gen uint64) (*snapshot, error)
 	}
 	s := &snapshot{gen: gen, fallback: settings.DefaultAppFallback,
 		tables: map[string]*routing.Table{}, scripts: make(map[string]*model.Script, len(scripts))}
+	if err := o.loadEnv(ctx, s); err != nil {
+		return nil, err
+	}
 	claims := make([]hosts.Claim, 0, len(domains))
 	for _, d := range domains {
 		p, err := hosts.ParsePattern(d.Pattern)
@@ -147,6 +161,35 @@ func (o *Orchestrator) build(ctx context.Context, gen uint64) (*snapshot, error)
 		s.tables[app] = t
 	}
 	return s, nil
+}
+
+// loadEnv fills the snapshot's per-app environments. A secret that does not
+// open (the key file was replaced) is left out and logged by name.
+func (o *Orchestrator) loadEnv(ctx context.Context, s *snapshot) error {
+	vars, err := o.src.ListVariables(ctx, "")
+	if err != nil {
+		return fmt.Errorf("load variables: %w", err)
+	}
+	s.env, s.secrets = map[string]map[string]string{}, map[string][]string{}
+	for _, v := range vars {
+		value := v.Value
+		if v.Secret {
+			if o.cfg.Secrets == nil {
+				o.log.Error("secret left out of env: the daemon has no secrets key", "app", v.AppID, "name", v.Name)
+				continue
+			}
+			if value, err = o.cfg.Secrets.Open(v.AppID, v.Name, v.Sealed); err != nil {
+				o.log.Error("secret left out of env: it does not open with the secrets key", "app", v.AppID, "name", v.Name, "err", err)
+				continue
+			}
+			s.secrets[v.AppID] = append(s.secrets[v.AppID], value)
+		}
+		if s.env[v.AppID] == nil {
+			s.env[v.AppID] = map[string]string{}
+		}
+		s.env[v.AppID][v.Name] = value
+	}
+	return nil
 }
 
 // Target is a resolved request: the app, the script to run and the domain
@@ -232,12 +275,17 @@ type Call struct {
 	RequestID string
 	Path      string // the request path, for the log
 	Request   engine.Request
-	Env       map[string]string
 }
 
-// Run executes target under the concurrency cap and records the execution.
-// It returns ErrOverloaded at once when the cap is reached.
+// Run executes target under the concurrency cap, with its app's variables
+// and secrets as env, and records the execution. Secret values are
+// redacted from the console output and error it returns and records. It
+// returns ErrOverloaded at once when the cap is reached.
 func (o *Orchestrator) Run(ctx context.Context, target Target, call Call) (*engine.Result, error) {
+	snap, err := o.current(ctx)
+	if err != nil {
+		return nil, err
+	}
 	select {
 	case o.slots <- struct{}{}:
 	default:
@@ -247,11 +295,12 @@ func (o *Orchestrator) Run(ctx context.Context, target Target, call Call) (*engi
 	sc := target.Script
 	res, err := o.exec.Execute(ctx, &engine.Invocation{
 		ScriptID: sc.ID, ScriptName: sc.Name, Version: sc.ActiveVersion, Code: sc.Code,
-		Request: call.Request, Params: target.Params, Env: call.Env, Limits: o.cfg.Limits,
+		Request: call.Request, Params: target.Params, Env: snap.env[sc.AppID], Limits: o.cfg.Limits,
 	})
 	if err != nil {
 		res = &engine.Result{Error: &engine.ExecError{Code: engine.CodeInternal, Message: err.Error()}}
 	}
+	redact(res, snap.secrets[sc.AppID])
 	o.rec.Record(record(sc, call, res))
 	return res, nil
 }

@@ -2,6 +2,8 @@ package orchestrator
 
 import (
 	"encoding/json"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/picloud/picloud/api/model"
@@ -27,6 +29,33 @@ func StatusOf(res *engine.Result) int {
 		return 503
 	default: // limit.memory, limit.stack, limit.output, script.*
 		return 500
+	}
+}
+
+// minRedacted is the shortest secret value redacted from logs: shorter
+// ones would blot out ordinary words and numbers.
+const minRedacted = 4
+
+// redact replaces the values of an app's secrets in an execution's console
+// output and error with [secret], so that they reach no log.
+func redact(res *engine.Result, secrets []string) {
+	// Longest first, so that a secret that contains another is replaced whole.
+	sorted := slices.SortedFunc(slices.Values(secrets), func(a, b string) int { return len(b) - len(a) })
+	var pairs []string
+	for _, v := range sorted {
+		if len(v) >= minRedacted {
+			pairs = append(pairs, v, "[secret]")
+		}
+	}
+	if len(pairs) == 0 {
+		return
+	}
+	r := strings.NewReplacer(pairs...)
+	for i := range res.Logs {
+		res.Logs[i].Message = r.Replace(res.Logs[i].Message)
+	}
+	if e := res.Error; e != nil {
+		e.Message, e.Stack = r.Replace(e.Message), r.Replace(e.Stack)
 	}
 }
 

@@ -44,6 +44,10 @@ type Config struct {
 	MaxRequestBodyBytes int64
 	// TrustedProxies are addresses or CIDRs whose X-Forwarded-For is believed.
 	TrustedProxies []string
+	// AdminHosts are the host names the admin API answers on, besides
+	// loopback (PICLOUD_ADMIN_HOSTS); empty means the machine's host name,
+	// its .local name and any IP address.
+	AdminHosts []string
 
 	// Sandbox holds the per-execution limits.
 	Sandbox Sandbox
@@ -230,6 +234,11 @@ func (c Config) Validate() error {
 	if c.MaxRequestBodyBytes < 1 {
 		errs = append(errs, errors.New("PICLOUD_MAX_REQUEST_BODY_BYTES must be at least 1"))
 	}
+	for _, h := range c.AdminHosts {
+		if !validHostName(h) {
+			errs = append(errs, fmt.Errorf("PICLOUD_ADMIN_HOSTS: %q is not a host name or IP address (give names like pi.example.com, without scheme, port or path)", h))
+		}
+	}
 	if c.SessionTTL < time.Minute {
 		errs = append(errs, errors.New("PICLOUD_SESSION_TTL_HOURS must be positive"))
 	}
@@ -292,6 +301,28 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("PICLOUD_LOG_FORMAT %q: use text or json", c.LogFormat))
 	}
 	return errors.Join(errs...)
+}
+
+// validHostName accepts an IP address or a DNS name of letters, digits,
+// '-' and dots.
+func validHostName(h string) bool {
+	if net.ParseIP(h) != nil {
+		return true
+	}
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(h, "."), ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !(r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // BaseURL is PublicURL, or a URL derived from the listen address.

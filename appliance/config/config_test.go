@@ -59,6 +59,8 @@ func TestLoadErrors(t *testing.T) {
 		{"bad listen", "", []string{"PICLOUD_LISTEN=8080"}, "is not host:port"},
 		{"default above ceiling", "", []string{"PICLOUD_SANDBOX_WALL_TIME_MS=60000", "PICLOUD_SANDBOX_MAX_WALL_TIME_MS=1000"}, "above the ceiling"},
 		{"bad level", "", []string{"PICLOUD_LOG_LEVEL=loud"}, "use debug, info, warn or error"},
+		{"admin host with a port", "", []string{"PICLOUD_ADMIN_HOSTS=pi.example.com, pi.local:8080"}, `PICLOUD_ADMIN_HOSTS: "pi.local:8080" is not a host name`},
+		{"admin host URL", "", []string{"PICLOUD_ADMIN_HOSTS=https://pi.example.com"}, "is not a host name"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Load(tc.file, tc.env)
@@ -66,6 +68,16 @@ func TestLoadErrors(t *testing.T) {
 				t.Fatalf("err = %v, want it to contain %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestAdminHosts(t *testing.T) {
+	cfg, err := Load("", []string{"PICLOUD_ADMIN_HOSTS= pi.example.com, 192.168.1.20,,::1 "})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(cfg.AdminHosts, " "); got != "pi.example.com 192.168.1.20 ::1" {
+		t.Fatalf("AdminHosts = %q", got)
 	}
 }
 

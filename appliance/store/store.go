@@ -41,8 +41,36 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// inTx runs fn in a transaction, committed if fn returns nil.
+// txKey marks the transaction of one Store in a context.
+type txKey struct{ s *Store }
+
+// Atomically runs fn in one transaction: every call of this Store's methods
+// with the context fn receives is part of it, and it commits only if fn
+// returns nil. This is how an admin action and its audit record are written
+// together. Inside an Atomically, a nested one joins the outer transaction.
+func (s *Store) Atomically(ctx context.Context, fn func(ctx context.Context) error) error {
+	if _, ok := ctx.Value(txKey{s}).(pgx.Tx); ok {
+		return fn(ctx)
+	}
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		return fn(context.WithValue(ctx, txKey{s}, tx))
+	})
+}
+
+// q is the transaction of the Atomically that ctx comes from, or the pool.
+func (s *Store) q(ctx context.Context) Querier {
+	if tx, ok := ctx.Value(txKey{s}).(pgx.Tx); ok {
+		return tx
+	}
+	return s.pool
+}
+
+// inTx runs fn in a transaction, committed if fn returns nil; within an
+// Atomically, it is that transaction.
 func (s *Store) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	if tx, ok := ctx.Value(txKey{s}).(pgx.Tx); ok {
+		return fn(tx)
+	}
 	return pgx.BeginFunc(ctx, s.pool, fn)
 }
 

@@ -171,3 +171,87 @@ func DeleteAppRole(ctx context.Context, q Querier, userID, appID string) error {
 	}
 	return nil
 }
+
+// UpdateUser changes a user's instance role or disabled flag; nil values
+// are left as they are.
+func UpdateUser(ctx context.Context, q Querier, id string, role *string, disabled *bool) (model.User, error) {
+	u, err := scanUser(q.QueryRow(ctx, `
+UPDATE users SET role = COALESCE($2, role), disabled = COALESCE($3, disabled)
+WHERE id = $1 RETURNING `+userColumns, id, role, disabled))
+	if err != nil {
+		return model.User{}, fmt.Errorf("update user %s: %w", id, mapError(err))
+	}
+	return u, nil
+}
+
+// LockEnabledOwners returns the ids of the enabled owners and locks their
+// rows until the transaction ends, so that two concurrent changes cannot
+// both take away what each thinks is not the last one. Call it inside a
+// transaction.
+func LockEnabledOwners(ctx context.Context, q Querier) ([]string, error) {
+	rows, err := q.Query(ctx, `SELECT id::text FROM users WHERE role = 'owner' AND NOT disabled ORDER BY id FOR UPDATE`)
+	if err != nil {
+		return nil, fmt.Errorf("lock enabled owners: %w", mapError(err))
+	}
+	return collect(rows, func(r interface{ Scan(...any) error }) (string, error) {
+		var id string
+		err := r.Scan(&id)
+		return id, err
+	}, "lock enabled owners")
+}
+
+// SetPasswordByID replaces a user's password hash; sessions are ended
+// separately (DeleteSessions).
+func SetPasswordByID(ctx context.Context, q Querier, id, passwordHash string) error {
+	tag, err := q.Exec(ctx, `UPDATE users SET password_hash = $2 WHERE id = $1`, id, passwordHash)
+	if err != nil {
+		return fmt.Errorf("set password of user %s: %w", id, mapError(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("set password of user %s: %w", id, model.ErrNotFound)
+	}
+	return nil
+}
+
+// DeleteSessions ends a user's sessions, but for the one whose hash is
+// except (nil: all of them).
+func DeleteSessions(ctx context.Context, q Querier, userID string, except []byte) (int64, error) {
+	tag, err := q.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1 AND ($2::bytea IS NULL OR token_hash <> $2)`, userID, except)
+	if err != nil {
+		return 0, fmt.Errorf("end sessions of user %s: %w", userID, mapError(err))
+	}
+	return tag.RowsAffected(), nil
+}
+
+// CountUsers returns how many users exist.
+func CountUsers(ctx context.Context, q Querier) (int, error) {
+	var n int
+	if err := q.QueryRow(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count users: %w", mapError(err))
+	}
+	return n, nil
+}
+
+// UpdateUser changes a user's role or disabled flag.
+func (s *Store) UpdateUser(ctx context.Context, id string, role *string, disabled *bool) (model.User, error) {
+	return UpdateUser(ctx, s.q(ctx), id, role, disabled)
+}
+
+// LockEnabledOwners returns and locks the enabled owners; call it within an
+// Atomically.
+func (s *Store) LockEnabledOwners(ctx context.Context) ([]string, error) {
+	return LockEnabledOwners(ctx, s.q(ctx))
+}
+
+// SetPasswordByID replaces a user's password hash.
+func (s *Store) SetPasswordByID(ctx context.Context, id, passwordHash string) error {
+	return SetPasswordByID(ctx, s.q(ctx), id, passwordHash)
+}
+
+// DeleteSessions ends a user's sessions but one.
+func (s *Store) DeleteSessions(ctx context.Context, userID string, except []byte) (int64, error) {
+	return DeleteSessions(ctx, s.q(ctx), userID, except)
+}
+
+// CountUsers returns how many users exist.
+func (s *Store) CountUsers(ctx context.Context) (int, error) { return CountUsers(ctx, s.q(ctx)) }

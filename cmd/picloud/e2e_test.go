@@ -359,3 +359,68 @@ func mustJSON(v any) string {
 	}
 	return string(b)
 }
+
+// TestFirstStartSetup starts the daemon with no user: it writes a one-time
+// setup token to its log and to a file only its user can read, picloud
+// status tells how to use it, and the token creates the first owner once.
+func TestFirstStartSetup(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and starts PostgreSQL")
+	}
+	bin := buildBinary(t)
+	d := newDaemon(t, bin)
+	d.start()
+	file := filepath.Join(d.dataDir, "setup-token")
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("setup token file: %v", err)
+	}
+	token := strings.TrimSpace(string(raw))
+	if st, _ := os.Stat(file); st.Mode().Perm() != 0o600 {
+		t.Errorf("%s has mode %v, want 0600", file, st.Mode().Perm())
+	}
+	if !strings.HasPrefix(token, "pci_") || !strings.Contains(d.output.String(), token) {
+		t.Fatalf("token %q not in the daemon's log:\n%s", token, d.output)
+	}
+	d.expect(d.call("GET", "/api/v1/admin/setup", ""), 200, `"needed":true`, `"expires_at"`)
+	out, err := d.picloud("", "status")
+	if err != nil || !strings.Contains(out, d.url+"/api/v1/admin/setup") || !strings.Contains(out, file) || !strings.Contains(out, "user add") {
+		t.Fatalf("picloud status: %v\n%s", err, out)
+	}
+
+	body := mustJSON(map[string]string{"token": token, "username": "admin", "password": "first owner's password"})
+	created := d.call("POST", "/api/v1/admin/setup", body)
+	d.expect(created, 201, `"role":"owner"`, `"token":"pcs_`)
+	d.expect(d.call("POST", "/api/v1/admin/setup", body), 409, "already done")
+	if _, err := os.Stat(file); !os.IsNotExist(err) {
+		t.Errorf("setup token file still there after setup: %v", err)
+	}
+	d.expect(d.call("GET", "/api/v1/admin/setup", ""), 200, `"needed":false`)
+	if out, _ := d.picloud("", "status"); !strings.Contains(out, "users:   set up") || strings.Contains(out, "user add") {
+		t.Errorf("picloud status after setup:\n%s", out)
+	}
+	login := d.call("POST", "/api/v1/admin/auth/login", `{"username":"admin","password":"first owner's password"}`)
+	d.expect(login, 200)
+	d.token = login.field(t, "token").(string)
+
+	// The key that seals secrets is in the data directory, for the daemon's
+	// user only, and secrets reach scripts in the executor workers.
+	key := filepath.Join(d.dataDir, "secrets.key")
+	if st, err := os.Stat(key); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("secrets key: %v %v", err, st)
+	}
+	vars := "/api/v1/admin/apps/00000000-0000-0000-0000-000000000001/variables/"
+	d.expect(d.call("PUT", vars+"API_KEY", `{"value":"k-123456","secret":true}`), 201)
+	d.expect(d.call("PUT", vars+"MODE", `{"value":"test"}`), 201)
+	env := d.call("POST", "/api/v1/admin/scripts", `{"name":"env","source":"export default (req, env) => env.MODE + ':' + env.API_KEY.length"}`)
+	d.expect(env, 201)
+	d.expect(d.call("GET", "/api/v1/execute/"+env.field(t, "id").(string), ""), 200, "test:8")
+
+	// A restart with a user makes no new token.
+	d.stop()
+	d.start()
+	if _, err := os.Stat(file); !os.IsNotExist(err) {
+		t.Errorf("setup token file after a restart with a user: %v", err)
+	}
+	d.stop()
+}
