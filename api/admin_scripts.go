@@ -8,6 +8,7 @@ import (
 
 	"github.com/picloud/picloud/api/access"
 	"github.com/picloud/picloud/api/manager"
+	"github.com/picloud/picloud/api/model"
 )
 
 type scriptRequest struct {
@@ -141,4 +142,34 @@ func (s *server) rollback(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, sc)
+}
+
+func (s *server) getLimits(c *gin.Context) {
+	id, ok := idParam(c, "id")
+	if !ok {
+		return
+	}
+	v, err := s.deps.Manager.ScriptLimits(c, id)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, v)
+}
+
+func (s *server) setLimits(c *gin.Context) {
+	id, ok := idParam(c, "id")
+	if !ok {
+		return
+	}
+	var req model.ScriptLimits
+	if !bindJSON(c, &req) {
+		return
+	}
+	v, err := s.deps.Manager.SetScriptLimits(c, s.actor(c), id, req)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, v)
 }

@@ -3,12 +3,13 @@ package api_test
 import (
 	"bufio"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/picloud/picloud/engine"
+	"github.com/picloud/picloud/api/model"
 )
 
 func TestScriptLifecycle(t *testing.T) {
@@ -63,7 +64,7 @@ func TestRouteDeleteIsLive(t *testing.T) {
 }
 
 func TestExecutionErrors(t *testing.T) {
-	s := newStack(t, stackOptions{maxBody: 1024, limits: engine.Limits{WallTime: 300 * time.Millisecond}})
+	s := newStack(t, stackOptions{maxBody: 1024, limits: model.ScriptLimits{WallTimeMS: 300}})
 	throwing := s.createScript("throws", "export default {\n  fetch() {\n    throw new Error(\"boom\")\n  }\n}")
 	loop := s.createScript("loop", `export default () => { while (true) {} }`)
 	echo := s.createScript("echo", `export default { async fetch(req) { return new Response(await req.text()) } }`)
@@ -214,5 +215,49 @@ func TestExecutionsAreLoggedAndStreamed(t *testing.T) {
 			t.Fatalf("no execution record: %s", res.body)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A script's own limits apply to its next execution, within the ceilings.
+func TestScriptLimits(t *testing.T) {
+	s := newStack(t, stackOptions{limits: model.ScriptLimits{WallTimeMS: 2000, ResponseBytes: 8 << 20, ConsoleBytes: 1 << 16,
+		CallDepth: 512, Timers: 1000, Subrequests: 50}})
+	id := s.createScript("deep", `function f(n) { return n === 0 ? 0 : f(n - 1) + 1 }
+export default (req) => String(f(Number(new URL(req.url).searchParams.get("n"))))`)
+	call := func(n int) (int, string) {
+		res := s.do("GET", "/api/v1/execute/"+id+"?n="+strconv.Itoa(n), nil, "")
+		return res.status, res.body
+	}
+	if st, body := call(1000); st != 500 || !strings.Contains(body, `"code":"limit.stack"`) {
+		t.Fatalf("1000 calls under the default depth of 512: %d %s", st, body)
+	}
+	res := s.admin("PUT", "/api/v1/admin/scripts/"+id+"/limits", `{"call_depth":2000,"wall_time_ms":500}`)
+	if res.status != 200 || res.json()["effective"].(map[string]any)["call_depth"].(float64) != 2000 {
+		t.Fatalf("set limits: %d %s", res.status, res.body)
+	}
+	if st, body := call(1000); st != 200 || body != "1000" {
+		t.Errorf("1000 calls under its own depth of 2000: %d %s", st, body)
+	}
+	got := s.admin("GET", "/api/v1/admin/scripts/"+id+"/limits", "").json()
+	if got["limits"].(map[string]any)["wall_time_ms"].(float64) != 500 || got["defaults"].(map[string]any)["wall_time_ms"].(float64) != 2000 ||
+		got["ceilings"].(map[string]any)["call_depth"].(float64) != 2048 || got["effective"].(map[string]any)["timers"].(float64) != 1000 {
+		t.Errorf("limits view: %v", got)
+	}
+	// Over a ceiling, negative, unknown: refused, and the limits stay.
+	for _, body := range []string{`{"call_depth":5000}`, `{"wall_time_ms":60000}`, `{"timers":-1}`, `{"wall_time":5}`} {
+		if res := s.admin("PUT", "/api/v1/admin/scripts/"+id+"/limits", body); res.status != 400 {
+			t.Errorf("%s: %d %s", body, res.status, res.body)
+		}
+	}
+	if res := s.admin("PUT", "/api/v1/admin/scripts/"+id+"/limits", `{"call_depth":5000}`); !strings.Contains(res.body, "PICLOUD_SANDBOX_MAX_CALL_DEPTH") {
+		t.Errorf("the refusal does not name the ceiling: %s", res.body)
+	}
+	if st, _ := call(1000); st != 200 {
+		t.Errorf("a refused change altered the limits: %d", st)
+	}
+	// Back to the defaults.
+	s.admin("PUT", "/api/v1/admin/scripts/"+id+"/limits", `{}`)
+	if st, _ := call(1000); st != 500 {
+		t.Errorf("after clearing, 1000 calls answered %d", st)
 	}
 }

@@ -44,13 +44,17 @@ type stack struct {
 	token   string
 }
 
+// testCeilings are the administrator's ceilings in these tests.
+var testCeilings = model.ScriptLimits{WallTimeMS: 10000, ResponseBytes: 32 << 20, ConsoleBytes: 1 << 20,
+	CallDepth: 2048, Timers: 10000, Subrequests: 1000}
+
 type stackOptions struct {
 	maxConcurrent int
 	maxBody       int64
-	limits        engine.Limits
-	noUsers       bool      // start without alice, as a first start does
-	setupDone     func()    // manager.Config.SetupDone
-	logs          io.Writer // where the daemon's log goes; discarded by default
+	limits        model.ScriptLimits // defaults of the executions
+	noUsers       bool               // start without alice, as a first start does
+	setupDone     func()             // manager.Config.SetupDone
+	logs          io.Writer          // where the daemon's log goes; discarded by default
 	adminHosts    *hosts.AdminHosts
 }
 
@@ -62,8 +66,8 @@ func newStack(t *testing.T, opt stackOptions) *stack {
 	if opt.maxBody == 0 {
 		opt.maxBody = 1 << 20
 	}
-	if opt.limits.WallTime == 0 {
-		opt.limits.WallTime = 2 * time.Second
+	if opt.limits.WallTimeMS == 0 {
+		opt.limits.WallTimeMS = 2000
 	}
 	var logw io.Writer = io.Discard
 	if testing.Verbose() {
@@ -88,13 +92,15 @@ func newStack(t *testing.T, opt stackOptions) *stack {
 	if err := rec.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	orch := orchestrator.New(orchestrator.Config{MaxConcurrent: opt.maxConcurrent, Limits: opt.limits, Secrets: box},
+	orch := orchestrator.New(orchestrator.Config{MaxConcurrent: opt.maxConcurrent,
+		LimitDefaults: opt.limits, LimitCeilings: testCeilings, Secrets: box},
 		st, engine.NewInProcess(engine.Options{Logger: logger}), rec, logger)
 	creds := &manager.Credentials{
 		Hasher:  auth.NewHasher(auth.Params{Memory: 1024, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32}),
 		Limiter: auth.NewLimiter(auth.LimiterConfig{}),
 	}
-	mgr := manager.New(manager.Config{SessionTTL: time.Hour, SetupDone: opt.setupDone, Secrets: box, AdminHosts: opt.adminHosts}, st, creds, orch, logger)
+	mgr := manager.New(manager.Config{SessionTTL: time.Hour, SetupDone: opt.setupDone, Secrets: box, AdminHosts: opt.adminHosts,
+		LimitDefaults: opt.limits, LimitCeilings: testCeilings}, st, creds, orch, logger)
 	h, err := api.New(api.Config{MaxRequestBodyBytes: opt.maxBody, Versions: map[string]any{"api": "v1"}, PublicURL: "http://pi.test", AdminHosts: opt.adminHosts},
 		api.Deps{Manager: mgr, Orchestrator: orch, Hub: hub, Health: st.Ping, Logger: logger})
 	if err != nil {

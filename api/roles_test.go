@@ -58,6 +58,8 @@ var endpoints = map[string]endpoint{
 	"GET /api/v1/admin/scripts/:id/versions":           {"app.read", "GET", "/api/v1/admin/scripts/{script}/versions", "", false},
 	"GET /api/v1/admin/scripts/:id/versions/:version":  {"app.read", "GET", "/api/v1/admin/scripts/{script}/versions/1", "", false},
 	"POST /api/v1/admin/scripts/:id/rollback":          {"app.write", "POST", "/api/v1/admin/scripts/{script}/rollback", `{"version":1}`, false},
+	"GET /api/v1/admin/scripts/:id/limits":             {"app.read", "GET", "/api/v1/admin/scripts/{script}/limits", "", false},
+	"PUT /api/v1/admin/scripts/:id/limits":             {"app.write", "PUT", "/api/v1/admin/scripts/{script}/limits", `{"wall_time_ms":1000}`, false},
 	"GET /api/v1/admin/scripts/:id/routes":             {"app.read", "GET", "/api/v1/admin/scripts/{script}/routes", "", false},
 	"POST /api/v1/admin/scripts/:id/routes":            {"app.write", "POST", "/api/v1/admin/scripts/{script}/routes", `{"method":"GET","path":"/r{n}"}`, false},
 	"DELETE /api/v1/admin/routes/:id":                  {"app.write", "DELETE", "/api/v1/admin/routes/{route}", "", false},

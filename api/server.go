@@ -121,6 +121,8 @@ func New(cfg Config, deps Deps) (http.Handler, error) {
 	authed.GET("/scripts/:id/versions", s.allow(access.ReadApp, scriptApp), s.listVersions)
 	authed.GET("/scripts/:id/versions/:version", s.allow(access.ReadApp, scriptApp), s.getVersion)
 	authed.POST("/scripts/:id/rollback", s.allow(access.WriteApp, scriptApp), s.rollback)
+	authed.GET("/scripts/:id/limits", s.allow(access.ReadApp, scriptApp), s.getLimits)
+	authed.PUT("/scripts/:id/limits", s.allow(access.WriteApp, scriptApp), s.setLimits)
 	authed.GET("/scripts/:id/routes", s.allow(access.ReadApp, scriptApp), s.listRoutes)
 	authed.POST("/scripts/:id/routes", s.allow(access.WriteApp, scriptApp), s.createRoute)
 	authed.DELETE("/routes/:id", s.allow(access.WriteApp, routeApp), s.deleteRoute)

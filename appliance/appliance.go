@@ -81,13 +81,16 @@ func Serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready fu
 		_ = rec.Shutdown(context.Background())
 		return err
 	}
+	limitDefaults, limitCeilings := scriptLimits(cfg.Sandbox)
 	orch := orchestrator.New(orchestrator.Config{
 		MaxConcurrent: cfg.MaxConcurrentExecutions,
-		Limits:        defaultLimits(cfg.Sandbox),
+		LimitDefaults: limitDefaults,
+		LimitCeilings: limitCeilings,
 		Secrets:       opener,
 	}, st, exec, rec, logger)
 	admin := adminHosts(cfg)
 	mgr := manager.New(manager.Config{SessionTTL: cfg.SessionTTL, Secrets: sealer, AdminHosts: admin,
+		LimitDefaults: limitDefaults, LimitCeilings: limitCeilings,
 		SetupDone: func() { removeSetupToken(SetupTokenPath(cfg), logger) },
 	}, st, newCredentials(), orch, logger)
 	if err := prepareSetup(ctx, cfg, mgr, logger); err != nil {

@@ -8,7 +8,9 @@ import (
 	"net/netip"
 	"runtime"
 	"strconv"
+	"time"
 
+	"github.com/picloud/picloud/api/model"
 	"github.com/picloud/picloud/appliance/config"
 	"github.com/picloud/picloud/appliance/workers"
 	"github.com/picloud/picloud/engine"
@@ -71,10 +73,13 @@ func defaultLimits(s config.Sandbox) engine.Limits {
 		MaxCallDepth: s.CallDepth, MaxTimers: s.Timers, MaxSubrequests: s.Subrequests}
 }
 
-// limitCeilings are the admin's ceilings that no script setting passes.
-func limitCeilings(s config.Sandbox) engine.Limits {
-	return engine.Limits{WallTime: s.MaxWallTime, MaxResponseBytes: s.MaxResponseBytes, MaxConsoleBytes: s.MaxConsoleBytes,
-		MaxCallDepth: s.MaxCallDepth, MaxTimers: s.MaxTimers, MaxSubrequests: s.MaxSubrequests}
+// scriptLimits are the defaults and the administrator's ceilings of the
+// limits a script may set for itself, in the control plane's units.
+func scriptLimits(s config.Sandbox) (defaults, ceilings model.ScriptLimits) {
+	return model.ScriptLimits{WallTimeMS: int(s.WallTime / time.Millisecond), ResponseBytes: s.ResponseBytes,
+			ConsoleBytes: s.ConsoleBytes, CallDepth: s.CallDepth, Timers: s.Timers, Subrequests: s.Subrequests},
+		model.ScriptLimits{WallTimeMS: int(s.MaxWallTime / time.Millisecond), ResponseBytes: s.MaxResponseBytes,
+			ConsoleBytes: s.MaxConsoleBytes, CallDepth: s.MaxCallDepth, Timers: s.MaxTimers, Subrequests: s.MaxSubrequests}
 }
 
 // fetchPolicy turns the PICLOUD_FETCH_* settings into the engine's policy;

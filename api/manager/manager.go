@@ -60,6 +60,7 @@ type Store interface {
 
 	CreateScript(ctx context.Context, appID, name, language string, v model.NewVersion) (model.Script, error)
 	ScriptByID(ctx context.Context, id string) (model.Script, error)
+	SetScriptLimits(ctx context.Context, id string, l model.ScriptLimits) (model.Script, error)
 	ListScripts(ctx context.Context, appID string) ([]model.Script, error)
 	AddVersion(ctx context.Context, id, name string, v model.NewVersion) (model.Script, error)
 	ActivateVersion(ctx context.Context, id string, version int) (model.Script, error)
@@ -98,6 +99,9 @@ type Config struct {
 	// AdminHosts are the admin API's host names, which no app may claim;
 	// nil means loopback and IP addresses.
 	AdminHosts *hosts.AdminHosts
+	// LimitDefaults and LimitCeilings are the daemon's execution limits:
+	// what a script without its own gets, and what no script may pass.
+	LimitDefaults, LimitCeilings model.ScriptLimits
 }
 
 // Service is the control plane.

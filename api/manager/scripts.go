@@ -196,3 +196,64 @@ func (s *Service) Executions(ctx context.Context, q model.LogQuery) ([]model.Exe
 	}
 	return s.store.ListExecutions(ctx, q)
 }
+
+// LimitsView is a script's limits: its own, the daemon's defaults and
+// ceilings, and what its executions get.
+type LimitsView struct {
+	Own       model.ScriptLimits `json:"limits"`
+	Defaults  model.ScriptLimits `json:"defaults"`
+	Ceilings  model.ScriptLimits `json:"ceilings"`
+	Effective model.ScriptLimits `json:"effective"`
+}
+
+func (s *Service) limitsView(sc model.Script) LimitsView {
+	return LimitsView{Own: sc.Limits, Defaults: s.cfg.LimitDefaults, Ceilings: s.cfg.LimitCeilings,
+		Effective: sc.Limits.Apply(s.cfg.LimitDefaults, s.cfg.LimitCeilings)}
+}
+
+// ScriptLimits returns a script's limits.
+func (s *Service) ScriptLimits(ctx context.Context, id string) (LimitsView, error) {
+	sc, err := s.store.ScriptByID(ctx, id)
+	if err != nil {
+		return LimitsView{}, err
+	}
+	return s.limitsView(sc), nil
+}
+
+// SetScriptLimits replaces a script's own limits; a zero field goes back to
+// the default. A value over the administrator's ceiling is refused.
+func (s *Service) SetScriptLimits(ctx context.Context, a model.Actor, id string, l model.ScriptLimits) (LimitsView, error) {
+	ceil := s.cfg.LimitCeilings
+	for _, f := range []struct {
+		name, setting string
+		v, ceil       int
+	}{
+		{"wall_time_ms", "PICLOUD_SANDBOX_MAX_WALL_TIME_MS", l.WallTimeMS, ceil.WallTimeMS},
+		{"response_bytes", "PICLOUD_SANDBOX_MAX_RESPONSE_BYTES", l.ResponseBytes, ceil.ResponseBytes},
+		{"console_bytes", "PICLOUD_SANDBOX_MAX_CONSOLE_BYTES", l.ConsoleBytes, ceil.ConsoleBytes},
+		{"call_depth", "PICLOUD_SANDBOX_MAX_CALL_DEPTH", l.CallDepth, ceil.CallDepth},
+		{"timers", "PICLOUD_SANDBOX_MAX_TIMERS", l.Timers, ceil.Timers},
+		{"subrequests", "PICLOUD_SANDBOX_MAX_SUBREQUESTS", l.Subrequests, ceil.Subrequests},
+	} {
+		switch {
+		case f.v < 0:
+			return LimitsView{}, fmt.Errorf("%w: %s must be positive, or 0 for the default", model.ErrInvalid, f.name)
+		case f.ceil > 0 && f.v > f.ceil:
+			return LimitsView{}, fmt.Errorf("%w: %s %d is above the administrator's ceiling of %d (%s)", model.ErrInvalid, f.name, f.v, f.ceil, f.setting)
+		}
+	}
+	var sc model.Script
+	err := s.store.Atomically(ctx, func(ctx context.Context) error {
+		var err error
+		if sc, err = s.store.SetScriptLimits(ctx, id, l); err != nil {
+			return err
+		}
+		return s.audit(ctx, a, "script.limits", sc.AppID, id, map[string]any{"name": sc.Name, "limits": l})
+	})
+	if err != nil {
+		return LimitsView{}, err
+	}
+	s.inval.Invalidate()
+	s.log.Info("script limits set", "script", id, "user", a.Username)
+	return s.limitsView(sc), nil
+}

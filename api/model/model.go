@@ -33,16 +33,52 @@ type Session struct {
 // Script is a named handler with its versions; Source and Code are those of
 // the active version.
 type Script struct {
-	ID            string    `json:"id"`
-	AppID         string    `json:"app_id"`
-	Name          string    `json:"name"`
-	Language      string    `json:"language"`
-	ActiveVersion int       `json:"active_version"`
-	LatestVersion int       `json:"latest_version"`
-	Source        string    `json:"source,omitempty"`
-	Code          string    `json:"-"`
-	CreatedAt     time.Time `json:"created_at"`
-	UpdatedAt     time.Time `json:"updated_at"`
+	ID            string       `json:"id"`
+	AppID         string       `json:"app_id"`
+	Name          string       `json:"name"`
+	Language      string       `json:"language"`
+	ActiveVersion int          `json:"active_version"`
+	LatestVersion int          `json:"latest_version"`
+	Source        string       `json:"source,omitempty"`
+	Code          string       `json:"-"`
+	Limits        ScriptLimits `json:"limits"`
+	CreatedAt     time.Time    `json:"created_at"`
+	UpdatedAt     time.Time    `json:"updated_at"`
+}
+
+// ScriptLimits are a script's own limits; a zero field means the daemon's
+// default. None may pass the administrator's ceiling.
+type ScriptLimits struct {
+	WallTimeMS    int `json:"wall_time_ms,omitempty"`
+	ResponseBytes int `json:"response_bytes,omitempty"`
+	ConsoleBytes  int `json:"console_bytes,omitempty"`
+	CallDepth     int `json:"call_depth,omitempty"`
+	Timers        int `json:"timers,omitempty"`
+	Subrequests   int `json:"subrequests,omitempty"`
+}
+
+// Apply returns the limits that hold for a script with these own limits:
+// each own value where set, else the default, and never above the ceiling
+// (a ceiling lowered after a script set its limits still holds).
+func (l ScriptLimits) Apply(defaults, ceilings ScriptLimits) ScriptLimits {
+	pick := func(own, def, ceil int) int {
+		v := def
+		if own > 0 {
+			v = own
+		}
+		if ceil > 0 && v > ceil {
+			v = ceil
+		}
+		return v
+	}
+	return ScriptLimits{
+		WallTimeMS:    pick(l.WallTimeMS, defaults.WallTimeMS, ceilings.WallTimeMS),
+		ResponseBytes: pick(l.ResponseBytes, defaults.ResponseBytes, ceilings.ResponseBytes),
+		ConsoleBytes:  pick(l.ConsoleBytes, defaults.ConsoleBytes, ceilings.ConsoleBytes),
+		CallDepth:     pick(l.CallDepth, defaults.CallDepth, ceilings.CallDepth),
+		Timers:        pick(l.Timers, defaults.Timers, ceilings.Timers),
+		Subrequests:   pick(l.Subrequests, defaults.Subrequests, ceilings.Subrequests),
+	}
 }
 
 // ScriptVersion is one immutable saved version of a script.

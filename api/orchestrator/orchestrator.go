@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/picloud/picloud/api/hosts"
 	"github.com/picloud/picloud/api/model"
@@ -43,8 +44,10 @@ type Recorder interface {
 
 // Config sets the orchestrator's limits.
 type Config struct {
-	MaxConcurrent int           // executions at once; past it ErrOverloaded
-	Limits        engine.Limits // limits of every execution
+	MaxConcurrent int // executions at once; past it ErrOverloaded
+	// LimitDefaults and LimitCeilings bound executions: a script's own
+	// limits replace the defaults, never above the ceilings.
+	LimitDefaults, LimitCeilings model.ScriptLimits
 	// Secrets opens secret variables; without it, scripts do not get them.
 	Secrets Opener
 }
@@ -295,7 +298,8 @@ func (o *Orchestrator) Run(ctx context.Context, target Target, call Call) (*engi
 	sc := target.Script
 	res, err := o.exec.Execute(ctx, &engine.Invocation{
 		ScriptID: sc.ID, ScriptName: sc.Name, Version: sc.ActiveVersion, Code: sc.Code,
-		Request: call.Request, Params: target.Params, Env: snap.env[sc.AppID], Limits: o.cfg.Limits,
+		Request: call.Request, Params: target.Params, Env: snap.env[sc.AppID],
+		Limits: engineLimits(sc.Limits.Apply(o.cfg.LimitDefaults, o.cfg.LimitCeilings)),
 	})
 	if err != nil {
 		res = &engine.Result{Error: &engine.ExecError{Code: engine.CodeInternal, Message: err.Error()}}
@@ -303,6 +307,12 @@ func (o *Orchestrator) Run(ctx context.Context, target Target, call Call) (*engi
 	redact(res, snap.secrets[sc.AppID])
 	o.rec.Record(record(sc, call, res))
 	return res, nil
+}
+
+// engineLimits converts limits from the control plane's units.
+func engineLimits(l model.ScriptLimits) engine.Limits {
+	return engine.Limits{WallTime: time.Duration(l.WallTimeMS) * time.Millisecond, MaxResponseBytes: l.ResponseBytes,
+		MaxConsoleBytes: l.ConsoleBytes, MaxCallDepth: l.CallDepth, MaxTimers: l.Timers, MaxSubrequests: l.Subrequests}
 }
 
 // InFlight reports how many executions are running.

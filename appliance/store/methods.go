@@ -130,6 +130,11 @@ func (s *Store) ScriptByID(ctx context.Context, id string) (model.Script, error)
 	return ScriptByID(ctx, s.q(ctx), id)
 }
 
+// SetScriptLimits replaces a script's own limits.
+func (s *Store) SetScriptLimits(ctx context.Context, id string, l model.ScriptLimits) (model.Script, error) {
+	return SetScriptLimits(ctx, s.q(ctx), id, l)
+}
+
 // ListScripts returns an app's scripts.
 func (s *Store) ListScripts(ctx context.Context, appID string) ([]model.Script, error) {
 	return ListScripts(ctx, s.q(ctx), appID)

@@ -10,14 +10,14 @@ import (
 )
 
 const scriptColumns = `s.id::text, s.app_id::text, s.name, s.language, s.active_version, s.latest_version,
-	v.source, v.code, s.created_at, s.updated_at`
+	v.source, v.code, s.limits, s.created_at, s.updated_at`
 
 const scriptFrom = ` FROM scripts s JOIN script_versions v ON v.script_id = s.id AND v.version = s.active_version`
 
 func scanScript(row interface{ Scan(...any) error }) (model.Script, error) {
 	var s model.Script
 	err := row.Scan(&s.ID, &s.AppID, &s.Name, &s.Language, &s.ActiveVersion, &s.LatestVersion,
-		&s.Source, &s.Code, &s.CreatedAt, &s.UpdatedAt)
+		&s.Source, &s.Code, &s.Limits, &s.CreatedAt, &s.UpdatedAt)
 	return s, err
 }
 
@@ -57,7 +57,7 @@ func ScriptByID(ctx context.Context, q Querier, id string) (model.Script, error)
 // ListScripts returns an app's scripts by name, without their source.
 func ListScripts(ctx context.Context, q Querier, appID string) ([]model.Script, error) {
 	rows, err := q.Query(ctx, `SELECT s.id::text, s.app_id::text, s.name, s.language, s.active_version,
-	s.latest_version, '', '', s.created_at, s.updated_at FROM scripts s WHERE s.app_id = $1 ORDER BY s.name`, appID)
+	s.latest_version, '', '', s.limits, s.created_at, s.updated_at FROM scripts s WHERE s.app_id = $1 ORDER BY s.name`, appID)
 	if err != nil {
 		return nil, fmt.Errorf("list scripts: %w", mapError(err))
 	}
@@ -169,4 +169,16 @@ func collect[T any](rows pgx.Rows, scan func(interface{ Scan(...any) error }) (T
 		return nil, fmt.Errorf("%s: %w", what, mapError(err))
 	}
 	return out, nil
+}
+
+// SetScriptLimits replaces a script's own limits.
+func SetScriptLimits(ctx context.Context, q Querier, id string, l model.ScriptLimits) (model.Script, error) {
+	tag, err := q.Exec(ctx, `UPDATE scripts SET limits = $2, updated_at = now() WHERE id = $1`, id, l)
+	if err != nil {
+		return model.Script{}, fmt.Errorf("set the limits of script %s: %w", id, mapError(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return model.Script{}, fmt.Errorf("set the limits of script %s: %w", id, model.ErrNotFound)
+	}
+	return ScriptByID(ctx, q, id)
 }
