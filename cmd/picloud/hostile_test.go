@@ -20,6 +20,9 @@ type attack struct {
 	status int
 	code   string        // error code in the answer ("" for a success)
 	within time.Duration // from the request to the answer
+	// or is another acceptable answer: a non-interruptible built-in may
+	// pass the memory ceiling before its wall time, depending on the machine.
+	or *attack
 }
 
 // TestHostileScripts runs each class of attack against the real daemon and
@@ -78,29 +81,30 @@ func TestHostileScripts(t *testing.T) {
 	limit := wall + grace + 2*time.Second // the worker is killed at wall + grace
 	quick := 2 * time.Second
 	attacks := []attack{
-		{"sync loop", `export default () => { for (;;) {} }`, "GET", "", 504, "limit.time", limit},
-		{"microtask loop", `export default async () => { for (;;) await null }`, "GET", "", 504, "limit.time", limit},
-		{"timer loop", `export default () => new Promise(() => { const tick = () => setTimeout(tick, 0); tick() })`, "GET", "", 504, "limit.time", limit},
-		{"promise never settles", `export default () => new Promise(() => {})`, "GET", "", 504, "limit.time", limit},
-		{"non-interruptible sort", `export default () => { const a = new Array(2000000).fill(7); a.sort(); return "sorted" }`, "GET", "", 504, "limit.time", limit},
-		{"single huge allocation", `export default () => "x".repeat(2 ** 40)`, "GET", "", 500, "script.exception", quick},
-		{"huge buffer", `export default () => new Response(new ArrayBuffer(2 ** 40))`, "GET", "", 500, "script.exception", quick},
-		{"gradual memory growth", `export default () => { const s = "x".repeat(1 << 23); const keep = []; for (;;) keep.push(s + keep.length) }`, "GET", "", 500, "limit.memory", limit},
+		{"sync loop", `export default () => { for (;;) {} }`, "GET", "", 504, "limit.time", limit, nil},
+		{"microtask loop", `export default async () => { for (;;) await null }`, "GET", "", 504, "limit.time", limit, nil},
+		{"timer loop", `export default () => new Promise(() => { const tick = () => setTimeout(tick, 0); tick() })`, "GET", "", 504, "limit.time", limit, nil},
+		{"promise never settles", `export default () => new Promise(() => {})`, "GET", "", 504, "limit.time", limit, nil},
+		{"non-interruptible sort", `export default () => { const a = new Array(4000000).fill(7); a.sort(); return "sorted" }`, "GET", "", 504, "limit.time", limit,
+			&attack{status: 500, code: "limit.memory"}},
+		{"single huge allocation", `export default () => "x".repeat(2 ** 40)`, "GET", "", 500, "script.exception", quick, nil},
+		{"huge buffer", `export default () => new Response(new ArrayBuffer(2 ** 40))`, "GET", "", 500, "script.exception", quick, nil},
+		{"gradual memory growth", `export default () => { const s = "x".repeat(1 << 23); const keep = []; for (;;) keep.push(s + keep.length) }`, "GET", "", 500, "limit.memory", limit, nil},
 		{"deep recursion", `function f(n) { return f(n + 1) + 1 }
-export default () => f(0)`, "GET", "", 500, "limit.stack", quick},
+export default () => f(0)`, "GET", "", 500, "limit.stack", quick, nil},
 		{"recursion through native calls", `const f = (x) => [x].map(f)
-export default () => f(0)`, "GET", "", 500, "limit.stack", quick},
+export default () => f(0)`, "GET", "", 500, "limit.stack", quick, nil},
 		{"deeply nested JSON body", `export default async (req) => Response.json(await req.json())`, "POST",
-			strings.Repeat(`{"a":[`, 100000) + strings.Repeat("]}", 100000), 500, "script.exception", quick},
-		{"catastrophic regular expression", `export default () => String(/^(a+)+(?=b)$/.test("a".repeat(40) + "c"))`, "GET", "", 0, "", limit},
-		{"console flood", `export default () => { for (;;) console.log("spam ".repeat(100)) }`, "GET", "", 500, "limit.console", quick},
-		{"timer flood", `export default () => { for (;;) setTimeout(() => {}, 100000) }`, "GET", "", 500, "limit.timers", quick},
-		{"subrequest flood", `export default async () => { for (;;) { try { await fetch("http://127.0.0.1:1/") } catch {} } }`, "GET", "", 500, "limit.subrequests", quick},
-		{"huge response", `export default () => "x".repeat(9 * 2 ** 20)`, "GET", "", 500, "limit.output", quick},
-		{"thrown string", `export default () => { throw "just a string" }`, "GET", "", 500, "script.exception", quick},
-		{"thrown null", `export default async () => { throw null }`, "GET", "", 500, "script.exception", quick},
+			strings.Repeat(`{"a":[`, 100000) + strings.Repeat("]}", 100000), 500, "script.exception", quick, nil},
+		{"catastrophic regular expression", `export default () => String(/^(a+)+(?=b)$/.test("a".repeat(40) + "c"))`, "GET", "", 0, "", limit, nil},
+		{"console flood", `export default () => { for (;;) console.log("spam ".repeat(100)) }`, "GET", "", 500, "limit.console", quick, nil},
+		{"timer flood", `export default () => { for (;;) setTimeout(() => {}, 100000) }`, "GET", "", 500, "limit.timers", quick, nil},
+		{"subrequest flood", `export default async () => { for (;;) { try { await fetch("http://127.0.0.1:1/") } catch {} } }`, "GET", "", 500, "limit.subrequests", quick, nil},
+		{"huge response", `export default () => "x".repeat(9 * 2 ** 20)`, "GET", "", 500, "limit.output", quick, nil},
+		{"thrown string", `export default () => { throw "just a string" }`, "GET", "", 500, "script.exception", quick, nil},
+		{"thrown null", `export default async () => { throw null }`, "GET", "", 500, "script.exception", quick, nil},
 		{"prototype pollution", `Object.prototype.polluted = "yes"; Array.prototype.polluted = "yes"; globalThis.leak = "yes"; JSON.stringify = () => "hijacked"
-export default () => "polluted"`, "GET", "", 200, "", quick},
+export default () => "polluted"`, "GET", "", 200, "", quick, nil},
 	}
 
 	rssBefore := rss(t, d.cmd.Process.Pid)
@@ -163,6 +167,9 @@ export default () => "polluted"`, "GET", "", 200, "", quick},
 			close(stop)
 			wg.Wait()
 
+			if a.or != nil && r.status == a.or.status && strings.Contains(r.body, `"code":"`+a.or.code+`"`) {
+				a.status, a.code = a.or.status, a.or.code
+			}
 			if a.status != 0 && r.status != a.status || a.status == 0 && r.status >= 500 && !strings.Contains(r.body, "limit.time") {
 				t.Errorf("status %d, want %d: %.300s", r.status, a.status, r.body)
 			}
