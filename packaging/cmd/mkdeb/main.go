@@ -80,6 +80,7 @@ func run() error {
 	contents := files.Contents{
 		file(*binary, "/usr/bin/picloud", 0o755, mtime),
 		file(r("systemd/picloud.service"), "/lib/systemd/system/picloud.service", 0o644, mtime),
+		file(r("systemd/picloud.socket"), "/lib/systemd/system/picloud.socket", 0o644, mtime),
 		file(r("systemd/picloud.sysusers"), "/usr/lib/sysusers.d/picloud.conf", 0o644, mtime),
 		file(r("packaging/debian/copyright"), doc+"copyright", 0o644, mtime),
 		file(changelog, doc+"changelog.gz", 0o644, mtime),
