@@ -8,7 +8,7 @@ LDFLAGS  := -s -w -X github.com/picloud/picloud/appliance.Version=$(VERSION)
 BIN      := bin/picloud
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build run test check unit bench deps clean deb package-test apt-repo
+.PHONY: all build run test check unit bench deps clean deb package-test apt-repo system-test
 
 all: build
 
@@ -79,6 +79,14 @@ apt-repo:
 # checks the systemd unit and runs the ARM binaries under qemu-user.
 package-test:
 	packaging/test
+
+# system-test installs the packages from a signed repository (made with
+# make apt-repo and a throwaway key) into a Debian bookworm system booted
+# with systemd-nspawn, and checks install, READY, a route over HTTP, the
+# watchdog, upgrade, reboot, socket activation and purge. Needs root; the
+# root file system is cached in .cache/system-test.
+system-test:
+	packaging/system-test
 
 clean:
 	rm -rf bin dist
