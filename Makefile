@@ -8,7 +8,7 @@ LDFLAGS  := -s -w -X github.com/picloud/picloud/appliance.Version=$(VERSION)
 BIN      := bin/picloud
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build run test check unit bench deps clean deb package-test
+.PHONY: all build run test check unit bench deps clean deb package-test apt-repo system-test
 
 all: build
 
@@ -59,10 +59,34 @@ deb:
 		$(GO) run ./packaging/cmd/mkdeb -arch $$a -binary $(DIST)/bin/$$a/picloud -version '$(VERSION)' -out $(DIST); \
 	done
 
+# apt-repo builds the packages and adds them to the signed apt repository in
+# APT_DIR (pool/, dists/APT_SUITE/{InRelease,Release,Release.gpg},
+# main/binary-*/Packages), signed with the armored secret key in the file
+# APT_KEY (APT_KEY_ID picks one key when it holds several;
+# APT_KEY_PASSPHRASE_FILE unlocks it). The public key is exported to
+# APT_DIR/picloud-archive-keyring.pgp. Packages already in APT_DIR stay.
+APT_DIR   ?= $(DIST)/apt
+APT_SUITE ?= stable
+
+apt-repo:
+	@[ -n '$(APT_KEY)' ] || { echo "make apt-repo: set APT_KEY to an armored secret key file (see docs/install.md)" >&2; exit 1; }
+	@$(MAKE) --no-print-directory deb
+	packaging/apt-repo --key '$(APT_KEY)' --suite '$(APT_SUITE)' --out '$(APT_DIR)' \
+		$(if $(APT_KEY_ID),--key-id '$(APT_KEY_ID)') $(if $(APT_KEY_PASSPHRASE_FILE),--passphrase-file '$(APT_KEY_PASSPHRASE_FILE)') \
+		$(DIST)/picloud_$$($(GO) run ./packaging/cmd/mkdeb -print-version -version '$(VERSION)')_*.deb
+
 # package-test builds the packages twice (same bytes), runs lintian on each,
 # checks the systemd unit and runs the ARM binaries under qemu-user.
 package-test:
 	packaging/test
+
+# system-test installs the packages from a signed repository (made with
+# make apt-repo and a throwaway key) into a Debian bookworm system booted
+# with systemd-nspawn, and checks install, READY, a route over HTTP, the
+# watchdog, upgrade, reboot, socket activation and purge. Needs root; the
+# root file system is cached in .cache/system-test.
+system-test:
+	packaging/system-test
 
 clean:
 	rm -rf bin dist

@@ -44,6 +44,13 @@ func Versions() map[string]any {
 // nil, is called with the bound address once the daemon serves.
 func Serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready func(addr net.Addr)) error {
 	tuneRuntime(cfg, logger)
+	// The listener comes first: a socket passed by systemd must not leak
+	// into the PostgreSQL or worker processes started below.
+	ln, err := Listen(cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
 	db, err := OpenDatabase(ctx, cfg, logger)
 	if err != nil {
 		return err
@@ -107,10 +114,6 @@ func Serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready fu
 		return fmt.Errorf("build the HTTP handler: %w", err)
 	}
 
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s (PICLOUD_LISTEN): %w", cfg.Listen, err)
-	}
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -4,6 +4,7 @@
 // Makefile), so the same inputs give the same bytes.
 //
 //	go run ./packaging/cmd/mkdeb -arch arm64 -binary bin/linux-arm64/picloud -version 0.1.0 -out dist
+//	go run ./packaging/cmd/mkdeb -print-version -version v0.1.0-3-gabc1234   # 0.1.0+git3.abc1234
 package main
 
 import (
@@ -40,7 +41,12 @@ func run() error {
 	version := flag.String("version", "", "package version (a git describe output is made Debian-valid)")
 	out := flag.String("out", "dist", "output directory")
 	root := flag.String("root", ".", "the repository's root")
+	printVersion := flag.Bool("print-version", false, "print the Debian version that -version becomes, and exit")
 	flag.Parse()
+	if *printVersion && *version != "" {
+		fmt.Println(debianVersion(*version))
+		return nil
+	}
 	if *arch == "" || *binary == "" || *version == "" {
 		flag.Usage()
 		return errors.New("-arch, -binary and -version are required")
@@ -74,6 +80,7 @@ func run() error {
 	contents := files.Contents{
 		file(*binary, "/usr/bin/picloud", 0o755, mtime),
 		file(r("systemd/picloud.service"), "/lib/systemd/system/picloud.service", 0o644, mtime),
+		file(r("systemd/picloud.socket"), "/lib/systemd/system/picloud.socket", 0o644, mtime),
 		file(r("systemd/picloud.sysusers"), "/usr/lib/sysusers.d/picloud.conf", 0o644, mtime),
 		file(r("packaging/debian/copyright"), doc+"copyright", 0o644, mtime),
 		file(changelog, doc+"changelog.gz", 0o644, mtime),
