@@ -39,8 +39,10 @@ check:
 unit:
 	$(GO) test -count=1 -timeout 20m ./...
 
-# bench serves a hello-world script route and a raw gin handler side by side
-# and prints the ratio of their throughputs.
+# bench serves a hello-world and a 1 KiB JSON echo handler from raw gin, a
+# Node.js http server and PiCloud script routes (through the executor
+# workers), interleaved, and prints medians, ratios, CPU time per request and
+# memory after the load (docs/performance.md).
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchtime 2s -count 1 -timeout 20m ./appliance/ -args -rounds 5
 
