@@ -8,7 +8,7 @@ LDFLAGS  := -s -w -X github.com/picloud/picloud/appliance.Version=$(VERSION)
 BIN      := bin/picloud
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build run test check unit bench deps clean deb package-test apt-repo system-test
+.PHONY: all build run test test-all check unit bench deps clean deb package-test apt-repo system-test
 
 all: build
 
@@ -30,6 +30,10 @@ run: deps build
 # test: formatting, vet and every Go test, against real PostgreSQL clusters
 # that the tests start themselves.
 test: deps check unit
+
+# test-all adds the slow suites to test: the packages (lintian, qemu) and an
+# install into a booted Debian (as root). It is what CI runs.
+test-all: test package-test system-test
 
 check:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
