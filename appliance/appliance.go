@@ -109,9 +109,19 @@ func Serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready fu
 	handler, err := api.New(api.Config{
 		MaxRequestBodyBytes: cfg.MaxRequestBodyBytes, TrustedProxies: cfg.TrustedProxies,
 		Versions: Versions(), PublicURL: cfg.BaseURL(), AdminHosts: admin,
-	}, api.Deps{Manager: mgr, Orchestrator: orch, Hub: hub, Health: st.Ping, Logger: logger})
+	}, api.Deps{Manager: mgr, Orchestrator: orch, Hub: hub, Health: health(st, exec), Logger: logger})
 	if err != nil {
 		return fmt.Errorf("build the HTTP handler: %w", err)
+	}
+
+	// READY (and "PiCloud is serving") only once the executors answer.
+	pctx, pcancel := context.WithTimeout(ctx, 30*time.Second)
+	err = exec.Ping(pctx)
+	pcancel()
+	if err != nil {
+		_ = exec.Shutdown(context.Background())
+		_ = rec.Shutdown(context.Background())
+		return fmt.Errorf("the executor workers do not answer: %w", err)
 	}
 
 	srv := &http.Server{
@@ -154,6 +164,19 @@ func Serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready fu
 		logger.Warn("execution log not fully written", "component", "appliance", "err", err)
 	}
 	return runErr
+}
+
+// health checks what /healthz (and so the systemd watchdog) vouches for:
+// the database answers and the executors run a script.
+func health(st *store.Store, exec executor) func(context.Context) error {
+	return func(ctx context.Context) error {
+		if err := st.Ping(ctx); err != nil {
+			return err
+		}
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		return exec.Ping(ctx)
+	}
 }
 
 // newCredentials returns the password hasher and login limiter.

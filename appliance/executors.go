@@ -60,12 +60,16 @@ func poolShape(cfg config.Config, memTotal int64, cpus int) PoolShape {
 // of worker processes.
 type executor interface {
 	engine.Executor
+	// Ping checks that scripts can run: READY waits for it, and the health
+	// check (hence the systemd watchdog) includes it.
+	Ping(ctx context.Context) error
 	Shutdown(ctx context.Context) error
 }
 
 type inProcess struct{ *engine.InProcess }
 
 func (inProcess) Shutdown(context.Context) error { return nil }
+func (inProcess) Ping(context.Context) error     { return nil }
 
 // defaultLimits are the limits of executions whose script sets none.
 func defaultLimits(s config.Sandbox) engine.Limits {

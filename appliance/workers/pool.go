@@ -343,3 +343,40 @@ func (p *Pool) isStarted() bool {
 	defer p.mu.Unlock()
 	return p.started && !p.closing
 }
+
+// probeCode is a script that answers "ok", for Ping.
+var probeCode = sync.OnceValues(func() (string, error) {
+	return engine.Transpile(`export default () => "ok"`, engine.JavaScript)
+})
+
+// Ping checks that every worker answers a trivial execution within ctx: the
+// pool is ready, or healthy, only when it can run scripts. A worker being
+// replaced counts as failing until its replacement answers.
+func (p *Pool) Ping(ctx context.Context) error {
+	code, err := probeCode()
+	if err != nil {
+		return fmt.Errorf("compile the probe script: %w", err)
+	}
+	p.mu.Lock()
+	ws := append([]*worker(nil), p.workers...)
+	p.mu.Unlock()
+	if len(ws) == 0 {
+		return errors.New("the executor workers are not running")
+	}
+	for i, w := range ws {
+		if w == nil || w.dying() {
+			return fmt.Errorf("executor worker %d is restarting", i)
+		}
+		res, err := w.client.Execute(ctx, &engine.Invocation{ScriptID: "picloud-probe", Version: 1, Code: code,
+			Request: engine.Request{Method: "GET", URL: "http://localhost/"}, Limits: engine.Limits{WallTime: 5 * time.Second}})
+		switch {
+		case err != nil:
+			return fmt.Errorf("executor worker %d (pid %d): %w", i, w.pid, err)
+		case res.Error != nil:
+			return fmt.Errorf("executor worker %d (pid %d): %s", i, w.pid, res.Error.Error())
+		case res.Response == nil || string(res.Response.Body) != "ok":
+			return fmt.Errorf("executor worker %d (pid %d) answered the probe wrongly", i, w.pid)
+		}
+	}
+	return nil
+}

@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -221,4 +222,43 @@ func TestWorkerEnvDropsSystemdVariables(t *testing.T) {
 			t.Fatalf("worker inherits %s", kv)
 		}
 	}
+}
+
+// Ping runs a script on every worker; after a worker is killed, it answers
+// again once the replacement runs scripts.
+func TestPing(t *testing.T) {
+	p := startPool(t, "real", Config{Workers: 2, PerWorker: 2})
+	if err := p.Ping(context.Background()); err != nil {
+		t.Fatalf("a fresh pool: %v", err)
+	}
+	pid := p.PIDs()[0]
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := p.Ping(context.Background())
+		if err == nil && !contains(p.PIDs(), pid) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the pool did not recover: %v", err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if contains(p.PIDs(), pid) {
+		t.Fatal("the killed worker is still listed")
+	}
+	if err := p.Ping(context.Background()); err != nil {
+		t.Fatalf("after the replacement: %v", err)
+	}
+}
+
+func contains(xs []int, x int) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
 }
