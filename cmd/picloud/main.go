@@ -17,6 +17,7 @@ import (
 
 	"github.com/picloud/picloud/appliance"
 	"github.com/picloud/picloud/appliance/config"
+	"github.com/picloud/picloud/appliance/journal"
 	"github.com/picloud/picloud/appliance/workers"
 )
 
@@ -97,6 +98,9 @@ func loadConfig(fs *flag.FlagSet, args []string, stderr io.Writer) (config.Confi
 	return cfg, newLogger(cfg, stderr), nil
 }
 
+// newLogger logs to w in the configured format; when w is the daemon's
+// standard error and that is the systemd journal, text records go to the
+// journal with their attributes as fields.
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.LogLevel))
@@ -104,7 +108,11 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	if cfg.LogFormat == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	text := slog.NewTextHandler(w, opts)
+	if w == os.Stderr && journal.UseJournal() {
+		return slog.New(journal.NewHandler(level, text))
+	}
+	return slog.New(text)
 }
 
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
