@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -122,7 +123,16 @@ func TestSocketActivation(t *testing.T) {
 	if len(children) < 2 {
 		t.Errorf("expected PostgreSQL and executor workers as children, found %v", children)
 	}
-	d.stop()
+	// Stop it: the goroutine above is the one waiting for the process.
+	_ = d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("daemon exited with %v", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("daemon did not stop on SIGTERM")
+	}
 }
 
 // socketInode finds, among pid's descriptors, the listening socket on port
