@@ -42,7 +42,11 @@ func Versions() map[string]any {
 
 // Serve runs the daemon until ctx ends, then drains and stops. ready, if not
 // nil, is called with the bound address once the daemon serves.
-func Serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready func(addr net.Addr)) error {
+func Serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready func(addr net.Addr), opts ...Option) error {
+	var o serveOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	tuneRuntime(cfg, logger)
 	// The listener comes first: a socket passed by systemd must not leak
 	// into the PostgreSQL or worker processes started below.
@@ -140,14 +144,26 @@ func Serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready fu
 		ready(ln.Addr())
 	}
 
+	rl := &reloader{cfg: cfg, orch: orch, mgr: mgr, exec: exec, logger: logger}
 	var runErr error
-	select {
-	case <-ctx.Done():
-		logger.Info("shutting down", "component", "appliance")
-	case err := <-served:
-		runErr = fmt.Errorf("HTTP server stopped: %w", err)
-	case <-db.Died():
-		runErr = errors.New("the private PostgreSQL cluster exited unexpectedly; see its log lines above")
+wait:
+	for {
+		select {
+		case next := <-o.reload:
+			rl.apply(ctx, next)
+			if o.reloaded != nil {
+				o.reloaded()
+			}
+		case <-ctx.Done():
+			logger.Info("shutting down", "component", "appliance")
+			break wait
+		case err := <-served:
+			runErr = fmt.Errorf("HTTP server stopped: %w", err)
+			break wait
+		case <-db.Died():
+			runErr = errors.New("the private PostgreSQL cluster exited unexpectedly; see its log lines above")
+			break wait
+		}
 	}
 
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)

@@ -63,6 +63,9 @@ type executor interface {
 	// Ping checks that scripts can run: READY waits for it, and the health
 	// check (hence the systemd watchdog) includes it.
 	Ping(ctx context.Context) error
+	// Reload applies new engine settings (the fetch policy) to executions
+	// that start from now on.
+	Reload(ctx context.Context, ec workers.EngineConfig) error
 	Shutdown(ctx context.Context) error
 }
 
@@ -70,6 +73,11 @@ type inProcess struct{ *engine.InProcess }
 
 func (inProcess) Shutdown(context.Context) error { return nil }
 func (inProcess) Ping(context.Context) error     { return nil }
+
+func (x inProcess) Reload(_ context.Context, ec workers.EngineConfig) error {
+	x.SetFetchPolicy(ec.Fetch)
+	return nil
+}
 
 // defaultLimits are the limits of executions whose script sets none.
 func defaultLimits(s config.Sandbox) engine.Limits {

@@ -59,6 +59,16 @@ func (s *Systemd) Ready(ctx context.Context, baseURL string) func(net.Addr) {
 	}
 }
 
+// Reloading tells systemd the configuration is being reloaded (SIGHUP).
+func (s *Systemd) Reloading() {
+	s.notify(daemon.SdNotifyReloading + "\nSTATUS=Reloading the configuration")
+}
+
+// Reloaded tells systemd the reload is over and the daemon serves again.
+func (s *Systemd) Reloaded() {
+	s.notify(daemon.SdNotifyReady + "\nSTATUS=Serving (configuration reloaded)")
+}
+
 // Stopping tells systemd STOPPING=1, once.
 func (s *Systemd) Stopping() {
 	s.stopOnce.Do(func() { s.notify(daemon.SdNotifyStopping + "\nSTATUS=Stopping") })

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/picloud/picloud/engine/egress"
@@ -41,7 +42,7 @@ type InProcess struct {
 	log    *slog.Logger
 	limits Limits
 	cache  *programCache
-	fetch  *egress.Client
+	fetch  atomic.Pointer[egress.Client]
 }
 
 var _ Executor = (*InProcess)(nil)
@@ -60,12 +61,22 @@ func NewInProcess(opts Options) *InProcess {
 	if policy == nil {
 		policy = egress.Default()
 	}
-	return &InProcess{
+	x := &InProcess{
 		log:    log.With("component", "engine"),
 		limits: opts.Limits.orDefaults(DefaultLimits()),
 		cache:  newProgramCache(size),
-		fetch:  egress.New(policy),
 	}
+	x.fetch.Store(egress.New(policy))
+	return x
+}
+
+// SetFetchPolicy replaces what fetch may reach, for executions that start
+// from now on.
+func (x *InProcess) SetFetchPolicy(p *egress.Policy) {
+	if p == nil {
+		p = egress.Default()
+	}
+	x.fetch.Store(egress.New(p))
 }
 
 // DefaultLimits are the engine's limits, sized for a Raspberry Pi.

@@ -56,7 +56,7 @@ func jsFetch(e *execution, call goja.FunctionCall) goja.Value {
 			_, _ = add(signal, e.str("abort"), e.r.ToValue(func(goja.FunctionCall) goja.Value { cancel(); return goja.Undefined() }))
 		}
 	}
-	client := e.x.fetch
+	client := e.x.fetch.Load()
 	e.goAsync(func() func() {
 		defer cancel()
 		go func() {

@@ -7,6 +7,7 @@ package manager
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/picloud/picloud/api/hosts"
@@ -106,7 +107,8 @@ type Config struct {
 
 // Service is the control plane.
 type Service struct {
-	cfg   Config
+	cfg    Config
+	limits atomic.Pointer[[2]model.ScriptLimits] // defaults, ceilings; see SetLimits
 	store Store
 	creds *Credentials
 	inval Invalidator
@@ -122,6 +124,14 @@ func New(cfg Config, store Store, creds *Credentials, inval Invalidator, logger 
 	if cfg.AdminHosts == nil {
 		cfg.AdminHosts = hosts.NewAdminHosts(nil, true)
 	}
-	return &Service{cfg: cfg, store: store, creds: creds, inval: inval,
+	s := &Service{cfg: cfg, store: store, creds: creds, inval: inval,
 		log: logger.With("component", "manager"), now: time.Now}
+	s.SetLimits(cfg.LimitDefaults, cfg.LimitCeilings)
+	return s
+}
+
+// SetLimits replaces the default limits and the ceilings that scripts' own
+// limits are checked against (a configuration reload).
+func (s *Service) SetLimits(defaults, ceilings model.ScriptLimits) {
+	s.limits.Store(&[2]model.ScriptLimits{defaults, ceilings})
 }

@@ -207,8 +207,8 @@ type LimitsView struct {
 }
 
 func (s *Service) limitsView(sc model.Script) LimitsView {
-	return LimitsView{Own: sc.Limits, Defaults: s.cfg.LimitDefaults, Ceilings: s.cfg.LimitCeilings,
-		Effective: sc.Limits.Apply(s.cfg.LimitDefaults, s.cfg.LimitCeilings)}
+	l := s.limits.Load()
+	return LimitsView{Own: sc.Limits, Defaults: l[0], Ceilings: l[1], Effective: sc.Limits.Apply(l[0], l[1])}
 }
 
 // ScriptLimits returns a script's limits.
@@ -223,7 +223,7 @@ func (s *Service) ScriptLimits(ctx context.Context, id string) (LimitsView, erro
 // SetScriptLimits replaces a script's own limits; a zero field goes back to
 // the default. A value over the administrator's ceiling is refused.
 func (s *Service) SetScriptLimits(ctx context.Context, a model.Actor, id string, l model.ScriptLimits) (LimitsView, error) {
-	ceil := s.cfg.LimitCeilings
+	ceil := s.limits.Load()[1]
 	for _, f := range []struct {
 		name, setting string
 		v, ceil       int

@@ -54,7 +54,8 @@ type Config struct {
 
 // Orchestrator resolves and dispatches requests. It is safe for concurrent use.
 type Orchestrator struct {
-	cfg   Config
+	cfg    Config
+	limits atomic.Pointer[[2]model.ScriptLimits] // defaults, ceilings
 	src   Source
 	exec  engine.Executor
 	rec   Recorder
@@ -85,6 +86,7 @@ func New(cfg Config, src Source, exec engine.Executor, rec Recorder, logger *slo
 	o := &Orchestrator{cfg: cfg, src: src, exec: exec, rec: rec,
 		log: logger.With("component", "orchestrator"), slots: make(chan struct{}, cfg.MaxConcurrent)}
 	o.gen.Store(1)
+	o.SetLimits(cfg.LimitDefaults, cfg.LimitCeilings)
 	return o
 }
 
@@ -299,7 +301,7 @@ func (o *Orchestrator) Run(ctx context.Context, target Target, call Call) (*engi
 	res, err := o.exec.Execute(ctx, &engine.Invocation{
 		ScriptID: sc.ID, ScriptName: sc.Name, Version: sc.ActiveVersion, Code: sc.Code,
 		Request: call.Request, Params: target.Params, Env: snap.env[sc.AppID],
-		Limits: engineLimits(sc.Limits.Apply(o.cfg.LimitDefaults, o.cfg.LimitCeilings)),
+		Limits: o.limitsFor(sc),
 	})
 	if err != nil {
 		res = &engine.Result{Error: &engine.ExecError{Code: engine.CodeInternal, Message: err.Error()}}
@@ -307,6 +309,19 @@ func (o *Orchestrator) Run(ctx context.Context, target Target, call Call) (*engi
 	redact(res, snap.secrets[sc.AppID])
 	o.rec.Record(record(sc, call, res))
 	return res, nil
+}
+
+// limitsFor is what an execution of sc gets: its own limits over the
+// defaults, under the ceilings.
+func (o *Orchestrator) limitsFor(sc *model.Script) engine.Limits {
+	l := o.limits.Load()
+	return engineLimits(sc.Limits.Apply(l[0], l[1]))
+}
+
+// SetLimits replaces the default limits and the ceilings, for executions
+// that start from now on (a configuration reload).
+func (o *Orchestrator) SetLimits(defaults, ceilings model.ScriptLimits) {
+	o.limits.Store(&[2]model.ScriptLimits{defaults, ceilings})
 }
 
 // engineLimits converts limits from the control plane's units.

@@ -380,3 +380,40 @@ func (p *Pool) Ping(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Reload gives the workers new engine settings: they are replaced one at a
+// time, each finishing what it runs while the others serve, so that the
+// pool never has fewer than all but one worker. It returns when every
+// worker runs with the new settings, or when ctx ends.
+func (p *Pool) Reload(ctx context.Context, ec EngineConfig) error {
+	p.mu.Lock()
+	p.cfg.Engine = ec
+	n := len(p.workers)
+	p.mu.Unlock()
+	for i := range n {
+		p.mu.Lock()
+		old := p.workers[i]
+		p.mu.Unlock()
+		if old == nil {
+			continue // being replaced: the replacement reads the new settings
+		}
+		old.stop()
+		for {
+			p.mu.Lock()
+			cur, changed, closing := p.workers[i], p.changed, p.closing
+			p.mu.Unlock()
+			if closing {
+				return errors.New("the pool is shutting down")
+			}
+			if cur != nil && cur != old {
+				break
+			}
+			select {
+			case <-changed:
+			case <-ctx.Done():
+				return fmt.Errorf("replace executor worker %d: %w", i, ctx.Err())
+			}
+		}
+	}
+	return nil
+}

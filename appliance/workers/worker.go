@@ -67,7 +67,10 @@ func workerEnv(extra []string) []string {
 
 // spawn starts worker i.
 func (p *Pool) spawn(i int) (*worker, error) {
-	engineJSON, err := json.Marshal(p.cfg.Engine)
+	p.mu.Lock()
+	ec := p.cfg.Engine
+	p.mu.Unlock()
+	engineJSON, err := json.Marshal(ec)
 	if err != nil {
 		return nil, fmt.Errorf("encode the workers' engine settings: %w", err)
 	}

@@ -87,22 +87,33 @@ func (e usageError) Error() string { return e.msg }
 
 // loadConfig reads the configuration and builds the logger.
 func loadConfig(fs *flag.FlagSet, args []string, stderr io.Writer) (config.Config, *slog.Logger, error) {
+	cfg, logger, _, _, err := loadReloadable(fs, args, stderr)
+	return cfg, logger, err
+}
+
+// loadReloadable is loadConfig, also returning how to read the
+// configuration again and the logger's level, which a reload may change.
+func loadReloadable(fs *flag.FlagSet, args []string, stderr io.Writer) (config.Config, *slog.Logger, func() (config.Config, error), *slog.LevelVar, error) {
 	path := fs.String("config", os.Getenv("PICLOUD_CONFIG"), "configuration file (default "+config.DefaultFile+")")
 	if err := fs.Parse(args); err != nil {
-		return config.Config{}, nil, usageError{err.Error()}
+		return config.Config{}, nil, nil, nil, usageError{err.Error()}
 	}
-	cfg, err := config.Load(*path, os.Environ())
+	load := func() (config.Config, error) { return config.Load(*path, os.Environ()) }
+	cfg, err := load()
 	if err != nil {
-		return cfg, nil, fmt.Errorf("configuration: %w", err)
+		return cfg, nil, nil, nil, fmt.Errorf("configuration: %w", err)
 	}
-	return cfg, newLogger(cfg, stderr), nil
+	level := new(slog.LevelVar)
+	return cfg, newLogger(cfg, stderr, level), load, level, nil
 }
 
 // newLogger logs to w in the configured format; when w is the daemon's
 // standard error and that is the systemd journal, text records go to the
 // journal with their attributes as fields.
-func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
-	var level slog.Level
+func newLogger(cfg config.Config, w io.Writer, level *slog.LevelVar) *slog.Logger {
+	if level == nil {
+		level = new(slog.LevelVar)
+	}
 	_ = level.UnmarshalText([]byte(cfg.LogLevel))
 	opts := &slog.HandlerOptions{Level: level}
 	if cfg.LogFormat == "json" {
@@ -118,13 +129,41 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	cfg, logger, err := loadConfig(fs, args, stderr)
+	cfg, logger, load, level, err := loadReloadable(fs, args, stderr)
 	if err != nil {
 		return err
 	}
 	sd := appliance.NewSystemd(ctx, logger)
 	defer sd.Stopping()
-	return appliance.Serve(ctx, cfg, logger, sd.Ready(ctx, cfg.BaseURL()))
+	// SIGHUP (systemctl reload picloud) reads the configuration again; a
+	// configuration with an error is refused and the running one stays.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	reload := make(chan config.Config)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+			}
+			sd.Reloading()
+			next, err := load()
+			if err != nil {
+				logger.Error("reload: the configuration has errors; keeping the running one", "component", "appliance", "err", err)
+				sd.Reloaded()
+				continue
+			}
+			_ = level.UnmarshalText([]byte(next.LogLevel))
+			select {
+			case reload <- next: // Serve calls sd.Reloaded once applied
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return appliance.Serve(ctx, cfg, logger, sd.Ready(ctx, cfg.BaseURL()), appliance.WithReload(reload, sd.Reloaded))
 }
 
 // executor is a worker process started by the daemon: it serves the

@@ -1,0 +1,96 @@
+package appliance
+
+import (
+	"context"
+	"log/slog"
+	"reflect"
+	"time"
+
+	"github.com/picloud/picloud/api/manager"
+	"github.com/picloud/picloud/api/orchestrator"
+	"github.com/picloud/picloud/appliance/config"
+	"github.com/picloud/picloud/appliance/workers"
+)
+
+// Option changes how Serve runs.
+type Option func(*serveOptions)
+
+type serveOptions struct {
+	reload   <-chan config.Config
+	reloaded func()
+}
+
+// WithReload makes Serve apply each configuration received on ch (for
+// instance on SIGHUP) to what can change while it runs: the execution
+// limits and ceilings at once, and the fetch policy by replacing the
+// executor workers one at a time; then it calls done, if not nil. Settings
+// that need a restart are named in the log.
+func WithReload(ch <-chan config.Config, done func()) Option {
+	return func(o *serveOptions) { o.reload, o.reloaded = ch, done }
+}
+
+// reloadable lists what a running daemon applies on reload.
+const reloadable = "PICLOUD_SANDBOX_* limits and ceilings (but the workers' memory ceiling), PICLOUD_FETCH_*, PICLOUD_LOG_LEVEL"
+
+// reloader applies a new configuration to a running daemon.
+type reloader struct {
+	cfg    config.Config
+	orch   *orchestrator.Orchestrator
+	mgr    *manager.Service
+	exec   executor
+	logger *slog.Logger
+}
+
+func (r *reloader) apply(ctx context.Context, next config.Config) {
+	log := r.logger.With("component", "appliance")
+	policy, err := fetchPolicy(next)
+	if err != nil {
+		log.Error("reload: the configuration is not applied", "err", err)
+		return
+	}
+	defaults, ceilings := scriptLimits(next.Sandbox)
+	r.orch.SetLimits(defaults, ceilings)
+	r.mgr.SetLimits(defaults, ceilings)
+	if !reflect.DeepEqual(next.Fetch, r.cfg.Fetch) || next.Sandbox != r.cfg.Sandbox {
+		rctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		err := r.exec.Reload(rctx, workers.EngineConfig{Limits: defaultLimits(next.Sandbox), Fetch: policy})
+		cancel()
+		if err != nil {
+			log.Error("reload: the executor workers were not all replaced", "err", err)
+		}
+	}
+	if restart := needsRestart(r.cfg, next); len(restart) > 0 {
+		log.Warn("reload: these settings take effect after a restart (systemctl restart picloud)", "settings", restart)
+	}
+	r.cfg = next
+	log.Info("configuration reloaded", "applied", reloadable)
+}
+
+// needsRestart names the settings that differ and cannot change while the
+// daemon runs.
+func needsRestart(old, next config.Config) []string {
+	var out []string
+	check := func(name string, changed bool) {
+		if changed {
+			out = append(out, name)
+		}
+	}
+	check("PICLOUD_LISTEN", old.Listen != next.Listen)
+	check("PICLOUD_PUBLIC_URL", old.PublicURL != next.PublicURL)
+	check("PICLOUD_DATA_DIR", old.DataDir != next.DataDir)
+	check("DATABASE_URL", old.DatabaseURL != next.DatabaseURL)
+	check("PICLOUD_POSTGRES_*", old.PostgresBinDir != next.PostgresBinDir || old.PostgresUser != next.PostgresUser)
+	check("PICLOUD_SESSION_TTL_HOURS", old.SessionTTL != next.SessionTTL)
+	check("PICLOUD_MAX_CONCURRENT_EXECUTIONS", old.MaxConcurrentExecutions != next.MaxConcurrentExecutions)
+	check("PICLOUD_MAX_REQUEST_BODY_BYTES", old.MaxRequestBodyBytes != next.MaxRequestBodyBytes)
+	check("PICLOUD_TRUSTED_PROXIES", !reflect.DeepEqual(old.TrustedProxies, next.TrustedProxies))
+	check("PICLOUD_SANDBOX_MAX_MEMORY_MB", old.Sandbox.MaxMemoryMB != next.Sandbox.MaxMemoryMB)
+	check("PICLOUD_EXECUTOR_*", old.Executors != next.Executors)
+	check("PICLOUD_LOG_RETENTION_HOURS, PICLOUD_LOG_MAX_RECORDS, PICLOUD_LOG_FLUSH_INTERVAL_MS",
+		old.LogRetention != next.LogRetention || old.LogMaxRecords != next.LogMaxRecords || old.LogFlushInterval != next.LogFlushInterval)
+	check("PICLOUD_GC_PERCENT, PICLOUD_MEMORY_LIMIT_MB", old.GCPercent != next.GCPercent || old.MemoryLimitMB != next.MemoryLimitMB)
+	check("PICLOUD_SHUTDOWN_TIMEOUT_SECONDS", old.ShutdownTimeout != next.ShutdownTimeout)
+	check("PICLOUD_LOG_FORMAT", old.LogFormat != next.LogFormat)
+	check("PICLOUD_ADMIN_HOSTS", !reflect.DeepEqual(old.AdminHosts, next.AdminHosts))
+	return out
+}

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// SIGHUP applies a changed configuration file to the running daemon: the
+// limits at once, the fetch policy through fresh workers; a file with an
+// error is refused and the running configuration stays.
+func TestReloadOnSIGHUP(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and starts PostgreSQL")
+	}
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "upstream") }))
+	defer upstream.Close()
+	port := upstream.Listener.Addr().(*net.TCPAddr).Port
+
+	bin := buildBinary(t)
+	d := newDaemon(t, bin)
+	var conf string
+	for _, kv := range d.env {
+		if v, ok := strings.CutPrefix(kv, "PICLOUD_CONFIG="); ok {
+			conf = v
+		}
+	}
+	write := func(content string) {
+		t.Helper()
+		if err := os.WriteFile(conf, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out, err := d.picloud("s3cret-passw0rd\n", "user", "add", "admin", "--password-stdin"); err != nil {
+		t.Fatalf("user add: %v\n%s", err, out)
+	}
+	d.start()
+	login := d.call("POST", "/api/v1/admin/auth/login", `{"username":"admin","password":"s3cret-passw0rd"}`)
+	d.expect(login, 200)
+	d.token = login.field(t, "token").(string)
+	deploy := func(name, src, path string) {
+		created := d.call("POST", "/api/v1/admin/scripts", mustJSON(map[string]string{"name": name, "source": src}))
+		d.expect(created, 201)
+		d.expect(d.call("POST", "/api/v1/admin/scripts/"+created.field(t, "id").(string)+"/routes",
+			mustJSON(map[string]string{"method": "GET", "path": path})), 201)
+	}
+	deploy("fetcher", fmt.Sprintf(`export default async () => {
+  try { const r = await fetch("http://127.0.0.1:%d/"); return "reached " + await r.text() } catch (e) { return e.message }
+}`, port), "/fetch")
+	deploy("deep", `function f(n) { return n === 0 ? 0 : f(n - 1) + 1 }
+export default () => String(f(800))`, "/deep")
+
+	if r := d.call("GET", "/fetch", ""); !strings.Contains(r.body, "refused by the fetch policy") {
+		t.Fatalf("before the reload, fetch answered %d %s", r.status, r.body)
+	}
+	d.expect(d.call("GET", "/deep", ""), 500, `"code":"limit.stack"`)
+
+	write(fmt.Sprintf("PICLOUD_FETCH_ALLOW=127.0.0.1:%d\nPICLOUD_SANDBOX_CALL_DEPTH=1000\nPICLOUD_MAX_CONCURRENT_EXECUTIONS=3\n", port))
+	if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		r := d.call("GET", "/fetch", "")
+		if r.status == 200 && r.body == "reached upstream" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after SIGHUP, fetch still answers %d %s", r.status, r.body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	d.expect(d.call("GET", "/deep", ""), 200, "800")
+
+	// A broken file: refused, the daemon keeps its configuration.
+	write("PICLOUD_SANDBOX_CALL_DEPTH=lots\n")
+	if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	d.expect(d.call("GET", "/deep", ""), 200, "800")
+	d.expect(d.call("GET", "/fetch", ""), 200, "reached upstream")
+
+	d.stop()
+	out := d.output.String()
+	for _, want := range []string{"configuration reloaded", "take effect after a restart", "PICLOUD_MAX_CONCURRENT_EXECUTIONS",
+		"the configuration has errors; keeping the running one", "is not a whole number"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the daemon's log lacks %q", want)
+		}
+	}
+}
