@@ -84,22 +84,15 @@ interface RequestInit {
   signal?: AbortSignal | null
 }
 
-declare class Request implements Body {
+declare class Request {
   constructor(input: RequestInfo, init?: RequestInit)
   readonly method: string
   readonly url: string
   readonly headers: Headers
   readonly redirect: "follow" | "error" | "manual"
-  readonly body: ReadableStream<Uint8Array> | null
-  readonly bodyUsed: boolean
   clone(): Request
-  arrayBuffer(): Promise<ArrayBuffer>
-  bytes(): Promise<Uint8Array>
-  blob(): Promise<Blob>
-  formData(): Promise<FormData>
-  json<T = any>(): Promise<T>
-  text(): Promise<string>
 }
+interface Request extends Body {}
 
 interface ResponseInit {
   status?: number
@@ -107,7 +100,7 @@ interface ResponseInit {
   headers?: HeadersInit
 }
 
-declare class Response implements Body {
+declare class Response {
   constructor(body?: BodyInit, init?: ResponseInit)
   static json(data: unknown, init?: ResponseInit): Response
   static redirect(url: string | URL, status?: 301 | 302 | 303 | 307 | 308): Response
@@ -119,16 +112,9 @@ declare class Response implements Body {
   readonly redirected: boolean
   readonly url: string
   readonly type: "default" | "basic" | "error"
-  readonly body: ReadableStream<Uint8Array> | null
-  readonly bodyUsed: boolean
   clone(): Response
-  arrayBuffer(): Promise<ArrayBuffer>
-  bytes(): Promise<Uint8Array>
-  blob(): Promise<Blob>
-  formData(): Promise<FormData>
-  json<T = any>(): Promise<T>
-  text(): Promise<string>
 }
+interface Response extends Body {}
 
 /**
  * Outbound HTTP. What it may reach is the administrator's policy (never this
