@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -30,6 +31,8 @@ Usage:
   picloud migrate [status]                      apply (or list) database migrations
   picloud version                               print the versions
   picloud status [--config FILE]                how to reach the daemon, whether it is healthy
+  picloud reload PID                            make the daemon PID read its configuration again
+                                                (systemctl reload picloud runs it)
   picloud executor                              serve scripts on stdin/stdout (started by the daemon)
   picloud help                                  show this help
 
@@ -60,6 +63,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = executor(stdin, stdout, stderr)
 	case "status":
 		err = status(ctx, args[1:], stdout, stderr)
+	case "reload":
+		err = reload(args[1:])
 	case "version", "--version", "-v":
 		printVersions(stdout)
 	case "help", "--help", "-h":
@@ -164,6 +169,22 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 	}()
 	return appliance.Serve(ctx, cfg, logger, sd.Ready(ctx, cfg.BaseURL()), appliance.WithReload(reload, sd.Reloaded))
+}
+
+// reload sends SIGHUP to the daemon whose pid is given: the unit's
+// ExecReload, so that reloading needs nothing beyond this binary.
+func reload(args []string) error {
+	if len(args) != 1 {
+		return usageError{"usage: picloud reload PID"}
+	}
+	pid, err := strconv.Atoi(args[0])
+	if err != nil || pid <= 1 {
+		return usageError{fmt.Sprintf("picloud reload: %q is not the daemon's process id", args[0])}
+	}
+	if err := syscall.Kill(pid, syscall.SIGHUP); err != nil {
+		return fmt.Errorf("signal the daemon (pid %d) to reload: %w", pid, err)
+	}
+	return nil
 }
 
 // executor is a worker process started by the daemon: it serves the

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -62,8 +63,12 @@ export default () => String(f(800))`, "/deep")
 	d.expect(d.call("GET", "/deep", ""), 500, `"code":"limit.stack"`)
 
 	write(fmt.Sprintf("PICLOUD_FETCH_ALLOW=127.0.0.1:%d\nPICLOUD_SANDBOX_CALL_DEPTH=1000\nPICLOUD_MAX_CONCURRENT_EXECUTIONS=3\n", port))
-	if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
-		t.Fatal(err)
+	// What the unit's ExecReload runs.
+	if out, err := d.picloud("", "reload", strconv.Itoa(d.cmd.Process.Pid)); err != nil {
+		t.Fatalf("picloud reload: %v\n%s", err, out)
+	}
+	if out, err := d.picloud("", "reload", "nonsense"); err == nil {
+		t.Errorf("picloud reload nonsense succeeded: %s", out)
 	}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
