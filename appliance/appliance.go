@@ -120,6 +120,13 @@ func Serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready fu
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	sock, err := startAdminSocket(cfg.AdminSocket, handler, logger)
+	if err != nil {
+		_ = srv.Close()
+		_ = exec.Shutdown(context.Background())
+		_ = rec.Shutdown(context.Background())
+		return err
+	}
 	go sweepSessions(ctx, st, logger)
 	logger.Info("PiCloud is serving", "component", "appliance", "addr", ln.Addr().String(),
 		"url", cfg.BaseURL(), "version", Version)
@@ -140,6 +147,9 @@ func Serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready fu
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	hub.CloseAll()
+	if err := sock.Shutdown(sctx); err != nil {
+		logger.Warn("admin socket requests did not finish in time", "component", "appliance", "err", err)
+	}
 	if err := srv.Shutdown(sctx); err != nil {
 		logger.Warn("in-flight requests did not finish in time", "component", "appliance", "err", err)
 		_ = srv.Close()

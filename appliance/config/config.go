@@ -49,6 +49,11 @@ type Config struct {
 	// its .local name and any IP address.
 	AdminHosts []string
 
+	// AdminSocket is the Unix socket of the admin API on the board
+	// (PICLOUD_ADMIN_SOCKET): a request over it without credentials acts as
+	// the local owner. Empty disables it.
+	AdminSocket string
+
 	// Sandbox holds the per-execution limits.
 	Sandbox Sandbox
 	// Executors shapes the executor worker processes.
@@ -193,10 +198,23 @@ func defaultDataDir() string {
 	return "picloud-data"
 }
 
+// DefaultAdminSocket is admin.sock in systemd's RuntimeDirectory when set,
+// in the data directory otherwise ("" without one).
+func DefaultAdminSocket(dataDir string) string {
+	if d := os.Getenv("RUNTIME_DIRECTORY"); d != "" {
+		return filepath.Join(strings.Split(d, ":")[0], "admin.sock")
+	}
+	if dataDir == "" {
+		return ""
+	}
+	return filepath.Join(dataDir, "admin.sock")
+}
+
 // Load builds the configuration from defaults, the file at path (missing is
 // fine when path is the default one) and the environment, and validates it.
 func Load(path string, environ []string) (Config, error) {
 	cfg := Default()
+	cfg.AdminSocket = ""
 	explicit := path != ""
 	if !explicit {
 		path = DefaultFile
@@ -216,6 +234,9 @@ func Load(path string, environ []string) (Config, error) {
 	if err := apply(&cfg, values); err != nil {
 		return cfg, err
 	}
+	if _, set := values["PICLOUD_ADMIN_SOCKET"]; !set {
+		cfg.AdminSocket = DefaultAdminSocket(cfg.DataDir)
+	}
 	return cfg, cfg.Validate()
 }
 
@@ -227,6 +248,9 @@ func (c Config) Validate() error {
 	}
 	if c.DataDir == "" && c.DatabaseURL == "" {
 		errs = append(errs, errors.New("PICLOUD_DATA_DIR is empty: set it to a directory for PiCloud's data"))
+	}
+	if len(c.AdminSocket) > 100 {
+		errs = append(errs, fmt.Errorf("PICLOUD_ADMIN_SOCKET %q is longer than a Unix socket path may be (about 100 bytes): choose a shorter path", c.AdminSocket))
 	}
 	if c.MaxConcurrentExecutions < 1 {
 		errs = append(errs, fmt.Errorf("PICLOUD_MAX_CONCURRENT_EXECUTIONS is %d: it must be at least 1", c.MaxConcurrentExecutions))

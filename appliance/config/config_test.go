@@ -115,3 +115,24 @@ func writeFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+func TestAdminSocketDefault(t *testing.T) {
+	t.Setenv("RUNTIME_DIRECTORY", "")
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "empty.conf")
+	writeFile(t, conf, "")
+	cfg, err := Load(conf, []string{"PICLOUD_DATA_DIR=/srv/pi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.AdminSocket != "/srv/pi/admin.sock" {
+		t.Errorf("default socket %q", cfg.AdminSocket)
+	}
+	t.Setenv("RUNTIME_DIRECTORY", "/run/picloud")
+	if cfg, _ = Load(conf, nil); cfg.AdminSocket != "/run/picloud/admin.sock" {
+		t.Errorf("with a runtime directory: %q", cfg.AdminSocket)
+	}
+	if cfg, _ = Load(conf, []string{"PICLOUD_ADMIN_SOCKET="}); cfg.AdminSocket != "" {
+		t.Errorf("disabled: socket %q", cfg.AdminSocket)
+	}
+}
