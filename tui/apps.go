@@ -34,6 +34,8 @@ func newAppsScreen(e *env) *appsScreen {
 	return s
 }
 
+func (s *appsScreen) resume() tea.Cmd { return s.init() }
+
 func (s *appsScreen) title() string { return "apps" }
 
 func (s *appsScreen) init() tea.Cmd {

@@ -58,6 +58,8 @@ func newRoutesScreen(e *env, app client.App, sc client.Script) *routesScreen {
 	return s
 }
 
+func (s *routesScreen) resume() tea.Cmd { return s.init() }
+
 func (s *routesScreen) title() string { return "routes of " + s.script.Name }
 
 func (s *routesScreen) init() tea.Cmd {

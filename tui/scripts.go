@@ -63,6 +63,8 @@ func newScriptsScreen(e *env, app client.App) *scriptsScreen {
 	return s
 }
 
+func (s *scriptsScreen) resume() tea.Cmd { return s.init() }
+
 func (s *scriptsScreen) title() string { return s.app.Name }
 
 func (s *scriptsScreen) init() tea.Cmd {

@@ -165,8 +165,15 @@ func (m *Model) back() tea.Cmd {
 	m.stack = m.stack[:len(m.stack)-1]
 	m.status = ""
 	m.layout()
+	if r, ok := m.top().(resumer); ok {
+		return r.resume()
+	}
 	return nil
 }
+
+// resumer is a screen that reloads when it is on top again, since the
+// screens above it may have changed what it shows.
+type resumer interface{ resume() tea.Cmd }
 
 // helpView is the help bar of the top screen: one line, or every key
 // after ?.

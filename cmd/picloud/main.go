@@ -26,6 +26,7 @@ Usage:
   picloud serve [--config FILE]                 run the daemon
   picloud user add NAME --password-stdin [--role owner|admin|member]
                                                 create a user (default: owner)
+  picloud tui [--socket PATH]                   the terminal UI, through the daemon's local admin socket
   picloud migrate [status]                      apply (or list) database migrations
   picloud version                               print the versions
   picloud status [--config FILE]                how to reach the daemon, whether it is healthy
@@ -55,6 +56,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = user(ctx, args[1:], stdin, stdout, stderr)
 	case "migrate":
 		err = migrate(ctx, args[1:], stdout, stderr)
+	case "tui":
+		err = runTUI(ctx, args[1:], stdin, stdout, stderr)
 	case "executor":
 		err = executor(stdin, stdout, stderr)
 	case "status":
