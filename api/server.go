@@ -90,6 +90,9 @@ func New(cfg Config, deps Deps) (http.Handler, error) {
 	authed.GET("/tokens", own, s.listTokens)
 	authed.POST("/tokens", own, s.createToken)
 	authed.DELETE("/tokens/:id", own, s.revokeToken)
+	authed.GET("/auth/keys", own, s.listSSHKeys)
+	authed.POST("/auth/keys", own, s.addSSHKey)
+	authed.DELETE("/auth/keys/:key_id", own, s.deleteSSHKey)
 
 	authed.GET("/apps", s.listApps)
 	authed.POST("/apps", s.allow(access.ManageApps, nil), s.createApp)
@@ -112,6 +115,9 @@ func New(cfg Config, deps Deps) (http.Handler, error) {
 	authed.POST("/users/:id/password", s.allow(access.ManageUsers, nil), s.resetPassword)
 	authed.POST("/users/:id/roles", s.allow(access.ManageUsers, nil), s.grantRole)
 	authed.DELETE("/users/:id/roles/:app_id", s.allow(access.ManageUsers, nil), s.revokeRole)
+	authed.GET("/users/:id/keys", s.allow(access.ManageUsers, nil), s.listSSHKeys)
+	authed.POST("/users/:id/keys", s.allow(access.ManageUsers, nil), s.addSSHKey)
+	authed.DELETE("/users/:id/keys/:key_id", s.allow(access.ManageUsers, nil), s.deleteSSHKey)
 
 	authed.GET("/scripts", s.allow(access.ReadApp, queryApp), s.listScripts)
 	authed.POST("/scripts", s.createScript) // the app is in the body
