@@ -127,6 +127,7 @@ func Serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready fu
 		_ = rec.Shutdown(context.Background())
 		return err
 	}
+	sshSrv := startSSH(cfg, handler, mgr, logger)
 	go sweepSessions(ctx, st, logger)
 	logger.Info("PiCloud is serving", "component", "appliance", "addr", ln.Addr().String(),
 		"url", cfg.BaseURL(), "version", Version)
@@ -147,6 +148,9 @@ func Serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready fu
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	hub.CloseAll()
+	if err := sshSrv.Shutdown(sctx); err != nil {
+		logger.Warn("stop the SSH server", "component", "appliance", "err", err)
+	}
 	if err := sock.Shutdown(sctx); err != nil {
 		logger.Warn("admin socket requests did not finish in time", "component", "appliance", "err", err)
 	}

@@ -266,11 +266,18 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
+// NewProgram returns the program reading keys from in and drawing on out,
+// in the alternate screen, until the user quits or ctx ends. extra adds
+// options, such as tea.WithoutSignalHandler for a program that is not the
+// process's own.
+func NewProgram(ctx context.Context, in io.Reader, out io.Writer, opt Options, extra ...tea.ProgramOption) *tea.Program {
+	opts := append([]tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out), tea.WithAltScreen()}, extra...)
+	return tea.NewProgram(New(ctx, opt), opts...)
+}
+
 // Run runs the program on in and out until the user quits or ctx ends.
 func Run(ctx context.Context, in io.Reader, out io.Writer, opt Options, extra ...tea.ProgramOption) error {
-	m := New(ctx, opt)
-	opts := append([]tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out), tea.WithAltScreen()}, extra...)
-	_, err := tea.NewProgram(m, opts...).Run()
+	_, err := NewProgram(ctx, in, out, opt, extra...).Run()
 	if err != nil && ctx.Err() != nil {
 		return nil
 	}

@@ -53,6 +53,9 @@ type Config struct {
 	// (PICLOUD_ADMIN_SOCKET): a request over it without credentials acts as
 	// the local owner. Empty disables it.
 	AdminSocket string
+	// SSHBind is the SSH server's listen address (PICLOUD_SSH_BIND), where
+	// the terminal UI is served to users' registered keys. Empty disables it.
+	SSHBind string
 
 	// Sandbox holds the per-execution limits.
 	Sandbox Sandbox
@@ -157,6 +160,7 @@ func Default() Config {
 	return Config{
 		Listen:                  ":8080",
 		DataDir:                 defaultDataDir(),
+		SSHBind:                 ":2222",
 		SessionTTL:              24 * time.Hour,
 		MaxConcurrentExecutions: 32,
 		MaxRequestBodyBytes:     1 << 20,
@@ -248,6 +252,11 @@ func (c Config) Validate() error {
 	}
 	if c.DataDir == "" && c.DatabaseURL == "" {
 		errs = append(errs, errors.New("PICLOUD_DATA_DIR is empty: set it to a directory for PiCloud's data"))
+	}
+	if c.SSHBind != "" {
+		if _, _, err := net.SplitHostPort(c.SSHBind); err != nil {
+			errs = append(errs, fmt.Errorf("PICLOUD_SSH_BIND %q is not host:port (e.g. :2222), or empty to disable SSH", c.SSHBind))
+		}
 	}
 	if len(c.AdminSocket) > 100 {
 		errs = append(errs, fmt.Errorf("PICLOUD_ADMIN_SOCKET %q is longer than a Unix socket path may be (about 100 bytes): choose a shorter path", c.AdminSocket))
