@@ -81,6 +81,7 @@ var endpoints = map[string]endpoint{
 	"GET /api/v1/admin/apps/:id/variables/:name":       {"app.read", "GET", "/api/v1/admin/apps/{app}/variables/{var}", "", false},
 	"PUT /api/v1/admin/apps/:id/variables/:name":       {"app.write", "PUT", "/api/v1/admin/apps/{app}/variables/V{n}", `{"value":"x","secret":true}`, false},
 	"DELETE /api/v1/admin/apps/:id/variables/:name":    {"app.write", "DELETE", "/api/v1/admin/apps/{app}/variables/{var}", "", false},
+	"GET /api/v1/admin/system":                         {"apps.manage", "GET", "/api/v1/admin/system", "", false},
 	"GET /api/v1/admin/auth/keys":                      {"credentials.own", "GET", "/api/v1/admin/auth/keys", "", false},
 	"POST /api/v1/admin/auth/keys":                     {"credentials.own", "POST", "/api/v1/admin/auth/keys", `{"public_key":"{pubkey}"}`, false},
 	"DELETE /api/v1/admin/auth/keys/:key_id":           {"credentials.own", "DELETE", "/api/v1/admin/auth/keys/{ownkey}", "", false},

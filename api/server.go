@@ -14,6 +14,7 @@ import (
 	"github.com/picloud/picloud/api/execlog"
 	"github.com/picloud/picloud/api/hosts"
 	"github.com/picloud/picloud/api/manager"
+	"github.com/picloud/picloud/api/model"
 	"github.com/picloud/picloud/api/orchestrator"
 )
 
@@ -39,6 +40,9 @@ type Deps struct {
 	Hub          *execlog.Hub
 	// Health checks the parts /healthz vouches for; nil means always ok.
 	Health func(ctx context.Context) error
+	// System reports the board's and the daemon's health for
+	// GET /api/v1/admin/system; nil reports only the versions.
+	System func(ctx context.Context) (model.SystemStatus, error)
 	Logger *slog.Logger
 }
 
@@ -108,6 +112,7 @@ func New(cfg Config, deps Deps) (http.Handler, error) {
 	authed.DELETE("/apps/:id/variables/:name", s.allow(access.WriteApp, appParam), s.deleteVariable)
 
 	authed.GET("/settings", s.allow(access.ManageApps, nil), s.getSettings)
+	authed.GET("/system", s.allow(access.ManageApps, nil), s.system)
 	authed.PATCH("/settings", s.allow(access.ManageInstance, nil), s.updateSettings)
 	authed.GET("/users", s.allow(access.ManageUsers, nil), s.listUsers)
 	authed.POST("/users", s.allow(access.ManageUsers, nil), s.createUser)

@@ -43,6 +43,7 @@ func Versions() map[string]any {
 // Serve runs the daemon until ctx ends, then drains and stops. ready, if not
 // nil, is called with the bound address once the daemon serves.
 func Serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready func(addr net.Addr)) error {
+	started := time.Now()
 	tuneRuntime(cfg, logger)
 	db, err := OpenDatabase(ctx, cfg, logger)
 	if err != nil {
@@ -102,7 +103,8 @@ func Serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready fu
 	handler, err := api.New(api.Config{
 		MaxRequestBodyBytes: cfg.MaxRequestBodyBytes, TrustedProxies: cfg.TrustedProxies,
 		Versions: Versions(), PublicURL: cfg.BaseURL(), AdminHosts: admin,
-	}, api.Deps{Manager: mgr, Orchestrator: orch, Hub: hub, Health: st.Ping, Logger: logger})
+	}, api.Deps{Manager: mgr, Orchestrator: orch, Hub: hub, Health: st.Ping, Logger: logger,
+		System: systemStatus(cfg, started, st, exec)})
 	if err != nil {
 		return fmt.Errorf("build the HTTP handler: %w", err)
 	}

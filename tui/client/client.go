@@ -330,3 +330,10 @@ func (c *Client) Send(ctx context.Context, r Request) (Response, error) {
 	out.Body = string(data)
 	return out, nil
 }
+
+// System returns the health of the board and the daemon (owners and
+// admins).
+func (c *Client) System(ctx context.Context) (System, error) {
+	var s System
+	return s, c.do(ctx, "GET", admin+"/system", nil, &s)
+}

@@ -120,3 +120,30 @@ func (e Execution) Level() string {
 	}
 	return best
 }
+
+// System is the health of the board and the daemon
+// (GET /api/v1/admin/system); figures the board does not expose are zero.
+type System struct {
+	Versions          map[string]any `json:"versions"`
+	StartedAt         time.Time      `json:"started_at"`
+	UptimeSeconds     int64          `json:"uptime_seconds"`
+	BootUptimeSeconds int64          `json:"boot_uptime_seconds"`
+	CPUs              int            `json:"cpus"`
+	Load              []float64      `json:"load"`
+	TemperatureC      *float64       `json:"temperature_c"`
+	MemoryTotalBytes  int64          `json:"memory_total_bytes"`
+	MemoryAvailBytes  int64          `json:"memory_available_bytes"`
+	DiskPath          string         `json:"disk_path"`
+	DiskTotalBytes    int64          `json:"disk_total_bytes"`
+	DiskFreeBytes     int64          `json:"disk_free_bytes"`
+	DatabaseBytes     int64          `json:"database_bytes"`
+	ExecutorMode      string         `json:"executor_mode"`
+	Workers           []Worker       `json:"workers"`
+	DaemonRSSBytes    int64          `json:"daemon_rss_bytes"`
+}
+
+// Worker is one executor worker process.
+type Worker struct {
+	PID      int   `json:"pid"`
+	RSSBytes int64 `json:"rss_bytes"`
+}
