@@ -148,6 +148,13 @@ func (s *editorScreen) update(msg tea.Msg) tea.Cmd {
 	if isKey && s.ask.active() {
 		return s.ask.update(k)
 	}
+	if isKey && !s.loaded {
+		// Nothing to edit before the source arrives.
+		if k.String() == "esc" {
+			return pop
+		}
+		return nil
+	}
 	switch s.mode {
 	case modeDiff:
 		if isKey {
@@ -267,6 +274,9 @@ func (s *editorScreen) view() string {
 		last = st.faint.Render("enter: make the version active")
 	default:
 		body = s.ta.View()
+		if !s.loaded {
+			body = st.faint.Render("loading…")
+		}
 		li := s.ta.LineInfo()
 		last = st.faint.Render(fmt.Sprintf("line %d, column %d", s.ta.Line()+1, li.CharOffset+1))
 		if s.compile != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/viewport"
@@ -81,15 +82,16 @@ func newLogsScreen(e *env, app client.App, sc *client.Script) *logsScreen {
 
 func (s *logsScreen) title() string { return "logs of " + s.app.Name }
 
+// backlogAgain is when the recent executions are read once more after the
+// stream opened: those that ran just before it may not have been written
+// yet at the first reading.
+const backlogAgain = 2 * time.Second
+
+type reloadLogsMsg struct{ to }
+
+// init opens the live stream first, then reads the recent executions, so
+// that none falls between the two.
 func (s *logsScreen) init() tea.Cmd {
-	load := s.e.call("load logs", func(ctx context.Context) (tea.Msg, error) {
-		scripts, err := s.e.c.Scripts(ctx, s.app.ID)
-		if err != nil {
-			return nil, err
-		}
-		logs, err := s.e.c.Logs(ctx, s.app.ID, "", 200)
-		return logsMsg{s.to(), scripts, logs}, err
-	})
 	ctx := s.e.ctx
 	open := func() tea.Msg {
 		st, err := s.e.c.Stream(ctx, s.app.ID, "")
@@ -98,7 +100,19 @@ func (s *logsScreen) init() tea.Cmd {
 		}
 		return streamMsg{s.to(), st}
 	}
-	return tea.Batch(load, open)
+	return open
+}
+
+// load reads the app's scripts and recent executions.
+func (s *logsScreen) load() tea.Cmd {
+	return s.e.call("load logs", func(ctx context.Context) (tea.Msg, error) {
+		scripts, err := s.e.c.Scripts(ctx, s.app.ID)
+		if err != nil {
+			return nil, err
+		}
+		logs, err := s.e.c.Logs(ctx, s.app.ID, "", 200)
+		return logsMsg{s.to(), scripts, logs}, err
+	})
 }
 
 // next waits for the stream's next execution.
@@ -127,7 +141,7 @@ func (s *logsScreen) keys() bindings {
 	if s.t.editing {
 		return bindings{keyEnter, keyCancel}
 	}
-	return bindings{keyOpen, keyFollow, keyScriptCycle, keyLevel, keyFilter}
+	return bindings{keyOpen, keyFollow, keyScriptCycle, keyLevel, keyFilter, keyReload}
 }
 
 func (s *logsScreen) update(msg tea.Msg) tea.Cmd {
@@ -151,7 +165,10 @@ func (s *logsScreen) update(msg tea.Msg) tea.Cmd {
 		return nil
 	case streamMsg:
 		s.stream, s.live = msg.s, true
-		return s.next()
+		id := s.to()
+		return tea.Batch(s.next(), s.load(), tea.Tick(backlogAgain, func(time.Time) tea.Msg { return reloadLogsMsg{id} }))
+	case reloadLogsMsg:
+		return s.load()
 	case executionMsg:
 		s.all = append(s.all, msg.e)
 		if len(s.all) > maxLogRows {
@@ -170,6 +187,8 @@ func (s *logsScreen) update(msg tea.Msg) tea.Cmd {
 			return cmd
 		}
 		switch {
+		case key.Matches(msg, keyReload):
+			return s.load()
 		case key.Matches(msg, keyFollow):
 			s.t.follow = !s.t.follow
 			s.refresh()

@@ -22,7 +22,7 @@ type terminal struct {
 	pty  *os.File
 	mu   sync.Mutex
 	out  bytes.Buffer
-	seen int // what waitFor already matched
+	mark int // where the text drawn since the last keys starts
 	done chan struct{}
 }
 
@@ -67,14 +67,13 @@ func (term *terminal) text() string {
 	return ansi.Strip(term.out.String())
 }
 
-// waitFor waits until the program draws s after what was matched before.
+// waitFor waits until the program draws s after the last keys were sent.
 func (term *terminal) waitFor(s string) {
 	term.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		txt := term.text()
-		if i := strings.Index(txt[min(term.seen, len(txt)):], s); i >= 0 {
-			term.seen += i + len(s)
+		if strings.Contains(txt[min(term.mark, len(txt)):], s) {
 			return
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -85,6 +84,7 @@ func (term *terminal) waitFor(s string) {
 // send types keys, one write each, with a pause for the program to draw.
 func (term *terminal) send(keys ...string) {
 	term.t.Helper()
+	term.mark = len(term.text())
 	for _, k := range keys {
 		if _, err := io.WriteString(term.pty, k); err != nil {
 			term.t.Fatal(err)
@@ -133,6 +133,7 @@ func TestTUIEndToEnd(t *testing.T) {
 	term.waitFor("name of the new script")
 	term.send("greet.js", enter)
 	term.waitFor("greet.js · js · version 1 active")
+	term.waitFor(`return { hello: "world" }`)
 
 	// Line 3 of the new script returns a value: make it a syntax error,
 	// save, and see the error at its line.
@@ -175,6 +176,11 @@ func TestTUIEndToEnd(t *testing.T) {
 	term.waitFor("GET /greet/name")
 	term.send(enter)
 	term.waitFor("greeted name")
+
+	// The board's health, from the system endpoint.
+	term.send(esc, esc, esc, "i")
+	term.waitFor("executors")
+	term.waitFor("process, ")
 	term.send(ctrlC)
 	select {
 	case <-term.done:
