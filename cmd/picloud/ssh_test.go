@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -44,6 +45,42 @@ type offerOneSignAnother struct {
 func (o offerOneSignAnother) PublicKey() ssh.PublicKey { return o.offered }
 func (o offerOneSignAnother) Sign(r io.Reader, data []byte) (*ssh.Signature, error) {
 	return o.signer.Sign(r, data)
+}
+
+// offerOnly offers a public key without being able to sign with it, as a
+// client does that holds someone's public key but not its private half: the
+// server is asked about the key, and no signature follows.
+type offerOnly struct{ pub ssh.PublicKey }
+
+func (o offerOnly) PublicKey() ssh.PublicKey { return o.pub }
+func (o offerOnly) Sign(io.Reader, []byte) (*ssh.Signature, error) {
+	return nil, errors.New("no private key")
+}
+
+// dialOffering offers each key of offered without signing, in order, then
+// signs in with signer.
+func dialOffering(t *testing.T, addr string, hostKey ssh.PublicKey, signer ssh.Signer, offered ...ssh.PublicKey) (*ssh.Client, error) {
+	t.Helper()
+	var next []ssh.AuthMethod
+	for _, pub := range offered[1:] {
+		next = append(next, ssh.PublicKeys(offerOnly{pub}))
+	}
+	next = append(next, ssh.PublicKeys(signer))
+	return ssh.Dial("tcp", addr, &ssh.ClientConfig{
+		User:            "anyone",
+		Auth:            []ssh.AuthMethod{ssh.PublicKeys(offerOnly{offered[0]})},
+		HostKeyCallback: ssh.FixedHostKey(hostKey),
+		Timeout:         10 * time.Second,
+		// After each failed attempt, the next method, whatever was tried.
+		AuthCallback: func(*ssh.ClientAuthContext) (ssh.AuthMethod, error) {
+			if len(next) == 0 {
+				return nil, errors.New("no more keys")
+			}
+			m := next[0]
+			next = next[1:]
+			return m, nil
+		},
+	})
 }
 
 // sshScreen is an SSH session running the terminal UI in an 80×24 pty.
@@ -118,7 +155,9 @@ func openTUI(t *testing.T, c *ssh.Client) *sshScreen {
 
 // TestSSHEndToEnd signs in to the real daemon's SSH server: a registered
 // key gets the terminal UI as its user; an unregistered key, or a
-// registered one offered and signed with another key, gets nothing.
+// registered one offered and signed with another key, gets nothing; a
+// client that offers one user's key and signs with another user's is the
+// other user.
 func TestSSHEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and starts PostgreSQL")
@@ -205,10 +244,28 @@ func TestSSHEndToEnd(t *testing.T) {
 		c.Close()
 		t.Fatal("a client that signed alice's offered key with carol's signed in")
 	}
-	// Carol's own key: the session is carol's, with a member's rights.
-	c, err = dialSSH(t, addr, hostKey, carol)
+	// Alice's key offered, never signed, then the stranger's signed:
+	// nothing.
+	if c, err := dialOffering(t, addr, hostKey, stranger, alice.PublicKey()); err == nil {
+		c.Close()
+		t.Fatal("offering alice's key and signing with an unregistered one signed in")
+	}
+	// Alice's key offered, never signed, then carol's signed — and carol's
+	// offered first too, so that the server was last asked about alice:
+	// each time the session is carol's, with a member's rights.
+	c, err = dialOffering(t, addr, hostKey, carol, carol.PublicKey(), alice.PublicKey())
 	if err != nil {
-		t.Fatalf("sign in with carol's key: %v", err)
+		t.Fatalf("sign in offering carol's and alice's keys, signing with carol's: %v", err)
+	}
+	s = openTUI(t, c)
+	s.waitFor("ssh · carol (member)")
+	if strings.Contains(s.text(), "alice (owner)") {
+		t.Fatal("the session shows alice, whose key was only offered")
+	}
+	c.Close()
+	c, err = dialOffering(t, addr, hostKey, carol, alice.PublicKey())
+	if err != nil {
+		t.Fatalf("sign in offering alice's key, signing with carol's: %v", err)
 	}
 	defer c.Close()
 	s = openTUI(t, c)
