@@ -13,6 +13,7 @@ var (
 	keyLogs    = bind([]string{"l"}, "l", "live logs")
 	keyUsers   = bind([]string{"u"}, "u", "users")
 	keySystem  = bind([]string{"i"}, "i", "system")
+	keyOwnKeys = bind([]string{"s"}, "s", "your SSH keys")
 	keyScripts = bind([]string{"enter"}, "enter", "scripts")
 )
 
@@ -52,7 +53,7 @@ func (s *appsScreen) keys() bindings {
 	if s.t.editing {
 		return bindings{keyEnter, keyCancel}
 	}
-	return bindings{keyScripts, keyLogs, keyUsers, keySystem, keyFilter, keyReload}
+	return bindings{keyScripts, keyLogs, keyUsers, keyOwnKeys, keySystem, keyFilter, keyReload}
 }
 
 func (s *appsScreen) update(msg tea.Msg) tea.Cmd {
@@ -77,6 +78,8 @@ func (s *appsScreen) update(msg tea.Msg) tea.Cmd {
 			return push(newUsersScreen(s.e))
 		case key.Matches(msg, keySystem):
 			return push(newSystemScreen(s.e))
+		case key.Matches(msg, keyOwnKeys):
+			return push(newKeysScreen(s.e, nil))
 		case !ok:
 		case key.Matches(msg, keyScripts):
 			return push(newScriptsScreen(s.e, app))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/picloud/picloud/tui/client"
@@ -44,7 +45,7 @@ func (s *usersScreen) keys() bindings {
 	if s.t.editing {
 		return bindings{keyEnter, keyCancel}
 	}
-	return bindings{keyFilter, keyReload}
+	return bindings{keyKeys, keyFilter, keyReload}
 }
 
 func (s *usersScreen) update(msg tea.Msg) tea.Cmd {
@@ -70,6 +71,10 @@ func (s *usersScreen) update(msg tea.Msg) tea.Cmd {
 		}
 		if msg.String() == "r" {
 			return s.init()
+		}
+		if i := s.t.selected(); i >= 0 && key.Matches(msg, keyKeys) {
+			u := s.users[i]
+			return push(newKeysScreen(s.e, &u))
 		}
 	}
 	return nil

@@ -47,6 +47,18 @@ func feed(m *Model, msgs ...tea.Msg) {
 	}
 }
 
+// follow gives the model a message and, when it answers by opening a
+// screen, opens it.
+func follow(m *Model, msg tea.Msg) {
+	_, cmd := m.Update(msg)
+	if cmd == nil {
+		return
+	}
+	if p, ok := cmd().(pushMsg); ok {
+		feed(m, p)
+	}
+}
+
 // open pushes a screen as a key would.
 func open(m *Model, s screen) screen {
 	feed(m, pushMsg{s})
@@ -189,6 +201,16 @@ func TestScreens(t *testing.T) {
 			us := open(m, newUsersScreen(m.e))
 			feed(m, usersMsg{to{us.id()}, []client.User{{Username: "alice", Role: "owner"}, {Username: "bob", Role: "member", AppRoles: map[string]string{"a1": "editor"}}, {Username: "carol", Role: "admin", Disabled: true}}})
 			golden(t, m, "users")
+			follow(m, press("enter"))
+			ks := m.top()
+			if _, ok := ks.(*keysScreen); !ok {
+				t.Fatalf("enter on a user opened %T", ks)
+			}
+			used := at.Add(-3 * time.Hour)
+			feed(m, keysMsg{to{ks.id()}, []client.SSHKey{
+				{Type: "ssh-ed25519", Fingerprint: "SHA256:1YvDfZ5kCkzLIXXpXbBzzj/k6OD8rnBBhV7VbqrzFLc", Comment: "alice@laptop", LastUsedAt: &used},
+				{Type: "ecdsa-sha2-nistp256", Fingerprint: "SHA256:D6nfUzUb9QS8bNTAodXewRkpviRc7eA83AudoOLUhLg", Comment: "phone"}}})
+			golden(t, m, "keys")
 
 			m = newTestModel(t, w, h)
 			sy := open(m, newSystemScreen(m.e))

@@ -277,6 +277,15 @@ func TestSSHEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.waitFor("load users: 403")
+	// Her own keys she may see: the one she signed in with.
+	if _, err := io.WriteString(s.in, "q"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if _, err := io.WriteString(s.in, "s"); err != nil {
+		t.Fatal(err)
+	}
+	s.waitFor(ssh.FingerprintSHA256(carol.PublicKey()))
 
 	// The daemon's log names who signed in with which key.
 	d.stop()

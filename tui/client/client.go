@@ -337,3 +337,29 @@ func (c *Client) System(ctx context.Context) (System, error) {
 	var s System
 	return s, c.do(ctx, "GET", admin+"/system", nil, &s)
 }
+
+// keysPath is where a user's SSH keys are: the user's own for "".
+func keysPath(userID string) string {
+	if userID == "" {
+		return admin + "/auth/keys"
+	}
+	return admin + "/users/" + url.PathEscape(userID) + "/keys"
+}
+
+// SSHKeys lists a user's SSH public keys; the client's own for "".
+func (c *Client) SSHKeys(ctx context.Context, userID string) ([]SSHKey, error) {
+	var out struct{ Keys []SSHKey }
+	return out.Keys, c.do(ctx, "GET", keysPath(userID), nil, &out)
+}
+
+// AddSSHKey registers a public key (an authorized_keys line) for a user;
+// the client's own for "".
+func (c *Client) AddSSHKey(ctx context.Context, userID, line string) (SSHKey, error) {
+	var k SSHKey
+	return k, c.do(ctx, "POST", keysPath(userID), map[string]string{"public_key": line}, &k)
+}
+
+// DeleteSSHKey removes one of a user's keys; the client's own for "".
+func (c *Client) DeleteSSHKey(ctx context.Context, userID, keyID string) error {
+	return c.do(ctx, "DELETE", keysPath(userID)+"/"+url.PathEscape(keyID), nil, nil)
+}

@@ -147,3 +147,14 @@ type Worker struct {
 	PID      int   `json:"pid"`
 	RSSBytes int64 `json:"rss_bytes"`
 }
+
+// SSHKey is a public key that signs a user in over SSH.
+type SSHKey struct {
+	ID          string     `json:"id"`
+	UserID      string     `json:"user_id"`
+	Fingerprint string     `json:"fingerprint"`
+	Type        string     `json:"type"`
+	Comment     string     `json:"comment"`
+	CreatedAt   time.Time  `json:"created_at"`
+	LastUsedAt  *time.Time `json:"last_used_at"`
+}
