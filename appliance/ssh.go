@@ -16,6 +16,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/picloud/picloud/api/manager"
+	"github.com/picloud/picloud/api/model"
 	"github.com/picloud/picloud/appliance/config"
 	"github.com/picloud/picloud/appliance/sshd"
 )
@@ -72,6 +73,10 @@ func startSSH(cfg config.Config, handler http.Handler, mgr *manager.Service, log
 		UserOfKey: func(ctx context.Context, fingerprint string) (string, string, error) {
 			u, _, err := mgr.SSHKeyUser(ctx, fingerprint)
 			return u.ID, u.Username, err
+		},
+		SignedIn: func(ctx context.Context, fingerprint, remote string) error {
+			_, err := mgr.SSHSignIn(ctx, model.Actor{Channel: model.ChannelTerminal, Remote: remote}, fingerprint)
+			return err
 		}})
 	if err != nil {
 		logger.Error("no SSH server", "component", "appliance", "err", err)

@@ -101,10 +101,11 @@ func (s *Service) DeleteSSHKey(ctx context.Context, a model.Actor, userID, keyID
 }
 
 // SSHKeyUser returns the enabled user whose registered key has this
-// fingerprint, and records the key's use: model.ErrUnauthorized for a key
-// nobody registered or a disabled user's.
+// fingerprint: model.ErrUnauthorized for a key nobody registered or a
+// disabled user's. It is asked about every key a client offers, signed or
+// not, so it changes nothing; SSHSignIn records the key that signed.
 func (s *Service) SSHKeyUser(ctx context.Context, fingerprint string) (model.User, model.SSHKey, error) {
-	k, u, err := s.store.TouchSSHKey(ctx, fingerprint, s.now())
+	k, u, err := s.store.SSHKeyByFingerprint(ctx, fingerprint)
 	if errors.Is(err, model.ErrNotFound) || (err == nil && u.Disabled) {
 		return model.User{}, model.SSHKey{}, model.ErrUnauthorized
 	}
@@ -112,4 +113,25 @@ func (s *Service) SSHKeyUser(ctx context.Context, fingerprint string) (model.Use
 		return model.User{}, model.SSHKey{}, err
 	}
 	return u, k, nil
+}
+
+// SSHSignIn records that the key with this fingerprint signed a user in
+// over SSH: its last use, and a session.ssh record in the audit log. It
+// fails, and the sign-in with it, when the key or its user went away in
+// the meantime.
+func (s *Service) SSHSignIn(ctx context.Context, a model.Actor, fingerprint string) (model.User, error) {
+	var user model.User
+	err := s.store.Atomically(ctx, func(ctx context.Context) error {
+		u, k, err := s.SSHKeyUser(ctx, fingerprint)
+		if err != nil {
+			return err
+		}
+		if err := s.store.TouchSSHKey(ctx, k.ID, s.now()); err != nil {
+			return err
+		}
+		user = u
+		a.UserID, a.Username = u.ID, u.Username
+		return s.audit(ctx, a, "session.ssh", "", k.ID, map[string]any{"fingerprint": k.Fingerprint, "comment": k.Comment})
+	})
+	return user, err
 }

@@ -50,6 +50,9 @@ type Config struct {
 	Handler http.Handler
 	// UserOfKey authenticates public keys.
 	UserOfKey UserOfKey
+	// SignedIn records a sign-in with the key that signed it, from remote;
+	// an error refuses the connection after all.
+	SignedIn func(ctx context.Context, fingerprint, remote string) error
 	// MaxSessions caps connections at once; 0 means 16.
 	MaxSessions int
 	Logger      *slog.Logger
@@ -173,7 +176,16 @@ func (s *Server) serveConn(nc net.Conn) {
 	if perms == nil || perms.Extensions[extUserID] == "" {
 		return
 	}
-	who := perms.Extensions[extUsername]
+	who, remote := perms.Extensions[extUsername], "ssh "+nc.RemoteAddr().String()
+	if s.cfg.SignedIn != nil {
+		ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
+		err := s.cfg.SignedIn(ctx, perms.Extensions[extFingerprint], remote)
+		cancel()
+		if err != nil {
+			s.log.Warn("SSH sign-in not recorded; closing", "user", who, "err", err)
+			return
+		}
+	}
 	s.log.Info("SSH sign-in", "user", who, "key", perms.Extensions[extFingerprint], "remote", nc.RemoteAddr().String())
 	go ssh.DiscardRequests(reqs)
 	// The connection ends with the server.
@@ -181,7 +193,7 @@ func (s *Server) serveConn(nc net.Conn) {
 		<-s.ctx.Done()
 		sconn.Close()
 	}()
-	id := api.ConnIdentity{UserID: perms.Extensions[extUserID], Remote: "ssh " + nc.RemoteAddr().String()}
+	id := api.ConnIdentity{UserID: perms.Extensions[extUserID], Remote: remote}
 	for nch := range chans {
 		if nch.ChannelType() != "session" {
 			_ = nch.Reject(ssh.UnknownChannelType, "only sessions are served")

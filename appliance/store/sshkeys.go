@@ -46,28 +46,31 @@ func DeleteSSHKey(ctx context.Context, q Querier, userID, id string) (model.SSHK
 	return k, nil
 }
 
-// TouchSSHKey returns the key with a fingerprint and its user, and records
-// its use (at most once a minute, to spare the SD card).
-func TouchSSHKey(ctx context.Context, q Querier, fingerprint string, now time.Time) (model.SSHKey, model.User, error) {
+// SSHKeyByFingerprint returns the key with a fingerprint and its user.
+func SSHKeyByFingerprint(ctx context.Context, q Querier, fingerprint string) (model.SSHKey, model.User, error) {
 	var k model.SSHKey
 	var u model.User
 	err := q.QueryRow(ctx, `
-WITH k AS (
-    SELECT * FROM ssh_keys WHERE fingerprint = $1
-), used AS (
-    UPDATE ssh_keys SET last_used_at = $2
-    FROM k WHERE ssh_keys.id = k.id AND (k.last_used_at IS NULL OR k.last_used_at < $2::timestamptz - interval '1 minute')
-    RETURNING ssh_keys.id
-)
 SELECT k.id::text, k.user_id::text, k.fingerprint, k.key_type, k.public_key, k.comment, k.created_at, k.last_used_at,
        u.id::text, u.username, u.role, u.password_hash, u.disabled, u.created_at
-FROM k JOIN users u ON u.id = k.user_id`, fingerprint, now).Scan(
+FROM ssh_keys k JOIN users u ON u.id = k.user_id WHERE k.fingerprint = $1`, fingerprint).Scan(
 		&k.ID, &k.UserID, &k.Fingerprint, &k.Type, &k.PublicKey, &k.Comment, &k.CreatedAt, &k.LastUsedAt,
 		&u.ID, &u.Username, &u.Role, &u.PasswordHash, &u.Disabled, &u.CreatedAt)
 	if err != nil {
 		return model.SSHKey{}, model.User{}, fmt.Errorf("look up SSH key %s: %w", fingerprint, mapError(err))
 	}
 	return k, u, nil
+}
+
+// TouchSSHKey records a sign-in with a key, at most once a minute, to
+// spare the SD card.
+func TouchSSHKey(ctx context.Context, q Querier, id string, now time.Time) error {
+	_, err := q.Exec(ctx, `UPDATE ssh_keys SET last_used_at = $2
+WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2::timestamptz - interval '1 minute')`, id, now)
+	if err != nil {
+		return fmt.Errorf("record the use of SSH key %s: %w", id, mapError(err))
+	}
+	return nil
 }
 
 // CreateSSHKey stores a user's public key.
@@ -85,7 +88,12 @@ func (s *Store) DeleteSSHKey(ctx context.Context, userID, id string) (model.SSHK
 	return DeleteSSHKey(ctx, s.q(ctx), userID, id)
 }
 
-// TouchSSHKey returns a key with its user and records its use.
-func (s *Store) TouchSSHKey(ctx context.Context, fingerprint string, now time.Time) (model.SSHKey, model.User, error) {
-	return TouchSSHKey(ctx, s.q(ctx), fingerprint, now)
+// SSHKeyByFingerprint returns a key with its user.
+func (s *Store) SSHKeyByFingerprint(ctx context.Context, fingerprint string) (model.SSHKey, model.User, error) {
+	return SSHKeyByFingerprint(ctx, s.q(ctx), fingerprint)
+}
+
+// TouchSSHKey records a sign-in with a key.
+func (s *Store) TouchSSHKey(ctx context.Context, id string, now time.Time) error {
+	return TouchSSHKey(ctx, s.q(ctx), id, now)
 }

@@ -287,6 +287,16 @@ func TestSSHEndToEnd(t *testing.T) {
 	}
 	s.waitFor(ssh.FingerprintSHA256(carol.PublicKey()))
 
+	// The audit log has each sign-in, with the key that signed it; the
+	// key's last use is recorded, and a key only offered was not used.
+	audit := d.call("GET", "/api/v1/admin/audit?limit=100", "")
+	d.expect(audit, 200, `"action":"session.ssh"`, `"username":"carol"`, `"remote":"ssh 127.0.0.1:`, ssh.FingerprintSHA256(carol.PublicKey()))
+	if n := strings.Count(audit.body, `"action":"session.ssh"`); n != 3 {
+		t.Errorf("%d SSH sign-ins in the audit log, want 3 (alice once, carol twice)", n)
+	}
+	keys := d.call("GET", "/api/v1/admin/users/"+carolID+"/keys", "")
+	d.expect(keys, 200, `"last_used_at":"`)
+
 	// The daemon's log names who signed in with which key.
 	d.stop()
 	if !strings.Contains(d.output.String(), "SSH sign-in") || !strings.Contains(d.output.String(), "user=carol") {
