@@ -74,6 +74,14 @@ type Server struct {
 // handshakeTimeout bounds the SSH handshake and authentication.
 const handshakeTimeout = 30 * time.Second
 
+// Bounds of what one client may ask for: sessions on one connection, and
+// the terminal's size (a screen is drawn in memory at that size).
+const (
+	maxChannels = 4
+	maxWidth    = 500
+	maxHeight   = 300
+)
+
 // Start listens on cfg.Addr and serves until Shutdown.
 func Start(cfg Config) (*Server, error) {
 	if cfg.MaxSessions <= 0 {
@@ -194,9 +202,16 @@ func (s *Server) serveConn(nc net.Conn) {
 		sconn.Close()
 	}()
 	id := api.ConnIdentity{UserID: perms.Extensions[extUserID], Remote: remote}
+	open := make(chan struct{}, maxChannels)
 	for nch := range chans {
 		if nch.ChannelType() != "session" {
 			_ = nch.Reject(ssh.UnknownChannelType, "only sessions are served")
+			continue
+		}
+		select {
+		case open <- struct{}{}:
+		default:
+			_ = nch.Reject(ssh.ResourceShortage, fmt.Sprintf("at most %d sessions on one connection", maxChannels))
 			continue
 		}
 		ch, chReqs, err := nch.Accept()
@@ -206,6 +221,7 @@ func (s *Server) serveConn(nc net.Conn) {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
+			defer func() { <-open }()
 			s.session(ch, chReqs, id)
 		}()
 	}
@@ -250,7 +266,7 @@ func (s *Server) session(ch ssh.Channel, reqs <-chan *ssh.Request, id api.ConnId
 			_ = req.Reply(true, nil)
 		case "window-change":
 			if len(req.Payload) >= 8 && prog != nil {
-				w, h := int(binary.BigEndian.Uint32(req.Payload)), int(binary.BigEndian.Uint32(req.Payload[4:]))
+				w, h := clampSize(int(binary.BigEndian.Uint32(req.Payload)), int(binary.BigEndian.Uint32(req.Payload[4:])))
 				go prog.Send(tea.WindowSizeMsg{Width: w, Height: h})
 			}
 			_ = req.Reply(false, nil)
@@ -318,9 +334,15 @@ func parsePty(p []byte) (term string, w, h int) {
 	if ssh.Unmarshal(p, &req) != nil {
 		return "xterm", 80, 24
 	}
-	w, h = int(req.Width), int(req.Height)
-	if w <= 0 || h <= 0 {
-		w, h = 80, 24
-	}
+	w, h = clampSize(int(req.Width), int(req.Height))
 	return req.Term, w, h
+}
+
+// clampSize keeps a terminal size within reason: 80×24 when unknown, at
+// most maxWidth×maxHeight.
+func clampSize(w, h int) (int, int) {
+	if w <= 0 || h <= 0 {
+		return 80, 24
+	}
+	return min(w, maxWidth), min(h, maxHeight)
 }
