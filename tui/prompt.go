@@ -50,11 +50,20 @@ func (p *prompt) ask(st *styles, label, value string, done func(string) tea.Cmd)
 	return p.in.Focus()
 }
 
+// askSecret asks for a password: what is typed shows as *.
+func (p *prompt) askSecret(st *styles, label string, done func(string) tea.Cmd) tea.Cmd {
+	cmd := p.ask(st, label, "", done)
+	p.in.EchoMode = textinput.EchoPassword
+	p.in.EchoCharacter = '*'
+	return cmd
+}
+
 // update edits the text; enter gives it to done, esc cancels.
 func (p *prompt) update(msg tea.Msg) tea.Cmd {
 	if k, ok := msg.(tea.KeyMsg); ok {
 		switch k.String() {
 		case "enter":
+			// done may ask the next question, which sets p.done anew.
 			done := p.done
 			p.done = nil
 			return done(p.in.Value())

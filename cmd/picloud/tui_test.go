@@ -177,8 +177,19 @@ func TestTUIEndToEnd(t *testing.T) {
 	term.send(enter)
 	term.waitFor("greeted name")
 
+	// A new user, with a password typed unseen.
+	term.send(esc, esc, esc, "u")
+	term.waitFor("owner    enabled")
+	term.send("n", "bob", enter, "bob's long password", enter)
+	term.waitFor("role (owner, admin or member)")
+	if strings.Contains(term.text(), "bob's long password") {
+		t.Fatal("the password showed on the screen")
+	}
+	term.send(enter)
+	term.waitFor("created bob")
+
 	// The board's health, from the system endpoint.
-	term.send(esc, esc, esc, "i")
+	term.send(esc, "i")
 	term.waitFor("executors")
 	term.waitFor("process, ")
 	term.send(ctrlC)

@@ -363,3 +363,27 @@ func (c *Client) AddSSHKey(ctx context.Context, userID, line string) (SSHKey, er
 func (c *Client) DeleteSSHKey(ctx context.Context, userID, keyID string) error {
 	return c.do(ctx, "DELETE", keysPath(userID)+"/"+url.PathEscape(keyID), nil, nil)
 }
+
+// CreateUser makes a user with a password and an instance role (owners).
+func (c *Client) CreateUser(ctx context.Context, username, password, role string) (User, error) {
+	var u User
+	return u, c.do(ctx, "POST", admin+"/users", map[string]string{"username": username, "password": password, "role": role}, &u)
+}
+
+// UserChange is what UpdateUser changes; nil fields stay.
+type UserChange struct {
+	Role     *string `json:"role,omitempty"`
+	Disabled *bool   `json:"disabled,omitempty"`
+}
+
+// UpdateUser changes a user's instance role, or disables or enables them
+// (owners).
+func (c *Client) UpdateUser(ctx context.Context, id string, ch UserChange) (User, error) {
+	var u User
+	return u, c.do(ctx, "PATCH", admin+"/users/"+url.PathEscape(id), ch, &u)
+}
+
+// ResetPassword sets a user's password; their sessions end (owners).
+func (c *Client) ResetPassword(ctx context.Context, id, password string) error {
+	return c.do(ctx, "POST", admin+"/users/"+url.PathEscape(id)+"/password", map[string]string{"password": password}, nil)
+}
