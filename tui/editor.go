@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/bubbles/textarea"
 	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/picloud/picloud/tui/client"
 )
@@ -20,6 +21,8 @@ var (
 	keyLeave    = bind([]string{"esc"}, "esc", "back")
 	keyConfirm  = bind([]string{"y", "enter"}, "y/enter", "save this")
 	keyRollback = bind([]string{"enter"}, "enter", "roll back to it")
+	keyShowDiff = bind([]string{"d"}, "d", "diff against the active")
+	keyDoRoll   = bind([]string{"y", "enter"}, "y/enter", "roll back to it")
 	keyScroll   = bind([]string{"up", "down"}, "↑/↓", "scroll")
 )
 
@@ -28,6 +31,7 @@ const (
 	modeEdit = iota
 	modeDiff
 	modeVersions
+	modeVersionDiff
 )
 
 // editorScreen edits a script: saving makes a new version, after a look at
@@ -44,6 +48,8 @@ type editorScreen struct {
 	vt       table
 	ask      confirm
 	compile  *client.Error // the last save's compile error
+	markRow  int           // the display row marked as the error's, -1 for none
+	vdiff    int           // the version whose diff against the active one is shown
 }
 
 type scriptLoadedMsg struct {
@@ -61,13 +67,25 @@ type saveFailedMsg struct {
 	err error
 }
 
+type versionSourceMsg struct {
+	to
+	v client.Version
+}
+
 type versionsMsg struct {
 	to
 	versions []client.Version
 }
 
 func newEditorScreen(e *env, app client.App, sc client.Script) *editorScreen {
-	s := &editorScreen{base: newBase(e), app: app, script: sc, ta: e.st.editor()}
+	s := &editorScreen{base: newBase(e), app: app, script: sc, ta: e.st.editor(), markRow: -1}
+	// A one-column gutter marks the line of a compile error.
+	s.ta.SetPromptFunc(1, func(row int) string {
+		if row == s.markRow {
+			return "✗"
+		}
+		return " "
+	})
 	s.ta.Focus()
 	s.vt = newTable(e.st, "no versions", column{"VERSION", 9}, column{"SAVED", 20}, column{"", 0})
 	return s
@@ -99,7 +117,9 @@ func (s *editorScreen) keys() bindings {
 	case s.mode == modeDiff:
 		return bindings{keyConfirm, keyScroll, keyCancel}
 	case s.mode == modeVersions:
-		return bindings{keyRollback, keyUp, keyDown, keyCancel}
+		return bindings{keyRollback, keyShowDiff, keyUp, keyDown, keyCancel}
+	case s.mode == modeVersionDiff:
+		return bindings{keyDoRoll, keyScroll, keyCancel}
 	}
 	return bindings{keySave, keyVersions, keyLeave}
 }
@@ -112,10 +132,10 @@ func (s *editorScreen) update(msg tea.Msg) tea.Cmd {
 		s.script, s.active, s.loaded = msg.s, msg.s.Source, true
 		s.ta.SetValue(msg.s.Source)
 		s.gotoLine(1, 1)
-		s.compile = nil
+		s.compile, s.markRow = nil, -1
 		return nil
 	case savedMsg:
-		s.script, s.active, s.compile, s.mode = msg.s, s.ta.Value(), nil, modeEdit
+		s.script, s.active, s.compile, s.markRow, s.mode = msg.s, s.ta.Value(), nil, -1, modeEdit
 		return func() tea.Msg {
 			return infoMsg(fmt.Sprintf("saved %s version %d, active now", msg.s.Name, msg.s.ActiveVersion))
 		}
@@ -124,12 +144,22 @@ func (s *editorScreen) update(msg tea.Msg) tea.Cmd {
 		var ce *client.Error
 		if errors.As(msg.err, &ce) && ce.Line > 0 {
 			s.compile = ce
+			s.markRow = s.displayRow(ce.Line)
 			s.gotoLine(ce.Line, ce.Column)
 			return func() tea.Msg {
 				return errMsg{"save", fmt.Errorf("does not compile, line %d: %s", ce.Line, ce.Message)}
 			}
 		}
 		return func() tea.Msg { return errMsg{"save " + s.script.Name, msg.err} }
+	case versionSourceMsg:
+		d := unifiedDiff(s.active, msg.v.Source, 3, s.e.st)
+		if d == "" {
+			d = s.e.st.faint.Render("the same source as the active version")
+		}
+		s.diff = viewport.New(s.w, max(1, s.h-2))
+		s.diff.SetContent(d)
+		s.vdiff, s.mode = msg.v.Version, modeVersionDiff
+		return nil
 	case versionsMsg:
 		s.versions = msg.versions
 		rows := make([][]string, len(msg.versions))
@@ -141,6 +171,11 @@ func (s *editorScreen) update(msg tea.Msg) tea.Cmd {
 			rows[i] = []string{fmt.Sprintf("v%d", v.Version), v.CreatedAt.Local().Format("2006-01-02 15:04:05"), note}
 		}
 		s.vt.setRows(rows)
+		for i, v := range msg.versions {
+			if v.Active {
+				s.vt.selectRow(i)
+			}
+		}
 		s.mode = modeVersions
 		return nil
 	}
@@ -169,11 +204,32 @@ func (s *editorScreen) update(msg tea.Msg) tea.Cmd {
 		var cmd tea.Cmd
 		s.diff, cmd = s.diff.Update(msg)
 		return cmd
+	case modeVersionDiff:
+		if isKey {
+			switch {
+			case key.Matches(k, keyDoRoll):
+				return s.rollback(s.vdiff)
+			case k.String() == "esc" || k.String() == "q":
+				s.mode = modeVersions
+				return nil
+			}
+		}
+		var cmd tea.Cmd
+		s.diff, cmd = s.diff.Update(msg)
+		return cmd
 	case modeVersions:
 		if isKey {
 			switch {
 			case k.String() == "esc" || k.String() == "q":
 				s.mode = modeEdit
+			case key.Matches(k, keyShowDiff):
+				if i := s.vt.selected(); i >= 0 {
+					n := s.versions[i].Version
+					return s.e.call(fmt.Sprintf("load version %d", n), func(ctx context.Context) (tea.Msg, error) {
+						v, err := s.e.c.ScriptVersion(ctx, s.script.ID, n)
+						return versionSourceMsg{s.to(), v}, err
+					})
+				}
 			case key.Matches(k, keyRollback):
 				if i := s.vt.selected(); i >= 0 {
 					v := s.versions[i]
@@ -242,6 +298,21 @@ func (s *editorScreen) rollback(n int) tea.Cmd {
 	})
 }
 
+// displayRow is the row on which a 1-based source line starts, when no line
+// before it wraps; -1 otherwise, since the text area's wrapping is its own.
+func (s *editorScreen) displayRow(line int) int {
+	lines := strings.Split(s.ta.Value(), "\n")
+	if line < 1 || line > len(lines) {
+		return -1
+	}
+	for _, l := range lines[:line] {
+		if ansi.StringWidth(l) >= s.ta.Width()-1 {
+			return -1
+		}
+	}
+	return line - 1
+}
+
 // gotoLine puts the cursor at a 1-based line and column.
 func (s *editorScreen) gotoLine(line, col int) {
 	for s.ta.Line() > line-1 {
@@ -271,7 +342,11 @@ func (s *editorScreen) view() string {
 	case modeVersions:
 		info = "versions of " + s.script.Name
 		body = s.vt.view()
-		last = st.faint.Render("enter: make the version active")
+		last = st.faint.Render("enter: make the version active · d: its diff against the active one")
+	case modeVersionDiff:
+		info = fmt.Sprintf("version %d against the active version %d", s.vdiff, s.script.ActiveVersion)
+		body = s.diff.View()
+		last = st.warn.Render(fmt.Sprintf("make version %d active?", s.vdiff)) + " " + st.faint.Render("[y/enter: roll back, esc: the list]")
 	default:
 		body = s.ta.View()
 		if !s.loaded {

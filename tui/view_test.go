@@ -169,6 +169,8 @@ func TestScreens(t *testing.T) {
 			golden(t, m, "editor_compile_error")
 			feed(m, versionsMsg{to{ed.id()}, []client.Version{{Version: 3, CreatedAt: at, Active: true}, {Version: 2, CreatedAt: at.Add(-time.Hour)}, {Version: 1, CreatedAt: at.Add(-48 * time.Hour)}}})
 			golden(t, m, "editor_versions")
+			feed(m, versionSourceMsg{to{ed.id()}, client.Version{Version: 2, Source: strings.Replace(helloSrc, "    console.log('hello', ctx.params.name)\n", "", 1)}})
+			golden(t, m, "editor_version_diff")
 
 			m = newTestModel(t, w, h)
 			rs := open(m, newRoutesScreen(m.e, shop, hello))

@@ -146,6 +146,21 @@ func TestTUIEndToEnd(t *testing.T) {
 	term.waitFor(`+     console.log("greeted"`)
 	term.send(enter)
 	term.waitFor("saved greet.js version 2")
+
+	// Roll back to version 1 after a look at its diff, then forward again.
+	term.send("\x0f") // ctrl+o: the versions
+	term.waitFor("versions of greet.js")
+	term.send(arrowD, "d")
+	term.waitFor("version 1 against the active version 2")
+	term.waitFor(`-     console.log("greeted"`)
+	term.send("y")
+	term.waitFor("greet.js · js · version 1 active (latest 2)")
+	term.send("\x0f")
+	term.waitFor("versions of greet.js")
+	term.send("\x1b[A", enter) // the list opens on the active version; v2 is above it
+	term.waitFor("make version 2 active?")
+	term.send("y")
+	term.waitFor("greet.js · js · version 2 active")
 	term.send(esc)
 	term.waitFor("greet.js")
 
