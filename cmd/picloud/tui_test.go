@@ -124,6 +124,10 @@ func TestTUIEndToEnd(t *testing.T) {
 		t.Fatalf("admin socket: %v %v", err, st)
 	}
 
+	if out, err := d.picloud("", "status"); err != nil || !strings.Contains(out, "picloud tui (through "+sock+")") {
+		t.Errorf("picloud status does not tell about the terminal UI: %v\n%s", err, out)
+	}
+
 	term := startTerminal(t, d.env, bin, "tui")
 	term.waitFor("admin (owner)") // the local owner, without a password
 	term.waitFor("default")
