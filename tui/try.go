@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -168,6 +169,19 @@ func (s *tryScreen) update(msg tea.Msg) tea.Cmd {
 
 // send builds the request from the fields and sends it.
 func (s *tryScreen) send() tea.Cmd {
+	req, err := s.request()
+	if err != nil {
+		return func() tea.Msg { return errMsg{"send", err} }
+	}
+	return s.e.call("send "+req.Method+" "+req.Path, func(ctx context.Context) (tea.Msg, error) {
+		r, err := s.e.c.Send(ctx, req)
+		return responseMsg{s.to(), r}, err
+	})
+}
+
+// request is the request the fields describe. A JSON body goes as JSON
+// unless the headers say otherwise.
+func (s *tryScreen) request() (client.Request, error) {
 	method := strings.ToUpper(strings.TrimSpace(s.method.Value()))
 	if method == "" {
 		method = "GET"
@@ -179,16 +193,15 @@ func (s *tryScreen) send() tea.Cmd {
 		}
 		k, v, ok := strings.Cut(line, ":")
 		if !ok || strings.TrimSpace(k) == "" {
-			return func() tea.Msg { return errMsg{"send", fmt.Errorf("header %q is not Name: value", line)} }
+			return client.Request{}, fmt.Errorf("header %q is not Name: value", line)
 		}
 		h.Add(strings.TrimSpace(k), strings.TrimSpace(v))
 	}
-	req := client.Request{Method: method, Path: strings.TrimSpace(s.path.Value()), Host: strings.TrimSpace(s.host.Value()),
-		Headers: h, Body: s.body.Value()}
-	return s.e.call("send "+method+" "+req.Path, func(ctx context.Context) (tea.Msg, error) {
-		r, err := s.e.c.Send(ctx, req)
-		return responseMsg{s.to(), r}, err
-	})
+	if body := strings.TrimSpace(s.body.Value()); body != "" && h.Get("Content-Type") == "" && json.Valid([]byte(body)) {
+		h.Set("Content-Type", "application/json")
+	}
+	return client.Request{Method: method, Path: strings.TrimSpace(s.path.Value()), Host: strings.TrimSpace(s.host.Value()),
+		Headers: h, Body: s.body.Value()}, nil
 }
 
 // describe renders a response: status line, headers, body.
