@@ -49,6 +49,10 @@ func setSessionCookie(c *gin.Context, token string) {
 
 // logout revokes the session and clears the cookie.
 func (s *server) logout(c *gin.Context) {
+	if c.GetString(tokenKey) == "" {
+		writeError(c, http.StatusBadRequest, "this request has no session to log out of: it acts as the user of its connection (the local socket or an SSH session)")
+		return
+	}
 	if err := s.deps.Manager.Logout(c, s.actor(c), c.GetString(tokenKey)); err != nil {
 		s.fail(c, err)
 		return

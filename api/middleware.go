@@ -161,6 +161,10 @@ func (s *server) authenticate(c *gin.Context) {
 		writeError(c, http.StatusUnauthorized, "API tokens are accepted only as 'Authorization: Bearer <token>', not in a cookie")
 		return
 	}
+	if id, ok := identityOf(c.Request); ok && tok == "" {
+		s.authenticateConn(c, id)
+		return
+	}
 	if tok == "" {
 		c.Header("WWW-Authenticate", `Bearer realm="picloud"`)
 		writeError(c, http.StatusUnauthorized, "authentication required: log in at POST /api/v1/admin/auth/login and send the token as 'Authorization: Bearer <token>'")
@@ -182,6 +186,28 @@ func (s *server) authenticate(c *gin.Context) {
 	c.Next()
 }
 
+// authenticateConn lets a request without credentials act as the identity of
+// its connection (see ConnIdentity).
+func (s *server) authenticateConn(c *gin.Context, id ConnIdentity) {
+	var p model.Principal
+	var err error
+	if id.UserID == "" {
+		p, err = s.deps.Manager.LocalOwner(c)
+	} else {
+		p, err = s.deps.Manager.UserPrincipal(c, id.UserID)
+	}
+	if errors.Is(err, model.ErrUnauthorized) {
+		writeError(c, http.StatusUnauthorized, clean(err))
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Set(principalKey, p)
+	c.Next()
+}
+
 // currentPrincipal is who the request acts as; the zero Principal before
 // authenticate.
 func currentPrincipal(c *gin.Context) model.Principal {
@@ -195,6 +221,9 @@ func currentPrincipal(c *gin.Context) model.Principal {
 func (s *server) actor(c *gin.Context) model.Actor {
 	p := currentPrincipal(c)
 	a := model.Actor{UserID: p.User.ID, Username: p.User.Username, Channel: channelOf(c), Remote: c.ClientIP()}
+	if id, ok := identityOf(c.Request); ok {
+		a.Remote = id.Remote
+	}
 	if p.Token != nil {
 		a.TokenID = p.Token.ID
 	}
@@ -202,8 +231,9 @@ func (s *server) actor(c *gin.Context) model.Actor {
 }
 
 // channelOf is the channel a client names in X-PiCloud-Channel; otherwise a
-// request authenticated by the session cookie comes from the dashboard, and
-// any other from an API client.
+// request authenticated by the session cookie comes from the dashboard, one
+// on a connection with an identity (the local socket, SSH) from the
+// terminal, and any other from an API client.
 func channelOf(c *gin.Context) string {
 	switch ch := c.GetHeader(channelHeader); ch {
 	case model.ChannelAPI, model.ChannelDashboard, model.ChannelTerminal:
@@ -211,6 +241,9 @@ func channelOf(c *gin.Context) string {
 	}
 	if c.GetBool(viaCookieKey) {
 		return model.ChannelDashboard
+	}
+	if _, ok := identityOf(c.Request); ok {
+		return model.ChannelTerminal
 	}
 	return model.ChannelAPI
 }

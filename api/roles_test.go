@@ -24,11 +24,14 @@ type endpoint struct {
 
 // sessionOnly lists the endpoints that API tokens may not use.
 var sessionOnly = map[string]bool{
-	"POST /api/v1/admin/auth/logout":   true,
-	"POST /api/v1/admin/auth/password": true,
-	"GET /api/v1/admin/tokens":         true,
-	"POST /api/v1/admin/tokens":        true,
-	"DELETE /api/v1/admin/tokens/:id":  true,
+	"POST /api/v1/admin/auth/logout":         true,
+	"POST /api/v1/admin/auth/password":       true,
+	"GET /api/v1/admin/tokens":               true,
+	"POST /api/v1/admin/tokens":              true,
+	"DELETE /api/v1/admin/tokens/:id":        true,
+	"GET /api/v1/admin/auth/keys":            true,
+	"POST /api/v1/admin/auth/keys":           true,
+	"DELETE /api/v1/admin/auth/keys/:key_id": true,
 }
 
 // endpoints lists every authenticated admin endpoint; TestRoleTable fails
@@ -78,6 +81,13 @@ var endpoints = map[string]endpoint{
 	"GET /api/v1/admin/apps/:id/variables/:name":       {"app.read", "GET", "/api/v1/admin/apps/{app}/variables/{var}", "", false},
 	"PUT /api/v1/admin/apps/:id/variables/:name":       {"app.write", "PUT", "/api/v1/admin/apps/{app}/variables/V{n}", `{"value":"x","secret":true}`, false},
 	"DELETE /api/v1/admin/apps/:id/variables/:name":    {"app.write", "DELETE", "/api/v1/admin/apps/{app}/variables/{var}", "", false},
+	"GET /api/v1/admin/system":                         {"apps.manage", "GET", "/api/v1/admin/system", "", false},
+	"GET /api/v1/admin/auth/keys":                      {"credentials.own", "GET", "/api/v1/admin/auth/keys", "", false},
+	"POST /api/v1/admin/auth/keys":                     {"credentials.own", "POST", "/api/v1/admin/auth/keys", `{"public_key":"{pubkey}"}`, false},
+	"DELETE /api/v1/admin/auth/keys/:key_id":           {"credentials.own", "DELETE", "/api/v1/admin/auth/keys/{ownkey}", "", false},
+	"GET /api/v1/admin/users/:id/keys":                 {"users.manage", "GET", "/api/v1/admin/users/{user}/keys", "", false},
+	"POST /api/v1/admin/users/:id/keys":                {"users.manage", "POST", "/api/v1/admin/users/{user}/keys", `{"public_key":"{pubkey}"}`, false},
+	"DELETE /api/v1/admin/users/:id/keys/:key_id":      {"users.manage", "DELETE", "/api/v1/admin/users/{user}/keys/{userkey}", "", false},
 }
 
 // public lists the admin endpoints that need no credentials.
@@ -200,10 +210,19 @@ func TestRoleTable(t *testing.T) {
 						}
 						v = strings.ReplaceAll(v, "{owntoken}", tok.ID)
 					}
+					if strings.Contains(v, "{pubkey}") {
+						v = strings.ReplaceAll(v, "{pubkey}", newPublicKey(t))
+					}
+					if strings.Contains(v, "{ownkey}") {
+						v = strings.ReplaceAll(v, "{ownkey}", addKey(t, s, userIDs[role]))
+					}
 					if strings.Contains(v, "{user}") {
 						id := create("/api/v1/admin/users", fmt.Sprintf(`{"username":"fixture-%d","password":"fixture password"}`, n))
 						_ = s.as(owner, "POST", "/api/v1/admin/users/"+id+"/roles", fmt.Sprintf(`{"app_id":%q,"role":"viewer"}`, app))
 						v = strings.ReplaceAll(v, "{user}", id)
+						if strings.Contains(v, "{userkey}") {
+							v = strings.ReplaceAll(v, "{userkey}", addKey(t, s, id))
+						}
 					}
 					return v
 				}

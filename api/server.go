@@ -14,6 +14,7 @@ import (
 	"github.com/picloud/picloud/api/execlog"
 	"github.com/picloud/picloud/api/hosts"
 	"github.com/picloud/picloud/api/manager"
+	"github.com/picloud/picloud/api/model"
 	"github.com/picloud/picloud/api/orchestrator"
 )
 
@@ -39,6 +40,9 @@ type Deps struct {
 	Hub          *execlog.Hub
 	// Health checks the parts /healthz vouches for; nil means always ok.
 	Health func(ctx context.Context) error
+	// System reports the board's and the daemon's health for
+	// GET /api/v1/admin/system; nil reports only the versions.
+	System func(ctx context.Context) (model.SystemStatus, error)
 	Logger *slog.Logger
 }
 
@@ -90,6 +94,9 @@ func New(cfg Config, deps Deps) (http.Handler, error) {
 	authed.GET("/tokens", own, s.listTokens)
 	authed.POST("/tokens", own, s.createToken)
 	authed.DELETE("/tokens/:id", own, s.revokeToken)
+	authed.GET("/auth/keys", own, s.listSSHKeys)
+	authed.POST("/auth/keys", own, s.addSSHKey)
+	authed.DELETE("/auth/keys/:key_id", own, s.deleteSSHKey)
 
 	authed.GET("/apps", s.listApps)
 	authed.POST("/apps", s.allow(access.ManageApps, nil), s.createApp)
@@ -105,6 +112,7 @@ func New(cfg Config, deps Deps) (http.Handler, error) {
 	authed.DELETE("/apps/:id/variables/:name", s.allow(access.WriteApp, appParam), s.deleteVariable)
 
 	authed.GET("/settings", s.allow(access.ManageApps, nil), s.getSettings)
+	authed.GET("/system", s.allow(access.ManageApps, nil), s.system)
 	authed.PATCH("/settings", s.allow(access.ManageInstance, nil), s.updateSettings)
 	authed.GET("/users", s.allow(access.ManageUsers, nil), s.listUsers)
 	authed.POST("/users", s.allow(access.ManageUsers, nil), s.createUser)
@@ -112,6 +120,9 @@ func New(cfg Config, deps Deps) (http.Handler, error) {
 	authed.POST("/users/:id/password", s.allow(access.ManageUsers, nil), s.resetPassword)
 	authed.POST("/users/:id/roles", s.allow(access.ManageUsers, nil), s.grantRole)
 	authed.DELETE("/users/:id/roles/:app_id", s.allow(access.ManageUsers, nil), s.revokeRole)
+	authed.GET("/users/:id/keys", s.allow(access.ManageUsers, nil), s.listSSHKeys)
+	authed.POST("/users/:id/keys", s.allow(access.ManageUsers, nil), s.addSSHKey)
+	authed.DELETE("/users/:id/keys/:key_id", s.allow(access.ManageUsers, nil), s.deleteSSHKey)
 
 	authed.GET("/scripts", s.allow(access.ReadApp, queryApp), s.listScripts)
 	authed.POST("/scripts", s.createScript) // the app is in the body

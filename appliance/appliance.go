@@ -43,6 +43,7 @@ func Versions() map[string]any {
 // Serve runs the daemon until ctx ends, then drains and stops. ready, if not
 // nil, is called with the bound address once the daemon serves.
 func Serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready func(addr net.Addr), opts ...Option) error {
+	started := time.Now()
 	var o serveOptions
 	for _, opt := range opts {
 		opt(&o)
@@ -113,7 +114,8 @@ func Serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready fu
 	handler, err := api.New(api.Config{
 		MaxRequestBodyBytes: cfg.MaxRequestBodyBytes, TrustedProxies: cfg.TrustedProxies,
 		Versions: Versions(), PublicURL: cfg.BaseURL(), AdminHosts: admin,
-	}, api.Deps{Manager: mgr, Orchestrator: orch, Hub: hub, Health: health(st, exec), Logger: logger})
+	}, api.Deps{Manager: mgr, Orchestrator: orch, Hub: hub, Health: health(st, exec), Logger: logger,
+		System: systemStatus(cfg, started, st, exec)})
 	if err != nil {
 		return fmt.Errorf("build the HTTP handler: %w", err)
 	}
@@ -137,6 +139,14 @@ func Serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready fu
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	sock, err := startAdminSocket(cfg.AdminSocket, handler, logger)
+	if err != nil {
+		_ = srv.Close()
+		_ = exec.Shutdown(context.Background())
+		_ = rec.Shutdown(context.Background())
+		return err
+	}
+	sshSrv := startSSH(cfg, handler, mgr, logger)
 	go sweepSessions(ctx, st, logger)
 	logger.Info("PiCloud is serving", "component", "appliance", "addr", ln.Addr().String(),
 		"url", cfg.BaseURL(), "version", Version)
@@ -169,6 +179,12 @@ wait:
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	hub.CloseAll()
+	if err := sshSrv.Shutdown(sctx); err != nil {
+		logger.Warn("stop the SSH server", "component", "appliance", "err", err)
+	}
+	if err := sock.Shutdown(sctx); err != nil {
+		logger.Warn("admin socket requests did not finish in time", "component", "appliance", "err", err)
+	}
 	if err := srv.Shutdown(sctx); err != nil {
 		logger.Warn("in-flight requests did not finish in time", "component", "appliance", "err", err)
 		_ = srv.Close()

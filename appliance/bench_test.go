@@ -79,6 +79,7 @@ func benchDaemon() int {
 	cfg.DatabaseURL = os.Getenv(envBenchDB)
 	cfg.DataDir = os.Getenv(envBenchData)
 	cfg.Listen = "127.0.0.1:0"
+	cfg.SSHBind = ""
 	if n, _ := strconv.Atoi(os.Getenv("XWORKERS")); n > 0 {
 		cfg.Executors.Workers = n
 	}

@@ -105,9 +105,28 @@ func Status(ctx context.Context, cfg config.Config, w io.Writer) error {
 		fmt.Fprintf(w, "  from other machines: http://%s.local:%s (set PICLOUD_PUBLIC_URL in %s)\n", name, port, config.DefaultFile)
 	}
 	fmt.Fprintf(w, "  dashboard: %s/admin/\n", cfg.BaseURL())
+	printTerminal(w, cfg)
 	printSetup(w, cfg, client, local)
 	if !healthy {
 		return fmt.Errorf("the daemon is unhealthy")
 	}
 	return nil
+}
+
+// printTerminal tells how to reach the terminal UI: on the board through
+// the admin socket, from elsewhere over SSH.
+func printTerminal(w io.Writer, cfg config.Config) {
+	if cfg.AdminSocket != "" {
+		fmt.Fprintf(w, "  terminal:  picloud tui (through %s)\n", cfg.AdminSocket)
+	}
+	if cfg.SSHBind != "" {
+		host, port, _ := net.SplitHostPort(cfg.SSHBind)
+		if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+			host = "localhost"
+			if name, err := os.Hostname(); err == nil {
+				host = name + ".local"
+			}
+		}
+		fmt.Fprintf(w, "  ssh:       ssh -p %s %s (with a key registered by picloud user add-key NAME < KEY.pub)\n", port, host)
+	}
 }

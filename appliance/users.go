@@ -2,6 +2,8 @@ package appliance
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 
 	"github.com/picloud/picloud/api/manager"
@@ -28,3 +30,24 @@ func AddUser(ctx context.Context, cfg config.Config, logger *slog.Logger, userna
 type nopInvalidator struct{}
 
 func (nopInvalidator) Invalidate() {}
+
+// AddSSHKey registers a public key (an authorized_keys line) for a user,
+// whether or not the daemon is running, recorded as done from the terminal
+// on the board.
+func AddSSHKey(ctx context.Context, cfg config.Config, logger *slog.Logger, username, line string) (model.SSHKey, error) {
+	db, err := OpenDatabase(ctx, cfg, logger)
+	if err != nil {
+		return model.SSHKey{}, err
+	}
+	defer db.Close(context.WithoutCancel(ctx))
+	st := store.New(db.Pool)
+	u, err := st.UserByName(ctx, username)
+	if errors.Is(err, model.ErrNotFound) {
+		return model.SSHKey{}, fmt.Errorf("no user is named %q (picloud user add makes one)", username)
+	}
+	if err != nil {
+		return model.SSHKey{}, err
+	}
+	mgr := manager.New(manager.Config{}, st, newCredentials(), nopInvalidator{}, logger)
+	return mgr.AddSSHKey(ctx, model.Actor{Channel: model.ChannelTerminal, Remote: "local"}, u.ID, line)
+}

@@ -77,6 +77,12 @@ type Store interface {
 
 	ListExecutions(ctx context.Context, q model.LogQuery) ([]model.ExecutionRecord, error)
 
+	CreateSSHKey(ctx context.Context, k model.SSHKey) (model.SSHKey, error)
+	ListSSHKeys(ctx context.Context, userID string) ([]model.SSHKey, error)
+	DeleteSSHKey(ctx context.Context, userID, id string) (model.SSHKey, error)
+	SSHKeyByFingerprint(ctx context.Context, fingerprint string) (model.SSHKey, model.User, error)
+	TouchSSHKey(ctx context.Context, id string, now time.Time) error
+
 	PutVariable(ctx context.Context, v model.Variable) (model.Variable, bool, error)
 	ListVariables(ctx context.Context, appID string) ([]model.Variable, error)
 	VariableByName(ctx context.Context, appID, name string) (model.Variable, error)

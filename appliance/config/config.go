@@ -49,6 +49,14 @@ type Config struct {
 	// its .local name and any IP address.
 	AdminHosts []string
 
+	// AdminSocket is the Unix socket of the admin API on the board
+	// (PICLOUD_ADMIN_SOCKET): a request over it without credentials acts as
+	// the local owner. Empty disables it.
+	AdminSocket string
+	// SSHBind is the SSH server's listen address (PICLOUD_SSH_BIND), where
+	// the terminal UI is served to users' registered keys. Empty disables it.
+	SSHBind string
+
 	// Sandbox holds the per-execution limits.
 	Sandbox Sandbox
 	// Executors shapes the executor worker processes.
@@ -152,6 +160,7 @@ func Default() Config {
 	return Config{
 		Listen:                  ":8080",
 		DataDir:                 defaultDataDir(),
+		SSHBind:                 ":2222",
 		SessionTTL:              24 * time.Hour,
 		MaxConcurrentExecutions: 32,
 		MaxRequestBodyBytes:     1 << 20,
@@ -193,10 +202,23 @@ func defaultDataDir() string {
 	return "picloud-data"
 }
 
+// DefaultAdminSocket is admin.sock in systemd's RuntimeDirectory when set,
+// in the data directory otherwise ("" without one).
+func DefaultAdminSocket(dataDir string) string {
+	if d := os.Getenv("RUNTIME_DIRECTORY"); d != "" {
+		return filepath.Join(strings.Split(d, ":")[0], "admin.sock")
+	}
+	if dataDir == "" {
+		return ""
+	}
+	return filepath.Join(dataDir, "admin.sock")
+}
+
 // Load builds the configuration from defaults, the file at path (missing is
 // fine when path is the default one) and the environment, and validates it.
 func Load(path string, environ []string) (Config, error) {
 	cfg := Default()
+	cfg.AdminSocket = ""
 	explicit := path != ""
 	if !explicit {
 		path = DefaultFile
@@ -216,6 +238,9 @@ func Load(path string, environ []string) (Config, error) {
 	if err := apply(&cfg, values); err != nil {
 		return cfg, err
 	}
+	if _, set := values["PICLOUD_ADMIN_SOCKET"]; !set {
+		cfg.AdminSocket = DefaultAdminSocket(cfg.DataDir)
+	}
 	return cfg, cfg.Validate()
 }
 
@@ -227,6 +252,14 @@ func (c Config) Validate() error {
 	}
 	if c.DataDir == "" && c.DatabaseURL == "" {
 		errs = append(errs, errors.New("PICLOUD_DATA_DIR is empty: set it to a directory for PiCloud's data"))
+	}
+	if c.SSHBind != "" {
+		if _, _, err := net.SplitHostPort(c.SSHBind); err != nil {
+			errs = append(errs, fmt.Errorf("PICLOUD_SSH_BIND %q is not host:port (e.g. :2222), or empty to disable SSH", c.SSHBind))
+		}
+	}
+	if len(c.AdminSocket) > 100 {
+		errs = append(errs, fmt.Errorf("PICLOUD_ADMIN_SOCKET %q is longer than a Unix socket path may be (about 100 bytes): choose a shorter path", c.AdminSocket))
 	}
 	if c.MaxConcurrentExecutions < 1 {
 		errs = append(errs, fmt.Errorf("PICLOUD_MAX_CONCURRENT_EXECUTIONS is %d: it must be at least 1", c.MaxConcurrentExecutions))

@@ -115,3 +115,27 @@ func writeFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+func TestAdminSocketDefault(t *testing.T) {
+	t.Setenv("RUNTIME_DIRECTORY", "")
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "empty.conf")
+	writeFile(t, conf, "")
+	cfg, err := Load(conf, []string{"PICLOUD_DATA_DIR=/srv/pi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.AdminSocket != "/srv/pi/admin.sock" || cfg.SSHBind != ":2222" {
+		t.Errorf("defaults: socket %q, SSH %q", cfg.AdminSocket, cfg.SSHBind)
+	}
+	t.Setenv("RUNTIME_DIRECTORY", "/run/picloud")
+	if cfg, _ = Load(conf, nil); cfg.AdminSocket != "/run/picloud/admin.sock" {
+		t.Errorf("with a runtime directory: %q", cfg.AdminSocket)
+	}
+	if cfg, _ = Load(conf, []string{"PICLOUD_ADMIN_SOCKET=", "PICLOUD_SSH_BIND="}); cfg.AdminSocket != "" || cfg.SSHBind != "" {
+		t.Errorf("disabled: socket %q, SSH %q", cfg.AdminSocket, cfg.SSHBind)
+	}
+	if _, err := Load(conf, []string{"PICLOUD_SSH_BIND=2222"}); err == nil || !strings.Contains(err.Error(), "PICLOUD_SSH_BIND") {
+		t.Errorf("bad SSH address: %v", err)
+	}
+}

@@ -117,3 +117,12 @@ type dbError struct {
 
 func (e *dbError) Error() string   { return e.msg }
 func (e *dbError) Unwrap() []error { return []error{e.kind, e.cause} }
+
+// DatabaseSize is the size of the database on disk, in bytes.
+func (s *Store) DatabaseSize(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.pool.QueryRow(ctx, `SELECT pg_database_size(current_database())`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("database size: %w", mapError(err))
+	}
+	return n, nil
+}

@@ -78,6 +78,7 @@ func newDaemon(t *testing.T, bin string, extraEnv ...string) *daemon {
 		"PICLOUD_LISTEN="+addr,
 		"PICLOUD_CONFIG="+conf,
 		"PICLOUD_LOG_FLUSH_INTERVAL_MS=50",
+		"PICLOUD_SSH_BIND=", // tests that want SSH give it a free port
 	)
 	return &daemon{t: t, bin: bin, dataDir: dataDir, env: append(env, extraEnv...), url: "http://" + addr}
 }

@@ -28,6 +28,8 @@ Usage:
   picloud serve [--config FILE]                 run the daemon
   picloud user add NAME --password-stdin [--role owner|admin|member]
                                                 create a user (default: owner)
+  picloud user add-key NAME < KEY.pub           register an SSH public key for a user
+  picloud tui [--socket PATH]                   the terminal UI, through the daemon's local admin socket
   picloud migrate [status]                      apply (or list) database migrations
   picloud version                               print the versions
   picloud status [--config FILE]                how to reach the daemon, whether it is healthy
@@ -59,6 +61,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = user(ctx, args[1:], stdin, stdout, stderr)
 	case "migrate":
 		err = migrate(ctx, args[1:], stdout, stderr)
+	case "tui":
+		err = runTUI(ctx, args[1:], stdin, stdout, stderr)
 	case "executor":
 		err = executor(stdin, stdout, stderr)
 	case "status":
@@ -197,8 +201,11 @@ func executor(stdin io.Reader, stdout, stderr io.Writer) error {
 }
 
 func user(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "add-key" {
+		return addKey(ctx, args[1:], stdin, stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "add" {
-		return usageError{"usage: picloud user add NAME --password-stdin"}
+		return usageError{"usage: picloud user add NAME --password-stdin, or picloud user add-key NAME < KEY.pub"}
 	}
 	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -232,6 +239,38 @@ func user(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return fmt.Errorf("add user %s: %w", name, err)
 	}
 	fmt.Fprintf(stdout, "created user %s (%s, %s)\n", u.Username, u.Role, u.ID)
+	return nil
+}
+
+// addKey registers an SSH public key, read from standard input as an
+// authorized_keys line, for a user.
+func addKey(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	const use = "usage: picloud user add-key NAME < ~/.ssh/id_ed25519.pub"
+	fs := flag.NewFlagSet("user add-key", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var name string
+	rest := args
+	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		name, rest = rest[0], rest[1:]
+	}
+	cfg, logger, err := loadConfig(fs, rest, stderr)
+	if err != nil {
+		return err
+	}
+	if name == "" && fs.NArg() == 1 {
+		name = fs.Arg(0)
+	} else if fs.NArg() > 0 || name == "" {
+		return usageError{use}
+	}
+	line, err := io.ReadAll(io.LimitReader(stdin, 16<<10))
+	if err != nil {
+		return fmt.Errorf("read the public key: %w", err)
+	}
+	k, err := appliance.AddSSHKey(ctx, cfg, logger, name, strings.TrimSpace(string(line)))
+	if err != nil {
+		return fmt.Errorf("add a key for %s: %w", name, err)
+	}
+	fmt.Fprintf(stdout, "added %s key %s for %s\n", k.Type, k.Fingerprint, name)
 	return nil
 }
 

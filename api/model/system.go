@@ -1,0 +1,30 @@
+package model
+
+import "time"
+
+// SystemStatus is the health of the board and the daemon, as far as the
+// kernel tells it; a figure the board does not expose is left out.
+type SystemStatus struct {
+	Versions          map[string]any `json:"versions"`
+	StartedAt         time.Time      `json:"started_at"`
+	UptimeSeconds     int64          `json:"uptime_seconds"`                // the daemon's
+	BootUptimeSeconds int64          `json:"boot_uptime_seconds,omitempty"` // the board's
+	CPUs              int            `json:"cpus"`
+	Load              []float64      `json:"load,omitempty"` // 1, 5 and 15 minutes
+	TemperatureC      *float64       `json:"temperature_c,omitempty"`
+	MemoryTotalBytes  int64          `json:"memory_total_bytes,omitempty"`
+	MemoryAvailBytes  int64          `json:"memory_available_bytes,omitempty"`
+	DiskPath          string         `json:"disk_path,omitempty"`
+	DiskTotalBytes    int64          `json:"disk_total_bytes,omitempty"`
+	DiskFreeBytes     int64          `json:"disk_free_bytes,omitempty"`
+	DatabaseBytes     int64          `json:"database_bytes,omitempty"`
+	ExecutorMode      string         `json:"executor_mode"`
+	Workers           []WorkerStatus `json:"workers"`
+	DaemonRSSBytes    int64          `json:"daemon_rss_bytes,omitempty"`
+}
+
+// WorkerStatus is one executor worker process.
+type WorkerStatus struct {
+	PID      int   `json:"pid"`
+	RSSBytes int64 `json:"rss_bytes"`
+}

@@ -1,0 +1,86 @@
+package appliance
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/picloud/picloud/api/manager"
+	"github.com/picloud/picloud/api/model"
+	"github.com/picloud/picloud/appliance/config"
+	"github.com/picloud/picloud/appliance/sshd"
+)
+
+// hostKeyFile is the SSH server's host key, in the data directory.
+const hostKeyFile = "ssh_host_ed25519_key"
+
+// loadHostKey reads the SSH host key at path, making it on the first start
+// (ed25519, OpenSSH format, 0600).
+func loadHostKey(path string) (ssh.Signer, error) {
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		_, priv, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			return nil, fmt.Errorf("make the SSH host key: %w", err)
+		}
+		block, err := ssh.MarshalPrivateKey(priv, "PiCloud SSH host key")
+		if err != nil {
+			return nil, fmt.Errorf("encode the SSH host key: %w", err)
+		}
+		raw = pem.EncodeToMemory(block)
+		if err := createPrivateFile(path, raw); errors.Is(err, fs.ErrExist) {
+			return loadHostKey(path)
+		} else if err != nil {
+			return nil, err
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("read the SSH host key: %w", err)
+	}
+	signer, err := ssh.ParsePrivateKey(raw)
+	if err != nil {
+		return nil, fmt.Errorf("read the SSH host key %s: %w", path, err)
+	}
+	return signer, nil
+}
+
+// startSSH runs the SSH server of the terminal UI when PICLOUD_SSH_BIND is
+// set. The board's scripts matter more than its SSH port: a server that
+// cannot start is logged, and the daemon carries on without it.
+func startSSH(cfg config.Config, handler http.Handler, mgr *manager.Service, logger *slog.Logger) *sshd.Server {
+	if cfg.SSHBind == "" {
+		return nil
+	}
+	if cfg.DataDir == "" {
+		logger.Error("no SSH server: it needs a data directory for its host key (PICLOUD_DATA_DIR)", "component", "appliance")
+		return nil
+	}
+	key, err := loadHostKey(filepath.Join(cfg.DataDir, hostKeyFile))
+	if err != nil {
+		logger.Error("no SSH server", "component", "appliance", "err", err)
+		return nil
+	}
+	srv, err := sshd.Start(sshd.Config{Addr: cfg.SSHBind, HostKey: key, Handler: handler, Logger: logger,
+		UserOfKey: func(ctx context.Context, fingerprint string) (string, string, error) {
+			u, _, err := mgr.SSHKeyUser(ctx, fingerprint)
+			return u.ID, u.Username, err
+		},
+		SignedIn: func(ctx context.Context, fingerprint, remote string) error {
+			_, err := mgr.SSHSignIn(ctx, model.Actor{Channel: model.ChannelTerminal, Remote: remote}, fingerprint)
+			return err
+		}})
+	if err != nil {
+		logger.Error("no SSH server", "component", "appliance", "err", err)
+		return nil
+	}
+	return srv
+}

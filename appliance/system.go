@@ -1,0 +1,128 @@
+package appliance
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/picloud/picloud/api/model"
+	"github.com/picloud/picloud/appliance/config"
+	"github.com/picloud/picloud/appliance/store"
+	"github.com/picloud/picloud/appliance/workers"
+)
+
+// systemStatus reports the board's and the daemon's health from /proc,
+// /sys, the data directory's file system, the database and the executor
+// pool; what the board does not expose is left out.
+func systemStatus(cfg config.Config, started time.Time, st *store.Store, exec executor) func(ctx context.Context) (model.SystemStatus, error) {
+	return func(ctx context.Context) (model.SystemStatus, error) {
+		s := model.SystemStatus{StartedAt: started.UTC(), UptimeSeconds: int64(time.Since(started).Seconds()),
+			CPUs: runtime.NumCPU(), ExecutorMode: cfg.Executors.Mode}
+		if f := readFields("/proc/uptime"); len(f) > 0 {
+			up, _ := strconv.ParseFloat(f[0], 64)
+			s.BootUptimeSeconds = int64(up)
+		}
+		if f := readFields("/proc/loadavg"); len(f) >= 3 {
+			for _, v := range f[:3] {
+				l, _ := strconv.ParseFloat(v, 64)
+				s.Load = append(s.Load, l)
+			}
+		}
+		s.TemperatureC = cpuTemperature()
+		mem := meminfo()
+		s.MemoryTotalBytes, s.MemoryAvailBytes = mem["MemTotal"], mem["MemAvailable"]
+		if cfg.DataDir != "" {
+			var fs syscall.Statfs_t
+			if syscall.Statfs(cfg.DataDir, &fs) == nil {
+				s.DiskPath = cfg.DataDir
+				s.DiskTotalBytes = int64(fs.Blocks) * fs.Bsize
+				s.DiskFreeBytes = int64(fs.Bavail) * fs.Bsize
+			}
+		}
+		if n, err := st.DatabaseSize(ctx); err == nil {
+			s.DatabaseBytes = n
+		}
+		if f := readFields("/proc/self/statm"); len(f) > 1 {
+			pages, _ := strconv.ParseInt(f[1], 10, 64)
+			s.DaemonRSSBytes = pages * int64(os.Getpagesize())
+		}
+		s.Workers = []model.WorkerStatus{}
+		if pool, ok := exec.(*workers.Pool); ok {
+			rss := pool.RSS()
+			for _, pid := range pool.PIDs() {
+				s.Workers = append(s.Workers, model.WorkerStatus{PID: pid, RSSBytes: rss[pid]})
+			}
+		}
+		return s, nil
+	}
+}
+
+// readFields returns the whitespace-separated fields of a small file.
+func readFields(path string) []string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	return strings.Fields(string(b))
+}
+
+// meminfo reads /proc/meminfo in bytes.
+func meminfo() map[string]int64 {
+	out := map[string]int64{}
+	f, err := os.Open("/proc/meminfo")
+	if err != nil {
+		return out
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if !ok {
+			continue
+		}
+		fields := strings.Fields(v)
+		if len(fields) == 0 {
+			continue
+		}
+		n, _ := strconv.ParseInt(fields[0], 10, 64)
+		if len(fields) > 1 && fields[1] == "kB" {
+			n *= 1024
+		}
+		out[k] = n
+	}
+	return out
+}
+
+// cpuTemperature reads the CPU's thermal zone (a Pi has cpu-thermal), in
+// degrees Celsius; nil where the kernel has none.
+func cpuTemperature() *float64 {
+	zones, _ := filepath.Glob("/sys/class/thermal/thermal_zone*")
+	var best string
+	for _, z := range zones {
+		kind := strings.TrimSpace(string(must(os.ReadFile(filepath.Join(z, "type")))))
+		if best == "" || strings.Contains(kind, "cpu") || strings.Contains(kind, "soc") || kind == "x86_pkg_temp" {
+			best = z
+		}
+	}
+	if best == "" {
+		return nil
+	}
+	f := readFields(filepath.Join(best, "temp"))
+	if len(f) == 0 {
+		return nil
+	}
+	milli, err := strconv.ParseFloat(f[0], 64)
+	if err != nil {
+		return nil
+	}
+	c := milli / 1000
+	return &c
+}
+
+func must(b []byte, _ error) []byte { return b }

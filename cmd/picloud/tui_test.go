@@ -1,0 +1,226 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/creack/pty"
+)
+
+// terminal is a program running in a pseudo-terminal, with what it drew.
+type terminal struct {
+	t    *testing.T
+	cmd  *exec.Cmd
+	pty  *os.File
+	mu   sync.Mutex
+	out  bytes.Buffer
+	mark int // where the text drawn since the last keys starts
+	done chan struct{}
+}
+
+// startTerminal runs bin args in an 80×24 pseudo-terminal.
+func startTerminal(t *testing.T, env []string, bin string, args ...string) *terminal {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(env, "TERM=xterm-256color", "NO_COLOR=1")
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 24, Cols: 80})
+	if err != nil {
+		t.Fatal(err)
+	}
+	term := &terminal{t: t, cmd: cmd, pty: f, done: make(chan struct{})}
+	go func() {
+		defer close(term.done)
+		buf := make([]byte, 4096)
+		for {
+			n, err := f.Read(buf)
+			term.mu.Lock()
+			term.out.Write(buf[:n])
+			term.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		f.Close()
+		if t.Failed() {
+			t.Logf("the terminal showed:\n%s", term.text())
+		}
+	})
+	return term
+}
+
+// text is what the program drew, without escape sequences.
+func (term *terminal) text() string {
+	term.mu.Lock()
+	defer term.mu.Unlock()
+	return ansi.Strip(term.out.String())
+}
+
+// waitFor waits until the program draws s after the last keys were sent.
+func (term *terminal) waitFor(s string) {
+	term.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		txt := term.text()
+		if strings.Contains(txt[min(term.mark, len(txt)):], s) {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	term.t.Fatalf("the terminal never showed %q", s)
+}
+
+// send types keys, one write each, with a pause for the program to draw.
+func (term *terminal) send(keys ...string) {
+	term.t.Helper()
+	term.mark = len(term.text())
+	for _, k := range keys {
+		if _, err := io.WriteString(term.pty, k); err != nil {
+			term.t.Fatal(err)
+		}
+		time.Sleep(60 * time.Millisecond)
+	}
+}
+
+// Keys as a terminal sends them.
+const (
+	enter  = "\r"
+	esc    = "\x1b"
+	ctrlS  = "\x13"
+	ctrlK  = "\x0b"
+	ctrlA  = "\x01"
+	ctrlU  = "\x15"
+	ctrlC  = "\x03"
+	arrowD = "\x1b[B"
+)
+
+// TestTUIEndToEnd drives picloud tui in a pseudo-terminal against the real
+// daemon, over the local admin socket: write a script in the editor (a
+// compile error first), bind a route, call it with "try it", and see the
+// execution in the live logs.
+func TestTUIEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and starts PostgreSQL")
+	}
+	bin := buildBinary(t)
+	d := newDaemon(t, bin)
+	if out, err := d.picloud("first owner's password", "user", "add", "admin", "--password-stdin"); err != nil {
+		t.Fatalf("user add: %v\n%s", err, out)
+	}
+	d.start()
+	sock := filepath.Join(d.dataDir, "admin.sock")
+	if st, err := os.Stat(sock); err != nil || st.Mode().Perm() != 0o660 {
+		t.Fatalf("admin socket: %v %v", err, st)
+	}
+
+	if out, err := d.picloud("", "status"); err != nil || !strings.Contains(out, "picloud tui (through "+sock+")") {
+		t.Errorf("picloud status does not tell about the terminal UI: %v\n%s", err, out)
+	}
+
+	term := startTerminal(t, d.env, bin, "tui")
+	term.waitFor("admin (owner)") // the local owner, without a password
+	term.waitFor("default")
+	term.send(enter)
+	term.waitFor("no scripts yet")
+	term.send("n")
+	term.waitFor("name of the new script")
+	term.send("greet.js", enter)
+	term.waitFor("greet.js · js · version 1 active")
+	term.waitFor(`return { hello: "world" }`)
+
+	// Line 3 of the new script returns a value: make it a syntax error,
+	// save, and see the error at its line.
+	term.send(arrowD, arrowD, ctrlK, "    return )", ctrlS)
+	term.waitFor("changes against the active version 1")
+	term.send("y")
+	term.waitFor("✗ line 3")
+	// The cursor is on the line with the error: replace it.
+	term.send(ctrlA, ctrlK, `    console.log("greeted", ctx.params.name); return { hello: "pi " + ctx.params.name }`, ctrlS)
+	term.waitFor(`+     console.log("greeted"`)
+	term.send(enter)
+	term.waitFor("saved greet.js version 2")
+
+	// Roll back to version 1 after a look at its diff, then forward again.
+	term.send("\x0f") // ctrl+o: the versions
+	term.waitFor("versions of greet.js")
+	term.send(arrowD, "d")
+	term.waitFor("version 1 against the active version 2")
+	term.waitFor(`-     console.log("greeted"`)
+	term.send("y")
+	term.waitFor("greet.js · js · version 1 active (latest 2)")
+	term.send("\x0f")
+	term.waitFor("versions of greet.js")
+	term.send("\x1b[A", enter) // the list opens on the active version; v2 is above it
+	term.waitFor("make version 2 active?")
+	term.send("y")
+	term.waitFor("greet.js · js · version 2 active")
+	term.send(esc)
+	term.waitFor("greet.js")
+
+	// A route, checked for conflicts, then added.
+	term.send("t")
+	term.waitFor("no routes")
+	term.send("a")
+	term.waitFor("new route")
+	term.send("greet/:name", enter)
+	term.waitFor("GET /greet/:name now reaches greet.js")
+	term.send("m")
+	term.waitFor("request ([host]")
+	term.send(ctrlU, "GET /greet/pi", enter)
+	term.waitFor("reaches greet.js version 2, params name=pi")
+	term.send(esc)
+	term.waitFor("GET /greet/:name")
+
+	// Try it: the route is filled in.
+	term.send("x")
+	term.waitFor("/greet/name")
+	term.send(ctrlS)
+	term.waitFor("200 OK")
+	term.waitFor(`{"hello":"pi name"}`)
+	term.send(esc)
+
+	// The live logs show the execution; open it for its console output.
+	term.send("l")
+	term.waitFor("GET /greet/name")
+	term.send(enter)
+	term.waitFor("greeted name")
+
+	// A new user, with a password typed unseen.
+	term.send(esc, esc, esc, "u")
+	term.waitFor("owner    enabled")
+	term.send("n", "bob", enter, "bob's long password", enter)
+	term.waitFor("role (owner, admin or member)")
+	if strings.Contains(term.text(), "bob's long password") {
+		t.Fatal("the password showed on the screen")
+	}
+	term.send(enter)
+	term.waitFor("created bob")
+
+	// The board's health, from the system endpoint.
+	term.send(esc, "i")
+	term.waitFor("executors")
+	term.waitFor("process, ")
+	term.send(ctrlC)
+	select {
+	case <-term.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("picloud tui did not quit on ctrl+c")
+	}
+
+	// The changes are the local owner's, through the terminal.
+	login := d.call("POST", "/api/v1/admin/auth/login", `{"username":"admin","password":"first owner's password"}`)
+	d.token = login.field(t, "token").(string)
+	audit := d.call("GET", "/api/v1/admin/audit?limit=20", "")
+	d.expect(audit, 200, `"action":"script.create"`, `"action":"route.create"`, `"channel":"terminal"`, `"remote":"local uid `)
+}

@@ -1,0 +1,365 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textarea"
+	"github.com/charmbracelet/bubbles/viewport"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/picloud/picloud/tui/client"
+)
+
+var (
+	keySave     = bind([]string{"ctrl+s"}, "ctrl+s", "save")
+	keyVersions = bind([]string{"ctrl+o"}, "ctrl+o", "versions")
+	keyLeave    = bind([]string{"esc"}, "esc", "back")
+	keyConfirm  = bind([]string{"y", "enter"}, "y/enter", "save this")
+	keyRollback = bind([]string{"enter"}, "enter", "roll back to it")
+	keyShowDiff = bind([]string{"d"}, "d", "diff against the active")
+	keyDoRoll   = bind([]string{"y", "enter"}, "y/enter", "roll back to it")
+	keyScroll   = bind([]string{"up", "down"}, "↑/↓", "scroll")
+)
+
+// editor modes.
+const (
+	modeEdit = iota
+	modeDiff
+	modeVersions
+	modeVersionDiff
+)
+
+// editorScreen edits a script: saving makes a new version, after a look at
+// the diff against the active one; compile errors show at their line.
+type editorScreen struct {
+	base
+	app      client.App
+	script   client.Script
+	active   string // the active version's source
+	ta       textarea.Model
+	mode     int
+	diff     viewport.Model
+	versions []client.Version
+	vt       table
+	ask      confirm
+	compile  *client.Error // the last save's compile error
+	markRow  int           // the display row marked as the error's, -1 for none
+	vdiff    int           // the version whose diff against the active one is shown
+}
+
+type scriptLoadedMsg struct {
+	to
+	s client.Script
+}
+
+type savedMsg struct {
+	to
+	s client.Script
+}
+
+type saveFailedMsg struct {
+	to
+	err error
+}
+
+type versionSourceMsg struct {
+	to
+	v client.Version
+}
+
+type versionsMsg struct {
+	to
+	versions []client.Version
+}
+
+func newEditorScreen(e *env, app client.App, sc client.Script) *editorScreen {
+	s := &editorScreen{base: newBase(e), app: app, script: sc, ta: e.st.editor(), markRow: -1}
+	// A one-column gutter marks the line of a compile error.
+	s.ta.SetPromptFunc(1, func(row int) string {
+		if row == s.markRow {
+			return "✗"
+		}
+		return " "
+	})
+	s.ta.Focus()
+	s.vt = newTable(e.st, "no versions", column{"VERSION", 9}, column{"SAVED", 20}, column{"", 0})
+	return s
+}
+
+func (s *editorScreen) title() string { return s.script.Name }
+
+func (s *editorScreen) init() tea.Cmd {
+	return s.e.call("load "+s.script.Name, func(ctx context.Context) (tea.Msg, error) {
+		sc, err := s.e.c.Script(ctx, s.script.ID)
+		return scriptLoadedMsg{s.to(), sc}, err
+	})
+}
+
+func (s *editorScreen) setSize(w, h int) {
+	s.base.setSize(w, h)
+	s.ta.SetWidth(w)
+	s.ta.SetHeight(max(1, h-2))
+	s.diff.Width, s.diff.Height = w, max(1, h-2)
+	s.vt.setSize(w, h-2)
+}
+
+func (s *editorScreen) typing() bool { return true }
+
+func (s *editorScreen) keys() bindings {
+	switch {
+	case s.ask.active():
+		return bindings{keyYes, keyNo}
+	case s.mode == modeDiff:
+		return bindings{keyConfirm, keyScroll, keyCancel}
+	case s.mode == modeVersions:
+		return bindings{keyRollback, keyShowDiff, keyUp, keyDown, keyCancel}
+	case s.mode == modeVersionDiff:
+		return bindings{keyDoRoll, keyScroll, keyCancel}
+	}
+	return bindings{keySave, keyVersions, keyLeave}
+}
+
+func (s *editorScreen) dirty() bool { return s.loaded && s.ta.Value() != s.active }
+
+func (s *editorScreen) update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case scriptLoadedMsg:
+		s.script, s.active, s.loaded = msg.s, msg.s.Source, true
+		s.ta.SetValue(msg.s.Source)
+		s.gotoLine(1, 1)
+		s.compile, s.markRow = nil, -1
+		return nil
+	case savedMsg:
+		s.script, s.active, s.compile, s.markRow, s.mode = msg.s, s.ta.Value(), nil, -1, modeEdit
+		return func() tea.Msg {
+			return infoMsg(fmt.Sprintf("saved %s version %d, active now", msg.s.Name, msg.s.ActiveVersion))
+		}
+	case saveFailedMsg:
+		s.mode = modeEdit
+		var ce *client.Error
+		if errors.As(msg.err, &ce) && ce.Line > 0 {
+			s.compile = ce
+			s.markRow = s.displayRow(ce.Line)
+			s.gotoLine(ce.Line, ce.Column)
+			return func() tea.Msg {
+				return errMsg{"save", fmt.Errorf("does not compile, line %d: %s", ce.Line, ce.Message)}
+			}
+		}
+		return func() tea.Msg { return errMsg{"save " + s.script.Name, msg.err} }
+	case versionSourceMsg:
+		d := unifiedDiff(s.active, msg.v.Source, 3, s.e.st)
+		if d == "" {
+			d = s.e.st.faint.Render("the same source as the active version")
+		}
+		s.diff = viewport.New(s.w, max(1, s.h-2))
+		s.diff.SetContent(d)
+		s.vdiff, s.mode = msg.v.Version, modeVersionDiff
+		return nil
+	case versionsMsg:
+		s.versions = msg.versions
+		rows := make([][]string, len(msg.versions))
+		for i, v := range msg.versions {
+			note := ""
+			if v.Active {
+				note = "active"
+			}
+			rows[i] = []string{fmt.Sprintf("v%d", v.Version), v.CreatedAt.Local().Format("2006-01-02 15:04:05"), note}
+		}
+		s.vt.setRows(rows)
+		for i, v := range msg.versions {
+			if v.Active {
+				s.vt.selectRow(i)
+			}
+		}
+		s.mode = modeVersions
+		return nil
+	}
+	k, isKey := msg.(tea.KeyMsg)
+	if isKey && s.ask.active() {
+		return s.ask.update(k)
+	}
+	if isKey && !s.loaded {
+		// Nothing to edit before the source arrives.
+		if k.String() == "esc" {
+			return pop
+		}
+		return nil
+	}
+	switch s.mode {
+	case modeDiff:
+		if isKey {
+			switch {
+			case key.Matches(k, keyConfirm):
+				return s.save()
+			case k.String() == "esc" || k.String() == "q":
+				s.mode = modeEdit
+				return nil
+			}
+		}
+		var cmd tea.Cmd
+		s.diff, cmd = s.diff.Update(msg)
+		return cmd
+	case modeVersionDiff:
+		if isKey {
+			switch {
+			case key.Matches(k, keyDoRoll):
+				return s.rollback(s.vdiff)
+			case k.String() == "esc" || k.String() == "q":
+				s.mode = modeVersions
+				return nil
+			}
+		}
+		var cmd tea.Cmd
+		s.diff, cmd = s.diff.Update(msg)
+		return cmd
+	case modeVersions:
+		if isKey {
+			switch {
+			case k.String() == "esc" || k.String() == "q":
+				s.mode = modeEdit
+			case key.Matches(k, keyShowDiff):
+				if i := s.vt.selected(); i >= 0 {
+					n := s.versions[i].Version
+					return s.e.call(fmt.Sprintf("load version %d", n), func(ctx context.Context) (tea.Msg, error) {
+						v, err := s.e.c.ScriptVersion(ctx, s.script.ID, n)
+						return versionSourceMsg{s.to(), v}, err
+					})
+				}
+			case key.Matches(k, keyRollback):
+				if i := s.vt.selected(); i >= 0 {
+					v := s.versions[i]
+					s.ask.ask(fmt.Sprintf("make version %d active?%s", v.Version, map[bool]string{true: " Your unsaved changes are lost.", false: ""}[s.dirty()]),
+						func() tea.Cmd { return s.rollback(v.Version) })
+				}
+			default:
+				s.vt.update(k)
+			}
+		}
+		return nil
+	}
+	if isKey {
+		switch {
+		case key.Matches(k, keySave):
+			if !s.loaded {
+				return nil
+			}
+			d := unifiedDiff(s.active, s.ta.Value(), 3, s.e.st)
+			if d == "" {
+				return func() tea.Msg { return infoMsg("no changes to save") }
+			}
+			s.diff = viewport.New(s.w, max(1, s.h-2))
+			s.diff.SetContent(d)
+			s.mode = modeDiff
+			return nil
+		case key.Matches(k, keyVersions):
+			return s.e.call("load versions", func(ctx context.Context) (tea.Msg, error) {
+				vs, err := s.e.c.ScriptVersions(ctx, s.script.ID)
+				return versionsMsg{s.to(), vs}, err
+			})
+		case k.String() == "esc":
+			if s.dirty() {
+				s.ask.ask("leave without saving your changes?", func() tea.Cmd { return pop })
+				return nil
+			}
+			return pop
+		}
+	}
+	var cmd tea.Cmd
+	s.ta, cmd = s.ta.Update(msg)
+	return cmd
+}
+
+// save sends the text as a new version.
+func (s *editorScreen) save() tea.Cmd {
+	src := s.ta.Value()
+	return s.e.call("save "+s.script.Name, func(ctx context.Context) (tea.Msg, error) {
+		sc, err := s.e.c.SaveScript(ctx, s.script.ID, src)
+		if err != nil {
+			return saveFailedMsg{s.to(), err}, nil
+		}
+		return savedMsg{s.to(), sc}, nil
+	})
+}
+
+// rollback makes version n active and loads its source.
+func (s *editorScreen) rollback(n int) tea.Cmd {
+	s.mode = modeEdit
+	return s.e.call(fmt.Sprintf("roll back to version %d", n), func(ctx context.Context) (tea.Msg, error) {
+		if _, err := s.e.c.Rollback(ctx, s.script.ID, n); err != nil {
+			return nil, err
+		}
+		sc, err := s.e.c.Script(ctx, s.script.ID)
+		return scriptLoadedMsg{s.to(), sc}, err
+	})
+}
+
+// displayRow is the row on which a 1-based source line starts, when no line
+// before it wraps; -1 otherwise, since the text area's wrapping is its own.
+func (s *editorScreen) displayRow(line int) int {
+	lines := strings.Split(s.ta.Value(), "\n")
+	if line < 1 || line > len(lines) {
+		return -1
+	}
+	for _, l := range lines[:line] {
+		if ansi.StringWidth(l) >= s.ta.Width()-1 {
+			return -1
+		}
+	}
+	return line - 1
+}
+
+// gotoLine puts the cursor at a 1-based line and column.
+func (s *editorScreen) gotoLine(line, col int) {
+	for s.ta.Line() > line-1 {
+		s.ta.CursorUp()
+	}
+	for s.ta.Line() < line-1 && s.ta.Line() < s.ta.LineCount()-1 {
+		s.ta.CursorDown()
+	}
+	s.ta.SetCursor(max(0, col-1))
+}
+
+func (s *editorScreen) view() string {
+	st := s.e.st
+	info := fmt.Sprintf("%s · %s · version %d active", s.script.Name, s.script.Language, s.script.ActiveVersion)
+	if s.script.LatestVersion > s.script.ActiveVersion {
+		info += fmt.Sprintf(" (latest %d)", s.script.LatestVersion)
+	}
+	if s.dirty() {
+		info += " · modified"
+	}
+	var body, last string
+	switch s.mode {
+	case modeDiff:
+		info = "changes against the active version " + fmt.Sprint(s.script.ActiveVersion)
+		body = s.diff.View()
+		last = st.warn.Render("save these changes as a new version?") + " " + st.faint.Render("[y/enter: save, esc: keep editing]")
+	case modeVersions:
+		info = "versions of " + s.script.Name
+		body = s.vt.view()
+		last = st.faint.Render("enter: make the version active · d: its diff against the active one")
+	case modeVersionDiff:
+		info = fmt.Sprintf("version %d against the active version %d", s.vdiff, s.script.ActiveVersion)
+		body = s.diff.View()
+		last = st.warn.Render(fmt.Sprintf("make version %d active?", s.vdiff)) + " " + st.faint.Render("[y/enter: roll back, esc: the list]")
+	default:
+		body = s.ta.View()
+		if !s.loaded {
+			body = st.faint.Render("loading…")
+		}
+		li := s.ta.LineInfo()
+		last = st.faint.Render(fmt.Sprintf("line %d, column %d", s.ta.Line()+1, li.CharOffset+1))
+		if s.compile != nil {
+			last = st.err.Render(fmt.Sprintf("✗ line %d, column %d: %s", s.compile.Line, s.compile.Column, s.compile.Message))
+		}
+	}
+	if s.ask.active() {
+		last = s.ask.view(st)
+	}
+	return st.label.Render(info) + "\n" + fitBlock(body, s.w, s.h-2) + "\n" + strings.TrimRight(last, "\n")
+}

@@ -1,0 +1,377 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/viewport"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/picloud/picloud/tui/client"
+)
+
+var (
+	keyFollow      = bind([]string{"f"}, "f", "follow")
+	keyLevel       = bind([]string{"v"}, "v", "level")
+	keyScriptCycle = bind([]string{"s"}, "s", "script")
+	keyOpen        = bind([]string{"enter"}, "enter", "open")
+)
+
+// maxLogRows is how many executions the logs screen keeps.
+const maxLogRows = 1000
+
+// levels are the level filter's steps: every execution, those that warned
+// or failed, those that failed.
+var levels = []string{"all", "warn", "error"}
+
+// logsScreen shows an app's executions as they happen, from the live
+// stream, after the most recent ones.
+type logsScreen struct {
+	base
+	app     client.App
+	names   map[string]string // script id → name
+	scripts []client.Script
+	script  string // the script filter; "" for all
+	level   int
+	all     []client.Execution // oldest first
+	shown   []int
+	t       table
+	stream  *client.Stream
+	live    bool
+}
+
+type logsMsg struct {
+	to
+	scripts []client.Script
+	logs    []client.Execution
+}
+
+type streamMsg struct {
+	to
+	s *client.Stream
+}
+
+// discard closes a stream that arrives for a screen already closed.
+func (m streamMsg) discard() { m.s.Close() }
+
+type executionMsg struct {
+	to
+	e client.Execution
+}
+
+type streamEndMsg struct {
+	to
+	err error
+}
+
+func newLogsScreen(e *env, app client.App, sc *client.Script) *logsScreen {
+	s := &logsScreen{base: newBase(e), app: app, names: map[string]string{}}
+	if sc != nil {
+		s.script = sc.ID
+		s.names[sc.ID] = sc.Name
+	}
+	s.t = newTable(e.st, "no executions yet: waiting for requests…",
+		column{"TIME", 8}, column{"ST", 3}, column{"REQUEST", 0}, column{"SCRIPT", 14}, column{"TOOK", 7}, column{"NOTE", 0})
+	s.t.follow = true
+	return s
+}
+
+func (s *logsScreen) title() string { return "logs of " + s.app.Name }
+
+// backlogAgain is when the recent executions are read once more after the
+// stream opened: those that ran just before it may not have been written
+// yet at the first reading.
+const backlogAgain = 2 * time.Second
+
+type reloadLogsMsg struct{ to }
+
+// init opens the live stream first, then reads the recent executions, so
+// that none falls between the two.
+func (s *logsScreen) init() tea.Cmd {
+	ctx := s.e.ctx
+	open := func() tea.Msg {
+		st, err := s.e.c.Stream(ctx, s.app.ID, "")
+		if err != nil {
+			return errMsg{"open the live log stream", err}
+		}
+		return streamMsg{s.to(), st}
+	}
+	return open
+}
+
+// load reads the app's scripts and recent executions.
+func (s *logsScreen) load() tea.Cmd {
+	return s.e.call("load logs", func(ctx context.Context) (tea.Msg, error) {
+		scripts, err := s.e.c.Scripts(ctx, s.app.ID)
+		if err != nil {
+			return nil, err
+		}
+		logs, err := s.e.c.Logs(ctx, s.app.ID, "", 200)
+		return logsMsg{s.to(), scripts, logs}, err
+	})
+}
+
+// next waits for the stream's next execution.
+func (s *logsScreen) next() tea.Cmd {
+	st := s.stream
+	return func() tea.Msg {
+		e, err := st.Next()
+		if err != nil {
+			return streamEndMsg{s.to(), err}
+		}
+		return executionMsg{s.to(), e}
+	}
+}
+
+func (s *logsScreen) close() {
+	if s.stream != nil {
+		s.stream.Close()
+		s.stream = nil
+	}
+}
+
+func (s *logsScreen) setSize(w, h int) { s.base.setSize(w, h); s.t.setSize(w, h-1) }
+func (s *logsScreen) typing() bool     { return s.t.editing }
+
+func (s *logsScreen) keys() bindings {
+	if s.t.editing {
+		return bindings{keyEnter, keyCancel}
+	}
+	return bindings{keyOpen, keyFollow, keyScriptCycle, keyLevel, keyFilter, keyReload}
+}
+
+func (s *logsScreen) update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case logsMsg:
+		s.scripts, s.loaded = msg.scripts, true
+		for _, sc := range msg.scripts {
+			s.names[sc.ID] = sc.Name
+		}
+		// Records written before the stream opened; the stream may have
+		// brought some of them already.
+		old := slices.Clone(msg.logs)
+		slices.Reverse(old)
+		for _, e := range s.all {
+			if !slices.ContainsFunc(old, func(o client.Execution) bool { return o.RequestID == e.RequestID }) {
+				old = append(old, e)
+			}
+		}
+		s.all = old
+		s.refresh()
+		return nil
+	case streamMsg:
+		s.stream, s.live = msg.s, true
+		id := s.to()
+		return tea.Batch(s.next(), s.load(), tea.Tick(backlogAgain, func(time.Time) tea.Msg { return reloadLogsMsg{id} }))
+	case reloadLogsMsg:
+		return s.load()
+	case executionMsg:
+		s.all = append(s.all, msg.e)
+		if len(s.all) > maxLogRows {
+			s.all = s.all[len(s.all)-maxLogRows:]
+		}
+		s.refresh()
+		return s.next()
+	case streamEndMsg:
+		s.live = false
+		if s.stream == nil {
+			return nil // closed on purpose
+		}
+		return func() tea.Msg { return errMsg{"live log stream ended", msg.err} }
+	case tea.KeyMsg:
+		if used, cmd := s.t.update(msg); used {
+			return cmd
+		}
+		switch {
+		case key.Matches(msg, keyReload):
+			return s.load()
+		case key.Matches(msg, keyFollow):
+			s.t.follow = !s.t.follow
+			s.refresh()
+		case key.Matches(msg, keyLevel):
+			s.level = (s.level + 1) % len(levels)
+			s.refresh()
+		case key.Matches(msg, keyScriptCycle):
+			s.cycleScript()
+			s.refresh()
+		case key.Matches(msg, keyOpen):
+			if i := s.t.selected(); i >= 0 {
+				e := s.all[s.shown[i]]
+				return push(newExecutionScreen(s.e, e, s.names[e.ScriptID]))
+			}
+		}
+	}
+	return nil
+}
+
+// cycleScript moves the script filter to the next script, then to all.
+func (s *logsScreen) cycleScript() {
+	ids := make([]string, 0, len(s.scripts)+1)
+	ids = append(ids, "")
+	for _, sc := range s.scripts {
+		ids = append(ids, sc.ID)
+	}
+	i := slices.Index(ids, s.script)
+	s.script = ids[(i+1)%len(ids)]
+}
+
+// passes applies the script and level filters.
+func (s *logsScreen) passes(e client.Execution) bool {
+	if s.script != "" && e.ScriptID != s.script {
+		return false
+	}
+	switch levels[s.level] {
+	case "warn":
+		return e.Level() == "warn" || e.Level() == "error"
+	case "error":
+		return e.Level() == "error"
+	}
+	return true
+}
+
+func (s *logsScreen) refresh() {
+	s.shown = s.shown[:0]
+	rows := [][]string{}
+	for i, e := range s.all {
+		if !s.passes(e) {
+			continue
+		}
+		s.shown = append(s.shown, i)
+		rows = append(rows, []string{e.CreatedAt.Local().Format("15:04:05"), fmt.Sprint(e.Status), e.Method + " " + e.Path,
+			s.scriptName(e.ScriptID), duration(e.DurationUS), logNote(e)})
+	}
+	s.t.setRows(rows)
+}
+
+func (s *logsScreen) scriptName(id string) string {
+	if n, ok := s.names[id]; ok {
+		return n
+	}
+	return shortID(id)
+}
+
+// logNote is the most telling thing about an execution: its error, or its
+// last console line.
+func logNote(e client.Execution) string {
+	if e.Error != "" {
+		return e.ErrorCode + ": " + e.Error
+	}
+	c := e.Console()
+	if len(c) > 0 {
+		l := c[len(c)-1]
+		return l.Level + ": " + l.Message
+	}
+	return ""
+}
+
+func (s *logsScreen) view() string {
+	st := s.e.st
+	state := st.err.Render("○ not live")
+	if s.live {
+		state = st.ok.Render("● live")
+	}
+	script := "all scripts"
+	if s.script != "" {
+		script = "script " + s.scriptName(s.script)
+	}
+	follow := "follow off"
+	if s.t.follow {
+		follow = "following"
+	}
+	info := fmt.Sprintf("%s · %s · level %s · %s · %d shown", state, script, levels[s.level], follow, len(s.shown))
+	return info + "\n" + s.t.view()
+}
+
+// executionScreen shows one execution: request, status, console output
+// and error.
+type executionScreen struct {
+	base
+	ex   client.Execution
+	name string
+	vp   viewport.Model
+}
+
+func newExecutionScreen(e *env, ex client.Execution, name string) *executionScreen {
+	return &executionScreen{base: newBase(e), ex: ex, name: name}
+}
+
+func (s *executionScreen) title() string { return "execution " + s.ex.RequestID }
+func (s *executionScreen) init() tea.Cmd { return nil }
+
+func (s *executionScreen) setSize(w, h int) {
+	s.base.setSize(w, h)
+	s.vp = viewport.New(w, h)
+	s.vp.SetContent(s.content())
+}
+
+func (s *executionScreen) keys() bindings { return bindings{keyScroll} }
+
+func (s *executionScreen) update(msg tea.Msg) tea.Cmd {
+	var cmd tea.Cmd
+	s.vp, cmd = s.vp.Update(msg)
+	return cmd
+}
+
+func (s *executionScreen) content() string {
+	st := s.e.st
+	e := s.ex
+	name := s.name
+	if name == "" {
+		name = e.ScriptID
+	}
+	lines := []string{
+		st.label.Render(fmt.Sprintf("%-11s", "request")) + e.Method + " " + e.Path,
+		st.label.Render(fmt.Sprintf("%-11s", "script")) + fmt.Sprintf("%s version %d", name, e.ScriptVersion),
+		st.label.Render(fmt.Sprintf("%-11s", "status")) + fmt.Sprintf("%d in %s", e.Status, duration(e.DurationUS)),
+		st.label.Render(fmt.Sprintf("%-11s", "at")) + e.CreatedAt.Local().Format("2006-01-02 15:04:05.000"),
+		st.label.Render(fmt.Sprintf("%-11s", "request id")) + e.RequestID,
+	}
+	if e.Error != "" {
+		lines = append(lines, "", st.err.Render("error "+e.ErrorCode), wrap(e.Error, s.w))
+	}
+	lines = append(lines, "", st.header.Render("console"))
+	c := e.Console()
+	if len(c) == 0 {
+		lines = append(lines, st.faint.Render("(nothing logged)"))
+	}
+	for _, l := range c {
+		level := fmt.Sprintf("%-5s", l.Level)
+		switch l.Level {
+		case "error":
+			level = st.err.Render(level)
+		case "warn":
+			level = st.warn.Render(level)
+		}
+		lines = append(lines, l.Time.Local().Format("15:04:05.000")+" "+level+" "+l.Message)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (s *executionScreen) view() string { return s.vp.View() }
+
+// wrap breaks s into lines of at most w columns at spaces.
+func wrap(s string, w int) string {
+	if w < 10 {
+		return s
+	}
+	var out []string
+	for _, para := range strings.Split(s, "\n") {
+		line := ""
+		for _, word := range strings.Fields(para) {
+			if line != "" && len(line)+1+len(word) > w {
+				out = append(out, line)
+				line = ""
+			}
+			if line != "" {
+				line += " "
+			}
+			line += word
+		}
+		out = append(out, line)
+	}
+	return strings.Join(out, "\n")
+}

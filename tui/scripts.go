@@ -1,0 +1,240 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/picloud/picloud/tui/client"
+)
+
+var (
+	keyEdit   = bind([]string{"enter", "e"}, "enter", "edit")
+	keyNew    = bind([]string{"n"}, "n", "new script")
+	keyRoutes = bind([]string{"t"}, "t", "routes")
+	keyTry    = bind([]string{"x"}, "x", "try it")
+	keyDelete = bind([]string{"d"}, "d", "delete")
+)
+
+// newScriptSource is what a new script starts with.
+const newScriptSource = `export default {
+  async fetch(request, env, ctx) {
+    return { hello: "world" }
+  }
+}
+`
+
+// scriptsScreen lists an app's scripts with their routes and last status.
+type scriptsScreen struct {
+	base
+	app     client.App
+	scripts []client.Script
+	routes  map[string][]client.Route
+	last    map[string]client.Execution
+	t       table
+	ask     confirm
+	name    prompt
+}
+
+type scriptsMsg struct {
+	to
+	scripts []client.Script
+	routes  map[string][]client.Route
+	last    map[string]client.Execution
+}
+
+type scriptCreatedMsg struct {
+	to
+	s client.Script
+}
+
+type scriptDeletedMsg struct {
+	to
+	name string
+}
+
+func newScriptsScreen(e *env, app client.App) *scriptsScreen {
+	s := &scriptsScreen{base: newBase(e), app: app}
+	s.t = newTable(e.st, "no scripts yet: press n to write one",
+		column{"SCRIPT", 18}, column{"VER", 5}, column{"ROUTES", 0}, column{"LAST RUN", 22})
+	return s
+}
+
+func (s *scriptsScreen) resume() tea.Cmd { return s.init() }
+
+func (s *scriptsScreen) title() string { return s.app.Name }
+
+func (s *scriptsScreen) init() tea.Cmd {
+	return s.e.call("load scripts", func(ctx context.Context) (tea.Msg, error) {
+		scripts, err := s.e.c.Scripts(ctx, s.app.ID)
+		if err != nil {
+			return nil, err
+		}
+		msg := scriptsMsg{to: s.to(), scripts: scripts, routes: map[string][]client.Route{}, last: map[string]client.Execution{}}
+		for _, sc := range scripts {
+			if msg.routes[sc.ID], err = s.e.c.Routes(ctx, sc.ID); err != nil {
+				return nil, err
+			}
+		}
+		logs, err := s.e.c.Logs(ctx, s.app.ID, "", 200)
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range logs {
+			if _, seen := msg.last[l.ScriptID]; !seen {
+				msg.last[l.ScriptID] = l
+			}
+		}
+		return msg, nil
+	})
+}
+
+func (s *scriptsScreen) setSize(w, h int) { s.base.setSize(w, h); s.t.setSize(w, h-1) }
+func (s *scriptsScreen) typing() bool {
+	return s.t.editing || s.name.active() || s.ask.active()
+}
+
+func (s *scriptsScreen) keys() bindings {
+	switch {
+	case s.t.editing:
+		return bindings{keyEnter, keyCancel}
+	case s.name.active():
+		return bindings{bind([]string{"enter"}, "enter", "create"), keyCancel}
+	case s.ask.active():
+		return bindings{keyYes, keyNo}
+	}
+	return bindings{keyEdit, keyNew, keyRoutes, keyTry, keyLogs, keyDelete, keyFilter, keyReload}
+}
+
+func (s *scriptsScreen) update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case scriptsMsg:
+		s.scripts, s.routes, s.last, s.loaded = msg.scripts, msg.routes, msg.last, true
+		s.refresh()
+		return nil
+	case scriptCreatedMsg:
+		s.scripts = append(s.scripts, msg.s)
+		s.refresh()
+		s.t.selectRow(len(s.scripts) - 1)
+		return tea.Batch(s.init(), push(newEditorScreen(s.e, s.app, msg.s)))
+	case scriptDeletedMsg:
+		return tea.Batch(s.init(), func() tea.Msg { return infoMsg("deleted " + msg.name) })
+	}
+	if s.name.active() {
+		return s.name.update(msg)
+	}
+	k, ok := msg.(tea.KeyMsg)
+	if !ok {
+		return nil
+	}
+	if s.ask.active() {
+		return s.ask.update(k)
+	}
+	if used, cmd := s.t.update(k); used {
+		return cmd
+	}
+	sc, ok := s.current()
+	switch {
+	case key.Matches(k, keyReload):
+		return s.init()
+	case key.Matches(k, keyNew):
+		return s.name.ask(s.e.st, "name of the new script", "", s.create)
+	case key.Matches(k, keyLogs):
+		if ok {
+			return push(newLogsScreen(s.e, s.app, &sc))
+		}
+		return push(newLogsScreen(s.e, s.app, nil))
+	case !ok:
+	case key.Matches(k, keyEdit):
+		return push(newEditorScreen(s.e, s.app, sc))
+	case key.Matches(k, keyRoutes):
+		return push(newRoutesScreen(s.e, s.app, sc))
+	case key.Matches(k, keyTry):
+		return push(newTryScreen(s.e, s.app, sc, s.routes[sc.ID]))
+	case key.Matches(k, keyDelete):
+		s.ask.ask(fmt.Sprintf("delete %s with its versions and routes?", sc.Name), func() tea.Cmd {
+			return s.e.call("delete "+sc.Name, func(ctx context.Context) (tea.Msg, error) {
+				return scriptDeletedMsg{s.to(), sc.Name}, s.e.c.DeleteScript(ctx, sc.ID)
+			})
+		})
+	}
+	return nil
+}
+
+// create makes a script with a starting source and opens it.
+func (s *scriptsScreen) create(name string) tea.Cmd {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return nil
+	}
+	return s.e.call("create "+name, func(ctx context.Context) (tea.Msg, error) {
+		sc, err := s.e.c.CreateScript(ctx, s.app.ID, name, newScriptSource)
+		return scriptCreatedMsg{s.to(), sc}, err
+	})
+}
+
+func (s *scriptsScreen) current() (client.Script, bool) {
+	i := s.t.selected()
+	if i < 0 || i >= len(s.scripts) {
+		return client.Script{}, false
+	}
+	return s.scripts[i], true
+}
+
+// refresh fills the table from the scripts, their routes and last runs.
+func (s *scriptsScreen) refresh() {
+	rows := make([][]string, len(s.scripts))
+	for i, sc := range s.scripts {
+		var rs []string
+		for _, r := range s.routes[sc.ID] {
+			rs = append(rs, r.Method+" "+r.Path)
+		}
+		routes := strings.Join(rs, ", ")
+		if routes == "" {
+			routes = "-"
+		}
+		ver := fmt.Sprint(sc.ActiveVersion)
+		if sc.LatestVersion != sc.ActiveVersion {
+			ver += "/" + fmt.Sprint(sc.LatestVersion)
+		}
+		rows[i] = []string{sc.Name, ver, routes, lastStatus(s.last[sc.ID])}
+	}
+	s.t.setRows(rows)
+}
+
+// lastStatus sums up an execution: its status and, for a failure, its
+// error code.
+func lastStatus(e client.Execution) string {
+	if e.Status == 0 {
+		return "never run"
+	}
+	if e.ErrorCode != "" {
+		return fmt.Sprintf("%d %s", e.Status, e.ErrorCode)
+	}
+	return fmt.Sprintf("%d %s", e.Status, duration(e.DurationUS))
+}
+
+// duration formats microseconds for a person.
+func duration(us int64) string {
+	switch {
+	case us < 1000:
+		return fmt.Sprintf("%dµs", us)
+	case us < 1000000:
+		return fmt.Sprintf("%.1fms", float64(us)/1000)
+	}
+	return fmt.Sprintf("%.2fs", float64(us)/1e6)
+}
+
+func (s *scriptsScreen) view() string {
+	last := ""
+	switch {
+	case s.name.active():
+		last = s.name.view()
+	case s.ask.active():
+		last = s.ask.view(s.e.st)
+	}
+	return fitBlock(s.t.view(), s.w, s.h-1) + "\n" + last
+}

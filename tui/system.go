@@ -1,0 +1,139 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/picloud/picloud/tui/client"
+)
+
+// systemScreen shows the board's and the daemon's health: versions,
+// uptime, load, temperature, memory, disk, database and executor workers.
+// Users who may not read it (members) see the versions only.
+type systemScreen struct {
+	base
+	sys     client.System
+	partial bool // only /version could be read
+}
+
+type systemMsg struct {
+	to
+	sys     client.System
+	partial bool
+}
+
+func newSystemScreen(e *env) *systemScreen { return &systemScreen{base: newBase(e)} }
+
+func (s *systemScreen) title() string { return "system" }
+
+func (s *systemScreen) init() tea.Cmd {
+	return s.e.call("load system status", func(ctx context.Context) (tea.Msg, error) {
+		sys, err := s.e.c.System(ctx)
+		if code := client.StatusOf(err); code == 403 || code == 404 {
+			v, err := s.e.c.Versions(ctx)
+			return systemMsg{s.to(), client.System{Versions: v}, true}, err
+		}
+		return systemMsg{s.to(), sys, false}, err
+	})
+}
+
+func (s *systemScreen) keys() bindings { return bindings{keyReload} }
+
+func (s *systemScreen) update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case systemMsg:
+		s.sys, s.partial, s.loaded = msg.sys, msg.partial, true
+	case tea.KeyMsg:
+		if msg.String() == "r" {
+			return s.init()
+		}
+	}
+	return nil
+}
+
+func (s *systemScreen) view() string {
+	st := s.e.st
+	if !s.loaded {
+		return st.faint.Render("loading…")
+	}
+	row := func(k, v string) string { return "  " + st.label.Render(fmt.Sprintf("%-12s", k)) + " " + v }
+	y := s.sys
+	var left []string
+	if !s.partial {
+		left = append(left, st.header.Render("board"))
+		if y.BootUptimeSeconds > 0 {
+			left = append(left, row("up", since(y.BootUptimeSeconds)))
+		}
+		if len(y.Load) == 3 {
+			left = append(left, row("load", fmt.Sprintf("%.2f %.2f %.2f on %d CPUs", y.Load[0], y.Load[1], y.Load[2], y.CPUs)))
+		}
+		if y.TemperatureC != nil {
+			t := fmt.Sprintf("%.1f °C", *y.TemperatureC)
+			if *y.TemperatureC >= 80 {
+				t = st.err.Render(t + " (throttling)")
+			}
+			left = append(left, row("temperature", t))
+		}
+		if y.MemoryTotalBytes > 0 {
+			left = append(left, row("memory", fmt.Sprintf("%s free of %s", bytes(y.MemoryAvailBytes), bytes(y.MemoryTotalBytes))))
+		}
+		if y.DiskTotalBytes > 0 {
+			left = append(left, row("disk", fmt.Sprintf("%s free of %s", bytes(y.DiskFreeBytes), bytes(y.DiskTotalBytes))))
+		}
+		left = append(left, "", st.header.Render("daemon"),
+			row("up", since(y.UptimeSeconds)+" (since "+y.StartedAt.Local().Format("2006-01-02 15:04")+")"))
+		if y.DaemonRSSBytes > 0 {
+			left = append(left, row("memory", bytes(y.DaemonRSSBytes)))
+		}
+		if y.DatabaseBytes > 0 {
+			left = append(left, row("database", bytes(y.DatabaseBytes)))
+		}
+		left = append(left, row("executors", fmt.Sprintf("%s, %d workers", y.ExecutorMode, len(y.Workers))))
+		for _, w := range y.Workers {
+			left = append(left, row("", fmt.Sprintf("pid %-7d %s", w.PID, bytes(w.RSSBytes))))
+		}
+		left = append(left, "")
+	}
+	left = append(left, st.header.Render("versions"))
+	keys := make([]string, 0, len(y.Versions))
+	for k := range y.Versions {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		left = append(left, row(k, fmt.Sprint(y.Versions[k])))
+	}
+	if s.partial {
+		left = append(left, "", st.faint.Render("the board's health is for owners and admins"))
+	}
+	return strings.Join(left, "\n")
+}
+
+// since formats a number of seconds as days, hours and minutes.
+func since(sec int64) string {
+	d := time.Duration(sec) * time.Second
+	days := int(d.Hours()) / 24
+	h, m := int(d.Hours())%24, int(d.Minutes())%60
+	if days > 0 {
+		return fmt.Sprintf("%dd %dh %dm", days, h, m)
+	}
+	return fmt.Sprintf("%dh %dm", h, m)
+}
+
+// bytes formats a size for a person.
+func bytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.0f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.0f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}

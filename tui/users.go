@@ -1,0 +1,185 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/picloud/picloud/tui/client"
+)
+
+var (
+	keyNewUser  = bind([]string{"n"}, "n", "new user")
+	keyDisable  = bind([]string{"x"}, "x", "disable/enable")
+	keyRole     = bind([]string{"o"}, "o", "role")
+	keyPassword = bind([]string{"p"}, "p", "set password")
+)
+
+// usersScreen lists the users with their roles, and lets owners add users,
+// change their role, disable or enable them and set their password (others
+// see the API's refusal in the status line).
+type usersScreen struct {
+	base
+	users []client.User
+	t     table
+	in    prompt
+	ask   confirm
+}
+
+type usersMsg struct {
+	to
+	users []client.User
+	done  string // what changed, for the status line
+}
+
+func newUsersScreen(e *env) *usersScreen {
+	s := &usersScreen{base: newBase(e)}
+	s.t = newTable(e.st, "no users to show", column{"USER", 20}, column{"ROLE", 8}, column{"STATE", 9}, column{"APP ROLES", 0})
+	return s
+}
+
+func (s *usersScreen) title() string { return "users" }
+
+func (s *usersScreen) init() tea.Cmd { return s.reload("") }
+
+// reload lists the users, saying done when it is not empty.
+func (s *usersScreen) reload(done string) tea.Cmd {
+	return s.e.call("load users", func(ctx context.Context) (tea.Msg, error) {
+		us, err := s.e.c.Users(ctx)
+		return usersMsg{s.to(), us, done}, err
+	})
+}
+
+func (s *usersScreen) setSize(w, h int) { s.base.setSize(w, h); s.t.setSize(w, h-1) }
+func (s *usersScreen) typing() bool     { return s.t.editing || s.in.active() || s.ask.active() }
+
+func (s *usersScreen) keys() bindings {
+	switch {
+	case s.t.editing:
+		return bindings{keyEnter, keyCancel}
+	case s.in.active():
+		return bindings{bind([]string{"enter"}, "enter", "ok"), keyCancel}
+	case s.ask.active():
+		return bindings{keyYes, keyNo}
+	}
+	return bindings{keyKeys, keyNewUser, keyRole, keyDisable, keyPassword, keyFilter, keyReload}
+}
+
+func (s *usersScreen) update(msg tea.Msg) tea.Cmd {
+	if msg, ok := msg.(usersMsg); ok {
+		s.users, s.loaded = msg.users, true
+		rows := make([][]string, len(s.users))
+		for i, u := range s.users {
+			state := "enabled"
+			if u.Disabled {
+				state = "disabled"
+			}
+			roles := "-"
+			if len(u.AppRoles) > 0 {
+				roles = fmt.Sprintf("%d apps", len(u.AppRoles))
+			}
+			rows[i] = []string{u.Username, u.Role, state, roles}
+		}
+		s.t.setRows(rows)
+		if msg.done != "" {
+			return func() tea.Msg { return infoMsg(msg.done) }
+		}
+		return nil
+	}
+	if s.in.active() {
+		return s.in.update(msg)
+	}
+	k, ok := msg.(tea.KeyMsg)
+	if !ok {
+		return nil
+	}
+	if s.ask.active() {
+		return s.ask.update(k)
+	}
+	if used, cmd := s.t.update(k); used {
+		return cmd
+	}
+	if key.Matches(k, keyReload) {
+		return s.init()
+	}
+	if key.Matches(k, keyNewUser) {
+		return s.in.ask(s.e.st, "name of the new user", "", func(name string) tea.Cmd {
+			name = strings.TrimSpace(name)
+			if name == "" {
+				return nil
+			}
+			return s.in.askSecret(s.e.st, "password for "+name+" (8 characters or more)", func(pw string) tea.Cmd {
+				return s.in.ask(s.e.st, "role (owner, admin or member)", "member", func(role string) tea.Cmd {
+					return s.change("create "+name, "created "+name, func(ctx context.Context) error {
+						_, err := s.e.c.CreateUser(ctx, name, pw, strings.TrimSpace(role))
+						return err
+					})
+				})
+			})
+		})
+	}
+	i := s.t.selected()
+	if i < 0 {
+		return nil
+	}
+	u := s.users[i]
+	switch {
+	case key.Matches(k, keyKeys):
+		return push(newKeysScreen(s.e, &u))
+	case key.Matches(k, keyDisable):
+		verb, disabled := "disable", !u.Disabled
+		if u.Disabled {
+			verb = "enable"
+		}
+		question := verb + " " + u.Username + "?"
+		if disabled {
+			question = "disable " + u.Username + "? Their sessions end and their tokens and keys stop working."
+		}
+		s.ask.ask(question, func() tea.Cmd {
+			return s.change(verb+" "+u.Username, verb+"d "+u.Username, func(ctx context.Context) error {
+				_, err := s.e.c.UpdateUser(ctx, u.ID, client.UserChange{Disabled: &disabled})
+				return err
+			})
+		})
+	case key.Matches(k, keyRole):
+		return s.in.ask(s.e.st, "role of "+u.Username+" (owner, admin or member)", u.Role, func(role string) tea.Cmd {
+			role = strings.TrimSpace(role)
+			return s.change("change the role of "+u.Username, u.Username+" is "+role+" now", func(ctx context.Context) error {
+				_, err := s.e.c.UpdateUser(ctx, u.ID, client.UserChange{Role: &role})
+				return err
+			})
+		})
+	case key.Matches(k, keyPassword):
+		return s.in.askSecret(s.e.st, "new password for "+u.Username, func(pw string) tea.Cmd {
+			return s.change("set the password of "+u.Username, "set the password of "+u.Username+"; their sessions ended", func(ctx context.Context) error {
+				return s.e.c.ResetPassword(ctx, u.ID, pw)
+			})
+		})
+	}
+	return nil
+}
+
+// change makes a change and lists the users again.
+func (s *usersScreen) change(what, done string, fn func(ctx context.Context) error) tea.Cmd {
+	return s.e.call(what, func(ctx context.Context) (tea.Msg, error) {
+		if err := fn(ctx); err != nil {
+			return nil, err
+		}
+		us, err := s.e.c.Users(ctx)
+		return usersMsg{s.to(), us, done}, err
+	})
+}
+
+func (s *usersScreen) view() string {
+	last := ""
+	switch {
+	case s.in.active():
+		last = s.in.view()
+	case s.ask.active():
+		last = s.ask.view(s.e.st)
+	}
+	return fitBlock(s.t.view(), s.w, s.h-1) + "\n" + last
+}

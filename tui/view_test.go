@@ -1,0 +1,264 @@
+package tui
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+
+	"github.com/picloud/picloud/tui/client"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+func TestMain(m *testing.M) {
+	time.Local = time.UTC
+	os.Exit(m.Run())
+}
+
+// sizes are the terminal sizes every screen is drawn at.
+var sizes = [][2]int{{80, 24}, {120, 40}}
+
+// newTestModel is the program drawn without colour, as after loading who
+// the user is. Its API calls are never run: the tests feed the messages
+// their answers would make.
+func newTestModel(t *testing.T, w, h int) *Model {
+	t.Helper()
+	r := lipgloss.NewRenderer(nil)
+	r.SetColorProfile(termenv.Ascii)
+	m := New(context.Background(), Options{Client: client.New("http://picloud.invalid", nil, ""), Renderer: r, NoColor: true, Via: "local"})
+	feed(m, tea.WindowSizeMsg{Width: w, Height: h}, meMsg{client.User{Username: "alice", Role: "owner"}})
+	return m
+}
+
+// feed gives the model messages, dropping the commands they return.
+func feed(m *Model, msgs ...tea.Msg) {
+	for _, msg := range msgs {
+		m.Update(msg)
+	}
+}
+
+// follow gives the model a message and, when it answers by opening a
+// screen, opens it.
+func follow(m *Model, msg tea.Msg) {
+	_, cmd := m.Update(msg)
+	if cmd == nil {
+		return
+	}
+	if p, ok := cmd().(pushMsg); ok {
+		feed(m, p)
+	}
+}
+
+// open pushes a screen as a key would.
+func open(m *Model, s screen) screen {
+	feed(m, pushMsg{s})
+	return s
+}
+
+func press(s string) tea.KeyMsg {
+	switch s {
+	case "enter":
+		return tea.KeyMsg{Type: tea.KeyEnter}
+	case "esc":
+		return tea.KeyMsg{Type: tea.KeyEsc}
+	case "tab":
+		return tea.KeyMsg{Type: tea.KeyTab}
+	case "ctrl+s":
+		return tea.KeyMsg{Type: tea.KeyCtrlS}
+	case "down":
+		return tea.KeyMsg{Type: tea.KeyDown}
+	}
+	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
+}
+
+// golden compares the model's view with testdata/name_WxH.golden, and
+// checks that it is exactly the terminal's size.
+func golden(t *testing.T, m *Model, name string) {
+	t.Helper()
+	got := m.View()
+	lines := strings.Split(got, "\n")
+	if len(lines) != m.h {
+		t.Errorf("%s: %d lines, want the terminal's %d", name, len(lines), m.h)
+	}
+	for i, l := range lines {
+		if w := lipgloss.Width(l); w > m.w {
+			t.Errorf("%s: line %d is %d wide, more than %d: %q", name, i+1, w, m.w, l)
+		}
+	}
+	path := filepath.Join("testdata", fmt.Sprintf("%s_%dx%d.golden", name, m.w, m.h))
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./tui -update to write it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from %s:\n%s", name, path, got)
+	}
+}
+
+var (
+	at       = time.Date(2026, 3, 14, 9, 26, 53, 0, time.UTC)
+	shop     = client.App{ID: "a1", Name: "shop", Description: "the shop's webhooks and API"}
+	defApp   = client.App{ID: "00000000-0000-0000-0000-000000000001", Name: "default", Description: "scripts of the board itself"}
+	helloSrc = "export default {\n  async fetch(request, env, ctx) {\n    console.log('hello', ctx.params.name)\n    return { hello: ctx.params.name }\n  }\n}\n"
+	hello    = client.Script{ID: "11111111-aaaa-bbbb-cccc-000000000001", AppID: "a1", Name: "hello.js", Language: "js", ActiveVersion: 3, LatestVersion: 3, Source: helloSrc}
+	orders   = client.Script{ID: "22222222-aaaa-bbbb-cccc-000000000002", AppID: "a1", Name: "orders.ts", Language: "ts", ActiveVersion: 1, LatestVersion: 2}
+	cron     = client.Script{ID: "33333333-aaaa-bbbb-cccc-000000000003", AppID: "a1", Name: "nightly", Language: "js", ActiveVersion: 1, LatestVersion: 1}
+)
+
+func executions() []client.Execution {
+	return []client.Execution{
+		{ScriptID: hello.ID, ScriptVersion: 3, RequestID: "r-3", Method: "GET", Path: "/hello/pi", Status: 200, DurationUS: 840, CreatedAt: at,
+			RawConsole: []byte(`[{"time":"2026-03-14T09:26:53Z","level":"info","message":"hello pi"}]`)},
+		{ScriptID: orders.ID, ScriptVersion: 1, RequestID: "r-2", Method: "POST", Path: "/orders", Status: 500, DurationUS: 12400, CreatedAt: at.Add(-time.Minute),
+			ErrorCode: "script.exception", Error: "TypeError: Cannot read property 'id' of undefined at orders.ts:7:19"},
+		{ScriptID: hello.ID, ScriptVersion: 2, RequestID: "r-1", Method: "GET", Path: "/hello/world", Status: 200, DurationUS: 2100000, CreatedAt: at.Add(-2 * time.Minute),
+			RawConsole: []byte(`[{"time":"2026-03-14T09:24:53Z","level":"warn","message":"slow upstream"}]`)},
+	}
+}
+
+func TestScreens(t *testing.T) {
+	for _, size := range sizes {
+		w, h := size[0], size[1]
+		t.Run(fmt.Sprintf("%dx%d", w, h), func(t *testing.T) {
+			m := newTestModel(t, w, h)
+			feed(m, appsMsg{to{m.stack[0].id()}, []client.App{defApp, shop}})
+			golden(t, m, "apps")
+			m.Update(press("?"))
+			golden(t, m, "apps_help")
+			m.Update(press("?"))
+			m.Update(press("/"))
+			m.Update(press("sh"))
+			golden(t, m, "apps_filter")
+
+			m = newTestModel(t, w, h)
+			sc := open(m, newScriptsScreen(m.e, shop))
+			feed(m, scriptsMsg{to{sc.id()}, []client.Script{hello, orders, cron},
+				map[string][]client.Route{hello.ID: {{Method: "GET", Path: "/hello/:name"}, {Method: "GET", Path: "/hi"}}, orders.ID: {{Method: "POST", Path: "/orders"}}},
+				map[string]client.Execution{hello.ID: executions()[0], orders.ID: executions()[1]}})
+			golden(t, m, "scripts")
+			m.Update(press("d"))
+			golden(t, m, "scripts_delete")
+
+			m = newTestModel(t, w, h)
+			ed := open(m, newEditorScreen(m.e, shop, hello)).(*editorScreen)
+			feed(m, scriptLoadedMsg{to{ed.id()}, hello})
+			golden(t, m, "editor")
+			ed.ta.SetValue(strings.Replace(helloSrc, "{ hello: ctx.params.name }", "{ hello: ctx.params.name, at: Date.now() }", 1))
+			m.Update(press("ctrl+s"))
+			golden(t, m, "editor_diff")
+			feed(m, saveFailedMsg{to{ed.id()}, &client.Error{Status: 422, Message: "Unexpected token )", Line: 4, Column: 43}})
+			golden(t, m, "editor_compile_error")
+			feed(m, versionsMsg{to{ed.id()}, []client.Version{{Version: 3, CreatedAt: at, Active: true}, {Version: 2, CreatedAt: at.Add(-time.Hour)}, {Version: 1, CreatedAt: at.Add(-48 * time.Hour)}}})
+			golden(t, m, "editor_versions")
+			feed(m, versionSourceMsg{to{ed.id()}, client.Version{Version: 2, Source: strings.Replace(helloSrc, "    console.log('hello', ctx.params.name)\n", "", 1)}})
+			golden(t, m, "editor_version_diff")
+
+			m = newTestModel(t, w, h)
+			rs := open(m, newRoutesScreen(m.e, shop, hello))
+			feed(m, routesMsg{to{rs.id()}, []client.Route{{ID: "r1", Method: "GET", Path: "/hello/:name"}, {ID: "r2", Method: "GET", Path: "/hi"}}},
+				matchMsg{to{rs.id()}, "GET /hello/pi", client.Match{Matched: true, ScriptName: "hello.js", Version: 3, Params: map[string]string{"name": "pi"}}})
+			golden(t, m, "routes")
+			feed(m, routeCheckedMsg{to{rs.id()}, "GET", "/hello/:who", client.RouteCheck{Conflicts: []client.Route{{Method: "GET", Path: "/hello/:name", ScriptID: hello.ID}}}})
+			golden(t, m, "routes_conflict")
+
+			m = newTestModel(t, w, h)
+			lg := open(m, newLogsScreen(m.e, shop, nil))
+			ex := executions()
+			feed(m, logsMsg{to{lg.id()}, []client.Script{hello, orders, cron}, ex[1:]}, streamMsg{to{lg.id()}, client.NewStream(http.NoBody, nil)}, executionMsg{to{lg.id()}, ex[0]})
+			golden(t, m, "logs")
+			m.Update(press("v"))
+			m.Update(press("v"))
+			golden(t, m, "logs_errors")
+			m.Update(press("enter"))
+			feed(m, pushMsg{newExecutionScreen(m.e, ex[1], "orders.ts")})
+			golden(t, m, "execution")
+
+			m = newTestModel(t, w, h)
+			tr := open(m, newTryScreen(m.e, shop, hello, []client.Route{{Method: "GET", Path: "/hello/:name"}}))
+			golden(t, m, "try")
+			feed(m, responseMsg{to{tr.id()}, client.Response{Status: 200, Duration: 3 * time.Millisecond,
+				Header: http.Header{"Content-Type": {"application/json"}, "X-Request-Id": {"r-4"}}, Body: `{"hello":"name"}`}})
+			golden(t, m, "try_response")
+
+			m = newTestModel(t, w, h)
+			us := open(m, newUsersScreen(m.e))
+			feed(m, usersMsg{to{us.id()}, []client.User{{Username: "alice", Role: "owner"}, {Username: "bob", Role: "member", AppRoles: map[string]string{"a1": "editor"}}, {Username: "carol", Role: "admin", Disabled: true}}, ""})
+			golden(t, m, "users")
+			m.Update(press("x"))
+			golden(t, m, "users_disable")
+			m.Update(press("n"))
+			m.Update(press("n"))
+			m.Update(press("o"))
+			m.Update(press("n"))
+			m.Update(press("enter"))
+			m.Update(press("hunter22"))
+			golden(t, m, "users_new_password")
+			m.Update(press("esc"))
+			follow(m, press("enter"))
+			ks := m.top()
+			if _, ok := ks.(*keysScreen); !ok {
+				t.Fatalf("enter on a user opened %T", ks)
+			}
+			used := at.Add(-3 * time.Hour)
+			feed(m, keysMsg{to{ks.id()}, []client.SSHKey{
+				{Type: "ssh-ed25519", Fingerprint: "SHA256:1YvDfZ5kCkzLIXXpXbBzzj/k6OD8rnBBhV7VbqrzFLc", Comment: "alice@laptop", LastUsedAt: &used},
+				{Type: "ecdsa-sha2-nistp256", Fingerprint: "SHA256:D6nfUzUb9QS8bNTAodXewRkpviRc7eA83AudoOLUhLg", Comment: "phone"}}})
+			golden(t, m, "keys")
+
+			m = newTestModel(t, w, h)
+			sy := open(m, newSystemScreen(m.e))
+			temp := 52.6
+			feed(m, systemMsg{to{sy.id()}, client.System{Versions: map[string]any{"picloud": "1.0.0", "api": "v1", "scripts": 1, "schema": 5, "public_url": "http://pi.local:8080"},
+				StartedAt: at.Add(-26 * time.Hour), UptimeSeconds: 26 * 3600, BootUptimeSeconds: 3*86400 + 7200 + 60, CPUs: 4, Load: []float64{0.42, 0.3, 0.18},
+				TemperatureC: &temp, MemoryTotalBytes: 512 << 20, MemoryAvailBytes: 301 << 20, DiskTotalBytes: 29 << 30, DiskFreeBytes: 21 << 30,
+				DatabaseBytes: 9 << 20, ExecutorMode: "process", Workers: []client.Worker{{PID: 812, RSSBytes: 41 << 20}, {PID: 813, RSSBytes: 38 << 20}}, DaemonRSSBytes: 36 << 20}, false})
+			golden(t, m, "system")
+			feed(m, systemMsg{to{sy.id()}, client.System{Versions: map[string]any{"picloud": "1.0.0", "api": "v1"}}, true})
+			golden(t, m, "system_member")
+		})
+	}
+}
+
+// TestErrorsShowInTheStatusLine checks that a failed call is a line of the
+// screen, not a crash.
+func TestErrorsShowInTheStatusLine(t *testing.T) {
+	m := newTestModel(t, 80, 24)
+	feed(m, busyMsg{"load apps"}, doneMsg{errMsg{"load apps", &client.Error{Status: 403, Message: "your role does not allow this\n(users.manage)"}}})
+	if v := m.View(); !strings.Contains(v, "✗ load apps: 403: your role does not allow this (users.manage)") {
+		t.Fatalf("status line:\n%s", v)
+	}
+	if m.busy != 0 {
+		t.Errorf("busy = %d after the call ended", m.busy)
+	}
+}
+
+// TestResize checks that the screens reflow to any size, even a tiny one.
+func TestResize(t *testing.T) {
+	m := newTestModel(t, 80, 24)
+	feed(m, appsMsg{to{m.stack[0].id()}, []client.App{defApp, shop}})
+	for _, s := range [][2]int{{40, 10}, {200, 60}, {20, 5}} {
+		feed(m, tea.WindowSizeMsg{Width: s[0], Height: s[1]})
+		if lines := strings.Split(m.View(), "\n"); len(lines) != s[1] {
+			t.Errorf("at %dx%d: %d lines", s[0], s[1], len(lines))
+		}
+	}
+}
