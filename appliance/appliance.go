@@ -137,16 +137,17 @@ func Serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready fu
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
 	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	// The admin socket and SSH come up before HTTP answers, so that a
+	// healthy /healthz means every listener is there.
 	sock, err := startAdminSocket(cfg.AdminSocket, handler, logger)
 	if err != nil {
-		_ = srv.Close()
 		_ = exec.Shutdown(context.Background())
 		_ = rec.Shutdown(context.Background())
 		return err
 	}
 	sshSrv := startSSH(cfg, handler, mgr, logger)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
 	go sweepSessions(ctx, st, logger)
 	logger.Info("PiCloud is serving", "component", "appliance", "addr", ln.Addr().String(),
 		"url", cfg.BaseURL(), "version", Version)
