@@ -222,3 +222,14 @@ func TestWorkerEnvDropsSystemdVariables(t *testing.T) {
 		}
 	}
 }
+
+func TestStatmReadsThisProcess(t *testing.T) {
+	page := int64(os.Getpagesize())
+	rss, anon := readRSS("/proc/self/statm", page), readAnon("/proc/self/statm", page)
+	if rss <= 0 || anon <= 0 || anon > rss {
+		t.Fatalf("resident %d, anonymous %d", rss, anon)
+	}
+	if readRSS("/proc/self/no-such-file", page) != 0 || readAnon("/proc/self/no-such-file", page) != 0 {
+		t.Fatal("an unreadable file read as memory")
+	}
+}

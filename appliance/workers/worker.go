@@ -313,17 +313,18 @@ func (w *worker) copyStderr(r io.ReadCloser, done chan<- struct{}) {
 
 // pollMemory kills the worker when its resident set passes the ceiling.
 // When the kernel enforces the ceiling in the worker's cgroup, the poll is
-// a second line, an eighth above it: the resident set counts the binary's
-// pages, which the kernel charges to whoever read them first (the daemon),
-// so it can pass the ceiling just before the worker's own memory does.
+// only a second line: it counts the worker's anonymous memory alone (the
+// binary's pages are charged to the daemon, which read them first, and the
+// kernel reclaims them from a worker at its ceiling), and allows an eighth
+// over the ceiling, which the kernel never lets the worker reach.
 func (w *worker) pollMemory(stop <-chan struct{}) {
 	t := time.NewTicker(w.p.cfg.PollInterval)
 	defer t.Stop()
 	path := "/proc/" + strconv.Itoa(w.pid) + "/statm"
 	page := int64(os.Getpagesize())
-	limit := w.p.cfg.MaxMemoryBytes
+	limit, read, what := w.p.cfg.MaxMemoryBytes, readRSS, "memory"
 	if w.group != nil && w.group.Memory {
-		limit += limit / 8
+		limit, read, what = limit+limit/8, readAnon, "anonymous memory"
 	}
 	for {
 		select {
@@ -331,10 +332,9 @@ func (w *worker) pollMemory(stop <-chan struct{}) {
 			return
 		case <-t.C:
 		}
-		rss := readRSS(path, page)
-		if rss > limit {
-			w.kill(engine.CodeMemoryLimit, fmt.Sprintf("the worker's memory reached %.1f MiB, over the ceiling of %d MiB",
-				float64(rss)/(1<<20), w.p.cfg.MaxMemoryBytes>>20))
+		if n := read(path, page); n > limit {
+			w.kill(engine.CodeMemoryLimit, fmt.Sprintf("the worker's %s reached %.1f MiB, over the ceiling of %d MiB",
+				what, float64(n)/(1<<20), w.p.cfg.MaxMemoryBytes>>20))
 			return
 		}
 	}
@@ -343,16 +343,38 @@ func (w *worker) pollMemory(stop <-chan struct{}) {
 // readRSS returns the resident set size from a /proc/PID/statm file; 0 if
 // unreadable.
 func readRSS(path string, page int64) int64 {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return 0
-	}
-	f := bytes.Fields(b)
+	f := statm(path)
 	if len(f) < 2 {
 		return 0
 	}
-	n, _ := strconv.ParseInt(string(f[1]), 10, 64)
-	return n * page
+	return f[1] * page
+}
+
+// readAnon returns the resident memory not backed by a file (resident
+// minus shared) from a /proc/PID/statm file; 0 if unreadable.
+func readAnon(path string, page int64) int64 {
+	f := statm(path)
+	if len(f) < 3 {
+		return 0
+	}
+	return (f[1] - f[2]) * page
+}
+
+// statm reads the numbers of a /proc/PID/statm file, in pages.
+func statm(path string) []int64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var out []int64
+	for _, f := range bytes.Fields(b) {
+		n, err := strconv.ParseInt(string(f), 10, 64)
+		if err != nil {
+			return nil
+		}
+		out = append(out, n)
+	}
+	return out
 }
 
 // RSS returns the resident memory of each running worker, in bytes.
