@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -122,7 +123,17 @@ func TestSocketActivation(t *testing.T) {
 	if len(children) < 2 {
 		t.Errorf("expected PostgreSQL and executor workers as children, found %v", children)
 	}
-	d.stop()
+	// The goroutine above already waits for the daemon: a second Wait
+	// (d.stop) would race it for the exit status.
+	_ = d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("daemon exited with %v", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("daemon did not stop on SIGTERM")
+	}
 }
 
 // socketInode finds, among pid's descriptors, the listening socket on port
