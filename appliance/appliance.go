@@ -56,6 +56,10 @@ func Serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready fu
 		return err
 	}
 	defer ln.Close()
+	// Before any process starts: the daemon moves into a leaf of its
+	// cgroup, where a private PostgreSQL then starts too, so that the
+	// workers' groups can have controllers.
+	groups := arrangeCgroups(cfg, logger)
 	db, err := OpenDatabase(ctx, cfg, logger)
 	if err != nil {
 		return err
@@ -88,7 +92,7 @@ func Serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready fu
 		return err
 	}
 
-	exec, err := startExecutor(ctx, cfg, logger)
+	exec, err := startExecutor(ctx, cfg, groups, logger)
 	if err != nil {
 		_ = rec.Shutdown(context.Background())
 		return err

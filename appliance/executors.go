@@ -8,9 +8,11 @@ import (
 	"net/netip"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/picloud/picloud/api/model"
+	"github.com/picloud/picloud/appliance/cgroups"
 	"github.com/picloud/picloud/appliance/config"
 	"github.com/picloud/picloud/appliance/workers"
 	"github.com/picloud/picloud/engine"
@@ -121,8 +123,38 @@ func fetchPolicy(cfg config.Config) (*egress.Policy, error) {
 	return p, nil
 }
 
-// startExecutor builds the executor the configuration asks for.
-func startExecutor(ctx context.Context, cfg config.Config, logger *slog.Logger) (executor, error) {
+// arrangeCgroups gives the executor workers cgroups of their own when the
+// daemon runs in a cgroup v2 subtree that systemd delegated to it; nil
+// otherwise (not under systemd, tests, a unit without Delegate=), and the
+// workers' memory is watched from /proc only. It must run before the daemon
+// starts any process.
+func arrangeCgroups(cfg config.Config, logger *slog.Logger) *cgroups.Layout {
+	log := logger.With("component", "cgroups")
+	if cfg.Executors.Mode == "inprocess" {
+		return nil
+	}
+	tree, err := cgroups.Find()
+	if err != nil {
+		log.Info("the kernel does not enforce the executor workers' limits; the daemon watches their memory", "reason", err)
+		return nil
+	}
+	l, err := tree.Setup(cgroups.WorkersCPU(runtime.NumCPU()))
+	if err != nil {
+		log.Warn("arrange the delegated cgroup; the daemon watches the executor workers' memory", "err", err)
+		return nil
+	}
+	log.Info("the kernel enforces the executor workers' limits", "cgroup", l.Dir, "controllers", strings.Join(l.Enabled, " "),
+		"workers_cpu_max", cgroups.WorkersCPU(runtime.NumCPU()).String())
+	if !l.Has("memory") {
+		log.Warn("no memory controller: the daemon watches the executor workers' memory (on Raspberry Pi OS, add cgroup_enable=memory to cmdline.txt)",
+			"available", strings.Join(tree.Available, " "))
+	}
+	return l
+}
+
+// startExecutor builds the executor the configuration asks for; groups,
+// when not nil, is where the workers' cgroups go.
+func startExecutor(ctx context.Context, cfg config.Config, groups *cgroups.Layout, logger *slog.Logger) (executor, error) {
 	policy, err := fetchPolicy(cfg)
 	if err != nil {
 		return nil, err
@@ -141,7 +173,8 @@ func startExecutor(ctx context.Context, cfg config.Config, logger *slog.Logger) 
 	pool := workers.New(workers.Config{
 		Command: WorkerCommand, Env: env, Workers: shape.Workers, PerWorker: shape.PerWorker,
 		MaxMemoryBytes: shape.MaxMemoryBytes, Grace: cfg.Executors.KillGrace, DefaultWallTime: cfg.Sandbox.WallTime,
-		Engine: workers.EngineConfig{Limits: defaultLimits(cfg.Sandbox), Fetch: policy},
+		Engine:  workers.EngineConfig{Limits: defaultLimits(cfg.Sandbox), Fetch: policy},
+		Cgroups: groups,
 	}, logger)
 	if err := pool.Start(ctx); err != nil {
 		return nil, fmt.Errorf("start the executor workers: %w", err)

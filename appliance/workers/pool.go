@@ -16,10 +16,13 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/picloud/picloud/appliance/cgroups"
 	"github.com/picloud/picloud/engine"
 )
 
@@ -52,6 +55,11 @@ type Config struct {
 	DefaultWallTime time.Duration
 	// Engine configures the workers' engines.
 	Engine EngineConfig
+	// Cgroups, when not nil, gives each worker a cgroup of its own below
+	// it (workers/<index>), where the kernel enforces MaxMemoryBytes and
+	// cgroups.WorkerPids. The /proc polling stays, as a second line just
+	// above the kernel's ceiling.
+	Cgroups *cgroups.Layout
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -97,6 +105,9 @@ type Pool struct {
 	started bool
 	ctx     context.Context
 	wg      sync.WaitGroup // supervising goroutines
+
+	groups     []*cgroups.Group // by worker index, when Config.Cgroups is set
+	noCgroupFD atomic.Bool      // starting a process into its cgroup failed once: add it afterwards
 }
 
 var _ engine.Executor = (*Pool)(nil)
@@ -119,6 +130,9 @@ func (p *Pool) Start(ctx context.Context) error {
 	}
 	p.cfg = cfg
 	p.slots = make(chan struct{}, cfg.Workers*cfg.PerWorker)
+	if err := p.makeGroups(); err != nil {
+		return err
+	}
 	p.mu.Lock()
 	p.ctx = context.WithoutCancel(ctx)
 	p.workers = make([]*worker, cfg.Workers)
@@ -132,8 +146,34 @@ func (p *Pool) Start(ctx context.Context) error {
 		}
 		p.ready(i, w)
 	}
-	p.log.Info("executor workers started", "workers", cfg.Workers, "per_worker", cfg.PerWorker,
-		"max_memory_mb", cfg.MaxMemoryBytes>>20, "command", strings.Join(cfg.Command, " "))
+	attrs := []any{"workers", cfg.Workers, "per_worker", cfg.PerWorker,
+		"max_memory_mb", cfg.MaxMemoryBytes >> 20, "command", strings.Join(cfg.Command, " ")}
+	if cfg.Cgroups != nil {
+		attrs = append(attrs, "cgroup", cfg.Cgroups.Workers, "kernel_limits", strings.Join(cfg.Cgroups.Enabled, " "))
+	} else {
+		attrs = append(attrs, "cgroup", "none: memory watched from /proc")
+	}
+	p.log.Info("executor workers started", attrs...)
+	return nil
+}
+
+// makeGroups makes each worker's cgroup when the pool has a cgroup tree.
+func (p *Pool) makeGroups() error {
+	if p.cfg.Cgroups == nil {
+		return nil
+	}
+	lim := cgroups.WorkerLimits{MemoryMax: p.cfg.MaxMemoryBytes, PidsMax: cgroups.WorkerPids}
+	p.groups = make([]*cgroups.Group, p.cfg.Workers)
+	for i := range p.groups {
+		g, err := p.cfg.Cgroups.Worker(strconv.Itoa(i), lim)
+		if err != nil {
+			for _, g := range p.groups[:i] {
+				_ = g.Close()
+			}
+			return fmt.Errorf("make the executor workers' cgroups: %w", err)
+		}
+		p.groups[i] = g
+	}
 	return nil
 }
 
@@ -217,6 +257,9 @@ func (p *Pool) Shutdown(ctx context.Context) error {
 		}
 	}
 	p.wg.Wait()
+	for _, g := range p.groups {
+		_ = g.Close()
+	}
 	return err
 }
 

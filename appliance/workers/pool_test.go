@@ -262,3 +262,14 @@ func contains(xs []int, x int) bool {
 	}
 	return false
 }
+
+func TestStatmReadsThisProcess(t *testing.T) {
+	page := int64(os.Getpagesize())
+	rss, anon := readRSS("/proc/self/statm", page), readAnon("/proc/self/statm", page)
+	if rss <= 0 || anon <= 0 || anon > rss {
+		t.Fatalf("resident %d, anonymous %d", rss, anon)
+	}
+	if readRSS("/proc/self/no-such-file", page) != 0 || readAnon("/proc/self/no-such-file", page) != 0 {
+		t.Fatal("an unreadable file read as memory")
+	}
+}

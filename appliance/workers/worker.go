@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/picloud/picloud/appliance/cgroups"
 	"github.com/picloud/picloud/engine"
 	"github.com/picloud/picloud/engine/wire"
 )
@@ -28,7 +30,9 @@ type worker struct {
 	client  *wire.Client
 	started time.Time
 	backoff time.Duration
-	gone    chan struct{} // closed once the process is reaped and its calls failed
+	group   *cgroups.Group // nil when the worker has no cgroup of its own
+	oomBase int64          // the group's OOM kills before the worker started
+	gone    chan struct{}  // closed once the process is reaped and its calls failed
 
 	inflight int // guarded by Pool.mu
 
@@ -65,6 +69,53 @@ func workerEnv(extra []string) []string {
 	return append(env, extra...)
 }
 
+// start starts the worker process, directly in its cgroup when it has one
+// (placed): clone3 with CLONE_INTO_CGROUP, Linux 5.7 and later. Where that
+// fails (an older kernel; a system-call filter that refuses clone3, as
+// systemd's RestrictNamespaces= does), it starts the process as usual, and
+// from then on always does, leaving the caller to move it into its group
+// before the worker gets any work.
+func (p *Pool) start(env []string, group *cgroups.Group, stdin, stdout, stderr *os.File) (cmd *exec.Cmd, placed bool, err error) {
+	build := func(into bool) *exec.Cmd {
+		cmd := exec.Command(p.cfg.Command[0], p.cfg.Command[1:]...)
+		if cmd.Path == selfExe {
+			cmd.Args[0] = "picloud" // what ps shows
+		}
+		cmd.Env = env
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
+		// Die with the daemon; own process group, so that a terminal's ^C
+		// reaches the daemon, which then stops the workers in order.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+		if into {
+			cmd.SysProcAttr.UseCgroupFD = true
+			cmd.SysProcAttr.CgroupFD = group.FD()
+		}
+		return cmd
+	}
+	if group != nil && !p.noCgroupFD.Load() {
+		cmd = build(true)
+		err = cmd.Start()
+		if err == nil {
+			return cmd, true, nil
+		}
+		var errno syscall.Errno
+		if !errors.As(err, &errno) || !cloneIntoCgroupRefused[errno] {
+			return cmd, false, err
+		}
+		p.noCgroupFD.Store(true)
+		p.log.Info("cannot start workers directly in their cgroups; moving each after it starts", "err", err)
+	}
+	cmd = build(false)
+	return cmd, false, cmd.Start()
+}
+
+// cloneIntoCgroupRefused lists the errors of a clone3 with
+// CLONE_INTO_CGROUP that mean "not this way" rather than "not at all".
+var cloneIntoCgroupRefused = map[syscall.Errno]bool{
+	syscall.ENOSYS: true, syscall.EPERM: true, syscall.EINVAL: true, syscall.EACCES: true,
+	syscall.EOPNOTSUPP: true, syscall.E2BIG: true,
+}
+
 // spawn starts worker i.
 func (p *Pool) spawn(i int) (*worker, error) {
 	p.mu.Lock()
@@ -92,16 +143,12 @@ func (p *Pool) spawn(i int) (*worker, error) {
 		outW.Close()
 		return nil, err
 	}
-	cmd := exec.Command(p.cfg.Command[0], p.cfg.Command[1:]...)
-	if cmd.Path == selfExe {
-		cmd.Args[0] = "picloud" // what ps shows
+	env := workerEnv(append(append([]string(nil), p.cfg.Env...), envEngine+"="+string(engineJSON)))
+	var group *cgroups.Group
+	if p.groups != nil {
+		group = p.groups[i]
 	}
-	cmd.Env = workerEnv(append(append([]string(nil), p.cfg.Env...), envEngine+"="+string(engineJSON)))
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, errW
-	// Die with the daemon; own process group, so that a terminal's ^C
-	// reaches the daemon, which then stops the workers in order.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
-	err = cmd.Start()
+	cmd, placed, err := p.start(env, group, inR, outW, errW)
 	inR.Close()
 	outW.Close()
 	errW.Close()
@@ -111,7 +158,18 @@ func (p *Pool) spawn(i int) (*worker, error) {
 		errR.Close()
 		return nil, fmt.Errorf("start executor worker %s: %w", p.cfg.Command[0], err)
 	}
-	w := &worker{p: p, idx: i, pid: cmd.Process.Pid, proc: cmd.Process, stdin: inW, started: time.Now(), gone: make(chan struct{})}
+	var oomBase int64
+	if group != nil {
+		oomBase = group.OOMKills()
+		if !placed {
+			if err := group.Add(cmd.Process.Pid); err != nil {
+				p.log.Warn("put the worker in its cgroup; its memory is watched from /proc only", "worker", i, "err", err)
+				group = nil
+			}
+		}
+	}
+	w := &worker{p: p, idx: i, pid: cmd.Process.Pid, proc: cmd.Process, stdin: inW, started: time.Now(), gone: make(chan struct{}),
+		group: group, oomBase: oomBase}
 	w.client = wire.NewClient(outR, inW, func(error) {
 		// The worker's output ended: it is dying or dead. The reaper
 		// closes the client once it knows why.
@@ -139,7 +197,7 @@ func (p *Pool) spawn(i int) (*worker, error) {
 		}
 		outR.Close()
 		inW.Close()
-		d := w.classify(state)
+		d := w.classify(state, w.group != nil && w.group.OOMKills() > w.oomBase)
 		w.client.Close(d)
 		lived := time.Since(w.started)
 		if d.msg != stopMsg {
@@ -182,15 +240,26 @@ func (w *worker) dying() bool {
 }
 
 // classify says why the worker ended: the pool's reason if it killed it,
-// else what the Go runtime printed before dying.
-func (w *worker) classify(state *os.ProcessState) *death {
+// else the kernel's OOM killer if it ended a process in the worker's cgroup
+// (oomKilled), else what the Go runtime printed before dying.
+func (w *worker) classify(state *os.ProcessState, oomKilled bool) *death {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	oom := &death{engine.CodeMemoryLimit, fmt.Sprintf("the kernel ended the worker at its memory ceiling of %d MiB (memory.max of its cgroup)",
+		w.p.cfg.MaxMemoryBytes>>20)}
 	if w.reason != nil && w.reason.code != engine.CodeExecutorCrashed {
-		if w.reason.msg == stopMsg && (state == nil || !state.Success()) {
+		switch {
+		case w.reason.msg != stopMsg:
+			return w.reason
+		case oomKilled:
+			return oom
+		case state == nil || !state.Success():
 			return &death{engine.CodeExecutorCrashed, "the worker failed while stopping: " + firstFatal(w.tail.String())}
 		}
 		return w.reason
+	}
+	if oomKilled {
+		return oom
 	}
 	tail := strings.Join(w.fatal, "\n") + "\n" + w.tail.String()
 	switch {
@@ -246,21 +315,29 @@ func (w *worker) copyStderr(r io.ReadCloser, done chan<- struct{}) {
 }
 
 // pollMemory kills the worker when its resident set passes the ceiling.
+// When the kernel enforces the ceiling in the worker's cgroup, the poll is
+// only a second line: it counts the worker's anonymous memory alone (the
+// binary's pages are charged to the daemon, which read them first, and the
+// kernel reclaims them from a worker at its ceiling), and allows an eighth
+// over the ceiling, which the kernel never lets the worker reach.
 func (w *worker) pollMemory(stop <-chan struct{}) {
 	t := time.NewTicker(w.p.cfg.PollInterval)
 	defer t.Stop()
 	path := "/proc/" + strconv.Itoa(w.pid) + "/statm"
 	page := int64(os.Getpagesize())
+	limit, read, what := w.p.cfg.MaxMemoryBytes, readRSS, "memory"
+	if w.group != nil && w.group.Memory {
+		limit, read, what = limit+limit/8, readAnon, "anonymous memory"
+	}
 	for {
 		select {
 		case <-stop:
 			return
 		case <-t.C:
 		}
-		rss := readRSS(path, page)
-		if rss > w.p.cfg.MaxMemoryBytes {
-			w.kill(engine.CodeMemoryLimit, fmt.Sprintf("the worker's memory reached %.1f MiB, over the ceiling of %d MiB",
-				float64(rss)/(1<<20), w.p.cfg.MaxMemoryBytes>>20))
+		if n := read(path, page); n > limit {
+			w.kill(engine.CodeMemoryLimit, fmt.Sprintf("the worker's %s reached %.1f MiB, over the ceiling of %d MiB",
+				what, float64(n)/(1<<20), w.p.cfg.MaxMemoryBytes>>20))
 			return
 		}
 	}
@@ -269,16 +346,38 @@ func (w *worker) pollMemory(stop <-chan struct{}) {
 // readRSS returns the resident set size from a /proc/PID/statm file; 0 if
 // unreadable.
 func readRSS(path string, page int64) int64 {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return 0
-	}
-	f := bytes.Fields(b)
+	f := statm(path)
 	if len(f) < 2 {
 		return 0
 	}
-	n, _ := strconv.ParseInt(string(f[1]), 10, 64)
-	return n * page
+	return f[1] * page
+}
+
+// readAnon returns the resident memory not backed by a file (resident
+// minus shared) from a /proc/PID/statm file; 0 if unreadable.
+func readAnon(path string, page int64) int64 {
+	f := statm(path)
+	if len(f) < 3 {
+		return 0
+	}
+	return (f[1] - f[2]) * page
+}
+
+// statm reads the numbers of a /proc/PID/statm file, in pages.
+func statm(path string) []int64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var out []int64
+	for _, f := range bytes.Fields(b) {
+		n, err := strconv.ParseInt(string(f), 10, 64)
+		if err != nil {
+			return nil
+		}
+		out = append(out, n)
+	}
+	return out
 }
 
 // RSS returns the resident memory of each running worker, in bytes.
