@@ -104,7 +104,7 @@ func Status(ctx context.Context, cfg config.Config, w io.Writer) error {
 	if name, err := os.Hostname(); err == nil && cfg.PublicURL == "" {
 		fmt.Fprintf(w, "  from other machines: http://%s.local:%s (set PICLOUD_PUBLIC_URL in %s)\n", name, port, config.DefaultFile)
 	}
-	fmt.Fprintf(w, "  dashboard: %s/admin/\n", cfg.BaseURL())
+	fmt.Fprintf(w, "  admin API: %s/api/v1/admin (docs/api.md)\n", cfg.BaseURL())
 	printTerminal(w, cfg)
 	printSetup(w, cfg, client, local)
 	if !healthy {
