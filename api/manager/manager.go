@@ -115,11 +115,11 @@ type Config struct {
 type Service struct {
 	cfg    Config
 	limits atomic.Pointer[[2]model.ScriptLimits] // defaults, ceilings; see SetLimits
-	store Store
-	creds *Credentials
-	inval Invalidator
-	log   *slog.Logger
-	now   func() time.Time
+	store  Store
+	creds  *Credentials
+	inval  Invalidator
+	log    *slog.Logger
+	now    func() time.Time
 }
 
 // New returns a Service.

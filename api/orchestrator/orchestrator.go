@@ -56,11 +56,11 @@ type Config struct {
 type Orchestrator struct {
 	cfg    Config
 	limits atomic.Pointer[[2]model.ScriptLimits] // defaults, ceilings
-	src   Source
-	exec  engine.Executor
-	rec   Recorder
-	log   *slog.Logger
-	slots chan struct{}
+	src    Source
+	exec   engine.Executor
+	rec    Recorder
+	log    *slog.Logger
+	slots  chan struct{}
 
 	gen  atomic.Uint64 // bumped by Invalidate
 	snap atomic.Pointer[snapshot]
