@@ -41,8 +41,8 @@ func systemStatus(cfg config.Config, started time.Time, st *store.Store, exec ex
 			var fs syscall.Statfs_t
 			if syscall.Statfs(cfg.DataDir, &fs) == nil {
 				s.DiskPath = cfg.DataDir
-				s.DiskTotalBytes = int64(fs.Blocks) * fs.Bsize
-				s.DiskFreeBytes = int64(fs.Bavail) * fs.Bsize
+				s.DiskTotalBytes = int64(fs.Blocks) * int64(fs.Bsize) // Bsize is int32 on 32-bit ARM
+				s.DiskFreeBytes = int64(fs.Bavail) * int64(fs.Bsize)
 			}
 		}
 		if n, err := st.DatabaseSize(ctx); err == nil {
