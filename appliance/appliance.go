@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/picloud/picloud/api"
@@ -204,15 +205,28 @@ wait:
 }
 
 // health checks what /healthz (and so the systemd watchdog) vouches for:
-// the database answers and the executors run a script.
+// the database answers and the executors run a script. /healthz is public,
+// so one check serves every caller for a second: a flood of health checks
+// cannot load the workers past the concurrency cap.
 func health(st *store.Store, exec executor) func(context.Context) error {
+	var mu sync.Mutex
+	var last time.Time
+	var lastErr error
 	return func(ctx context.Context) error {
-		if err := st.Ping(ctx); err != nil {
-			return err
+		mu.Lock()
+		defer mu.Unlock()
+		if time.Since(last) < time.Second {
+			return lastErr
 		}
-		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		// The result is shared: one caller going away must not fail it.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		return exec.Ping(ctx)
+		lastErr = st.Ping(ctx)
+		if lastErr == nil {
+			lastErr = exec.Ping(ctx)
+		}
+		last = time.Now()
+		return lastErr
 	}
 }
 
