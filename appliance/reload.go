@@ -51,7 +51,9 @@ func (r *reloader) apply(ctx context.Context, next config.Config) {
 	defaults, ceilings := scriptLimits(next.Sandbox)
 	r.orch.SetLimits(defaults, ceilings)
 	r.mgr.SetLimits(defaults, ceilings)
-	if !reflect.DeepEqual(next.Fetch, r.cfg.Fetch) || next.Sandbox != r.cfg.Sandbox {
+	// Every invocation carries its whole limits, so only the fetch policy
+	// needs fresh workers.
+	if !reflect.DeepEqual(next.Fetch, r.cfg.Fetch) {
 		rctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 		err := r.exec.Reload(rctx, workers.EngineConfig{Limits: defaultLimits(next.Sandbox), Fetch: policy})
 		cancel()

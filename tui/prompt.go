@@ -78,3 +78,24 @@ func (p *prompt) update(msg tea.Msg) tea.Cmd {
 }
 
 func (p *prompt) view() string { return p.in.View() }
+
+// focus hands msg to whichever of a list screen's widgets holds the focus:
+// an open prompt, then an open question, then the table. When none takes
+// it and msg is a key, it returns the key for the screen's own bindings
+// (free true); otherwise cmd is what the widget answered.
+func focus(msg tea.Msg, in *prompt, ask *confirm, t *table) (k tea.KeyMsg, cmd tea.Cmd, free bool) {
+	if in.active() {
+		return k, in.update(msg), false
+	}
+	k, ok := msg.(tea.KeyMsg)
+	if !ok {
+		return k, nil, false
+	}
+	if ask.active() {
+		return k, ask.update(k), false
+	}
+	if used, cmd := t.update(k); used {
+		return k, cmd, false
+	}
+	return k, nil, true
+}

@@ -123,17 +123,8 @@ func (s *scriptsScreen) update(msg tea.Msg) tea.Cmd {
 	case scriptDeletedMsg:
 		return tea.Batch(s.init(), func() tea.Msg { return infoMsg("deleted " + msg.name) })
 	}
-	if s.name.active() {
-		return s.name.update(msg)
-	}
-	k, ok := msg.(tea.KeyMsg)
-	if !ok {
-		return nil
-	}
-	if s.ask.active() {
-		return s.ask.update(k)
-	}
-	if used, cmd := s.t.update(k); used {
+	k, cmd, free := focus(msg, &s.name, &s.ask, &s.t)
+	if !free {
 		return cmd
 	}
 	sc, ok := s.current()

@@ -89,17 +89,8 @@ func (s *usersScreen) update(msg tea.Msg) tea.Cmd {
 		}
 		return nil
 	}
-	if s.in.active() {
-		return s.in.update(msg)
-	}
-	k, ok := msg.(tea.KeyMsg)
-	if !ok {
-		return nil
-	}
-	if s.ask.active() {
-		return s.ask.update(k)
-	}
-	if used, cmd := s.t.update(k); used {
+	k, cmd, free := focus(msg, &s.in, &s.ask, &s.t)
+	if !free {
 		return cmd
 	}
 	if key.Matches(k, keyReload) {
