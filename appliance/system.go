@@ -54,9 +54,16 @@ func systemStatus(cfg config.Config, started time.Time, st *store.Store, exec ex
 		}
 		s.Workers = []model.WorkerStatus{}
 		if pool, ok := exec.(*workers.Pool); ok {
-			rss := pool.RSS()
-			for _, pid := range pool.PIDs() {
-				s.Workers = append(s.Workers, model.WorkerStatus{PID: pid, RSSBytes: rss[pid]})
+			for _, w := range pool.Status() {
+				ws := model.WorkerStatus{Index: w.Index, PID: w.PID, RSSBytes: w.RSSBytes, Restarts: w.Restarts}
+				if !w.StartedAt.IsZero() {
+					at := w.StartedAt.UTC()
+					ws.StartedAt = &at
+				}
+				if w.LastCode != "" {
+					ws.LastExit = &model.WorkerExit{Code: w.LastCode, Reason: w.LastReason, At: w.LastAt.UTC()}
+				}
+				s.Workers = append(s.Workers, ws)
 			}
 		}
 		return s, nil

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/picloud/picloud/tui/client"
 )
@@ -95,7 +96,7 @@ func (s *systemScreen) view() string {
 		}
 		left = append(left, row("executors", fmt.Sprintf("%s, %d workers", y.ExecutorMode, len(y.Workers))))
 		for _, w := range y.Workers {
-			left = append(left, row("", fmt.Sprintf("pid %-7d %s", w.PID, bytes(w.RSSBytes))))
+			left = append(left, s.workerRows(row, w)...)
 		}
 		left = append(left, "")
 	}
@@ -112,6 +113,34 @@ func (s *systemScreen) view() string {
 		left = append(left, "", st.faint.Render("the board's health is for owners and admins"))
 	}
 	return strings.Join(left, "\n")
+}
+
+// workerRows shows one worker slot: its process, memory and restarts, and
+// on a wide screen why its last worker ended.
+func (s *systemScreen) workerRows(row func(k, v string) string, w client.Worker) []string {
+	st := s.e.st
+	proc := st.faint.Render("starting a replacement…")
+	if w.PID != 0 {
+		proc = fmt.Sprintf("pid %-7d %7s", w.PID, bytes(w.RSSBytes))
+	}
+	restarts := st.faint.Render("no restarts")
+	switch {
+	case w.Restarts == 1:
+		restarts = "1 restart"
+	case w.Restarts > 1:
+		restarts = fmt.Sprintf("%d restarts", w.Restarts)
+	}
+	if w.LastExit != nil {
+		restarts += ", last " + w.LastExit.Code + " at " + w.LastExit.At.Local().Format("15:04")
+		if w.LastExit.Code != "executor.restarted" {
+			restarts = st.err.Render(restarts)
+		}
+	}
+	out := []string{row("", proc+"  "+restarts)}
+	if w.LastExit != nil && s.w >= 100 {
+		out = append(out, row("", st.faint.Render(ansi.Truncate(w.LastExit.Reason, s.w-18, "…"))))
+	}
+	return out
 }
 
 // since formats a number of seconds as days, hours and minutes.

@@ -230,7 +230,9 @@ func TestScreens(t *testing.T) {
 			feed(m, systemMsg{to{sy.id()}, client.System{Versions: map[string]any{"picloud": "1.0.0", "api": "v1", "scripts": 1, "schema": 5, "public_url": "http://pi.local:8080"},
 				StartedAt: at.Add(-26 * time.Hour), UptimeSeconds: 26 * 3600, BootUptimeSeconds: 3*86400 + 7200 + 60, CPUs: 4, Load: []float64{0.42, 0.3, 0.18},
 				TemperatureC: &temp, MemoryTotalBytes: 512 << 20, MemoryAvailBytes: 301 << 20, DiskTotalBytes: 29 << 30, DiskFreeBytes: 21 << 30,
-				DatabaseBytes: 9 << 20, ExecutorMode: "process", Workers: []client.Worker{{PID: 812, RSSBytes: 41 << 20}, {PID: 813, RSSBytes: 38 << 20}}, DaemonRSSBytes: 36 << 20}, false})
+				DatabaseBytes: 9 << 20, ExecutorMode: "process", Workers: []client.Worker{{PID: 812, RSSBytes: 41 << 20},
+					{Index: 1, PID: 913, RSSBytes: 38 << 20, Restarts: 2, LastExit: &client.WorkerExit{Code: "limit.time", At: at.Add(-3 * time.Hour),
+						Reason: "an execution of script 3f2a… ran 1s past its wall time of 5s"}}}, DaemonRSSBytes: 36 << 20}, false})
 			golden(t, m, "system")
 			feed(m, systemMsg{to{sy.id()}, client.System{Versions: map[string]any{"picloud": "1.0.0", "api": "v1"}}, true})
 			golden(t, m, "system_member")

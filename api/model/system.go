@@ -23,8 +23,20 @@ type SystemStatus struct {
 	DaemonRSSBytes    int64          `json:"daemon_rss_bytes,omitempty"`
 }
 
-// WorkerStatus is one executor worker process.
+// WorkerStatus is one executor worker slot: its current process and how
+// often the process in it has ended and been replaced.
 type WorkerStatus struct {
-	PID      int   `json:"pid"`
-	RSSBytes int64 `json:"rss_bytes"`
+	Index     int         `json:"index"`
+	PID       int         `json:"pid,omitempty"` // absent while a replacement starts
+	RSSBytes  int64       `json:"rss_bytes"`
+	StartedAt *time.Time  `json:"started_at,omitempty"`
+	Restarts  int         `json:"restarts"`
+	LastExit  *WorkerExit `json:"last_exit,omitempty"`
+}
+
+// WorkerExit says why the last worker of a slot ended.
+type WorkerExit struct {
+	Code   string    `json:"code"`   // limit.time, limit.memory, executor.crashed, executor.restarted, …
+	Reason string    `json:"reason"` // for a person
+	At     time.Time `json:"at"`
 }

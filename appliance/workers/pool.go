@@ -106,11 +106,60 @@ type Pool struct {
 	ctx     context.Context
 	wg      sync.WaitGroup // supervising goroutines
 
+	slotInfo   []slotInfo       // by worker index; guarded by mu
 	groups     []*cgroups.Group // by worker index, when Config.Cgroups is set
 	noCgroupFD atomic.Bool      // starting a process into its cgroup failed once: add it afterwards
 }
 
 var _ engine.Executor = (*Pool)(nil)
+
+// slotInfo is what the pool remembers of one worker slot across its
+// replacements.
+type slotInfo struct {
+	restarts int       // replacements started after a worker ended
+	lastCode string    // why the last worker in the slot ended
+	lastMsg  string    //
+	lastAt   time.Time // when it ended
+}
+
+// WorkerStatus describes one worker slot, for the system status.
+type WorkerStatus struct {
+	Index     int       // the slot
+	PID       int       // 0 while a replacement starts
+	RSSBytes  int64     // resident memory, from /proc
+	StartedAt time.Time // when the current process started
+	// Restarts counts the workers that ended in this slot (killed,
+	// crashed, or replaced by a reload) since the daemon started.
+	Restarts int
+	// LastCode and LastReason say why the last one ended; LastAt when.
+	LastCode, LastReason string
+	LastAt               time.Time
+}
+
+// Status lists the worker slots with their current process and restarts.
+func (p *Pool) Status() []WorkerStatus {
+	p.mu.Lock()
+	out := make([]WorkerStatus, len(p.workers))
+	for i, w := range p.workers {
+		s := WorkerStatus{Index: i}
+		if i < len(p.slotInfo) {
+			si := p.slotInfo[i]
+			s.Restarts, s.LastCode, s.LastReason, s.LastAt = si.restarts, si.lastCode, si.lastMsg, si.lastAt
+		}
+		if w != nil {
+			s.PID, s.StartedAt = w.pid, w.started
+		}
+		out[i] = s
+	}
+	p.mu.Unlock()
+	page := int64(os.Getpagesize())
+	for i := range out {
+		if out[i].PID != 0 {
+			out[i].RSSBytes = readRSS("/proc/"+strconv.Itoa(out[i].PID)+"/statm", page)
+		}
+	}
+	return out
+}
 
 // New returns a pool; Start launches the workers.
 func New(cfg Config, logger *slog.Logger) *Pool {
@@ -136,6 +185,7 @@ func (p *Pool) Start(ctx context.Context) error {
 	p.mu.Lock()
 	p.ctx = context.WithoutCancel(ctx)
 	p.workers = make([]*worker, cfg.Workers)
+	p.slotInfo = make([]slotInfo, cfg.Workers)
 	p.started = true
 	p.mu.Unlock()
 	for i := range cfg.Workers {
@@ -193,12 +243,20 @@ func (p *Pool) ready(i int, w *worker) {
 // exited is called by a worker's supervisor once it is gone: the slot is
 // emptied and a replacement started, after a back-off if the worker died
 // young (a crash loop must not spin).
-func (p *Pool) exited(i int, w *worker, lived time.Duration, delay time.Duration) {
+func (p *Pool) exited(i int, w *worker, d *death, lived time.Duration, delay time.Duration) {
 	p.mu.Lock()
 	if p.workers[i] == w {
 		p.workers[i] = nil
 	}
 	closing := p.closing
+	if !closing && i < len(p.slotInfo) {
+		si := &p.slotInfo[i]
+		si.restarts++
+		si.lastCode, si.lastMsg, si.lastAt = d.code, d.msg, time.Now()
+		if d.msg == stopMsg {
+			si.lastMsg = "replaced by a reload"
+		}
+	}
 	p.mu.Unlock()
 	if closing {
 		return

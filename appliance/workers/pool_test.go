@@ -157,6 +157,11 @@ func TestRunawayKilledBystanderRestarted(t *testing.T) {
 	if res := run(t, p, "pid", time.Second); code(res) != "ok" || string(res.Response.Body) == fmt.Sprint(before[0]) {
 		t.Fatalf("after the kill: %s %s (old pid %d)", code(res), res.Response.Body, before[0])
 	}
+	st := p.Status()
+	if len(st) != 1 || st[0].Restarts != 1 || st[0].LastCode != engine.CodeTimeLimit || st[0].PID == before[0] || st[0].PID == 0 ||
+		st[0].RSSBytes <= 0 || st[0].StartedAt.Before(start) || !strings.Contains(st[0].LastReason, "wall time") {
+		t.Fatalf("status after the kill: %+v (old pid %d)", st, before[0])
+	}
 }
 
 // With two workers, a runaway on one does not stop the other from answering.
@@ -200,6 +205,9 @@ func TestCrashesAreReplaced(t *testing.T) {
 	}
 	if res := run(t, p, "echo", 5*time.Second); code(res) != "ok" {
 		t.Fatalf("after the crashes: %+v", res.Error)
+	}
+	if st := p.Status(); st[0].Restarts != 2 || st[0].LastCode != engine.CodeStackLimit {
+		t.Fatalf("status after two crashes: %+v", st)
 	}
 }
 

@@ -204,7 +204,7 @@ func (p *Pool) spawn(i int) (*worker, error) {
 			p.log.Warn("executor worker ended", "worker", i, "pid", w.pid, "code", d.code, "reason", d.msg, "lived", lived.Round(time.Millisecond))
 		}
 		close(w.gone)
-		p.exited(i, w, lived, w.backoff)
+		p.exited(i, w, d, lived, w.backoff)
 	}()
 	p.log.Debug("executor worker started", "worker", i, "pid", w.pid)
 	return w, nil

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -206,6 +207,33 @@ export default () => "polluted"`, "GET", "", 200, "", quick, nil},
 			d.expect(d.call("GET", "/ok", "", "Host", "other.test"), 200, `"polluted":null`, `"leak":null`, `"arr":null`)
 		})
 	}
+	// The system status counts the workers the attacks cost, and why the
+	// last of each slot ended.
+	var sys struct {
+		Workers []struct {
+			PID      int `json:"pid"`
+			Restarts int `json:"restarts"`
+			LastExit *struct {
+				Code string `json:"code"`
+			} `json:"last_exit"`
+		} `json:"workers"`
+	}
+	sr := d.call("GET", "/api/v1/admin/system", "")
+	d.expect(sr, 200)
+	if err := json.Unmarshal([]byte(sr.body), &sys); err != nil {
+		t.Fatalf("system status: %v: %.300s", err, sr.body)
+	}
+	restarts := 0
+	for _, w := range sys.Workers {
+		restarts += w.Restarts
+		if w.Restarts > 0 && (w.LastExit == nil || !strings.HasPrefix(w.LastExit.Code, "limit.")) {
+			t.Errorf("worker %+v restarted without a limit code", w)
+		}
+	}
+	if len(sys.Workers) != 2 || restarts < 1 { // the single huge allocation at least ends its worker
+		t.Errorf("system status after the attacks: %d workers, %d restarts: %.500s", len(sys.Workers), restarts, sr.body)
+	}
+	t.Logf("workers replaced during the attacks: %d", restarts)
 	rssAfter := rss(t, d.cmd.Process.Pid)
 	t.Logf("daemon resident memory: %.1f MiB before the attacks, %.1f MiB after", float64(rssBefore)/(1<<20), float64(rssAfter)/(1<<20))
 	if rssAfter-rssBefore > 48<<20 {

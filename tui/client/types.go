@@ -142,10 +142,21 @@ type System struct {
 	DaemonRSSBytes    int64          `json:"daemon_rss_bytes"`
 }
 
-// Worker is one executor worker process.
+// Worker is one executor worker slot.
 type Worker struct {
-	PID      int   `json:"pid"`
-	RSSBytes int64 `json:"rss_bytes"`
+	Index     int         `json:"index"`
+	PID       int         `json:"pid"`
+	RSSBytes  int64       `json:"rss_bytes"`
+	StartedAt *time.Time  `json:"started_at"`
+	Restarts  int         `json:"restarts"`
+	LastExit  *WorkerExit `json:"last_exit"`
+}
+
+// WorkerExit says why a slot's last worker ended.
+type WorkerExit struct {
+	Code   string    `json:"code"`
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
 }
 
 // SSHKey is a public key that signs a user in over SSH.
