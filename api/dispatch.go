@@ -99,9 +99,12 @@ func (s *server) run(c *gin.Context, t orchestrator.Target) {
 		e := res.Error
 		s.log.Warn("execution failed", "script", t.Script.Name, "script_id", t.Script.ID,
 			"version", t.Script.ActiveVersion, "code", e.Code, "error", e.Message, "line", e.Line, "request_id", reqID)
-		c.AbortWithStatusJSON(orchestrator.StatusOf(res), gin.H{
-			"error": e.Message, "code": e.Code, "script": t.Script.Name, "script_id": t.Script.ID,
-			"version": t.Script.ActiveVersion, "line": e.Line, "column": e.Column, "request_id": reqID})
+		body := gin.H{"error": e.Message, "code": e.Code, "script": t.Script.Name, "script_id": t.Script.ID,
+			"version": t.Script.ActiveVersion, "request_id": reqID}
+		if e.Line > 0 { // unknown for a worker killed from outside
+			body["line"], body["column"] = e.Line, e.Column
+		}
+		c.AbortWithStatusJSON(orchestrator.StatusOf(res), body)
 		return
 	}
 	writeResponse(c, res.Response, s.adminHosts.Allows(c.Request.Host))
