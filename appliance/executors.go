@@ -29,18 +29,20 @@ type PoolShape struct {
 	Workers        int
 	PerWorker      int
 	MaxMemoryBytes int64
+	Procs          int // each worker's GOMAXPROCS
 }
 
 // poolShape fills the automatic (zero) settings from the machine: one
 // worker per 256 MB of memory (rounded), at least one and at most one per
-// core; each worker's ceiling 96 MB under 1 GB of memory, else a quarter of
+// core but one (the daemon and PostgreSQL keep a core); each worker's ceiling 96 MB under 1 GB of memory, else a quarter of
 // the memory shared by the workers, at most 512 MB; enough concurrency per
-// worker to hold every admitted execution.
+// worker to hold every admitted execution; the cores but one shared among
+// the workers as their GOMAXPROCS.
 func poolShape(cfg config.Config, memTotal int64, cpus int) PoolShape {
 	s := PoolShape{Workers: cfg.Executors.Workers, PerWorker: cfg.Executors.Concurrency,
 		MaxMemoryBytes: int64(cfg.Sandbox.MaxMemoryMB) << 20}
 	if s.Workers == 0 {
-		s.Workers = min(max(int((memTotal+128<<20)/(256<<20)), 1), max(cpus, 1))
+		s.Workers = min(max(int((memTotal+128<<20)/(256<<20)), 1), max(cpus-1, 1))
 	}
 	if s.MaxMemoryBytes == 0 {
 		switch {
@@ -49,12 +51,13 @@ func poolShape(cfg config.Config, memTotal int64, cpus int) PoolShape {
 		case memTotal < 1<<30:
 			s.MaxMemoryBytes = 96 << 20
 		default:
-			s.MaxMemoryBytes = min(memTotal/4/int64(s.Workers), 512<<20)
+			s.MaxMemoryBytes = min(memTotal/4/int64(s.Workers), 512<<20) &^ (1<<20 - 1) // whole MiB
 		}
 	}
 	if s.PerWorker == 0 {
 		s.PerWorker = (cfg.MaxConcurrentExecutions + s.Workers - 1) / s.Workers
 	}
+	s.Procs = max((cpus-1)/s.Workers, 1)
 	return s
 }
 
@@ -171,7 +174,7 @@ func startExecutor(ctx context.Context, cfg config.Config, groups *cgroups.Layou
 		"GOMEMLIMIT=" + strconv.FormatInt(shape.MaxMemoryBytes*3/4, 10),
 	}
 	pool := workers.New(workers.Config{
-		Command: WorkerCommand, Env: env, Workers: shape.Workers, PerWorker: shape.PerWorker,
+		Command: WorkerCommand, Env: env, Workers: shape.Workers, PerWorker: shape.PerWorker, Procs: shape.Procs,
 		MaxMemoryBytes: shape.MaxMemoryBytes, Grace: cfg.Executors.KillGrace, DefaultWallTime: cfg.Sandbox.WallTime,
 		Engine:  workers.EngineConfig{Limits: defaultLimits(cfg.Sandbox), Fetch: policy},
 		Cgroups: groups,

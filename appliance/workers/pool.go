@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,6 +44,12 @@ type Config struct {
 	Workers int
 	// PerWorker is how many executions one worker runs at once (default 16).
 	PerWorker int
+	// Procs is each worker's GOMAXPROCS (default: the cores but one,
+	// shared by the workers, at least 1). A worker's executions share its
+	// threads; fewer threads than cores per worker keep the Go scheduler
+	// from handing the pipe between threads on every frame, and leave a
+	// core to the daemon and PostgreSQL. GOMAXPROCS in Env wins.
+	Procs int
 	// MaxMemoryBytes is each worker's resident memory ceiling; past it the
 	// worker is killed and its executions end with limit.memory. 0: none.
 	MaxMemoryBytes int64
@@ -78,6 +85,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.PerWorker < 1 {
 		c.PerWorker = 16
+	}
+	if c.Procs < 1 {
+		c.Procs = max((runtime.NumCPU()-1)/c.Workers, 1)
 	}
 	if c.Grace <= 0 {
 		c.Grace = time.Second
@@ -196,7 +206,7 @@ func (p *Pool) Start(ctx context.Context) error {
 		}
 		p.ready(i, w)
 	}
-	attrs := []any{"workers", cfg.Workers, "per_worker", cfg.PerWorker,
+	attrs := []any{"workers", cfg.Workers, "per_worker", cfg.PerWorker, "gomaxprocs", cfg.Procs,
 		"max_memory_mb", cfg.MaxMemoryBytes >> 20, "command", strings.Join(cfg.Command, " ")}
 	if cfg.Cgroups != nil {
 		attrs = append(attrs, "cgroup", cfg.Cgroups.Workers, "kernel_limits", strings.Join(cfg.Cgroups.Enabled, " "))

@@ -2,7 +2,9 @@ package workers
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"runtime"
@@ -72,6 +74,8 @@ func (fakeExec) Execute(ctx context.Context, inv *engine.Invocation) (*engine.Re
 		var f func(int) int
 		f = func(n int) int { return f(n+1) + 1 }
 		f(0)
+	case "procs":
+		return &engine.Result{Response: &engine.Response{Status: 200, Body: fmt.Appendf(nil, "%d", runtime.GOMAXPROCS(0))}}, nil
 	case "pid":
 		return &engine.Result{Response: &engine.Response{Status: 200, Body: fmt.Appendf(nil, "%d", os.Getpid())}}, nil
 	}
@@ -279,5 +283,47 @@ func TestStatmReadsThisProcess(t *testing.T) {
 	}
 	if readRSS("/proc/self/no-such-file", page) != 0 || readAnon("/proc/self/no-such-file", page) != 0 {
 		t.Fatal("an unreadable file read as memory")
+	}
+}
+
+// Workers run with the GOMAXPROCS the pool chose, unless its Env sets one.
+func TestWorkerProcs(t *testing.T) {
+	p := startPool(t, "fake", Config{Workers: 1, Procs: 3})
+	if res := run(t, p, "procs", 5*time.Second); code(res) != "ok" || string(res.Response.Body) != "3" {
+		t.Fatalf("GOMAXPROCS of the worker: %s %s", code(res), res.Response.Body)
+	}
+	p = startPool(t, "fake", Config{Workers: 1, Procs: 3, Env: []string{"GOMAXPROCS=2"}})
+	if res := run(t, p, "procs", 5*time.Second); code(res) != "ok" || string(res.Response.Body) != "2" {
+		t.Fatalf("GOMAXPROCS from Env: %s %s", code(res), res.Response.Body)
+	}
+}
+
+// pollable hands an inherited blocking pipe to the poller: only a file the
+// poller knows accepts a deadline.
+func TestPollablePipe(t *testing.T) {
+	var fds [2]int
+	if err := syscall.Pipe2(fds[:], syscall.O_CLOEXEC); err != nil { // blocking, as an inherited standard input
+		t.Fatal(err)
+	}
+	defer syscall.Close(fds[1])
+	blocking := os.NewFile(uintptr(fds[0]), "stdin")
+	defer blocking.Close()
+	if err := blocking.SetReadDeadline(time.Now()); !errors.Is(err, os.ErrNoDeadline) {
+		t.Fatalf("a blocking pipe took a deadline: %v", err)
+	}
+	got := pollable(io.Reader(blocking), slog.New(slog.DiscardHandler))
+	f, ok := got.(*os.File)
+	if !ok || f == blocking {
+		t.Fatalf("pollable returned %T %p, the blocking file is %p", got, got, blocking)
+	}
+	if err := f.SetReadDeadline(time.Now().Add(50 * time.Millisecond)); err != nil {
+		t.Fatalf("the pollable pipe takes no deadline: %v", err)
+	}
+	if _, err := f.Read(make([]byte, 1)); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read past the deadline: %v", err)
+	}
+	var sb strings.Builder
+	if got := pollable(io.Writer(&sb), slog.New(slog.DiscardHandler)); got != io.Writer(&sb) {
+		t.Fatal("pollable changed a writer that is not a file")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"syscall"
 
 	"github.com/picloud/picloud/engine"
 	"github.com/picloud/picloud/engine/egress"
@@ -50,5 +51,37 @@ func ServeWorker(ctx context.Context, in io.Reader, out io.Writer, logger *slog.
 		}
 	}
 	exec := engine.NewInProcess(engine.Options{Logger: logger, Limits: ec.Limits, Fetch: ec.Fetch})
-	return wire.Serve(ctx, in, out, exec)
+	return wire.Serve(ctx, pollable(in, logger), pollable(out, logger), exec)
+}
+
+// pollable gives a pipe inherited as a blocking file descriptor (the
+// worker's standard input and output) to Go's network poller: a goroutine
+// waiting on it then parks instead of holding an OS thread in a blocking
+// read(2) or write(2), which under load cost a thread hand-off (and
+// runtime.sysmon's wake-ups) per frame. Other readers and writers are
+// returned as they are.
+func pollable[T any](rw T, logger *slog.Logger) T {
+	f, ok := any(rw).(*os.File)
+	if !ok {
+		return rw
+	}
+	rc, err := f.SyscallConn() // not f.Fd(): that would make it blocking for good
+	if err != nil {
+		return rw
+	}
+	var nf *os.File
+	_ = rc.Control(func(fd uintptr) {
+		if err := syscall.SetNonblock(int(fd), true); err != nil {
+			logger.Debug("make the pipe non-blocking", "fd", fd, "err", err)
+			return
+		}
+		nf = os.NewFile(fd, f.Name()) // sees O_NONBLOCK: registered with the poller
+	})
+	if nf == nil {
+		return rw
+	}
+	if v, ok := any(nf).(T); ok {
+		return v
+	}
+	return rw
 }

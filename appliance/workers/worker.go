@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -143,7 +144,11 @@ func (p *Pool) spawn(i int) (*worker, error) {
 		outW.Close()
 		return nil, err
 	}
-	env := workerEnv(append(append([]string(nil), p.cfg.Env...), envEngine+"="+string(engineJSON)))
+	env := append(append([]string(nil), p.cfg.Env...), envEngine+"="+string(engineJSON))
+	if !slices.ContainsFunc(p.cfg.Env, func(v string) bool { return strings.HasPrefix(v, "GOMAXPROCS=") }) {
+		env = append(env, "GOMAXPROCS="+strconv.Itoa(p.cfg.Procs))
+	}
+	env = workerEnv(env)
 	var group *cgroups.Group
 	if p.groups != nil {
 		group = p.groups[i]
