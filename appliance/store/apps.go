@@ -56,7 +56,9 @@ WHERE id = $1 RETURNING `+appColumns, id, name, description))
 
 // DeleteApp removes an app and everything it owns.
 func DeleteApp(ctx context.Context, q Querier, id string) error {
-	tag, err := q.Exec(ctx, `DELETE FROM apps WHERE id = $1`, id)
+	// Execution records have no foreign key (migration 0006).
+	tag, err := q.Exec(ctx, `WITH logs AS (DELETE FROM execution_logs WHERE app_id = $1)
+DELETE FROM apps WHERE id = $1`, id)
 	if err != nil {
 		return fmt.Errorf("delete app %s: %w", id, mapError(err))
 	}

@@ -186,3 +186,32 @@ func TestExecutionLog(t *testing.T) {
 		t.Fatalf("after prune: %+v", left)
 	}
 }
+
+// Deleting an app deletes its execution records; a record of an app deleted
+// while it was in flight does not fail its batch.
+func TestDeleteAppDeletesItsExecutions(t *testing.T) {
+	s := store.New(pgtest.NewDatabase(t))
+	app, err := s.CreateApp(ctx, "gone", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := func(appID, reqID string) model.ExecutionRecord {
+		return model.ExecutionRecord{AppID: appID, ScriptID: "00000000-0000-0000-0000-0000000000bb", ScriptVersion: 1,
+			RequestID: reqID, Method: "GET", Path: "/", Status: 200, CreatedAt: time.Now()}
+	}
+	if err := s.InsertExecutions(ctx, []model.ExecutionRecord{rec(app.ID, "a1"), rec(model.DefaultAppID, "d1")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteApp(ctx, app.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.ListExecutions(ctx, model.LogQuery{AppID: app.ID}); len(got) != 0 {
+		t.Fatalf("records of the deleted app: %+v", got)
+	}
+	if err := s.InsertExecutions(ctx, []model.ExecutionRecord{rec(app.ID, "a2"), rec(model.DefaultAppID, "d2")}); err != nil {
+		t.Fatalf("a batch with a late record of a deleted app: %v", err)
+	}
+	if got, _ := s.ListExecutions(ctx, model.LogQuery{AppID: model.DefaultAppID}); len(got) != 2 {
+		t.Fatalf("the default app's records: %+v", got)
+	}
+}
