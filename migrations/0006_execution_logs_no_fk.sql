@@ -3,4 +3,4 @@
 -- holding one record of an app deleted meanwhile failed whole. Deleting an
 -- app now deletes its records itself; a record that lands after that is
 -- removed by retention.
-ALTER TABLE execution_logs DROP CONSTRAINT execution_logs_app_id_fkey;
+ALTER TABLE execution_logs DROP CONSTRAINT IF EXISTS execution_logs_app_id_fkey;

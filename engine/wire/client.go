@@ -110,6 +110,7 @@ func (c *Client) Close(cause error) {
 	}
 	c.err = cause
 	close(c.closed)
+	c.out.close(false) // the worker is gone: do not wait on its pipe
 }
 
 // Err is why the client was closed, nil while it is open.

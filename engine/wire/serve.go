@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/picloud/picloud/engine"
@@ -27,6 +27,7 @@ func Serve(ctx context.Context, r io.Reader, w io.Writer, exec engine.Executor) 
 	defer cancelAll()
 	br := bufio.NewReaderSize(r, 64<<10)
 	out := newWriter(w)
+	defer out.close(true) // after the executions below have answered
 
 	var mu sync.Mutex
 	running := map[uint64]context.CancelFunc{}
@@ -115,19 +116,31 @@ func runner(ctx context.Context, jobs <-chan func(), job func()) {
 	}
 }
 
-// writer serialises frames from concurrent goroutines and flushes once per
-// burst: the last writer of a burst flushes for those before it.
+// writer serialises frames from concurrent goroutines into one buffer and
+// flushes it from a goroutine of its own, which first yields to the
+// goroutines ready to run: the frames they write meanwhile (other results
+// of a burst, other requests) share its one system call. A write error
+// fails the frames written after it.
 type writer struct {
-	waiting atomic.Int32
 	mu      sync.Mutex
 	bw      *bufio.Writer
 	buf     []byte // encoding scratch, guarded by mu
+	err     error  // the first write error, guarded by mu
+	dirty   bool   // frames wait for the flusher, guarded by mu
+	kick    chan struct{}
+	done    chan struct{} // closed by close
+	stopped chan struct{} // closed by the flusher as it ends
+	once    sync.Once
 }
 
-func newWriter(w io.Writer) *writer { return &writer{bw: bufio.NewWriterSize(w, 64<<10)} }
+func newWriter(w io.Writer) *writer {
+	wr := &writer{bw: bufio.NewWriterSize(w, 64<<10), kick: make(chan struct{}, 1), done: make(chan struct{}),
+		stopped: make(chan struct{})}
+	go wr.flusher()
+	return wr
+}
 
 func (w *writer) result(id uint64, res *engine.Result) error {
-	w.waiting.Add(1)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.buf = AppendResult(w.buf[:0], res)
@@ -140,7 +153,6 @@ func (w *writer) result(id uint64, res *engine.Result) error {
 }
 
 func (w *writer) exec(id uint64, inv *engine.Invocation, withCode bool) error {
-	w.waiting.Add(1)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.buf = appendInvocation(w.buf[:0], inv, withCode)
@@ -148,24 +160,63 @@ func (w *writer) exec(id uint64, inv *engine.Invocation, withCode bool) error {
 }
 
 func (w *writer) frame(kind Kind, id uint64, payload []byte) error {
-	w.waiting.Add(1)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.put(kind, id, payload)
 }
 
-// put writes one frame under w.mu, and flushes unless another writer is
-// waiting for the lock (it will flush).
+// put buffers one frame under w.mu and wakes the flusher.
 func (w *writer) put(kind Kind, id uint64, payload []byte) error {
-	err := WriteFrame(w.bw, kind, id, payload)
+	if w.err != nil {
+		return w.err
+	}
+	if err := WriteFrame(w.bw, kind, id, payload); err != nil { // a frame larger than the buffer is written at once
+		w.err = err
+		return err
+	}
 	if len(w.buf) > 1<<20 {
 		w.buf = nil // do not keep a large body's buffer
 	}
-	if w.waiting.Add(-1) > 0 && err == nil {
-		return nil
+	if !w.dirty {
+		w.dirty = true
+		select {
+		case w.kick <- struct{}{}:
+		default:
+		}
 	}
-	if ferr := w.bw.Flush(); err == nil {
-		err = ferr
+	return nil
+}
+
+// flusher writes out the buffered frames each time it is woken, after
+// letting the goroutines that are ready run first.
+func (w *writer) flusher() {
+	defer close(w.stopped)
+	for {
+		select {
+		case <-w.kick:
+		case <-w.done:
+			w.flush()
+			return
+		}
+		runtime.Gosched()
+		w.flush()
 	}
-	return err
+}
+
+func (w *writer) flush() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.dirty = false
+	if w.err == nil {
+		w.err = w.bw.Flush()
+	}
+}
+
+// close stops the flusher after a last flush of what is buffered, and
+// waits for that when wait is set.
+func (w *writer) close(wait bool) {
+	w.once.Do(func() { close(w.done) })
+	if wait {
+		<-w.stopped
+	}
 }

@@ -11,9 +11,10 @@
 // it: the daemon then sends the Exec again with the code. So each version's
 // code crosses the pipe once per worker, not once per request.
 //
-// Writers flush once per burst: a frame written while another writer waits
-// is flushed with that writer's, so that under load many frames share one
-// system call. The package knows nothing of processes: both ends take an
+// Each end writes its frames into a buffer that a goroutine of its own
+// flushes after yielding to the goroutines ready to run, so that under load
+// the frames of a burst (results finishing together, requests arriving
+// together) share one system call and one wake-up of the other end. The package knows nothing of processes: both ends take an
 // io.Reader and an io.Writer.
 package wire
 

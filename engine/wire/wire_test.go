@@ -1,9 +1,13 @@
 package wire
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -138,5 +142,64 @@ func TestCodeCrossesOncePerVersion(t *testing.T) {
 	}
 	if counter.withCode["a"] != 4 || counter.withCode["b"] != 3 {
 		t.Errorf("after evictions the code was sent %v times, want a:4 b:3", counter.withCode)
+	}
+}
+
+// countingWriter counts the Write calls that reach it.
+type countingWriter struct {
+	mu     sync.Mutex
+	writes int
+	buf    bytes.Buffer
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.writes++
+	return w.buf.Write(p)
+}
+
+// Frames written in one burst share a write, and close(true) writes out
+// what is still buffered before it returns.
+func TestWriterFlushesOncePerBurst(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1)) // the flusher runs only once the burst yields
+	var cw countingWriter
+	w := newWriter(&cw)
+	for i := range 100 {
+		if err := w.frame(KindCancel, uint64(i), []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.close(true)
+	cw.mu.Lock()
+	defer cw.mu.Unlock()
+	if cw.writes > 2 {
+		t.Errorf("100 frames of one burst took %d writes", cw.writes)
+	}
+	r := bufio.NewReader(&cw.buf)
+	for i := range 100 {
+		f, err := ReadFrame(r)
+		if err != nil || f.ID != uint64(i) || string(f.Payload) != "x" {
+			t.Fatalf("frame %d: %+v %v", i, f, err)
+		}
+	}
+	if err := w.frame(KindCancel, 1, nil); err != nil {
+		// Frames after close stay buffered; only a write error fails them.
+		t.Fatalf("a frame after close: %v", err)
+	}
+}
+
+// errWriter fails every write.
+type errWriter struct{}
+
+func (errWriter) Write([]byte) (int, error) { return 0, io.ErrClosedPipe }
+
+// A failed write fails the frames after it.
+func TestWriterKeepsItsError(t *testing.T) {
+	w := newWriter(errWriter{})
+	_ = w.frame(KindCancel, 1, nil)
+	w.close(true)
+	if err := w.frame(KindCancel, 2, nil); !errors.Is(err, io.ErrClosedPipe) {
+		t.Fatalf("after a failed flush: %v", err)
 	}
 }
