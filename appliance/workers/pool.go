@@ -359,9 +359,12 @@ func (p *Pool) Execute(ctx context.Context, inv *engine.Invocation) (*engine.Res
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wall {
 		wall = max(time.Until(dl), 0)
 	}
-	giveUp := time.NewTimer(wall)
-	defer giveUp.Stop()
-	w, xe := p.acquire(ctx, giveUp.C)
+	w, xe := p.tryAcquire()
+	if w == nil && xe == nil { // every slot busy or no worker up: wait, within the wall time
+		giveUp := time.NewTimer(wall)
+		w, xe = p.acquire(ctx, giveUp.C)
+		giveUp.Stop()
+	}
 	if xe != nil {
 		return &engine.Result{Error: xe, Logs: []engine.LogLine{}, Duration: time.Since(start)}, nil
 	}
@@ -399,6 +402,38 @@ func (p *Pool) Execute(ctx context.Context, inv *engine.Invocation) (*engine.Res
 	return res, nil
 }
 
+// tryAcquire takes a slot and the least busy live worker when both are
+// free at once (no timer needed); else it returns nil and no error.
+func (p *Pool) tryAcquire() (*worker, *engine.ExecError) {
+	if !p.isStarted() {
+		return nil, &engine.ExecError{Code: engine.CodeUnavailable, Message: "the executor workers are not running"}
+	}
+	select {
+	case p.slots <- struct{}{}:
+	default:
+		return nil, nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if best := p.leastBusy(); best != nil {
+		best.inflight++
+		return best, nil
+	}
+	<-p.slots
+	return nil, nil
+}
+
+// leastBusy is the live worker with the fewest executions; p.mu is held.
+func (p *Pool) leastBusy() *worker {
+	var best *worker
+	for _, w := range p.workers {
+		if w != nil && !w.dying() && (best == nil || w.inflight < best.inflight) {
+			best = w
+		}
+	}
+	return best
+}
+
 // acquire takes a pool slot and the least busy live worker.
 func (p *Pool) acquire(ctx context.Context, giveUp <-chan time.Time) (*worker, *engine.ExecError) {
 	if !p.isStarted() {
@@ -413,13 +448,7 @@ func (p *Pool) acquire(ctx context.Context, giveUp <-chan time.Time) (*worker, *
 	}
 	for {
 		p.mu.Lock()
-		var best *worker
-		for _, w := range p.workers {
-			if w != nil && !w.dying() && (best == nil || w.inflight < best.inflight) {
-				best = w
-			}
-		}
-		if best != nil {
+		if best := p.leastBusy(); best != nil {
 			best.inflight++
 			p.mu.Unlock()
 			return best, nil
