@@ -45,6 +45,9 @@ type execution struct {
 	// Built-ins captured on first use.
 	jsonParse     goja.Callable
 	jsonStringify goja.Callable
+	jsonReplacer  goja.Value           // toJSON's depth guard, made on first use
+	jsonDepth     map[*goja.Object]int // its objects' depths during one stringify
+	jsonNesting   int                  // toJSON calls in progress
 	arrayValues   goja.Value
 	uint8Array    goja.Value
 	promiseThen   goja.Value

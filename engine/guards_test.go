@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -55,5 +56,41 @@ func TestCatastrophicRegexpTimesOut(t *testing.T) {
 	// reports that as no match.
 	if res.Error == nil && respBody(t, res) != "false" || time.Since(start) > 3*time.Second {
 		t.Fatalf("%+v after %v", res.Error, time.Since(start))
+	}
+}
+
+// JSON leaving a script is depth-checked as it is written: 1000 levels
+// pass, one more is a RangeError (caught by the script, or an invalid
+// response when returned), and a toJSON method stringifying again does not
+// reset the count of the outer call.
+func TestJSONOutDepth(t *testing.T) {
+	deep := func(n int) string { return "let v = 1; for (let i = 0; i < " + strconv.Itoa(n) + "; i++) v = [v];" }
+	if got := respBody(t, run(t, "export default () => { "+deep(maxJSONDepth)+" return v }")); len(got) != 2*maxJSONDepth+1 {
+		t.Fatalf("%d levels: %d bytes", maxJSONDepth, len(got))
+	}
+	res := run(t, "export default () => { "+deep(maxJSONDepth+1)+" return v }")
+	if res.Error == nil || res.Error.Code != CodeInvalidResponse || !strings.Contains(res.Error.Message, "RangeError") {
+		t.Fatalf("%d levels returned: %+v", maxJSONDepth+1, res.Error)
+	}
+	got := respBody(t, run(t, "export default () => { "+deep(5000)+` try { Response.json(v); return "no error" } catch (e) { return e.name } }`))
+	if got != "RangeError" {
+		t.Fatalf("Response.json of 5000 levels: %s", got)
+	}
+	// Every 100 levels a toJSON that stringifies something small.
+	got = respBody(t, run(t, `export default () => {
+		let v = 1
+		for (let i = 0; i < 5000; i++) {
+			v = [v]
+			if (i % 100 == 0) { const inner = v; v = { toJSON() { Response.json({ x: 1 }); return inner } } }
+		}
+		try { Response.json(v); return "no error" } catch (e) { return e.name }
+	}`))
+	if got != "RangeError" {
+		t.Fatalf("nested stringify reset the depth: %s", got)
+	}
+	// console.log of a deep value logs a placeholder rather than failing.
+	res = run(t, "export default () => { "+deep(5000)+` console.log(v); return "ok" }`)
+	if respBody(t, res) != "ok" || len(res.Logs) != 1 {
+		t.Fatalf("console.log of a deep value: %+v", res.Logs)
 	}
 }

@@ -59,15 +59,44 @@ func isException(err error) bool {
 }
 
 // toJSON runs JSON.stringify, returning "" for undefined; err is what
-// stopped it (an exception or an interrupt). goja's stringify takes time in
-// the square of the nesting depth and cannot be interrupted: a script that
-// builds a very deep value and returns it is stopped by its worker's kill
-// at wall time plus grace (limit.time).
+// stopped it (an exception or an interrupt). goja's stringify cannot be
+// interrupted and takes time in the square of the nesting depth, so a
+// replacer follows the depth of the objects it is given and throws a
+// RangeError past maxJSONDepth: a value returned deeper than that ends the
+// execution in microseconds instead of running until its worker is killed.
 func (e *execution) toJSON(v goja.Value) (string, error) {
 	if e.jsonStringify == nil {
 		e.jsonStringify = e.builtinFunc("JSON", "stringify")
 	}
-	out, err := e.jsonStringify(goja.Undefined(), v)
+	if _, ok := v.(*goja.Object); !ok { // a primitive has no depth
+		out, err := e.jsonStringify(goja.Undefined(), v)
+		if err != nil || goja.IsUndefined(out) {
+			return "", err
+		}
+		return out.String(), nil
+	}
+	if e.jsonDepth == nil {
+		e.jsonDepth = map[*goja.Object]int{}
+		e.jsonReplacer = e.r.ToValue(func(call goja.FunctionCall) goja.Value {
+			v := call.Argument(1)
+			if o, ok := v.(*goja.Object); ok {
+				d := 1
+				if h, ok := call.This.(*goja.Object); ok {
+					d = e.jsonDepth[h] + 1
+				}
+				if d > maxJSONDepth {
+					e.throw("RangeError", fmt.Sprintf("the value nests deeper than %d levels, too deep to send as JSON", maxJSONDepth))
+				}
+				e.jsonDepth[o] = d
+			}
+			return v
+		})
+	}
+	e.jsonNesting++ // a toJSON method may stringify again: depths stay until the outer call ends
+	out, err := e.jsonStringify(goja.Undefined(), v, e.jsonReplacer)
+	if e.jsonNesting--; e.jsonNesting == 0 {
+		clear(e.jsonDepth)
+	}
 	if err != nil {
 		return "", err
 	}
