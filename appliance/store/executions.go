@@ -74,10 +74,15 @@ ORDER BY id DESC LIMIT $3`, before, lq.ScriptID, limit, lq.AppID)
 }
 
 // PruneExecutions deletes records older than before, and the oldest records
-// beyond the newest maxRecords.
+// beyond the newest maxRecords. Ids grow with time (a record is written
+// within seconds of its execution), so the records older than before are
+// those below the first one that is not, found by the primary key from the
+// oldest: there is no index on created_at to keep up on every write.
 func PruneExecutions(ctx context.Context, q Querier, before time.Time, maxRecords int) (int64, error) {
 	tag, err := q.Exec(ctx, `
-DELETE FROM execution_logs WHERE created_at < $1
+DELETE FROM execution_logs
+WHERE id < COALESCE((SELECT id FROM execution_logs WHERE created_at >= $1 ORDER BY id LIMIT 1),
+                    (SELECT max(id) + 1 FROM execution_logs))
    OR id <= (SELECT id FROM execution_logs ORDER BY id DESC OFFSET $2 LIMIT 1)`, before, maxRecords)
 	if err != nil {
 		return 0, fmt.Errorf("prune execution records: %w", mapError(err))

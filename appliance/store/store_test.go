@@ -185,6 +185,10 @@ func TestExecutionLog(t *testing.T) {
 	if len(left) != 5 || left[4].RequestID != "r5" {
 		t.Fatalf("after prune: %+v", left)
 	}
+	// All of them too old.
+	if n, err := s.PruneExecutions(ctx, time.Now().Add(time.Hour), 100); err != nil || n != 5 {
+		t.Fatalf("prune everything: %d %v, want 5", n, err)
+	}
 }
 
 // Deleting an app deletes its execution records; a record of an app deleted
