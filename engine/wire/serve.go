@@ -171,7 +171,9 @@ func (w *writer) put(kind Kind, id uint64, payload []byte) error {
 		return w.err
 	}
 	if err := WriteFrame(w.bw, kind, id, payload); err != nil { // a frame larger than the buffer is written at once
-		w.err = err
+		if !errors.Is(err, ErrFrameTooLarge) { // refused before a byte was written: the stream is intact
+			w.err = err
+		}
 		return err
 	}
 	if len(w.buf) > 1<<20 {

@@ -203,3 +203,21 @@ func TestWriterKeepsItsError(t *testing.T) {
 		t.Fatalf("after a failed flush: %v", err)
 	}
 }
+
+// A frame over MaxFrame is refused without spoiling the stream.
+func TestWriterRefusesTooLargeFrame(t *testing.T) {
+	var cw countingWriter
+	w := newWriter(&cw)
+	if err := w.frame(KindCancel, 1, make([]byte, MaxFrame)); !errors.Is(err, ErrFrameTooLarge) {
+		t.Fatalf("a frame over MaxFrame: %v", err)
+	}
+	if err := w.frame(KindCancel, 2, nil); err != nil {
+		t.Fatalf("the next frame: %v", err)
+	}
+	w.close(true)
+	cw.mu.Lock()
+	defer cw.mu.Unlock()
+	if f, err := ReadFrame(bufio.NewReader(&cw.buf)); err != nil || f.ID != 2 {
+		t.Fatalf("what was written: %+v %v", f, err)
+	}
+}
