@@ -65,7 +65,7 @@ func (s *usersScreen) keys() bindings {
 	case s.ask.active():
 		return bindings{keyYes, keyNo}
 	}
-	return bindings{keyKeys, keyNewUser, keyRole, keyDisable, keyPassword, keyFilter, keyReload}
+	return bindings{keyKeys, keyAppRoles, keyNewUser, keyRole, keyDisable, keyPassword, keyFilter, keyReload}
 }
 
 func (s *usersScreen) update(msg tea.Msg) tea.Cmd {
@@ -78,8 +78,13 @@ func (s *usersScreen) update(msg tea.Msg) tea.Cmd {
 				state = "disabled"
 			}
 			roles := "-"
-			if len(u.AppRoles) > 0 {
-				roles = fmt.Sprintf("%d apps", len(u.AppRoles))
+			switch n := len(u.AppRoles); {
+			case u.Role == "owner" || u.Role == "admin":
+				roles = "all apps"
+			case n == 1:
+				roles = "1 app"
+			case n > 1:
+				roles = fmt.Sprintf("%d apps", n)
 			}
 			rows[i] = []string{u.Username, u.Role, state, roles}
 		}
@@ -120,6 +125,8 @@ func (s *usersScreen) update(msg tea.Msg) tea.Cmd {
 	switch {
 	case key.Matches(k, keyKeys):
 		return push(newKeysScreen(s.e, &u))
+	case key.Matches(k, keyAppRoles):
+		return push(newAppRolesScreen(s.e, u))
 	case key.Matches(k, keyDisable):
 		verb, disabled := "disable", !u.Disabled
 		if u.Disabled {

@@ -225,6 +225,21 @@ func TestScreens(t *testing.T) {
 			golden(t, m, "keys")
 
 			m = newTestModel(t, w, h)
+			us = open(m, newUsersScreen(m.e))
+			bob := client.User{ID: "u2", Username: "bob", Role: "member", AppRoles: map[string]string{"a1": "editor"}}
+			feed(m, usersMsg{to{us.id()}, []client.User{{Username: "alice", Role: "owner"}, bob}, ""})
+			m.Update(press("down"))
+			follow(m, press("a"))
+			ar, ok := m.top().(*appRolesScreen)
+			if !ok {
+				t.Fatalf("a on a user opened %T", m.top())
+			}
+			feed(m, appRolesMsg{to{ar.id()}, []client.App{{ID: "a1", Name: "shop"}, {ID: "a2", Name: "blog"}}, bob, ""})
+			golden(t, m, "app_roles")
+			m.Update(press("d"))
+			golden(t, m, "app_roles_revoke")
+
+			m = newTestModel(t, w, h)
 			sy := open(m, newSystemScreen(m.e))
 			temp := 52.6
 			feed(m, systemMsg{to{sy.id()}, client.System{Versions: map[string]any{"picloud": "1.0.0", "api": "v1", "scripts": 1, "schema": 5, "public_url": "http://pi.local:8080"},

@@ -207,6 +207,18 @@ func TestTUIEndToEnd(t *testing.T) {
 	term.send(enter)
 	term.waitFor("created bob")
 
+	// Bob, a member, becomes an editor of the default app, then loses it.
+	term.send(arrowD, "a")
+	term.waitFor("app roles of bob")
+	term.send("e")
+	term.waitFor("bob is editor of default now")
+	term.waitFor("default                  editor")
+	term.send("d")
+	term.waitFor("take bob's role (editor) in default away?")
+	term.send("y")
+	term.waitFor("bob has no role in default now")
+	term.send(esc)
+
 	// The board's health, from the system endpoint.
 	term.send(esc, "i")
 	term.waitFor("executors")
@@ -222,5 +234,6 @@ func TestTUIEndToEnd(t *testing.T) {
 	login := d.call("POST", "/api/v1/admin/auth/login", `{"username":"admin","password":"first owner's password"}`)
 	d.token = login.field(t, "token").(string)
 	audit := d.call("GET", "/api/v1/admin/audit?limit=20", "")
-	d.expect(audit, 200, `"action":"script.create"`, `"action":"route.create"`, `"channel":"terminal"`, `"remote":"local uid `)
+	d.expect(audit, 200, `"action":"script.create"`, `"action":"route.create"`, `"action":"user.grant_role"`, `"action":"user.revoke_role"`,
+		`"channel":"terminal"`, `"remote":"local uid `)
 }

@@ -387,3 +387,14 @@ func (c *Client) UpdateUser(ctx context.Context, id string, ch UserChange) (User
 func (c *Client) ResetPassword(ctx context.Context, id, password string) error {
 	return c.do(ctx, "POST", admin+"/users/"+url.PathEscape(id)+"/password", map[string]string{"password": password}, nil)
 }
+
+// GrantAppRole gives a user a role (editor or viewer) in an app (owners and
+// admins).
+func (c *Client) GrantAppRole(ctx context.Context, userID, appID, role string) error {
+	return c.do(ctx, "POST", admin+"/users/"+url.PathEscape(userID)+"/roles", map[string]string{"app_id": appID, "role": role}, nil)
+}
+
+// RevokeAppRole takes a user's role in an app away.
+func (c *Client) RevokeAppRole(ctx context.Context, userID, appID string) error {
+	return c.do(ctx, "DELETE", admin+"/users/"+url.PathEscape(userID)+"/roles/"+url.PathEscape(appID), nil, nil)
+}

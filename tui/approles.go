@@ -1,0 +1,144 @@
+package tui
+
+import (
+	"context"
+	"slices"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/picloud/picloud/tui/client"
+)
+
+var (
+	keyAppRoles = bind([]string{"a"}, "a", "app roles")
+	keyEditor   = bind([]string{"e"}, "e", "make editor")
+	keyViewer   = bind([]string{"v"}, "v", "make viewer")
+	keyRevoke   = bind([]string{"d"}, "d", "no role")
+)
+
+// appRolesScreen shows a user's role in every app and lets owners and
+// admins make them an editor or a viewer of one, or take the role away.
+// Owners and admins reach every app whatever these say.
+type appRolesScreen struct {
+	base
+	user client.User
+	apps []client.App
+	t    table
+	in   prompt // unused: focus takes one
+	ask  confirm
+}
+
+type appRolesMsg struct {
+	to
+	apps []client.App
+	user client.User
+	done string
+}
+
+func newAppRolesScreen(e *env, u client.User) *appRolesScreen {
+	s := &appRolesScreen{base: newBase(e), user: u}
+	s.t = newTable(e.st, "no apps", column{"APP", 24}, column{"ROLE", 0})
+	return s
+}
+
+func (s *appRolesScreen) title() string { return "app roles of " + s.user.Username }
+
+func (s *appRolesScreen) init() tea.Cmd { return s.load("load apps", "", nil) }
+
+// load runs change (when not nil), then reads the apps and the user again.
+func (s *appRolesScreen) load(what, done string, change func(ctx context.Context) error) tea.Cmd {
+	return s.e.call(what, func(ctx context.Context) (tea.Msg, error) {
+		if change != nil {
+			if err := change(ctx); err != nil {
+				return nil, err
+			}
+		}
+		apps, err := s.e.c.Apps(ctx)
+		if err != nil {
+			return nil, err
+		}
+		users, err := s.e.c.Users(ctx)
+		if err != nil {
+			return nil, err
+		}
+		u := s.user
+		if i := slices.IndexFunc(users, func(x client.User) bool { return x.ID == s.user.ID }); i >= 0 {
+			u = users[i]
+		}
+		return appRolesMsg{s.to(), apps, u, done}, nil
+	})
+}
+
+func (s *appRolesScreen) setSize(w, h int) { s.base.setSize(w, h); s.t.setSize(w, h-1) }
+func (s *appRolesScreen) typing() bool     { return s.t.editing || s.ask.active() }
+
+func (s *appRolesScreen) keys() bindings {
+	switch {
+	case s.t.editing:
+		return bindings{keyEnter, keyCancel}
+	case s.ask.active():
+		return bindings{keyYes, keyNo}
+	}
+	return bindings{keyEditor, keyViewer, keyRevoke, keyFilter, keyReload}
+}
+
+func (s *appRolesScreen) update(msg tea.Msg) tea.Cmd {
+	if msg, ok := msg.(appRolesMsg); ok {
+		s.apps, s.user, s.loaded = msg.apps, msg.user, true
+		rows := make([][]string, len(s.apps))
+		for i, a := range s.apps {
+			role := s.user.AppRoles[a.ID]
+			switch {
+			case s.user.Role == "owner" || s.user.Role == "admin":
+				role = "all apps, as " + s.user.Role
+			case role == "":
+				role = "-"
+			}
+			rows[i] = []string{a.Name, role}
+		}
+		s.t.setRows(rows)
+		if msg.done != "" {
+			return func() tea.Msg { return infoMsg(msg.done) }
+		}
+		return nil
+	}
+	k, cmd, free := focus(msg, &s.in, &s.ask, &s.t)
+	if !free {
+		return cmd
+	}
+	if key.Matches(k, keyReload) {
+		return s.init()
+	}
+	i := s.t.selected()
+	if i < 0 {
+		return nil
+	}
+	app, u := s.apps[i], s.user
+	switch {
+	case key.Matches(k, keyEditor), key.Matches(k, keyViewer):
+		role := "editor"
+		if key.Matches(k, keyViewer) {
+			role = "viewer"
+		}
+		return s.load("make "+u.Username+" "+role+" of "+app.Name, u.Username+" is "+role+" of "+app.Name+" now",
+			func(ctx context.Context) error { return s.e.c.GrantAppRole(ctx, u.ID, app.ID, role) })
+	case key.Matches(k, keyRevoke):
+		if u.AppRoles[app.ID] == "" {
+			return nil
+		}
+		s.ask.ask("take "+u.Username+"'s role ("+u.AppRoles[app.ID]+") in "+app.Name+" away?", func() tea.Cmd {
+			return s.load("take "+u.Username+"'s role in "+app.Name+" away", u.Username+" has no role in "+app.Name+" now",
+				func(ctx context.Context) error { return s.e.c.RevokeAppRole(ctx, u.ID, app.ID) })
+		})
+	}
+	return nil
+}
+
+func (s *appRolesScreen) view() string {
+	last := ""
+	if s.ask.active() {
+		last = s.ask.view(s.e.st)
+	}
+	return fitBlock(s.t.view(), s.w, s.h-1) + "\n" + last
+}
