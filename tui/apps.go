@@ -53,7 +53,7 @@ func (s *appsScreen) keys() bindings {
 	if s.t.editing {
 		return bindings{keyEnter, keyCancel}
 	}
-	return bindings{keyScripts, keyLogs, keyUsers, keyOwnKeys, keySystem, keyFilter, keyReload}
+	return bindings{keyScripts, keyLogs, keyUsers, keyOwnKeys, keySystem, keyAudit, keyFilter, keyReload}
 }
 
 func (s *appsScreen) update(msg tea.Msg) tea.Cmd {
@@ -78,6 +78,8 @@ func (s *appsScreen) update(msg tea.Msg) tea.Cmd {
 			return push(newUsersScreen(s.e))
 		case key.Matches(msg, keySystem):
 			return push(newSystemScreen(s.e))
+		case key.Matches(msg, keyAudit):
+			return push(newAuditScreen(s.e))
 		case key.Matches(msg, keyOwnKeys):
 			return push(newKeysScreen(s.e, nil))
 		case !ok:

@@ -240,6 +240,16 @@ func TestScreens(t *testing.T) {
 			golden(t, m, "app_roles_revoke")
 
 			m = newTestModel(t, w, h)
+			au := open(m, newAuditScreen(m.e))
+			feed(m, auditMsg{to{au.id()}, []client.AuditRecord{
+				{ID: 3, At: at.Add(-2 * time.Minute), Username: "alice", Channel: "terminal", Action: "user.grant_role", Target: "u2",
+					Details: map[string]any{"username": "bob", "role": "editor"}},
+				{ID: 2, At: at.Add(-time.Hour), Username: "alice", TokenID: "t1", Channel: "api", Action: "script.create", Target: "s1",
+					Details: map[string]any{"name": "hello.js"}},
+				{ID: 1, At: at.Add(-3 * time.Hour), Channel: "terminal", Action: "user.create", Target: "u1"}}, false})
+			golden(t, m, "audit")
+
+			m = newTestModel(t, w, h)
 			sy := open(m, newSystemScreen(m.e))
 			temp := 52.6
 			feed(m, systemMsg{to{sy.id()}, client.System{Versions: map[string]any{"picloud": "1.0.0", "api": "v1", "scripts": 1, "schema": 5, "public_url": "http://pi.local:8080"},

@@ -219,8 +219,15 @@ func TestTUIEndToEnd(t *testing.T) {
 	term.waitFor("bob has no role in default now")
 	term.send(esc)
 
+	// The audit log has those changes, newest first.
+	term.send(esc, "h")
+	term.waitFor("user.revoke_role")
+	term.waitFor("user.grant_role")
+	term.waitFor("role=editor")
+	term.send(esc)
+
 	// The board's health, from the system endpoint.
-	term.send(esc, "i")
+	term.send("i")
 	term.waitFor("executors")
 	term.waitFor("process, ")
 	term.send(ctrlC)

@@ -398,3 +398,14 @@ func (c *Client) GrantAppRole(ctx context.Context, userID, appID, role string) e
 func (c *Client) RevokeAppRole(ctx context.Context, userID, appID string) error {
 	return c.do(ctx, "DELETE", admin+"/users/"+url.PathEscape(userID)+"/roles/"+url.PathEscape(appID), nil, nil)
 }
+
+// Audit lists audit records newest first, older than the record id before
+// when it is not 0 (owners and admins).
+func (c *Client) Audit(ctx context.Context, before int64, limit int) ([]AuditRecord, error) {
+	q := url.Values{"limit": {strconv.Itoa(limit)}}
+	if before > 0 {
+		q.Set("before", strconv.FormatInt(before, 10))
+	}
+	var out struct{ Audit []AuditRecord }
+	return out.Audit, c.do(ctx, "GET", admin+"/audit?"+q.Encode(), nil, &out)
+}

@@ -169,3 +169,18 @@ type SSHKey struct {
 	CreatedAt   time.Time  `json:"created_at"`
 	LastUsedAt  *time.Time `json:"last_used_at"`
 }
+
+// AuditRecord is one change, who made it, through what and when.
+type AuditRecord struct {
+	ID       int64          `json:"id"`
+	At       time.Time      `json:"at"`
+	UserID   string         `json:"user_id"`
+	Username string         `json:"username"`
+	TokenID  string         `json:"token_id"`
+	Channel  string         `json:"channel"`
+	Remote   string         `json:"remote"`
+	Action   string         `json:"action"`
+	AppID    string         `json:"app_id"`
+	Target   string         `json:"target"`
+	Details  map[string]any `json:"details"`
+}
