@@ -30,3 +30,17 @@ func TestPoolShape(t *testing.T) {
 		t.Errorf("explicit: %+v", got)
 	}
 }
+
+// The first-owner command fits how the daemon runs: the packaged service's
+// user and environment, or this program run as is.
+func TestFirstUserCommand(t *testing.T) {
+	cfg := config.Default()
+	cfg.DataDir = "/var/lib/picloud"
+	if got := firstUserCommand(cfg, "picloud"); got != FirstUserHint {
+		t.Errorf("packaged: %s", got)
+	}
+	cfg.DataDir = "/home/ada/.local/share/picloud"
+	if got := firstUserCommand(cfg, "./bin/picloud"); got != "printf '%s' 'a long password' | ./bin/picloud user add admin --password-stdin" {
+		t.Errorf("make run: %s", got)
+	}
+}

@@ -63,7 +63,22 @@ func printSetup(w io.Writer, cfg config.Config, client *http.Client, local strin
 		fmt.Fprintf(w, "      -d \"{\\\"token\\\":\\\"$(%s %s)\\\",\\\"username\\\":\\\"admin\\\",\\\"password\\\":\\\"a long password\\\"}\"\n", cat, path)
 		fmt.Fprintln(w, "  or")
 	}
-	fmt.Fprintf(w, "  on the board:\n    %s\n", strings.ReplaceAll(FirstUserHint, "\n", "\n    "))
+	fmt.Fprintf(w, "  on the board:\n    %s\n", strings.ReplaceAll(firstUserCommand(cfg, os.Args[0]), "\n", "\n    "))
+}
+
+// packagedDataDir is the packaged service's state directory.
+const packagedDataDir = "/var/lib/picloud"
+
+// firstUserCommand is the command that makes the first owner for the
+// daemon cfg describes: the packaged service's (FirstUserHint) when it
+// keeps its data where the package does, else this program (self, as it
+// was invoked) run by the same user with the same environment, as after
+// `make run`.
+func firstUserCommand(cfg config.Config, self string) string {
+	if cfg.DataDir == packagedDataDir || cfg.DataDir == "" {
+		return FirstUserHint
+	}
+	return "printf '%s' 'a long password' | " + self + " user add admin --password-stdin"
 }
 
 // Status tells whether the daemon configured by cfg answers, how to reach it

@@ -385,7 +385,8 @@ func TestFirstStartSetup(t *testing.T) {
 	}
 	d.expect(d.call("GET", "/api/v1/admin/setup", ""), 200, `"needed":true`, `"expires_at"`)
 	out, err := d.picloud("", "status")
-	if err != nil || !strings.Contains(out, d.url+"/api/v1/admin/setup") || !strings.Contains(out, file) || !strings.Contains(out, "user add") {
+	if err != nil || !strings.Contains(out, d.url+"/api/v1/admin/setup") || !strings.Contains(out, file) ||
+		!strings.Contains(out, "| "+d.bin+" user add admin --password-stdin") || strings.Contains(out, "systemd-run") {
 		t.Fatalf("picloud status: %v\n%s", err, out)
 	}
 
