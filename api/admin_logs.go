@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
+	"github.com/picloud/picloud/api/access"
 	"github.com/picloud/picloud/api/model"
 )
 
@@ -64,9 +65,71 @@ func (s *server) streamLogs(c *gin.Context) {
 	if !ok {
 		return
 	}
-	sub := s.deps.Hub.Subscribe(func(r model.ExecutionRecord) bool {
+	s.stream(c, func(r model.ExecutionRecord) bool {
 		return r.AppID == q.AppID && (q.ScriptID == "" || r.ScriptID == q.ScriptID)
 	})
+}
+
+// readableApps lists the ids of the apps the caller may read.
+func (s *server) readableApps(c *gin.Context) ([]string, bool) {
+	all, err := s.deps.Manager.Apps(c)
+	if err != nil {
+		s.fail(c, err)
+		return nil, false
+	}
+	p := currentPrincipal(c)
+	ids := []string{}
+	for _, a := range all {
+		if access.Can(p, access.ReadApp, a.ID) {
+			ids = append(ids, a.ID)
+		}
+	}
+	return ids, true
+}
+
+// listAllLogs returns the execution records of every app the caller may
+// read, newest first.
+func (s *server) listAllLogs(c *gin.Context) {
+	if c.Query("app_id") != "" || c.Query("script_id") != "" {
+		writeError(c, http.StatusBadRequest, "the log of all apps takes no app_id or script_id; use /api/v1/admin/logs for one app or script")
+		return
+	}
+	q, ok := logQuery(c)
+	if !ok {
+		return
+	}
+	if q.AppIDs, ok = s.readableApps(c); !ok {
+		return
+	}
+	recs := []model.ExecutionRecord{}
+	if len(q.AppIDs) > 0 {
+		var err error
+		if recs, err = s.deps.Manager.Executions(c, q); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
+	c.JSON(http.StatusOK, gin.H{"logs": recs})
+}
+
+// streamAllLogs streams the executions of every app the caller could read
+// when the stream began.
+func (s *server) streamAllLogs(c *gin.Context) {
+	ids, ok := s.readableApps(c)
+	if !ok {
+		return
+	}
+	apps := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		apps[id] = true
+	}
+	s.stream(c, func(r model.ExecutionRecord) bool { return apps[r.AppID] })
+}
+
+// stream sends the execution records that keep passes as Server-Sent
+// Events until the client goes away.
+func (s *server) stream(c *gin.Context, keep func(model.ExecutionRecord) bool) {
+	sub := s.deps.Hub.Subscribe(keep)
 	defer sub.Close()
 	w := c.Writer
 	h := w.Header()

@@ -95,38 +95,60 @@ func TestAppIsolation(t *testing.T) {
 		if res := s.as(cred, "GET", "/api/v1/admin/audit", ""); res.status != 403 {
 			t.Errorf("%s reads the audit log: %d", who, res.status)
 		}
+		// The log of all apps is the log of A for them.
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			res := s.as(cred, "GET", "/api/v1/admin/logs/all", "")
+			if res.status != 200 || strings.Contains(res.body, b.id) || strings.Contains(res.body, b.script) {
+				t.Fatalf("%s: the log of all apps: %d %s", who, res.status, res.body)
+			}
+			if strings.Contains(res.body, a.script) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: a's execution is not in the log of all apps: %s", who, res.body)
+			}
+		}
+	}
+	if res := s.admin("GET", "/api/v1/admin/logs/all", nil); !strings.Contains(res.body, a.script) || !strings.Contains(res.body, b.script) {
+		t.Errorf("the owner's log of all apps lacks a's or b's executions: %s", res.body)
+	}
+	if res := s.admin("GET", "/api/v1/admin/logs/all?script_id="+a.script, nil); res.status != 400 {
+		t.Errorf("the log of all apps took a script_id: %d", res.status)
 	}
 	if got := s.do("GET", "/hello", map[string]string{"Host": b.host}, "").body; got != "b" {
 		t.Fatalf("b changed: %s", got)
 	}
 
-	// A's log stream carries A's executions only.
-	req, _ := http.NewRequest("GET", s.srv.URL+"/api/v1/admin/logs/stream?app_id="+a.id, nil)
-	req.Header.Set("Authorization", "Bearer "+credentials["a's token"])
-	stream, err := http.DefaultClient.Do(req)
-	if err != nil || stream.StatusCode != 200 {
-		t.Fatalf("a's stream: %v %v", err, stream)
-	}
-	defer stream.Body.Close()
-	events := make(chan string, 4)
-	go func() {
-		lines := bufio.NewScanner(stream.Body)
-		for lines.Scan() {
-			if strings.HasPrefix(lines.Text(), "data: ") {
-				events <- lines.Text()
+	// A's log stream, and A's token's stream of all apps, carry A's
+	// executions only.
+	for _, path := range []string{"/api/v1/admin/logs/stream?app_id=" + a.id, "/api/v1/admin/logs/all/stream"} {
+		req, _ := http.NewRequest("GET", s.srv.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+credentials["a's token"])
+		stream, err := http.DefaultClient.Do(req)
+		if err != nil || stream.StatusCode != 200 {
+			t.Fatalf("a's stream %s: %v %v", path, err, stream)
+		}
+		events := make(chan string, 4)
+		go func() {
+			lines := bufio.NewScanner(stream.Body)
+			for lines.Scan() {
+				if strings.HasPrefix(lines.Text(), "data: ") {
+					events <- lines.Text()
+				}
 			}
+		}()
+		time.Sleep(50 * time.Millisecond) // subscribed
+		_ = s.do("GET", "/hello", map[string]string{"Host": b.host}, "")
+		_ = s.do("GET", "/hello", map[string]string{"Host": a.host}, "")
+		select {
+		case ev := <-events:
+			if !strings.Contains(ev, a.script) || strings.Contains(ev, b.script) || !strings.Contains(ev, "in a") {
+				t.Errorf("first event on %s: %s", path, ev)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no event on %s", path)
 		}
-	}()
-	time.Sleep(50 * time.Millisecond) // subscribed
-	_ = s.do("GET", "/hello", map[string]string{"Host": b.host}, "")
-	_ = s.do("GET", "/hello", map[string]string{"Host": a.host}, "")
-	select {
-	case ev := <-events:
-		if !strings.Contains(ev, a.script) || strings.Contains(ev, b.script) || !strings.Contains(ev, "in a") {
-			t.Errorf("first event on a's stream: %s", ev)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("no event on a's stream")
+		stream.Body.Close()
 	}
 
 	// Pages of A's domain (where A's scripts serve) reach no admin endpoint,

@@ -70,6 +70,8 @@ var endpoints = map[string]endpoint{
 	"GET /api/v1/admin/routes/match":                   {"app.read", "GET", "/api/v1/admin/routes/match?host={host}&path=/x", "", false},
 	"GET /api/v1/admin/logs":                           {"app.read", "GET", "/api/v1/admin/logs?app_id={app}", "", false},
 	"GET /api/v1/admin/logs/stream":                    {"app.read", "GET", "/api/v1/admin/logs/stream?script_id={script}", "", false},
+	"GET /api/v1/admin/logs/all":                       {"", "GET", "/api/v1/admin/logs/all", "", false},
+	"GET /api/v1/admin/logs/all/stream":                {"", "GET", "/api/v1/admin/logs/all/stream", "", false},
 	"GET /api/v1/admin/audit":                          {"audit.read", "GET", "/api/v1/admin/audit?app_id={app}", "", false},
 	"POST /api/v1/admin/auth/password":                 {"credentials.own", "POST", "/api/v1/admin/auth/password", `{"current_password":"{password}","new_password":"{password}"}`, true},
 	"PATCH /api/v1/admin/users/:id":                    {"users.manage", "PATCH", "/api/v1/admin/users/{user}", `{"disabled":true}`, false},
@@ -238,7 +240,7 @@ func TestRoleTable(t *testing.T) {
 				}
 				audited := s.auditCount()
 				var res response
-				if strings.Contains(ep.path, "/logs/stream") {
+				if strings.HasSuffix(strings.SplitN(ep.path, "?", 2)[0], "/stream") {
 					res = streamStatus(s, tok, path)
 				} else {
 					res = s.as(tok, ep.method, path, body)

@@ -141,6 +141,8 @@ func New(cfg Config, deps Deps) (http.Handler, error) {
 	authed.GET("/routes/match", s.allow(access.ReadApp, hostApp), s.matchRoute)
 	authed.GET("/logs", s.allow(access.ReadApp, logsApp), s.listLogs)
 	authed.GET("/logs/stream", s.allow(access.ReadApp, logsApp), s.streamLogs)
+	authed.GET("/logs/all", s.listAllLogs)          // the apps the caller may read
+	authed.GET("/logs/all/stream", s.streamAllLogs) // the same, as they happen
 	authed.GET("/audit", s.allow(access.ReadAudit, nil), s.listAudit)
 
 	r.Any("/api/v1/execute/:id", s.execute)

@@ -122,7 +122,10 @@ type ExecutionRecord struct {
 
 // LogQuery selects execution records, newest first.
 type LogQuery struct {
-	AppID    string
+	AppID string
+	// AppIDs, when not nil, selects the records of any of these apps (a
+	// view across apps) instead of AppID's; empty, it selects none.
+	AppIDs   []string
 	ScriptID string
 	BeforeID int64 // records with id < BeforeID; 0 for the newest
 	Limit    int

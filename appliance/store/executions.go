@@ -61,7 +61,8 @@ SELECT id, app_id::text, script_id::text, script_version, request_id, method, pa
        console, error_code, error, created_at
 FROM execution_logs
 WHERE id < $1 AND ($2 = '' OR script_id = NULLIF($2, '')::uuid) AND ($4 = '' OR app_id = NULLIF($4, '')::uuid)
-ORDER BY id DESC LIMIT $3`, before, lq.ScriptID, limit, lq.AppID)
+  AND ($5::uuid[] IS NULL OR app_id = ANY($5::uuid[]))
+ORDER BY id DESC LIMIT $3`, before, lq.ScriptID, limit, lq.AppID, lq.AppIDs)
 	if err != nil {
 		return nil, fmt.Errorf("list execution records: %w", mapError(err))
 	}

@@ -218,4 +218,11 @@ func TestDeleteAppDeletesItsExecutions(t *testing.T) {
 	if got, _ := s.ListExecutions(ctx, model.LogQuery{AppID: model.DefaultAppID}); len(got) != 2 {
 		t.Fatalf("the default app's records: %+v", got)
 	}
+	// A view across apps: any of AppIDs; none when it is empty.
+	if got, err := s.ListExecutions(ctx, model.LogQuery{AppIDs: []string{model.DefaultAppID, app.ID}}); err != nil || len(got) != 3 {
+		t.Fatalf("records of two apps: %d %v", len(got), err)
+	}
+	if got, err := s.ListExecutions(ctx, model.LogQuery{AppIDs: []string{}}); err != nil || len(got) != 0 {
+		t.Fatalf("records of no app: %d %v", len(got), err)
+	}
 }
