@@ -11,6 +11,7 @@ import (
 
 var (
 	keyLogs    = bind([]string{"l"}, "l", "live logs")
+	keyAllLogs = bind([]string{"L"}, "L", "logs of all apps")
 	keyUsers   = bind([]string{"u"}, "u", "users")
 	keySystem  = bind([]string{"i"}, "i", "system")
 	keyOwnKeys = bind([]string{"s"}, "s", "your SSH keys")
@@ -53,7 +54,7 @@ func (s *appsScreen) keys() bindings {
 	if s.t.editing {
 		return bindings{keyEnter, keyCancel}
 	}
-	return bindings{keyScripts, keyLogs, keyUsers, keyOwnKeys, keySystem, keyAudit, keyFilter, keyReload}
+	return bindings{keyScripts, keyLogs, keyAllLogs, keyUsers, keyOwnKeys, keySystem, keyAudit, keyFilter, keyReload}
 }
 
 func (s *appsScreen) update(msg tea.Msg) tea.Cmd {
@@ -80,6 +81,8 @@ func (s *appsScreen) update(msg tea.Msg) tea.Cmd {
 			return push(newSystemScreen(s.e))
 		case key.Matches(msg, keyAudit):
 			return push(newAuditScreen(s.e))
+		case key.Matches(msg, keyAllLogs):
+			return push(newAllLogsScreen(s.e))
 		case key.Matches(msg, keyOwnKeys):
 			return push(newKeysScreen(s.e, nil))
 		case !ok:

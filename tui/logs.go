@@ -19,6 +19,7 @@ var (
 	keyLevel       = bind([]string{"v"}, "v", "level")
 	keyScriptCycle = bind([]string{"s"}, "s", "script")
 	keyOpen        = bind([]string{"enter"}, "enter", "open")
+	keyAppCycle    = bind([]string{"a"}, "a", "app")
 )
 
 // maxLogRows is how many executions the logs screen keeps.
@@ -29,23 +30,28 @@ const maxLogRows = 1000
 var levels = []string{"all", "warn", "error"}
 
 // logsScreen shows an app's executions as they happen, from the live
-// stream, after the most recent ones.
+// stream, after the most recent ones; or, for the app client.AllApps,
+// those of every app the user may read, with an app filter.
 type logsScreen struct {
 	base
-	app     client.App
-	names   map[string]string // script id → name
-	scripts []client.Script
-	script  string // the script filter; "" for all
-	level   int
-	all     []client.Execution // oldest first
-	shown   []int
-	t       table
-	stream  *client.Stream
-	live    bool
+	app      client.App
+	apps     []client.App      // in the view across apps
+	appNames map[string]string // app id → name, in the view across apps
+	appOnly  string            // the app filter there; "" for all
+	names    map[string]string // script id → name
+	scripts  []client.Script
+	script   string // the script filter; "" for all
+	level    int
+	all      []client.Execution // oldest first
+	shown    []int
+	t        table
+	stream   *client.Stream
+	live     bool
 }
 
 type logsMsg struct {
 	to
+	apps    []client.App // in the view across apps
 	scripts []client.Script
 	logs    []client.Execution
 }
@@ -69,16 +75,27 @@ type streamEndMsg struct {
 }
 
 func newLogsScreen(e *env, app client.App, sc *client.Script) *logsScreen {
-	s := &logsScreen{base: newBase(e), app: app, names: map[string]string{}}
+	s := &logsScreen{base: newBase(e), app: app, names: map[string]string{}, appNames: map[string]string{}}
 	if sc != nil {
 		s.script = sc.ID
 		s.names[sc.ID] = sc.Name
 	}
+	script := column{"SCRIPT", 14}
+	if s.acrossApps() {
+		script = column{"APP/SCRIPT", 20}
+	}
 	s.t = newTable(e.st, "no executions yet: waiting for requests…",
-		column{"TIME", 8}, column{"ST", 3}, column{"REQUEST", 0}, column{"SCRIPT", 14}, column{"TOOK", 7}, column{"NOTE", 0})
+		column{"TIME", 8}, column{"ST", 3}, column{"REQUEST", 0}, script, column{"TOOK", 7}, column{"NOTE", 0})
 	s.t.follow = true
 	return s
 }
+
+// newAllLogsScreen is the logs screen of every app the user may read.
+func newAllLogsScreen(e *env) *logsScreen {
+	return newLogsScreen(e, client.App{ID: client.AllApps, Name: "all apps"}, nil)
+}
+
+func (s *logsScreen) acrossApps() bool { return s.app.ID == client.AllApps }
 
 func (s *logsScreen) title() string { return "logs of " + s.app.Name }
 
@@ -103,15 +120,30 @@ func (s *logsScreen) init() tea.Cmd {
 	return open
 }
 
-// load reads the app's scripts and recent executions.
+// load reads the app's scripts (every readable app's, across apps) and
+// recent executions.
 func (s *logsScreen) load() tea.Cmd {
 	return s.e.call("load logs", func(ctx context.Context) (tea.Msg, error) {
-		scripts, err := s.e.c.Scripts(ctx, s.app.ID)
-		if err != nil {
-			return nil, err
+		apps := []client.App{s.app}
+		if s.acrossApps() {
+			var err error
+			if apps, err = s.e.c.Apps(ctx); err != nil {
+				return nil, err
+			}
+		}
+		var scripts []client.Script
+		for _, a := range apps {
+			sc, err := s.e.c.Scripts(ctx, a.ID)
+			if err != nil {
+				return nil, err
+			}
+			scripts = append(scripts, sc...)
 		}
 		logs, err := s.e.c.Logs(ctx, s.app.ID, "", 200)
-		return logsMsg{s.to(), scripts, logs}, err
+		if !s.acrossApps() {
+			apps = nil
+		}
+		return logsMsg{s.to(), apps, scripts, logs}, err
 	})
 }
 
@@ -141,6 +173,9 @@ func (s *logsScreen) keys() bindings {
 	if s.t.editing {
 		return bindings{keyEnter, keyCancel}
 	}
+	if s.acrossApps() {
+		return bindings{keyOpen, keyFollow, keyAppCycle, keyScriptCycle, keyLevel, keyFilter, keyReload}
+	}
 	return bindings{keyOpen, keyFollow, keyScriptCycle, keyLevel, keyFilter, keyReload}
 }
 
@@ -148,6 +183,12 @@ func (s *logsScreen) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case logsMsg:
 		s.scripts, s.loaded = msg.scripts, true
+		if msg.apps != nil {
+			s.apps = msg.apps
+			for _, a := range msg.apps {
+				s.appNames[a.ID] = a.Name
+			}
+		}
 		for _, sc := range msg.scripts {
 			s.names[sc.ID] = sc.Name
 		}
@@ -198,6 +239,9 @@ func (s *logsScreen) update(msg tea.Msg) tea.Cmd {
 		case key.Matches(msg, keyScriptCycle):
 			s.cycleScript()
 			s.refresh()
+		case key.Matches(msg, keyAppCycle) && s.acrossApps():
+			s.cycleApp()
+			s.refresh()
 		case key.Matches(msg, keyOpen):
 			if i := s.t.selected(); i >= 0 {
 				e := s.all[s.shown[i]]
@@ -208,19 +252,37 @@ func (s *logsScreen) update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-// cycleScript moves the script filter to the next script, then to all.
+// cycleScript moves the script filter to the next script (of the app
+// filter's app, across apps), then to all.
 func (s *logsScreen) cycleScript() {
 	ids := make([]string, 0, len(s.scripts)+1)
 	ids = append(ids, "")
 	for _, sc := range s.scripts {
-		ids = append(ids, sc.ID)
+		if s.appOnly == "" || sc.AppID == s.appOnly {
+			ids = append(ids, sc.ID)
+		}
 	}
 	i := slices.Index(ids, s.script)
 	s.script = ids[(i+1)%len(ids)]
 }
 
-// passes applies the script and level filters.
+// cycleApp moves the app filter to the next app, then to all; the script
+// filter starts over.
+func (s *logsScreen) cycleApp() {
+	ids := make([]string, 0, len(s.apps)+1)
+	ids = append(ids, "")
+	for _, a := range s.apps {
+		ids = append(ids, a.ID)
+	}
+	i := slices.Index(ids, s.appOnly)
+	s.appOnly, s.script = ids[(i+1)%len(ids)], ""
+}
+
+// passes applies the app, script and level filters.
 func (s *logsScreen) passes(e client.Execution) bool {
+	if s.appOnly != "" && e.AppID != s.appOnly {
+		return false
+	}
 	if s.script != "" && e.ScriptID != s.script {
 		return false
 	}
@@ -241,10 +303,21 @@ func (s *logsScreen) refresh() {
 			continue
 		}
 		s.shown = append(s.shown, i)
+		name := s.scriptName(e.ScriptID)
+		if s.acrossApps() {
+			name = s.appName(e.AppID) + "/" + name
+		}
 		rows = append(rows, []string{e.CreatedAt.Local().Format("15:04:05"), fmt.Sprint(e.Status), e.Method + " " + e.Path,
-			s.scriptName(e.ScriptID), duration(e.DurationUS), logNote(e)})
+			name, duration(e.DurationUS), logNote(e)})
 	}
 	s.t.setRows(rows)
+}
+
+func (s *logsScreen) appName(id string) string {
+	if n, ok := s.appNames[id]; ok {
+		return n
+	}
+	return shortID(id)
 }
 
 func (s *logsScreen) scriptName(id string) string {
@@ -281,6 +354,13 @@ func (s *logsScreen) view() string {
 	follow := "follow off"
 	if s.t.follow {
 		follow = "following"
+	}
+	if s.acrossApps() {
+		app := "all apps"
+		if s.appOnly != "" {
+			app = "app " + s.appName(s.appOnly)
+		}
+		script = app + " · " + script
 	}
 	info := fmt.Sprintf("%s · %s · level %s · %s · %d shown", state, script, levels[s.level], follow, len(s.shown))
 	return info + "\n" + s.t.view()

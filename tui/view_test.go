@@ -183,7 +183,7 @@ func TestScreens(t *testing.T) {
 			m = newTestModel(t, w, h)
 			lg := open(m, newLogsScreen(m.e, shop, nil))
 			ex := executions()
-			feed(m, logsMsg{to{lg.id()}, []client.Script{hello, orders, cron}, ex[1:]}, streamMsg{to{lg.id()}, client.NewStream(http.NoBody, nil)}, executionMsg{to{lg.id()}, ex[0]})
+			feed(m, logsMsg{to{lg.id()}, nil, []client.Script{hello, orders, cron}, ex[1:]}, streamMsg{to{lg.id()}, client.NewStream(http.NoBody, nil)}, executionMsg{to{lg.id()}, ex[0]})
 			golden(t, m, "logs")
 			m.Update(press("v"))
 			m.Update(press("v"))
@@ -191,6 +191,22 @@ func TestScreens(t *testing.T) {
 			m.Update(press("enter"))
 			feed(m, pushMsg{newExecutionScreen(m.e, ex[1], "orders.ts")})
 			golden(t, m, "execution")
+
+			// Across apps: the default app's status script beside the shop's.
+			m = newTestModel(t, w, h)
+			al := open(m, newAllLogsScreen(m.e))
+			status := client.Script{ID: "44444444-aaaa-bbbb-cccc-000000000004", AppID: defApp.ID, Name: "status.js"}
+			ex = executions()
+			for i := range ex {
+				ex[i].AppID = shop.ID
+			}
+			ex = append(ex, client.Execution{AppID: defApp.ID, ScriptID: status.ID, ScriptVersion: 1, RequestID: "r-0", Method: "GET",
+				Path: "/status", Status: 200, DurationUS: 310, CreatedAt: at.Add(-3 * time.Minute)})
+			feed(m, logsMsg{to{al.id()}, []client.App{defApp, shop}, []client.Script{hello, orders, cron, status}, ex[1:]},
+				streamMsg{to{al.id()}, client.NewStream(http.NoBody, nil)}, executionMsg{to{al.id()}, ex[0]})
+			golden(t, m, "logs_all")
+			m.Update(press("a"))
+			golden(t, m, "logs_all_default")
 
 			m = newTestModel(t, w, h)
 			tr := open(m, newTryScreen(m.e, shop, hello, []client.Route{{Method: "GET", Path: "/hello/:name"}}))

@@ -219,8 +219,14 @@ func TestTUIEndToEnd(t *testing.T) {
 	term.waitFor("bob has no role in default now")
 	term.send(esc)
 
+	// The logs of all apps have the execution too, with its app.
+	term.send(esc, "L")
+	term.waitFor("logs of all apps")
+	term.waitFor("default/greet.js")
+	term.send(esc)
+
 	// The audit log has those changes, newest first.
-	term.send(esc, "h")
+	term.send("h")
 	term.waitFor("user.revoke_role")
 	term.waitFor("user.grant_role")
 	term.waitFor("role=editor")

@@ -255,14 +255,22 @@ func (c *Client) MatchRoute(ctx context.Context, host, method, path string) (Mat
 // Logs lists an app's (or a script's) execution records, newest first.
 func (c *Client) Logs(ctx context.Context, appID, scriptID string, limit int) ([]Execution, error) {
 	q := url.Values{"limit": {strconv.Itoa(limit)}}
-	if scriptID != "" {
+	path := admin + "/logs?"
+	switch {
+	case scriptID != "":
 		q.Set("script_id", scriptID)
-	} else {
+	case appID == AllApps:
+		path = admin + "/logs/all?"
+	default:
 		q.Set("app_id", appID)
 	}
 	var out struct{ Logs []Execution }
-	return out.Logs, c.do(ctx, "GET", admin+"/logs?"+q.Encode(), nil, &out)
+	return out.Logs, c.do(ctx, "GET", path+q.Encode(), nil, &out)
 }
+
+// AllApps, as the app of Logs or Stream, means every app the user may
+// read.
+const AllApps = "*"
 
 // Users lists every user (owners only).
 func (c *Client) Users(ctx context.Context) ([]User, error) {

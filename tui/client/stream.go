@@ -18,17 +18,22 @@ type Stream struct {
 	cancel context.CancelFunc
 }
 
-// Stream opens the live stream of an app's (or one script's) executions.
+// Stream opens the live stream of an app's (or one script's, or with
+// AllApps every readable app's) executions.
 // Close it when done.
 func (c *Client) Stream(ctx context.Context, appID, scriptID string) (*Stream, error) {
 	q := url.Values{}
-	if scriptID != "" {
+	path := admin + "/logs/stream?"
+	switch {
+	case scriptID != "":
 		q.Set("script_id", scriptID)
-	} else {
+	case appID == AllApps:
+		path = admin + "/logs/all/stream?"
+	default:
 		q.Set("app_id", appID)
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	req, err := c.newRequest(ctx, "GET", admin+"/logs/stream?"+q.Encode(), nil)
+	req, err := c.newRequest(ctx, "GET", path+q.Encode(), nil)
 	if err != nil {
 		cancel()
 		return nil, err
