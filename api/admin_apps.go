@@ -17,10 +17,18 @@ type appRequest struct {
 
 // listApps returns the apps the user may read.
 func (s *server) listApps(c *gin.Context) {
+	if apps, ok := s.readableApps(c); ok {
+		c.JSON(http.StatusOK, gin.H{"apps": apps})
+	}
+}
+
+// readableApps lists the apps the caller may read; it answers the request
+// itself when it cannot.
+func (s *server) readableApps(c *gin.Context) ([]model.App, bool) {
 	all, err := s.deps.Manager.Apps(c)
 	if err != nil {
 		s.fail(c, err)
-		return
+		return nil, false
 	}
 	p := currentPrincipal(c)
 	apps := []model.App{}
@@ -29,7 +37,7 @@ func (s *server) listApps(c *gin.Context) {
 			apps = append(apps, a)
 		}
 	}
-	c.JSON(http.StatusOK, gin.H{"apps": apps})
+	return apps, true
 }
 
 func (s *server) createApp(c *gin.Context) {

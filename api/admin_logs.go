@@ -9,7 +9,6 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
-	"github.com/picloud/picloud/api/access"
 	"github.com/picloud/picloud/api/model"
 )
 
@@ -70,21 +69,14 @@ func (s *server) streamLogs(c *gin.Context) {
 	})
 }
 
-// readableApps lists the ids of the apps the caller may read.
-func (s *server) readableApps(c *gin.Context) ([]string, bool) {
-	all, err := s.deps.Manager.Apps(c)
-	if err != nil {
-		s.fail(c, err)
-		return nil, false
+// readableAppIDs lists the ids of the apps the caller may read.
+func (s *server) readableAppIDs(c *gin.Context) ([]string, bool) {
+	apps, ok := s.readableApps(c)
+	ids := make([]string, len(apps))
+	for i, a := range apps {
+		ids[i] = a.ID
 	}
-	p := currentPrincipal(c)
-	ids := []string{}
-	for _, a := range all {
-		if access.Can(p, access.ReadApp, a.ID) {
-			ids = append(ids, a.ID)
-		}
-	}
-	return ids, true
+	return ids, ok
 }
 
 // listAllLogs returns the execution records of every app the caller may
@@ -98,7 +90,7 @@ func (s *server) listAllLogs(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if q.AppIDs, ok = s.readableApps(c); !ok {
+	if q.AppIDs, ok = s.readableAppIDs(c); !ok {
 		return
 	}
 	recs := []model.ExecutionRecord{}
@@ -115,7 +107,7 @@ func (s *server) listAllLogs(c *gin.Context) {
 // streamAllLogs streams the executions of every app the caller could read
 // when the stream began.
 func (s *server) streamAllLogs(c *gin.Context) {
-	ids, ok := s.readableApps(c)
+	ids, ok := s.readableAppIDs(c)
 	if !ok {
 		return
 	}

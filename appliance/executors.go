@@ -57,7 +57,7 @@ func poolShape(cfg config.Config, memTotal int64, cpus int) PoolShape {
 	if s.PerWorker == 0 {
 		s.PerWorker = (cfg.MaxConcurrentExecutions + s.Workers - 1) / s.Workers
 	}
-	s.Procs = max((cpus-1)/s.Workers, 1)
+	s.Procs = workers.DefaultProcs(cpus, s.Workers)
 	return s
 }
 

@@ -68,42 +68,44 @@ func (e *execution) toJSON(v goja.Value) (string, error) {
 	if e.jsonStringify == nil {
 		e.jsonStringify = e.builtinFunc("JSON", "stringify")
 	}
-	if _, ok := v.(*goja.Object); !ok { // a primitive has no depth
-		out, err := e.jsonStringify(goja.Undefined(), v)
-		if err != nil || goja.IsUndefined(out) {
-			return "", err
-		}
-		return out.String(), nil
-	}
-	if e.jsonDepth == nil {
-		e.jsonDepth = map[*goja.Object]int{}
-		e.jsonReplacer = e.r.ToValue(func(call goja.FunctionCall) goja.Value {
-			v := call.Argument(1)
-			if o, ok := v.(*goja.Object); ok {
-				d := 1
-				if h, ok := call.This.(*goja.Object); ok {
-					d = e.jsonDepth[h] + 1
-				}
-				if d > maxJSONDepth {
-					e.throw("RangeError", fmt.Sprintf("the value nests deeper than %d levels, too deep to send as JSON", maxJSONDepth))
-				}
-				e.jsonDepth[o] = d
-			}
-			return v
-		})
+	args := []goja.Value{v}
+	if _, ok := v.(*goja.Object); ok { // a primitive has no depth
+		args = append(args, e.depthReplacer())
 	}
 	e.jsonNesting++ // a toJSON method may stringify again: depths stay until the outer call ends
-	out, err := e.jsonStringify(goja.Undefined(), v, e.jsonReplacer)
+	out, err := e.jsonStringify(goja.Undefined(), args...)
 	if e.jsonNesting--; e.jsonNesting == 0 {
 		clear(e.jsonDepth)
 	}
-	if err != nil {
+	if err != nil || goja.IsUndefined(out) {
 		return "", err
 	}
-	if goja.IsUndefined(out) {
-		return "", nil
-	}
 	return out.String(), nil
+}
+
+// depthReplacer is toJSON's replacer: it records the depth of each object
+// stringify reaches (one more than its holder's) and throws past
+// maxJSONDepth. Made once per execution.
+func (e *execution) depthReplacer() goja.Value {
+	if e.jsonReplacer != nil {
+		return e.jsonReplacer
+	}
+	e.jsonDepth = map[*goja.Object]int{}
+	e.jsonReplacer = e.r.ToValue(func(call goja.FunctionCall) goja.Value {
+		v := call.Argument(1)
+		if o, ok := v.(*goja.Object); ok {
+			d := 1
+			if h, ok := call.This.(*goja.Object); ok {
+				d = e.jsonDepth[h] + 1
+			}
+			if d > maxJSONDepth {
+				e.throw("RangeError", fmt.Sprintf("the value nests deeper than %d levels, too deep to send as JSON", maxJSONDepth))
+			}
+			e.jsonDepth[o] = d
+		}
+		return v
+	})
+	return e.jsonReplacer
 }
 
 // thrownValue is the JS value of an exception; other errors (interrupts)

@@ -25,7 +25,6 @@ type appRolesScreen struct {
 	user client.User
 	apps []client.App
 	t    table
-	in   prompt // unused: focus takes one
 	ask  confirm
 }
 
@@ -41,6 +40,10 @@ func newAppRolesScreen(e *env, u client.User) *appRolesScreen {
 	s.t = newTable(e.st, "no apps", column{"APP", 24}, column{"ROLE", 0})
 	return s
 }
+
+// readsEveryApp says whether u's instance role reaches every app, whatever
+// their app roles.
+func readsEveryApp(u client.User) bool { return u.Role == "owner" || u.Role == "admin" }
 
 func (s *appRolesScreen) title() string { return "app roles of " + s.user.Username }
 
@@ -90,7 +93,7 @@ func (s *appRolesScreen) update(msg tea.Msg) tea.Cmd {
 		for i, a := range s.apps {
 			role := s.user.AppRoles[a.ID]
 			switch {
-			case s.user.Role == "owner" || s.user.Role == "admin":
+			case readsEveryApp(s.user):
 				role = "all apps, as " + s.user.Role
 			case role == "":
 				role = "-"
@@ -103,7 +106,7 @@ func (s *appRolesScreen) update(msg tea.Msg) tea.Cmd {
 		}
 		return nil
 	}
-	k, cmd, free := focus(msg, &s.in, &s.ask, &s.t)
+	k, cmd, free := focus(msg, nil, &s.ask, &s.t)
 	if !free {
 		return cmd
 	}
@@ -136,9 +139,5 @@ func (s *appRolesScreen) update(msg tea.Msg) tea.Cmd {
 }
 
 func (s *appRolesScreen) view() string {
-	last := ""
-	if s.ask.active() {
-		last = s.ask.view(s.e.st)
-	}
-	return fitBlock(s.t.view(), s.w, s.h-1) + "\n" + last
+	return fitBlock(s.t.view(), s.w, s.h-1) + "\n" + dialogLine(s.e.st, nil, &s.ask)
 }

@@ -141,12 +141,5 @@ func (s *keysScreen) add(line string) tea.Cmd {
 }
 
 func (s *keysScreen) view() string {
-	last := ""
-	switch {
-	case s.in.active():
-		last = s.in.view()
-	case s.ask.active():
-		last = s.ask.view(s.e.st)
-	}
-	return fitBlock(s.t.view(), s.w, s.h-1) + "\n" + last
+	return fitBlock(s.t.view(), s.w, s.h-1) + "\n" + dialogLine(s.e.st, &s.in, &s.ask)
 }

@@ -84,7 +84,7 @@ func (p *prompt) view() string { return p.in.View() }
 // it and msg is a key, it returns the key for the screen's own bindings
 // (free true); otherwise cmd is what the widget answered.
 func focus(msg tea.Msg, in *prompt, ask *confirm, t *table) (k tea.KeyMsg, cmd tea.Cmd, free bool) {
-	if in.active() {
+	if in != nil && in.active() { // nil: the screen asks no text
 		return k, in.update(msg), false
 	}
 	k, ok := msg.(tea.KeyMsg)
@@ -98,4 +98,16 @@ func focus(msg tea.Msg, in *prompt, ask *confirm, t *table) (k tea.KeyMsg, cmd t
 		return k, cmd, false
 	}
 	return k, nil, true
+}
+
+// dialogLine is a list screen's last line: the open prompt (in may be nil)
+// or question, else nothing.
+func dialogLine(st *styles, in *prompt, ask *confirm) string {
+	switch {
+	case in != nil && in.active():
+		return in.view()
+	case ask.active():
+		return ask.view(st)
+	}
+	return ""
 }

@@ -215,16 +215,9 @@ func shortID(id string) string {
 }
 
 func (s *routesScreen) view() string {
-	last := ""
-	switch {
-	case s.in.active():
-		last = s.in.view()
-	case s.ask.active():
-		last = s.ask.view(s.e.st)
-	}
 	out := fitBlock(s.t.view(), s.w, s.tableHeight())
 	if len(s.note) > 0 {
 		out += "\n" + strings.Join(s.note, "\n")
 	}
-	return out + "\n" + last
+	return out + "\n" + dialogLine(s.e.st, &s.in, &s.ask)
 }

@@ -220,12 +220,5 @@ func duration(us int64) string {
 }
 
 func (s *scriptsScreen) view() string {
-	last := ""
-	switch {
-	case s.name.active():
-		last = s.name.view()
-	case s.ask.active():
-		last = s.ask.view(s.e.st)
-	}
-	return fitBlock(s.t.view(), s.w, s.h-1) + "\n" + last
+	return fitBlock(s.t.view(), s.w, s.h-1) + "\n" + dialogLine(s.e.st, &s.name, &s.ask)
 }

@@ -79,7 +79,7 @@ func (s *usersScreen) update(msg tea.Msg) tea.Cmd {
 			}
 			roles := "-"
 			switch n := len(u.AppRoles); {
-			case u.Role == "owner" || u.Role == "admin":
+			case readsEveryApp(u):
 				roles = "all apps"
 			case n == 1:
 				roles = "1 app"
@@ -172,12 +172,5 @@ func (s *usersScreen) change(what, done string, fn func(ctx context.Context) err
 }
 
 func (s *usersScreen) view() string {
-	last := ""
-	switch {
-	case s.in.active():
-		last = s.in.view()
-	case s.ask.active():
-		last = s.ask.view(s.e.st)
-	}
-	return fitBlock(s.t.view(), s.w, s.h-1) + "\n" + last
+	return fitBlock(s.t.view(), s.w, s.h-1) + "\n" + dialogLine(s.e.st, &s.in, &s.ask)
 }

@@ -87,7 +87,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.PerWorker = 16
 	}
 	if c.Procs < 1 {
-		c.Procs = max((runtime.NumCPU()-1)/c.Workers, 1)
+		c.Procs = DefaultProcs(runtime.NumCPU(), c.Workers)
 	}
 	if c.Grace <= 0 {
 		c.Grace = time.Second
@@ -100,6 +100,10 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	return c, nil
 }
+
+// DefaultProcs is each of n workers' GOMAXPROCS on a machine with cpus
+// cores: the cores but one, shared among the workers, at least 1.
+func DefaultProcs(cpus, n int) int { return max((cpus-1)/max(n, 1), 1) }
 
 // Pool is a supervised set of executor workers. It is safe for concurrent
 // use once started.

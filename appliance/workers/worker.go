@@ -385,15 +385,6 @@ func statm(path string) []int64 {
 	return out
 }
 
-// RSS returns the resident memory of each running worker, in bytes.
-func (p *Pool) RSS() map[int]int64 {
-	out := map[int]int64{}
-	for _, pid := range p.PIDs() {
-		out[pid] = readRSS("/proc/"+strconv.Itoa(pid)+"/statm", int64(os.Getpagesize()))
-	}
-	return out
-}
-
 // tailBuffer keeps the last lines written, up to 8 KiB.
 type tailBuffer struct {
 	lines []string

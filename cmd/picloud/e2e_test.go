@@ -125,6 +125,19 @@ func (d *daemon) start() {
 	d.t.Fatalf("daemon did not become healthy:\n%s", d.output)
 }
 
+// startAsOwner makes the first owner, admin, with the command, starts the
+// daemon and logs in as admin: later calls carry admin's session.
+func (d *daemon) startAsOwner() {
+	d.t.Helper()
+	if out, err := d.picloud("s3cret-passw0rd\n", "user", "add", "admin", "--password-stdin"); err != nil {
+		d.t.Fatalf("user add: %v\n%s", err, out)
+	}
+	d.start()
+	login := d.call("POST", "/api/v1/admin/auth/login", `{"username":"admin","password":"s3cret-passw0rd"}`)
+	d.expect(login, 200)
+	d.token = login.field(d.t, "token").(string)
+}
+
 // stop sends SIGTERM and waits for a clean exit.
 func (d *daemon) stop() {
 	d.t.Helper()

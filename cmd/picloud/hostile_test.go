@@ -48,13 +48,7 @@ func TestHostileScripts(t *testing.T) {
 		"PICLOUD_SANDBOX_SUBREQUESTS=5",
 		"PICLOUD_MAX_REQUEST_BODY_BYTES=1048576",
 	)
-	if out, err := d.picloud("s3cret-passw0rd\n", "user", "add", "admin", "--password-stdin"); err != nil {
-		t.Fatalf("user add: %v\n%s", err, out)
-	}
-	d.start()
-	login := d.call("POST", "/api/v1/admin/auth/login", `{"username":"admin","password":"s3cret-passw0rd"}`)
-	d.expect(login, 200)
-	d.token = login.field(t, "token").(string)
+	d.startAsOwner()
 
 	deploy := func(d *daemon, name, src, path string, appID string) string {
 		t.Helper()

@@ -38,13 +38,7 @@ func TestReloadOnSIGHUP(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if out, err := d.picloud("s3cret-passw0rd\n", "user", "add", "admin", "--password-stdin"); err != nil {
-		t.Fatalf("user add: %v\n%s", err, out)
-	}
-	d.start()
-	login := d.call("POST", "/api/v1/admin/auth/login", `{"username":"admin","password":"s3cret-passw0rd"}`)
-	d.expect(login, 200)
-	d.token = login.field(t, "token").(string)
+	d.startAsOwner()
 	deploy := func(name, src, path string) {
 		created := d.call("POST", "/api/v1/admin/scripts", mustJSON(map[string]string{"name": name, "source": src}))
 		d.expect(created, 201)
