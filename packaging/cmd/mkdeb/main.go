@@ -105,6 +105,7 @@ func run() error {
 		Priority:      "optional",
 		Maintainer:    maintainer,
 		Homepage:      "https://picloud.dev",
+		License:       "Apache-2.0",
 		Description: "serverless scripts on a single-board computer\n" +
 			"PiCloud runs small JavaScript or TypeScript handlers, written in the\n" +
 			"Cloudflare Workers style, bound to HTTP routes, on a Raspberry Pi. It is\n" +
