@@ -15,10 +15,16 @@ all: build
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/picloud
 
-# deps installs the PostgreSQL server binaries (any major version 13+) when
-# no /usr/lib/postgresql/N/bin/postgres is present.
+# deps installs the PostgreSQL server binaries (any major version 13+) unless
+# dpkg has a postgresql-N server package fully installed (a half-configured
+# one is installed again); without dpkg, unless a
+# /usr/lib/postgresql/N/bin/postgres is present.
+PG_INSTALLED = $(if $(shell command -v dpkg-query),\
+	dpkg-query -W -f='$${Status}\n' 'postgresql-[0-9]*' 2>/dev/null | grep -q '^install ok installed$$',\
+	ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1)
+
 deps:
-	@if ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then :; else \
+	@if $(PG_INSTALLED); then :; else \
 		echo "installing Debian's postgresql package"; \
 		$(SUDO) apt-get update -q && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends postgresql; \

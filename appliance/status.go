@@ -75,10 +75,25 @@ const packagedDataDir = "/var/lib/picloud"
 // was invoked) run by the same user with the same environment, as after
 // `make run`.
 func firstUserCommand(cfg config.Config, self string) string {
-	if cfg.DataDir == packagedDataDir || cfg.DataDir == "" {
+	if isPackaged(cfg) {
 		return FirstUserHint
 	}
 	return "printf '%s' 'a long password' | " + self + " user add admin --password-stdin"
+}
+
+// settingHint says where to change the setting name for the daemon cfg
+// describes: the packaged service reads /etc/picloud/picloud.conf; a daemon
+// started by hand (make run) reads its environment.
+func settingHint(cfg config.Config, name string) string {
+	if isPackaged(cfg) {
+		return "set " + name + " in " + config.DefaultFile
+	}
+	return "set " + name + " in the daemon's environment, e.g. " + name + "=… make run"
+}
+
+// isPackaged reports whether cfg keeps its data where the package does.
+func isPackaged(cfg config.Config) bool {
+	return cfg.DataDir == packagedDataDir || cfg.DataDir == ""
 }
 
 // Status tells whether the daemon configured by cfg answers, how to reach it
@@ -117,7 +132,7 @@ func Status(ctx context.Context, cfg config.Config, w io.Writer) error {
 		fmt.Fprintf(w, "  version: %v (schema %v)\n", v["picloud"], v["schema"])
 	}
 	if name, err := os.Hostname(); err == nil && cfg.PublicURL == "" {
-		fmt.Fprintf(w, "  from other machines: http://%s.local:%s (set PICLOUD_PUBLIC_URL in %s)\n", name, port, config.DefaultFile)
+		fmt.Fprintf(w, "  from other machines: http://%s.local:%s (%s)\n", name, port, settingHint(cfg, "PICLOUD_PUBLIC_URL"))
 	}
 	fmt.Fprintf(w, "  admin API: %s/api/v1/admin (docs/api.md)\n", cfg.BaseURL())
 	printTerminal(w, cfg)
