@@ -3,128 +3,66 @@ package tui
 import (
 	"fmt"
 	"strings"
+
+	"github.com/aymanbagabas/go-udiff"
 )
 
-// diffOp is one line of a line diff: ' ' kept, '-' removed, '+' added.
-type diffOp struct {
-	kind byte
-	line string
-}
-
-// maxDiffCells bounds the work of diffLines (lines of a × lines of b);
-// past it, the diff is the whole old text removed and the new one added.
-const maxDiffCells = 4 << 20
-
-// diffLines is the shortest line diff of a to b, by longest common
-// subsequence.
-func diffLines(a, b []string) []diffOp {
-	// Common prefix and suffix need no table.
-	pre := 0
-	for pre < len(a) && pre < len(b) && a[pre] == b[pre] {
-		pre++
-	}
-	suf := 0
-	for suf < len(a)-pre && suf < len(b)-pre && a[len(a)-1-suf] == b[len(b)-1-suf] {
-		suf++
-	}
-	var ops []diffOp
-	for _, l := range a[:pre] {
-		ops = append(ops, diffOp{' ', l})
-	}
-	ma, mb := a[pre:len(a)-suf], b[pre:len(b)-suf]
-	if len(ma)*len(mb) > maxDiffCells {
-		for _, l := range ma {
-			ops = append(ops, diffOp{'-', l})
-		}
-		for _, l := range mb {
-			ops = append(ops, diffOp{'+', l})
-		}
-	} else {
-		// lcs[i][j] is the LCS length of ma[i:] and mb[j:].
-		lcs := make([][]int32, len(ma)+1)
-		for i := range lcs {
-			lcs[i] = make([]int32, len(mb)+1)
-		}
-		for i := len(ma) - 1; i >= 0; i-- {
-			for j := len(mb) - 1; j >= 0; j-- {
-				if ma[i] == mb[j] {
-					lcs[i][j] = lcs[i+1][j+1] + 1
-				} else {
-					lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
-				}
-			}
-		}
-		i, j := 0, 0
-		for i < len(ma) || j < len(mb) {
-			switch {
-			case i < len(ma) && j < len(mb) && ma[i] == mb[j]:
-				ops = append(ops, diffOp{' ', ma[i]})
-				i++
-				j++
-			case i < len(ma) && (j == len(mb) || lcs[i+1][j] >= lcs[i][j+1]):
-				ops = append(ops, diffOp{'-', ma[i]})
-				i++
-			default:
-				ops = append(ops, diffOp{'+', mb[j]})
-				j++
-			}
-		}
-	}
-	for _, l := range a[len(a)-suf:] {
-		ops = append(ops, diffOp{' ', l})
-	}
-	return ops
-}
-
 // unifiedDiff renders the changes of a to b with n lines of context, each
-// line prefixed by " ", "-" or "+", and hunks headed "@@ -l +l @@". It is
-// "" when nothing changed.
+// line prefixed by " ", "-" or "+", and hunks headed "@@ -l,c +l,c @@" as
+// in diff -u. It is "" when nothing changed. A missing newline at the end
+// of either text is not a change.
+//
+// The edits come from go-udiff's Myers diff, whose memory grows with the
+// size of the change rather than with the product of both lengths.
 func unifiedDiff(a, b string, n int, st *styles) string {
-	ops := diffLines(splitLines(a), splitLines(b))
-	changed := make([]bool, len(ops))
-	any := false
-	for i, op := range ops {
-		if op.kind != ' ' {
-			any = true
-			for j := max(0, i-n); j <= min(len(ops)-1, i+n); j++ {
-				changed[j] = true
-			}
-		}
-	}
-	if !any {
+	a, b = withFinalNewline(a), withFinalNewline(b)
+	u, err := udiff.ToUnifiedDiff("", "", a, udiff.Lines(a, b), n)
+	if err != nil || len(u.Hunks) == 0 {
 		return ""
 	}
 	var out []string
-	la, lb := 1, 1
-	for i, op := range ops {
-		if changed[i] && (i == 0 || !changed[i-1]) {
-			out = append(out, st.faint.Render(fmt.Sprintf("@@ -%d +%d @@", la, lb)))
-		}
-		if changed[i] {
-			line := string(op.kind) + " " + op.line
-			switch op.kind {
-			case '-':
-				line = st.removed.Render(line)
-			case '+':
-				line = st.added.Render(line)
+	for _, h := range u.Hunks {
+		from, to := 0, 0
+		for _, l := range h.Lines {
+			if l.Kind != udiff.Insert {
+				from++
 			}
-			out = append(out, line)
+			if l.Kind != udiff.Delete {
+				to++
+			}
 		}
-		if op.kind != '+' {
-			la++
-		}
-		if op.kind != '-' {
-			lb++
+		out = append(out, st.faint.Render(fmt.Sprintf("@@ %s %s @@", hunkRange('-', h.FromLine, from), hunkRange('+', h.ToLine, to))))
+		for _, l := range h.Lines {
+			text := strings.TrimSuffix(l.Content, "\n")
+			switch l.Kind {
+			case udiff.Delete:
+				out = append(out, st.removed.Render("- "+text))
+			case udiff.Insert:
+				out = append(out, st.added.Render("+ "+text))
+			default:
+				out = append(out, "  "+text)
+			}
 		}
 	}
 	return strings.Join(out, "\n")
 }
 
-// splitLines splits a source into lines, without a last empty one.
-func splitLines(s string) []string {
-	s = strings.TrimSuffix(s, "\n")
-	if s == "" {
-		return nil
+// hunkRange is one side of a hunk header: "-3" for a single line, "-3,4"
+// for several, and "-2,0" for none (after line 2), as diff -u writes them.
+func hunkRange(sign byte, start, count int) string {
+	switch count {
+	case 1:
+		return fmt.Sprintf("%c%d", sign, start)
+	case 0:
+		return fmt.Sprintf("%c%d,0", sign, start-1)
 	}
-	return strings.Split(s, "\n")
+	return fmt.Sprintf("%c%d,%d", sign, start, count)
+}
+
+// withFinalNewline ends a non-empty s with a newline.
+func withFinalNewline(s string) string {
+	if s != "" && !strings.HasSuffix(s, "\n") {
+		return s + "\n"
+	}
+	return s
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aymanbagabas/go-udiff"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
@@ -110,7 +111,8 @@ func golden(t *testing.T, m *Model, name string) {
 		t.Fatalf("%v (run go test ./tui -update to write it)", err)
 	}
 	if got != string(want) {
-		t.Errorf("%s differs from %s:\n%s", name, path, got)
+		t.Errorf("%s differs from %s (run go test ./tui -update if the change is meant):\n%s",
+			name, path, udiff.Unified(path, "view", string(want), got))
 	}
 }
 
