@@ -211,20 +211,9 @@ func user(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	fs.SetOutput(stderr)
 	fromStdin := fs.Bool("password-stdin", false, "read the password from standard input")
 	role := fs.String("role", "owner", "instance role: owner, admin or member (app roles only)")
-	// Accept NAME before or after the flags.
-	rest := args[1:]
-	var name string
-	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
-		name, rest = rest[0], rest[1:]
-	}
-	cfg, logger, err := loadConfig(fs, rest, stderr)
+	name, cfg, logger, err := loadConfigNamed(fs, args[1:], stderr, "usage: picloud user add NAME --password-stdin")
 	if err != nil {
 		return err
-	}
-	if name == "" && fs.NArg() == 1 {
-		name = fs.Arg(0)
-	} else if fs.NArg() > 0 || name == "" {
-		return usageError{"usage: picloud user add NAME --password-stdin"}
 	}
 	if !*fromStdin {
 		return usageError{"give the password on standard input with --password-stdin, e.g.: printf '%s' \"$PASSWORD\" | picloud user add " + name + " --password-stdin"}
@@ -242,25 +231,34 @@ func user(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	return nil
 }
 
+// loadConfigNamed is loadConfig for a command that takes one NAME, before
+// or after the flags; without exactly one it is a usage error saying use.
+func loadConfigNamed(fs *flag.FlagSet, args []string, stderr io.Writer, use string) (string, config.Config, *slog.Logger, error) {
+	var name string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, args = args[0], args[1:]
+	}
+	cfg, logger, err := loadConfig(fs, args, stderr)
+	if err != nil {
+		return "", cfg, nil, err
+	}
+	if name == "" && fs.NArg() == 1 {
+		name = fs.Arg(0)
+	} else if fs.NArg() > 0 || name == "" {
+		return "", cfg, nil, usageError{use}
+	}
+	return name, cfg, logger, nil
+}
+
 // addKey registers an SSH public key, read from standard input as an
 // authorized_keys line, for a user.
 func addKey(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	const use = "usage: picloud user add-key NAME < ~/.ssh/id_ed25519.pub"
 	fs := flag.NewFlagSet("user add-key", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var name string
-	rest := args
-	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
-		name, rest = rest[0], rest[1:]
-	}
-	cfg, logger, err := loadConfig(fs, rest, stderr)
+	name, cfg, logger, err := loadConfigNamed(fs, args, stderr, use)
 	if err != nil {
 		return err
-	}
-	if name == "" && fs.NArg() == 1 {
-		name = fs.Arg(0)
-	} else if fs.NArg() > 0 || name == "" {
-		return usageError{use}
 	}
 	line, err := io.ReadAll(io.LimitReader(stdin, 16<<10))
 	if err != nil {
