@@ -56,9 +56,6 @@ func TestMain(m *testing.M) {
 			os.Exit(benchGin())
 		}
 	}
-	if exe, err := os.Executable(); err == nil {
-		WorkerCommand = []string{exe, argExecutor}
-	}
 	pgtest.Main(func() int {
 		code := m.Run()
 		printSummary()
@@ -74,7 +71,6 @@ func TestMain(m *testing.M) {
 // address on the first line of its output.
 func benchDaemon() int {
 	exe, _ := os.Executable()
-	WorkerCommand = []string{exe, argExecutor}
 	cfg := config.Default()
 	cfg.DatabaseURL = os.Getenv(envBenchDB)
 	cfg.DataDir = os.Getenv(envBenchData)
@@ -90,7 +86,7 @@ func benchDaemon() int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	if err := Serve(ctx, cfg, logger, func(a net.Addr) { fmt.Println(a.String()) }); err != nil {
+	if err := Serve(ctx, cfg, logger, func(a net.Addr) { fmt.Println(a.String()) }, WithWorkerCommand([]string{exe, argExecutor})); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}

@@ -19,11 +19,6 @@ import (
 	"github.com/picloud/picloud/engine/egress"
 )
 
-// WorkerCommand, when set, replaces `<this executable> executor` as the
-// executor workers' command line: tests running Serve in a test binary
-// point it at a binary (or themselves) that serves the worker protocol.
-var WorkerCommand []string
-
 // PoolShape is the executor pool's shape after automatic choices.
 type PoolShape struct {
 	Workers        int
@@ -156,8 +151,9 @@ func arrangeCgroups(cfg config.Config, logger *slog.Logger) *cgroups.Layout {
 }
 
 // startExecutor builds the executor the configuration asks for; groups,
-// when not nil, is where the workers' cgroups go.
-func startExecutor(ctx context.Context, cfg config.Config, groups *cgroups.Layout, logger *slog.Logger) (executor, error) {
+// when not nil, is where the workers' cgroups go; command, when not nil,
+// replaces `<this executable> executor` as the workers' command line.
+func startExecutor(ctx context.Context, cfg config.Config, groups *cgroups.Layout, command []string, logger *slog.Logger) (executor, error) {
 	policy, err := fetchPolicy(cfg)
 	if err != nil {
 		return nil, err
@@ -174,7 +170,7 @@ func startExecutor(ctx context.Context, cfg config.Config, groups *cgroups.Layou
 		"GOMEMLIMIT=" + strconv.FormatInt(shape.MaxMemoryBytes*3/4, 10),
 	}
 	pool := workers.New(workers.Config{
-		Command: WorkerCommand, Env: env, Workers: shape.Workers, PerWorker: shape.PerWorker, Procs: shape.Procs,
+		Command: command, Env: env, Workers: shape.Workers, PerWorker: shape.PerWorker, Procs: shape.Procs,
 		MaxMemoryBytes: shape.MaxMemoryBytes, Grace: cfg.Executors.KillGrace, DefaultWallTime: cfg.Sandbox.WallTime,
 		Engine:  workers.EngineConfig{Limits: defaultLimits(cfg.Sandbox), Fetch: policy},
 		Cgroups: groups,

@@ -18,6 +18,18 @@ type Option func(*serveOptions)
 type serveOptions struct {
 	reload   <-chan config.Config
 	reloaded func()
+	// workerCommand, when set, replaces `<this executable> executor` as
+	// the executor workers' command line.
+	workerCommand []string
+	// failAfter makes start-up fail after the step of that name, for tests.
+	failAfter string
+}
+
+// WithWorkerCommand starts the executor workers with argv instead of
+// `<this executable> executor`: for a test binary that serves the worker
+// protocol itself.
+func WithWorkerCommand(argv []string) Option {
+	return func(o *serveOptions) { o.workerCommand = argv }
 }
 
 // WithReload makes Serve apply each configuration received on ch (for

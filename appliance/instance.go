@@ -1,0 +1,343 @@
+package appliance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/picloud/picloud/api"
+	"github.com/picloud/picloud/api/execlog"
+	"github.com/picloud/picloud/api/manager"
+	"github.com/picloud/picloud/api/orchestrator"
+	"github.com/picloud/picloud/appliance/cgroups"
+	"github.com/picloud/picloud/appliance/config"
+	"github.com/picloud/picloud/appliance/store"
+)
+
+// instance is PiCloud while it runs: the parts start builds in order, and how
+// to stop each one, registered as soon as that part has started. A failure
+// at any step of start-up stops exactly what was started before it, in
+// reverse; shutdown does the same for the whole daemon.
+type instance struct {
+	cfg     config.Config
+	log     *slog.Logger
+	opts    serveOptions
+	started time.Time
+
+	stops []stopper // in start order; shutdown runs them backwards
+
+	ln      net.Listener
+	groups  *cgroups.Layout
+	db      *Database
+	st      *store.Store
+	hub     *execlog.Hub
+	rec     *execlog.Recorder
+	exec    executor
+	orch    *orchestrator.Orchestrator
+	mgr     *manager.Service
+	handler http.Handler
+	srv     *http.Server
+}
+
+// stopper stops one started part of the daemon.
+type stopper struct {
+	name string
+	stop func(context.Context) error
+}
+
+// startStep is one step of start-up, named for the log and for tests.
+type startStep struct {
+	name  string
+	start func(context.Context) error
+}
+
+// onStop registers how to stop a part that has just started.
+func (d *instance) onStop(name string, stop func(context.Context) error) {
+	d.stops = append(d.stops, stopper{name, stop})
+}
+
+// steps is the daemon's start-up, in order.
+func (d *instance) steps() []startStep {
+	return []startStep{
+		// The listener comes first: a socket passed by systemd must not
+		// leak into the PostgreSQL or worker processes started below.
+		{"listen", d.listen},
+		// Before any process starts: the daemon moves into a leaf of its
+		// cgroup, where a private PostgreSQL then starts too, so that the
+		// workers' groups can have controllers.
+		{"cgroups", d.arrangeCgroups},
+		{"database", d.openDatabase},
+		{"execution log", d.startRecorder},
+		{"executor", d.startExecutor},
+		{"services", d.buildServices},
+		{"session sweeper", d.startSweeper},
+		{"setup", d.prepareSetup},
+		{"http", d.buildHTTP},
+		// READY (and "PiCloud is serving") only once the executors answer.
+		{"executor ping", d.pingExecutor},
+		// The admin socket and SSH come up before HTTP answers, so that a
+		// healthy /healthz means every listener is there.
+		{"admin socket", d.startAdminSocket},
+		{"ssh", d.startSSH},
+	}
+}
+
+// start builds and starts every part of the daemon but the HTTP server's
+// serving loop, which run starts. On error, what was started is stopped.
+func start(ctx context.Context, cfg config.Config, logger *slog.Logger, o serveOptions) (_ *instance, err error) {
+	d := &instance{cfg: cfg, log: logger, opts: o, started: time.Now()}
+	defer func() {
+		if err == nil {
+			return
+		}
+		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+		defer cancel()
+		if serr := d.shutdown(sctx); serr != nil {
+			logger.Warn("stop what had started", "component", "appliance", "err", serr)
+		}
+	}()
+	tuneRuntime(cfg, logger)
+	for _, s := range d.steps() {
+		if err := s.start(ctx); err != nil {
+			return nil, err
+		}
+		if o.failAfter == s.name {
+			return nil, fmt.Errorf("%w after %s", errStartStopped, s.name)
+		}
+	}
+	return d, nil
+}
+
+// errStartStopped is what a test's failAfter makes start return.
+var errStartStopped = errors.New("start-up stopped on purpose")
+
+// run serves until ctx ends, the HTTP server fails or the private database
+// exits, then shuts the daemon down within cfg.ShutdownTimeout. Its
+// goroutines run in an errgroup: the first to fail ends the others.
+func (d *instance) run(ctx context.Context, ready func(net.Addr)) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := d.srv.Serve(d.ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("HTTP server stopped: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error { return d.watch(gctx) })
+	d.log.Info("PiCloud is serving", "component", "appliance", "addr", d.ln.Addr().String(),
+		"url", d.cfg.BaseURL(), "version", Version)
+	if ready != nil {
+		ready(d.ln.Addr())
+	}
+	<-gctx.Done()
+	if ctx.Err() != nil {
+		d.log.Info("shutting down", "component", "appliance")
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), d.cfg.ShutdownTimeout)
+	defer cancel()
+	shutErr := d.shutdown(sctx)
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	return shutErr
+}
+
+// watch applies reloaded configurations until ctx ends, and fails when the
+// private PostgreSQL cluster exits.
+func (d *instance) watch(ctx context.Context) error {
+	rl := &reloader{cfg: d.cfg, orch: d.orch, mgr: d.mgr, exec: d.exec, logger: d.log}
+	for {
+		select {
+		case next := <-d.opts.reload:
+			rl.apply(ctx, next)
+			if d.opts.reloaded != nil {
+				d.opts.reloaded()
+			}
+		case <-d.db.Died():
+			return errors.New("the private PostgreSQL cluster exited unexpectedly; see its log lines above")
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// shutdown stops every started part, the last started first, and returns
+// what failed. Parts still stopping when ctx ends are given up on.
+func (d *instance) shutdown(ctx context.Context) error {
+	var errs []error
+	for i := len(d.stops) - 1; i >= 0; i-- {
+		s := d.stops[i]
+		if err := s.stop(ctx); err != nil {
+			d.log.Warn("stop "+s.name, "component", "appliance", "err", err)
+			errs = append(errs, fmt.Errorf("stop %s: %w", s.name, err))
+		}
+	}
+	d.stops = nil
+	return errors.Join(errs...)
+}
+
+func (d *instance) listen(context.Context) error {
+	ln, err := Listen(d.cfg, d.log)
+	if err != nil {
+		return err
+	}
+	d.ln = ln
+	d.onStop("listener", func(context.Context) error {
+		if err := ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			return err
+		}
+		return nil
+	})
+	return nil
+}
+
+func (d *instance) arrangeCgroups(context.Context) error {
+	d.groups = arrangeCgroups(d.cfg, d.log)
+	return nil
+}
+
+func (d *instance) openDatabase(ctx context.Context) error {
+	db, err := OpenDatabase(ctx, d.cfg, d.log)
+	if err != nil {
+		return err
+	}
+	d.db = db
+	d.onStop("the database", db.Close)
+	d.st = store.New(db.Pool)
+	return nil
+}
+
+func (d *instance) startRecorder(ctx context.Context) error {
+	d.hub = execlog.NewHub()
+	d.rec = execlog.NewRecorder(execlog.Config{
+		FlushInterval: d.cfg.LogFlushInterval, Retention: d.cfg.LogRetention, MaxRecords: d.cfg.LogMaxRecords,
+	}, d.st, d.hub, d.log)
+	if err := d.rec.Start(ctx); err != nil {
+		return fmt.Errorf("start the execution log: %w", err)
+	}
+	d.onStop("the execution log", d.rec.Shutdown)
+	return nil
+}
+
+func (d *instance) startExecutor(ctx context.Context) error {
+	exec, err := startExecutor(ctx, d.cfg, d.groups, d.opts.workerCommand, d.log)
+	if err != nil {
+		return err
+	}
+	d.exec = exec
+	d.onStop("the executor workers", exec.Shutdown)
+	return nil
+}
+
+// buildServices makes the orchestrator (ingress) and the manager (control
+// plane); they start nothing.
+func (d *instance) buildServices(context.Context) error {
+	// After the database: the private cluster sets up the data directory
+	// the key file goes in.
+	box, err := loadSecrets(d.cfg, d.log)
+	if err != nil {
+		return err
+	}
+	var opener orchestrator.Opener
+	var sealer manager.Sealer
+	if box != nil {
+		opener, sealer = box, box
+	}
+	limitDefaults, limitCeilings := scriptLimits(d.cfg.Sandbox)
+	d.orch = orchestrator.New(orchestrator.Config{
+		MaxConcurrent: d.cfg.MaxConcurrentExecutions,
+		LimitDefaults: limitDefaults,
+		LimitCeilings: limitCeilings,
+		Secrets:       opener,
+	}, d.st, d.exec, d.rec, d.log)
+	d.mgr = manager.New(manager.Config{SessionTTL: d.cfg.SessionTTL, Secrets: sealer, AdminHosts: adminHosts(d.cfg),
+		LimitDefaults: limitDefaults, LimitCeilings: limitCeilings,
+		SetupDone: func() { removeSetupToken(SetupTokenPath(d.cfg), d.log) },
+	}, d.st, newCredentials(), d.orch, d.log)
+	return nil
+}
+
+// startSweeper deletes expired sessions every hour until the daemon stops.
+func (d *instance) startSweeper(context.Context) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sweepSessions(ctx, d.st, d.log)
+	}()
+	d.onStop("the session sweeper", func(sctx context.Context) error {
+		cancel()
+		select {
+		case <-done:
+			return nil
+		case <-sctx.Done():
+			return sctx.Err()
+		}
+	})
+	return nil
+}
+
+func (d *instance) prepareSetup(ctx context.Context) error {
+	return prepareSetup(ctx, d.cfg, d.mgr, d.log)
+}
+
+// buildHTTP makes the HTTP handler and server; run starts serving.
+func (d *instance) buildHTTP(context.Context) error {
+	handler, err := api.New(api.Config{
+		MaxRequestBodyBytes: d.cfg.MaxRequestBodyBytes, TrustedProxies: d.cfg.TrustedProxies,
+		Versions: Versions(), PublicURL: d.cfg.BaseURL(), AdminHosts: adminHosts(d.cfg),
+	}, api.Deps{Manager: d.mgr, Orchestrator: d.orch, Hub: d.hub, Health: health(d.st, d.exec), Logger: d.log,
+		System: systemStatus(d.cfg, d.started, d.st, d.exec)})
+	if err != nil {
+		return fmt.Errorf("build the HTTP handler: %w", err)
+	}
+	d.handler = handler
+	d.srv = &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(d.log.Handler(), slog.LevelDebug),
+	}
+	d.onStop("the HTTP server", func(ctx context.Context) error {
+		// Log streams end first: Shutdown waits for every open request.
+		d.hub.CloseAll()
+		if err := d.srv.Shutdown(ctx); err != nil {
+			_ = d.srv.Close()
+			return fmt.Errorf("in-flight requests did not finish in time: %w", err)
+		}
+		return nil
+	})
+	return nil
+}
+
+func (d *instance) pingExecutor(ctx context.Context) error {
+	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := d.exec.Ping(pctx); err != nil {
+		return fmt.Errorf("the executor workers do not answer: %w", err)
+	}
+	return nil
+}
+
+func (d *instance) startAdminSocket(context.Context) error {
+	sock, err := startAdminSocket(d.cfg.AdminSocket, d.handler, d.log)
+	if err != nil {
+		return err
+	}
+	d.onStop("the admin socket", sock.Shutdown)
+	return nil
+}
+
+func (d *instance) startSSH(context.Context) error {
+	srv := startSSH(d.cfg, d.handler, d.mgr, d.log)
+	if srv != nil {
+		d.onStop("the SSH server", srv.Shutdown)
+	}
+	return nil
+}
