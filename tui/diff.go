@@ -33,7 +33,7 @@ func unifiedDiff(a, b string, n int, st *styles) string {
 		}
 		out = append(out, st.faint.Render(fmt.Sprintf("@@ %s %s @@", hunkRange('-', h.FromLine, from), hunkRange('+', h.ToLine, to))))
 		for _, l := range h.Lines {
-			text := strings.TrimSuffix(l.Content, "\n")
+			text := safeText(strings.TrimSuffix(l.Content, "\n"))
 			switch l.Kind {
 			case udiff.Delete:
 				out = append(out, st.removed.Render("- "+text))

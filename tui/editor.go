@@ -12,6 +12,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/picloud/picloud/safetext"
 	"github.com/picloud/picloud/tui/client"
 )
 
@@ -50,6 +51,7 @@ type editorScreen struct {
 	compile  *client.Error // the last save's compile error
 	markRow  int           // the display row marked as the error's, -1 for none
 	vdiff    int           // the version whose diff against the active one is shown
+	loadErr  error         // why the source cannot be edited here
 }
 
 type scriptLoadedMsg struct {
@@ -124,18 +126,28 @@ func (s *editorScreen) keys() bindings {
 	return bindings{keySave, keyVersions, keyLeave}
 }
 
-func (s *editorScreen) dirty() bool { return s.loaded && s.ta.Value() != s.active }
+func (s *editorScreen) dirty() bool { return s.loaded && s.source() != s.active }
+
+// source is the text being edited, as it is saved: the text area's value
+// with its stand-ins for control characters turned back.
+func (s *editorScreen) source() string { return fromEditor(s.ta.Value()) }
 
 func (s *editorScreen) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case scriptLoadedMsg:
-		s.script, s.active, s.loaded = msg.s, msg.s.Source, true
-		s.ta.SetValue(msg.s.Source)
+		v, err := toEditor(msg.s.Source)
+		s.script, s.loadErr = msg.s, err
+		if err != nil {
+			s.loaded = false
+			return func() tea.Msg { return errMsg{"edit " + msg.s.Name, err} }
+		}
+		s.active, s.loaded = msg.s.Source, true
+		s.ta.SetValue(v)
 		s.gotoLine(1, 1)
 		s.compile, s.markRow = nil, -1
 		return nil
 	case savedMsg:
-		s.script, s.active, s.compile, s.markRow, s.mode = msg.s, s.ta.Value(), nil, -1, modeEdit
+		s.script, s.active, s.compile, s.markRow, s.mode = msg.s, s.source(), nil, -1, modeEdit
 		return func() tea.Msg {
 			return infoMsg(fmt.Sprintf("saved %s version %d, active now", msg.s.Name, msg.s.ActiveVersion))
 		}
@@ -248,7 +260,7 @@ func (s *editorScreen) update(msg tea.Msg) tea.Cmd {
 			if !s.loaded {
 				return nil
 			}
-			d := unifiedDiff(s.active, s.ta.Value(), 3, s.e.st)
+			d := unifiedDiff(s.active, s.source(), 3, s.e.st)
 			if d == "" {
 				return func() tea.Msg { return infoMsg("no changes to save") }
 			}
@@ -276,7 +288,7 @@ func (s *editorScreen) update(msg tea.Msg) tea.Cmd {
 
 // save sends the text as a new version.
 func (s *editorScreen) save() tea.Cmd {
-	src := s.ta.Value()
+	src := s.source()
 	return s.e.call("save "+s.script.Name, func(ctx context.Context) (tea.Msg, error) {
 		sc, err := s.e.c.SaveScript(ctx, s.script.ID, src)
 		if err != nil {
@@ -313,6 +325,26 @@ func (s *editorScreen) displayRow(line int) int {
 	return line - 1
 }
 
+// underCursor names the control character under the cursor, which the
+// text area shows as a symbol: " · \x1b under the cursor"; "" for any
+// other character.
+func (s *editorScreen) underCursor() string {
+	lines := strings.Split(s.ta.Value(), "\n")
+	if s.ta.Line() >= len(lines) {
+		return ""
+	}
+	li := s.ta.LineInfo()
+	line, col := []rune(lines[s.ta.Line()]), li.StartColumn+li.ColumnOffset
+	if col >= len(line) {
+		return ""
+	}
+	r := fromEditor(string(line[col]))
+	if !safetext.Unsafe([]rune(r)[0]) {
+		return ""
+	}
+	return " · " + safe(r) + " under the cursor"
+}
+
 // gotoLine puts the cursor at a 1-based line and column.
 func (s *editorScreen) gotoLine(line, col int) {
 	for s.ta.Line() > line-1 {
@@ -326,7 +358,7 @@ func (s *editorScreen) gotoLine(line, col int) {
 
 func (s *editorScreen) view() string {
 	st := s.e.st
-	info := fmt.Sprintf("%s · %s · version %d active", s.script.Name, s.script.Language, s.script.ActiveVersion)
+	info := fmt.Sprintf("%s · %s · version %d active", safe(s.script.Name), safe(s.script.Language), s.script.ActiveVersion)
 	if s.script.LatestVersion > s.script.ActiveVersion {
 		info += fmt.Sprintf(" (latest %d)", s.script.LatestVersion)
 	}
@@ -340,7 +372,7 @@ func (s *editorScreen) view() string {
 		body = s.diff.View()
 		last = st.warn.Render("save these changes as a new version?") + " " + st.faint.Render("[y/enter: save, esc: keep editing]")
 	case modeVersions:
-		info = "versions of " + s.script.Name
+		info = "versions of " + safe(s.script.Name)
 		body = s.vt.view()
 		last = st.faint.Render("enter: make the version active · d: its diff against the active one")
 	case modeVersionDiff:
@@ -348,14 +380,17 @@ func (s *editorScreen) view() string {
 		body = s.diff.View()
 		last = st.warn.Render(fmt.Sprintf("make version %d active?", s.vdiff)) + " " + st.faint.Render("[y/enter: roll back, esc: the list]")
 	default:
-		body = s.ta.View()
-		if !s.loaded {
+		body = drawWidget(s.ta.View())
+		switch {
+		case s.loadErr != nil:
+			body = st.err.Render(wrap(safe(s.loadErr.Error()), s.w))
+		case !s.loaded:
 			body = st.faint.Render("loading…")
 		}
 		li := s.ta.LineInfo()
-		last = st.faint.Render(fmt.Sprintf("line %d, column %d", s.ta.Line()+1, li.CharOffset+1))
+		last = st.faint.Render(fmt.Sprintf("line %d, column %d", s.ta.Line()+1, li.CharOffset+1) + s.underCursor())
 		if s.compile != nil {
-			last = st.err.Render(fmt.Sprintf("✗ line %d, column %d: %s", s.compile.Line, s.compile.Column, s.compile.Message))
+			last = st.err.Render(safe(fmt.Sprintf("✗ line %d, column %d: %s", s.compile.Line, s.compile.Column, s.compile.Message)))
 		}
 	}
 	if s.ask.active() {

@@ -349,7 +349,7 @@ func (s *logsScreen) view() string {
 	}
 	script := "all scripts"
 	if s.script != "" {
-		script = "script " + s.scriptName(s.script)
+		script = "script " + safe(s.scriptName(s.script))
 	}
 	follow := "follow off"
 	if s.t.follow {
@@ -358,7 +358,7 @@ func (s *logsScreen) view() string {
 	if s.acrossApps() {
 		app := "all apps"
 		if s.appOnly != "" {
-			app = "app " + s.appName(s.appOnly)
+			app = "app " + safe(s.appName(s.appOnly))
 		}
 		script = app + " · " + script
 	}
@@ -404,14 +404,14 @@ func (s *executionScreen) content() string {
 		name = e.ScriptID
 	}
 	lines := []string{
-		st.label.Render(fmt.Sprintf("%-11s", "request")) + e.Method + " " + e.Path,
-		st.label.Render(fmt.Sprintf("%-11s", "script")) + fmt.Sprintf("%s version %d", name, e.ScriptVersion),
+		st.label.Render(fmt.Sprintf("%-11s", "request")) + safe(e.Method+" "+e.Path),
+		st.label.Render(fmt.Sprintf("%-11s", "script")) + fmt.Sprintf("%s version %d", safe(name), e.ScriptVersion),
 		st.label.Render(fmt.Sprintf("%-11s", "status")) + fmt.Sprintf("%d in %s", e.Status, duration(e.DurationUS)),
 		st.label.Render(fmt.Sprintf("%-11s", "at")) + e.CreatedAt.Local().Format("2006-01-02 15:04:05.000"),
-		st.label.Render(fmt.Sprintf("%-11s", "request id")) + e.RequestID,
+		st.label.Render(fmt.Sprintf("%-11s", "request id")) + safe(e.RequestID),
 	}
 	if e.Error != "" {
-		lines = append(lines, "", st.err.Render("error "+e.ErrorCode), wrap(e.Error, s.w))
+		lines = append(lines, "", st.err.Render("error "+safe(e.ErrorCode)), wrap(safeText(e.Error), s.w))
 	}
 	lines = append(lines, "", st.header.Render("console"))
 	c := e.Console()
@@ -419,14 +419,14 @@ func (s *executionScreen) content() string {
 		lines = append(lines, st.faint.Render("(nothing logged)"))
 	}
 	for _, l := range c {
-		level := fmt.Sprintf("%-5s", l.Level)
+		level := fmt.Sprintf("%-5s", safe(l.Level))
 		switch l.Level {
 		case "error":
 			level = st.err.Render(level)
 		case "warn":
 			level = st.warn.Render(level)
 		}
-		lines = append(lines, l.Time.Local().Format("15:04:05.000")+" "+level+" "+l.Message)
+		lines = append(lines, l.Time.Local().Format("15:04:05.000")+" "+level+" "+safeText(l.Message))
 	}
 	return strings.Join(lines, "\n")
 }

@@ -32,7 +32,7 @@ func (c *confirm) update(k tea.KeyMsg) tea.Cmd {
 }
 
 func (c *confirm) view(st *styles) string {
-	return st.warn.Render(c.question) + " " + st.faint.Render("[y/n]")
+	return st.warn.Render(safe(c.question)) + " " + st.faint.Render("[y/n]")
 }
 
 // prompt asks for one line of text in a screen's last line.
@@ -44,7 +44,7 @@ type prompt struct {
 func (p *prompt) active() bool { return p.done != nil }
 
 func (p *prompt) ask(st *styles, label, value string, done func(string) tea.Cmd) tea.Cmd {
-	p.in = st.input(label+": ", "")
+	p.in = st.input(safe(label)+": ", "")
 	p.in.SetValue(value)
 	p.done = done
 	return p.in.Focus()
@@ -77,7 +77,7 @@ func (p *prompt) update(msg tea.Msg) tea.Cmd {
 	return cmd
 }
 
-func (p *prompt) view() string { return p.in.View() }
+func (p *prompt) view() string { return drawWidget(p.in.View()) }
 
 // focus hands msg to whichever of a list screen's widgets holds the focus:
 // an open prompt, then an open question, then the table. When none takes

@@ -100,7 +100,7 @@ func (s *routesScreen) update(msg tea.Msg) tea.Cmd {
 		return nil
 	case routeCheckedMsg:
 		if !msg.check.OK {
-			s.setNote(append([]string{s.e.st.err.Render(fmt.Sprintf("✗ %s %s conflicts with:", msg.method, msg.path))}, describeRoutes(msg.check.Conflicts)...))
+			s.setNote(append([]string{s.e.st.err.Render(safe(fmt.Sprintf("✗ %s %s conflicts with:", msg.method, msg.path)))}, describeRoutes(msg.check.Conflicts)...))
 			return nil
 		}
 		return s.e.call("add "+msg.method+" "+msg.path, func(ctx context.Context) (tea.Msg, error) {
@@ -108,15 +108,15 @@ func (s *routesScreen) update(msg tea.Msg) tea.Cmd {
 			return routeAddedMsg{s.to(), r}, err
 		})
 	case routeAddedMsg:
-		s.setNote([]string{s.e.st.ok.Render(fmt.Sprintf("✓ %s %s now reaches %s", msg.r.Method, msg.r.Path, s.script.Name))})
+		s.setNote([]string{s.e.st.ok.Render(safe(fmt.Sprintf("✓ %s %s now reaches %s", msg.r.Method, msg.r.Path, s.script.Name)))})
 		return s.init()
 	case matchMsg:
 		m := msg.m
 		switch {
 		case !m.Matched && m.Reason != "":
-			s.setNote([]string{"→ " + msg.query + ": no match (" + m.Reason + ")"})
+			s.setNote([]string{safe("→ " + msg.query + ": no match (" + m.Reason + ")")})
 		case !m.Matched:
-			s.setNote([]string{"→ " + msg.query + ": no script; the request would get 404"})
+			s.setNote([]string{safe("→ " + msg.query + ": no script; the request would get 404")})
 		default:
 			line := fmt.Sprintf("→ %s reaches %s version %d", msg.query, m.ScriptName, m.Version)
 			if len(m.Params) > 0 {
@@ -127,7 +127,7 @@ func (s *routesScreen) update(msg tea.Msg) tea.Cmd {
 				sort.Strings(ps)
 				line += ", params " + strings.Join(ps, " ")
 			}
-			s.setNote([]string{line})
+			s.setNote([]string{safe(line)})
 		}
 		return nil
 	}
@@ -201,7 +201,7 @@ func (s *routesScreen) setNote(lines []string) {
 func describeRoutes(rs []client.Route) []string {
 	out := make([]string, len(rs))
 	for i, r := range rs {
-		out[i] = fmt.Sprintf("  %s %s (script %s)", r.Method, r.Path, shortID(r.ScriptID))
+		out[i] = safe(fmt.Sprintf("  %s %s (script %s)", r.Method, r.Path, shortID(r.ScriptID)))
 	}
 	return out
 }

@@ -94,7 +94,7 @@ func (s *systemScreen) view() string {
 		if y.DatabaseBytes > 0 {
 			left = append(left, row("database", bytes(y.DatabaseBytes)))
 		}
-		left = append(left, row("executors", fmt.Sprintf("%s, %d workers", y.ExecutorMode, len(y.Workers))))
+		left = append(left, row("executors", fmt.Sprintf("%s, %d workers", safe(y.ExecutorMode), len(y.Workers))))
 		for _, w := range y.Workers {
 			left = append(left, s.workerRows(row, w)...)
 		}
@@ -107,7 +107,7 @@ func (s *systemScreen) view() string {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		left = append(left, row(k, fmt.Sprint(y.Versions[k])))
+		left = append(left, row(safe(k), safe(fmt.Sprint(y.Versions[k]))))
 	}
 	if s.partial {
 		left = append(left, "", st.faint.Render("the board's health is for owners and admins"))
@@ -131,14 +131,14 @@ func (s *systemScreen) workerRows(row func(k, v string) string, w client.Worker)
 		restarts = fmt.Sprintf("%d restarts", w.Restarts)
 	}
 	if w.LastExit != nil {
-		restarts += ", last " + w.LastExit.Code + " at " + w.LastExit.At.Local().Format("15:04")
+		restarts += ", last " + safe(w.LastExit.Code) + " at " + w.LastExit.At.Local().Format("15:04")
 		if w.LastExit.Code != "executor.restarted" {
 			restarts = st.err.Render(restarts)
 		}
 	}
 	out := []string{row("", proc+"  "+restarts)}
 	if w.LastExit != nil && s.w >= 100 {
-		out = append(out, row("", st.faint.Render(ansi.Truncate(w.LastExit.Reason, s.w-18, "…"))))
+		out = append(out, row("", st.faint.Render(ansi.Truncate(safe(w.LastExit.Reason), s.w-18, "…"))))
 	}
 	return out
 }

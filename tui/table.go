@@ -44,12 +44,13 @@ func (t *table) setRows(rows [][]string) {
 	t.apply()
 }
 
-// apply recomputes the rows that pass the filter.
+// apply recomputes the rows that pass the filter, which matches the rows
+// as they are shown (control characters escaped).
 func (t *table) apply() {
 	q := strings.ToLower(strings.TrimSpace(t.filter.Value()))
 	t.shown = t.shown[:0]
 	for i, r := range t.rows {
-		if q == "" || strings.Contains(strings.ToLower(strings.Join(r, " ")), q) {
+		if q == "" || strings.Contains(strings.ToLower(safe(strings.Join(r, " "))), q) {
 			t.shown = append(t.shown, i)
 		}
 	}
@@ -184,13 +185,14 @@ func (t *table) widths() []int {
 	return ws
 }
 
-// cells lays out one row in the column widths.
+// cells lays out one row in the column widths, each cell on one line and
+// safe to draw: cells hold data.
 func (t *table) cells(row []string, ws []int) string {
 	parts := make([]string, len(ws))
 	for i, w := range ws {
 		v := ""
 		if i < len(row) {
-			v = strings.ReplaceAll(row[i], "\n", " ")
+			v = safe(strings.ReplaceAll(row[i], "\n", " "))
 		}
 		parts[i] = pad(ansi.Truncate(v, w, "…"), w)
 	}
@@ -229,7 +231,7 @@ func (t *table) view() string {
 		for ; lines < t.h-1; lines++ {
 			b.WriteString("\n")
 		}
-		b.WriteString("\n" + t.filter.View())
+		b.WriteString("\n" + drawWidget(t.filter.View()))
 	}
 	return b.String()
 }

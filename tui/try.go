@@ -225,9 +225,9 @@ func (s *tryScreen) describe(r client.Response) string {
 	}
 	sort.Strings(names)
 	for _, k := range names {
-		lines = append(lines, st.faint.Render(k+": "+strings.Join(r.Header[k], ", ")))
+		lines = append(lines, st.faint.Render(safe(k+": "+strings.Join(r.Header[k], ", "))))
 	}
-	lines = append(lines, "", wrap(r.Body, s.w))
+	lines = append(lines, "", wrap(safeText(r.Body), s.w))
 	if r.Truncated {
 		lines = append(lines, st.faint.Render("(the rest of the body is not shown)"))
 	}
@@ -255,10 +255,10 @@ func (s *tryScreen) view() string {
 		return strings.Join(lines, "\n")
 	}
 	out := []string{
-		label("METHOD", fieldMethod) + " " + pad(s.method.View(), 10) + label("PATH", fieldPath) + " " + s.path.View(),
-		label("HOST", fieldHost) + " " + s.host.View(),
-		indent(s.headers.View(), fieldHeaders, "HEADERS"),
-		indent(s.body.View(), fieldBody, "BODY"),
+		label("METHOD", fieldMethod) + " " + pad(drawWidget(s.method.View()), 10) + label("PATH", fieldPath) + " " + drawWidget(s.path.View()),
+		label("HOST", fieldHost) + " " + drawWidget(s.host.View()),
+		indent(drawWidget(s.headers.View()), fieldHeaders, "HEADERS"),
+		indent(drawWidget(s.body.View()), fieldBody, "BODY"),
 		st.faint.Render(strings.Repeat("─", s.w)),
 	}
 	if s.got == nil {

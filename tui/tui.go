@@ -209,12 +209,12 @@ func (m *Model) View() string {
 	st := m.e.st
 	crumbs := make([]string, len(m.stack))
 	for i, s := range m.stack {
-		crumbs[i] = s.title()
+		crumbs[i] = safe(s.title())
 	}
 	left := st.title.Render("PiCloud") + " " + st.crumb.Render(strings.Join(crumbs, " › "))
 	right := ""
 	if m.e.me.Username != "" {
-		right = st.who.Render(fmt.Sprintf("%s (%s)", m.e.me.Username, m.e.me.Role))
+		right = st.who.Render(safe(fmt.Sprintf("%s (%s)", m.e.me.Username, m.e.me.Role)))
 		if m.via != "" {
 			right = st.who.Render(m.via+" · ") + right
 		}
@@ -224,11 +224,11 @@ func (m *Model) View() string {
 	var status string
 	switch {
 	case m.busy > 0:
-		status = m.spin.View() + " " + m.busyWhat + "…"
+		status = m.spin.View() + " " + safe(m.busyWhat) + "…"
 	case m.isErr:
-		status = st.err.Render("✗ " + m.status)
+		status = st.err.Render("✗ " + safe(m.status))
 	case m.status != "":
-		status = st.ok.Render(m.status)
+		status = st.ok.Render(safe(m.status))
 	}
 	status = ansi.Truncate(status, m.w, "…")
 
