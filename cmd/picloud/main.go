@@ -20,6 +20,7 @@ import (
 	"github.com/picloud/picloud/appliance/config"
 	"github.com/picloud/picloud/appliance/journal"
 	"github.com/picloud/picloud/appliance/workers"
+	"github.com/picloud/picloud/safetext"
 )
 
 const usage = `PiCloud: serverless scripts on a single-board computer.
@@ -53,24 +54,30 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// What the commands print may hold data (names, what the daemon
+	// answered, errors about them): it goes out escaped, so that the
+	// terminal shows it rather than acts on it. The terminal UI and the
+	// executor write standard output themselves (the executor's is its
+	// protocol), and the loggers escape what they log.
+	out, errOut := safetext.NewWriter(stdout), safetext.NewWriter(stderr)
 	var err error
 	switch args[0] {
 	case "serve":
 		err = serve(ctx, args[1:], stderr)
 	case "user":
-		err = user(ctx, args[1:], stdin, stdout, stderr)
+		err = user(ctx, args[1:], stdin, out, stderr)
 	case "migrate":
-		err = migrate(ctx, args[1:], stdout, stderr)
+		err = migrate(ctx, args[1:], out, stderr)
 	case "tui":
 		err = runTUI(ctx, args[1:], stdin, stdout, stderr)
 	case "executor":
 		err = executor(stdin, stdout, stderr)
 	case "status":
-		err = status(ctx, args[1:], stdout, stderr)
+		err = status(ctx, args[1:], out, stderr)
 	case "reload":
 		err = reload(args[1:])
 	case "version", "--version", "-v":
-		printVersions(stdout)
+		printVersions(out)
 	case "help", "--help", "-h":
 		fmt.Fprint(stdout, usage)
 	default:
@@ -82,10 +89,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case err == nil:
 		return 0
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "picloud: %v\n", err)
+		fmt.Fprintf(errOut, "picloud: %v\n", err)
 		return 2
 	default:
-		fmt.Fprintf(stderr, "picloud: %v\n", err)
+		fmt.Fprintf(errOut, "picloud: %v\n", err)
 		return 1
 	}
 }
