@@ -52,8 +52,8 @@ func injected(out []byte) string {
 	return ""
 }
 
-// clean fails the test when hostile bytes reached the terminal while on
-// the screen named where.
+// clean fails the test when hostile bytes reached the terminal by the time
+// it showed the screen named where.
 func (term *terminal) clean(where string) {
 	term.t.Helper()
 	if what := injected(term.raw()); what != "" {
