@@ -37,7 +37,7 @@ var layerRules = []struct {
 	{module + "/migrations", []string{module + "/api", module + "/engine", module + "/appliance", "net/http"}},
 	{module + "/tui", []string{module + "/appliance", module + "/engine", "github.com/jackc/"}},
 	// What makes data safe to draw: for every layer, so it needs none.
-	{module + "/safetext", []string{module + "/"}},
+	{module + "/tui/safetext", []string{module + "/"}},
 }
 
 type goPackage struct {

@@ -12,8 +12,8 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/picloud/picloud/safetext"
 	"github.com/picloud/picloud/tui/client"
+	"github.com/picloud/picloud/tui/safetext"
 )
 
 var (

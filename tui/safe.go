@@ -5,7 +5,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/picloud/picloud/safetext"
+	"github.com/picloud/picloud/tui/safetext"
 )
 
 // Every string that came from data (names, paths, headers, console output,

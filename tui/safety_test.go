@@ -10,8 +10,8 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/picloud/picloud/safetext"
 	"github.com/picloud/picloud/tui/client"
+	"github.com/picloud/picloud/tui/safetext"
 )
 
 // evil is what data may hold: an OSC that sets the window title, an SGR,

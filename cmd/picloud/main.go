@@ -20,7 +20,7 @@ import (
 	"github.com/picloud/picloud/appliance/config"
 	"github.com/picloud/picloud/appliance/journal"
 	"github.com/picloud/picloud/appliance/workers"
-	"github.com/picloud/picloud/safetext"
+	"github.com/picloud/picloud/tui/safetext"
 )
 
 const usage = `PiCloud: serverless scripts on a single-board computer.
