@@ -28,8 +28,9 @@ func SetupTokenPath(cfg config.Config) string {
 }
 
 // prepareSetup makes a new setup token when no user exists, and writes it
-// to the log and to a file that only the daemon's user can read. With
-// users, it removes a file left from before.
+// to a file that only the daemon's user can read. The log says where the
+// token is, never the token itself: more people may read the journal than
+// the data directory. With users, it removes a file left from before.
 func prepareSetup(ctx context.Context, cfg config.Config, mgr *manager.Service, logger *slog.Logger) error {
 	log := logger.With("component", "appliance")
 	token, expires, err := mgr.PrepareSetup(ctx, manager.SetupTTL)
@@ -41,13 +42,16 @@ func prepareSetup(ctx context.Context, cfg config.Config, mgr *manager.Service, 
 		removeSetupToken(path, logger)
 		return nil
 	}
-	if path != "" {
-		if err := writePrivateFile(path, []byte(token+"\n")); err != nil {
-			return fmt.Errorf("write the setup token: %w", err)
-		}
+	if path == "" {
+		log.Warn("no user exists yet: create the first owner with picloud user add (without a data directory, the one-time setup token is kept nowhere)")
+		return nil
 	}
-	log.Warn("no user exists yet: create the first owner with the one-time setup token, or with picloud user add",
-		"setup_url", cfg.BaseURL()+"/api/v1/admin/setup", "token", token, "file", path,
+	if err := writePrivateFile(path, []byte(token+"\n")); err != nil {
+		return fmt.Errorf("write the setup token: %w", err)
+	}
+	log.Warn("no user exists yet: create the first owner with the one-time setup token in the file "+path+
+		" (readable by the daemon's user; picloud status shows how), or with picloud user add",
+		"setup_url", cfg.BaseURL()+"/api/v1/admin/setup", "file", path,
 		"expires", expires.UTC().Format(time.RFC3339))
 	return nil
 }

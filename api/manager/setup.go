@@ -86,7 +86,7 @@ func (s *Service) Setup(ctx context.Context, a model.Actor, token, username, pas
 		case n > 0:
 			return fmt.Errorf("%w: setup is already done; log in instead", model.ErrConflict)
 		case err != nil:
-			return fmt.Errorf("%w: not the setup token; it is in the file setup-token of the data directory and in the daemon's log", model.ErrUnauthorized)
+			return fmt.Errorf("%w: not the setup token; it is in the file setup-token of the data directory (picloud status shows where)", model.ErrUnauthorized)
 		case !now.Before(expires):
 			return fmt.Errorf("%w: the setup token expired at %s; restart the daemon for a new one, or create the first user with picloud user add",
 				model.ErrUnauthorized, expires.UTC().Format(time.RFC3339))
