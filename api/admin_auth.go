@@ -39,12 +39,30 @@ func (s *server) login(c *gin.Context) {
 	c.JSON(http.StatusOK, loginResponse{Token: token, ExpiresAt: expires.UTC()})
 }
 
-// setSessionCookie hands a browser its session: HttpOnly, SameSite=Strict.
+// sessionCookiePath scopes the session cookie to the admin API: a browser
+// sends it to /api/v1/admin and below only — never to user routes or to
+// /api/v1/execute, where scripts would see it. The dashboard at /admin
+// calls the admin API from the browser, which sends the cookie there.
+const sessionCookiePath = "/api/v1/admin"
+
+// setSessionCookie hands a browser its session: HttpOnly, SameSite=Strict,
+// for the admin API only; a cookie of an earlier version (Path=/) is
+// cleared.
 func setSessionCookie(c *gin.Context, token string) {
-	http.SetCookie(c.Writer, &http.Cookie{
-		Name: sessionCookie, Value: token, Path: "/", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: c.Request.TLS != nil,
-	})
+	http.SetCookie(c.Writer, sessionCookieFor(c, sessionCookiePath, token))
+	clearSessionCookie(c, "/")
+}
+
+// clearSessionCookie tells a browser to drop the session cookie of path.
+func clearSessionCookie(c *gin.Context, path string) {
+	ck := sessionCookieFor(c, path, "")
+	ck.MaxAge = -1
+	http.SetCookie(c.Writer, ck)
+}
+
+func sessionCookieFor(c *gin.Context, path, token string) *http.Cookie {
+	return &http.Cookie{Name: sessionCookie, Value: token, Path: path, HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: c.Request.TLS != nil}
 }
 
 // logout revokes the session and clears the cookie.
@@ -57,10 +75,8 @@ func (s *server) logout(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	http.SetCookie(c.Writer, &http.Cookie{
-		Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, MaxAge: -1,
-		SameSite: http.SameSiteStrictMode, Secure: c.Request.TLS != nil,
-	})
+	clearSessionCookie(c, sessionCookiePath)
+	clearSessionCookie(c, "/")
 	c.Status(http.StatusNoContent)
 }
 

@@ -29,7 +29,8 @@ func (s *server) dispatch(c *gin.Context) {
 		writeError(c, http.StatusNotFound, "no route matches "+c.Request.Method+" "+c.Request.URL.Path)
 		return
 	}
-	s.run(c, t)
+	// The host reaches this app: its cookies are the app's own.
+	s.run(c, t, served{ownHost: !s.adminHosts.Allows(c.Request.Host), ownCookies: true})
 }
 
 // execute runs a script by id, whether or not a route is bound to it.
@@ -47,11 +48,25 @@ func (s *server) execute(c *gin.Context) {
 		writeError(c, http.StatusNotFound, "no script with id "+id)
 		return
 	}
-	s.run(c, orchestrator.Target{AppID: sc.AppID, Script: sc, Params: map[string]string{}})
+	s.run(c, orchestrator.Target{AppID: sc.AppID, Script: sc, Params: map[string]string{}},
+		served{ownHost: !s.adminHosts.Allows(c.Request.Host), ownCookies: true})
+}
+
+// served says how the host a request came on relates to the app of the
+// script that answers it.
+type served struct {
+	// ownHost: the host is one of the app's own and not an admin host
+	// name. Otherwise the response is sandboxed and may not set HSTS or
+	// Clear-Site-Data.
+	ownHost bool
+	// ownCookies: the host reaches the app (an admin host name does, for
+	// the default app with the fallback on), so its cookies are the app's
+	// and reach the script, all but PiCloud's session cookie.
+	ownCookies bool
 }
 
 // run reads the body, runs the target and writes its response or error.
-func (s *server) run(c *gin.Context, t orchestrator.Target) {
+func (s *server) run(c *gin.Context, t orchestrator.Target, on served) {
 	r := c.Request
 	limit := s.cfg.MaxRequestBodyBytes
 	if r.ContentLength > limit {
@@ -82,7 +97,7 @@ func (s *server) run(c *gin.Context, t orchestrator.Target) {
 		Request: engine.Request{
 			Method: r.Method,
 			URL:    scheme + "://" + r.Host + r.URL.RequestURI(),
-			Header: engine.Header(r.Header),
+			Header: scriptRequestHeader(r.Header, on.ownCookies),
 			Body:   body,
 		},
 	})
@@ -107,7 +122,7 @@ func (s *server) run(c *gin.Context, t orchestrator.Target) {
 		c.AbortWithStatusJSON(orchestrator.StatusOf(res), body)
 		return
 	}
-	writeResponse(c, res.Response, s.adminHosts.Allows(c.Request.Host))
+	writeResponse(c, res.Response, on.ownHost)
 }
 
 // hopHeaders are not a script's to set.
@@ -116,9 +131,11 @@ var hopHeaders = map[string]bool{
 	"Upgrade": true, "Trailer": true, "Te": true, "Proxy-Connection": true,
 }
 
-// writeResponse writes a script's response. On an admin host name, sandbox
-// adds userContentPolicy to whatever policy the script set.
-func writeResponse(c *gin.Context, resp *engine.Response, sandbox bool) {
+// writeResponse writes a script's response, without the headers a script
+// may not send (see responseHeaderAllowed). Unless ownHost — on an admin
+// host name, or another app's domain — userContentPolicy is added to
+// whatever policy the script set.
+func writeResponse(c *gin.Context, resp *engine.Response, ownHost bool) {
 	if resp == nil {
 		c.Status(http.StatusNoContent)
 		return
@@ -129,9 +146,17 @@ func writeResponse(c *gin.Context, resp *engine.Response, sandbox bool) {
 		if hopHeaders[ck] || strings.HasPrefix(ck, "X-Request-Id") {
 			continue
 		}
-		h[ck] = vs
+		var kept []string
+		for _, v := range vs {
+			if responseHeaderAllowed(ck, v, ownHost) {
+				kept = append(kept, v)
+			}
+		}
+		if len(kept) > 0 {
+			h[ck] = kept
+		}
 	}
-	if sandbox {
+	if !ownHost {
 		h.Add("Content-Security-Policy", userContentPolicy)
 	}
 	status := resp.Status

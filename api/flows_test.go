@@ -156,7 +156,7 @@ func TestLoginSetsStrictCookie(t *testing.T) {
 	s := newStack(t, stackOptions{})
 	res := s.do("POST", "/api/v1/admin/auth/login", nil, `{"username":"alice","password":"correct horse battery"}`)
 	c := res.header.Get("Set-Cookie")
-	for _, want := range []string{"picloud_session=", "HttpOnly", "SameSite=Strict", "Path=/"} {
+	for _, want := range []string{"picloud_session=", "HttpOnly", "SameSite=Strict", "Path=/api/v1/admin;"} {
 		if !strings.Contains(c, want) {
 			t.Errorf("Set-Cookie %q lacks %q", c, want)
 		}

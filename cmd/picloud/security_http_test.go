@@ -1,11 +1,211 @@
 package main
 
 import (
+	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
+
+// echoHeaders is a script that logs and returns the request headers it
+// sees, as JSON, in an HTML page.
+const echoHeaders = `export default (request) => {
+  const h = {}
+  for (const [k, v] of request.headers) h[k] = v
+  console.log("seen " + JSON.stringify(h))
+  return new Response(JSON.stringify(h), { headers: { "Content-Type": "text/html" } })
+}`
+
+// setsCookies is a script that tries to set PiCloud's session cookie, under
+// several spellings, and HSTS, next to a cookie of its own.
+const setsCookies = `export default () => {
+  const h = new Headers()
+  h.append("Set-Cookie", "picloud_session=planted; Path=/api/v1/admin; HttpOnly")
+  h.append("Set-Cookie", "PICLOUD_SESSION=planted2; Path=/")
+  h.append("Set-Cookie", "  Picloud_Session =planted3")
+  h.append("Set-Cookie", "theme=dark; Path=/")
+  h.set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+  return new Response("cookies", { headers: h })
+}`
+
+// httpFixture is a daemon with two apps, A and B, on their own domains; an
+// owner (admin) and a member, eve, who is editor of A only.
+type httpFixture struct {
+	d, anon, eve *daemon
+	appA, appB   string
+	// echoA and echoB are echoHeaders in A and B, echoDefault in the
+	// default app; each is bound to GET /echo in its app.
+	echoA, echoB, echoDefault string
+}
+
+const (
+	hostA = "a.example.test"
+	hostB = "b.example.test"
+)
+
+func newHTTPFixture(t *testing.T) *httpFixture {
+	t.Helper()
+	d := newDaemon(t, buildBinary(t))
+	d.startAsOwner()
+	f := &httpFixture{d: d, anon: &daemon{t: t, url: d.url}}
+	app := func(name, host string) string {
+		created := d.call("POST", "/api/v1/admin/apps", mustJSON(map[string]string{"name": name}))
+		d.expect(created, 201)
+		id := created.field(t, "id").(string)
+		d.expect(d.call("POST", "/api/v1/admin/apps/"+id+"/domains", mustJSON(map[string]string{"pattern": host})), 201)
+		return id
+	}
+	f.appA, f.appB = app("app-a", hostA), app("app-b", hostB)
+	f.echoA = f.deploy(f.appA, "echo", echoHeaders, "/echo")
+	f.echoB = f.deploy(f.appB, "echo", echoHeaders, "/echo")
+	f.echoDefault = f.deploy("", "echo", echoHeaders, "/echo")
+	f.deploy(f.appA, "cookies", setsCookies, "/cookies")
+	f.deploy("", "cookies", setsCookies, "/cookies")
+
+	user := d.call("POST", "/api/v1/admin/users", `{"username":"eve","password":"eve's long password","role":"member"}`)
+	d.expect(user, 201)
+	d.expect(d.call("POST", "/api/v1/admin/users/"+user.field(t, "id").(string)+"/roles",
+		mustJSON(map[string]string{"app_id": f.appA, "role": "editor"})), 204)
+	login := f.anon.call("POST", "/api/v1/admin/auth/login", `{"username":"eve","password":"eve's long password"}`)
+	f.anon.expect(login, 200)
+	f.eve = &daemon{t: t, url: d.url, token: login.field(t, "token").(string)}
+	return f
+}
+
+// deploy creates a script in an app ("" for the default app) and binds it
+// to GET path; it returns the script's id.
+func (f *httpFixture) deploy(appID, name, src, path string) string {
+	f.d.t.Helper()
+	body := map[string]string{"name": name, "source": src}
+	if appID != "" {
+		body["app_id"] = appID
+	}
+	created := f.d.call("POST", "/api/v1/admin/scripts", mustJSON(body))
+	f.d.expect(created, 201)
+	id := created.field(f.d.t, "id").(string)
+	f.d.expect(f.d.call("POST", "/api/v1/admin/scripts/"+id+"/routes", mustJSON(map[string]string{"method": "GET", "path": path})), 201)
+	return id
+}
+
+// seen decodes the headers an echoHeaders script answered with.
+func seen(t *testing.T, r reply) map[string]string {
+	t.Helper()
+	if r.status != 200 {
+		t.Fatalf("the script did not answer: %d %s", r.status, r.body)
+	}
+	var h map[string]string
+	if err := json.Unmarshal([]byte(r.body), &h); err != nil {
+		t.Fatalf("not the headers a script saw: %v: %s", err, r.body)
+	}
+	return h
+}
+
+// within returns d's client for the (sub)test t, so that its failures end t.
+func within(t *testing.T, d *daemon) *daemon {
+	c := *d
+	c.t = t
+	return &c
+}
+
+// TestAdminCredentialsAndHostBoundary drives the real daemon through the
+// ways an admin credential could reach a user script, and through the
+// execute endpoint's Host→app boundary.
+func TestAdminCredentialsAndHostBoundary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and starts PostgreSQL")
+	}
+	f := newHTTPFixture(t)
+
+	t.Run("session cookie is scoped to the admin API", func(t *testing.T) {
+		anon := within(t, f.anon)
+		login := anon.call("POST", "/api/v1/admin/auth/login", `{"username":"admin","password":"s3cret-passw0rd"}`)
+		anon.expect(login, 200)
+		var session *http.Cookie
+		for _, c := range (&http.Response{Header: login.header}).Cookies() {
+			if c.Name == "picloud_session" && c.MaxAge >= 0 {
+				session = c
+			}
+		}
+		if session == nil || session.Path != "/api/v1/admin" || !session.HttpOnly || session.SameSite != http.SameSiteStrictMode {
+			t.Fatalf("session cookie %+v, want Path=/api/v1/admin, HttpOnly, SameSite=Strict; Set-Cookie %q", session, login.header.Values("Set-Cookie"))
+		}
+		// The cookie still authenticates the admin API.
+		anon.expect(anon.call("GET", "/api/v1/admin/auth/me", "", "Cookie", "picloud_session="+session.Value), 200, `"username":"admin"`)
+	})
+
+	t.Run("session cookie is cut from what scripts see", func(t *testing.T) {
+		d, anon := within(t, f.d), within(t, f.anon)
+		// A browser holding a cookie from before (Path=/) still sends it
+		// to script routes on the admin host names.
+		cookie := "theme=dark; picloud_session=" + d.token + "; lang=en"
+		for _, host := range []string{"127.0.0.1", hostA} {
+			h := seen(t, anon.call("GET", "/echo", "", "Host", host, "Cookie", cookie))
+			if h["cookie"] != "theme=dark; lang=en" {
+				t.Errorf("on %s the script saw the cookies %q, want only theme and lang", host, h["cookie"])
+			}
+		}
+		h := seen(t, anon.call("GET", "/echo", "", "Host", hostA, "Cookie", "PICLOUD_SESSION="+d.token))
+		if v, ok := h["cookie"]; ok {
+			t.Errorf("the script saw a cookie header %q made only of the session", v)
+		}
+	})
+
+	t.Run("PiCloud tokens in Authorization are cut, others kept", func(t *testing.T) {
+		d, anon := within(t, f.d), within(t, f.anon)
+		token := d.call("POST", "/api/v1/admin/tokens", mustJSON(map[string]any{"name": "ci", "apps": []string{f.appA}, "capabilities": []string{"app.read"}}))
+		d.expect(token, 201)
+		apiToken := token.field(t, "token").(string)
+		for _, auth := range []string{"Bearer " + d.token, "bearer " + d.token, "Bearer  " + apiToken} {
+			if h := seen(t, anon.call("GET", "/echo", "", "Host", hostA, "Authorization", auth)); h["authorization"] != "" {
+				t.Errorf("the script saw Authorization %q", h["authorization"])
+			}
+		}
+		if h := seen(t, anon.call("GET", "/echo", "", "Host", hostA, "Authorization", "Bearer the-app's-own-token")); h["authorization"] != "Bearer the-app's-own-token" {
+			t.Errorf("an app's own Authorization reached its script as %q", h["authorization"])
+		}
+	})
+
+	t.Run("no admin credential in the execution log", func(t *testing.T) {
+		d, anon := within(t, f.d), within(t, f.anon)
+		anon.expect(anon.call("GET", "/echo", "", "Host", hostA, "Cookie", "picloud_session="+d.token, "Authorization", "Bearer "+d.token, "X-Marker", "logged"), 200)
+		var logs reply
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			if logs = d.call("GET", "/api/v1/admin/logs?app_id="+f.appA+"&limit=100", ""); strings.Contains(logs.body, `logged`) {
+				break
+			}
+		}
+		d.expect(logs, 200, "x-marker")
+		if strings.Contains(logs.body, d.token) {
+			t.Errorf("the owner's session token is in the execution log: %s", logs.body)
+		}
+	})
+
+	t.Run("scripts cannot set the session cookie or HSTS on admin host names", func(t *testing.T) {
+		anon := within(t, f.anon)
+		for _, host := range []string{"127.0.0.1", "localhost", hostA} {
+			r := anon.call("GET", "/cookies", "", "Host", host)
+			anon.expect(r, 200, "cookies")
+			cookies := r.header.Values("Set-Cookie")
+			for _, c := range cookies {
+				if strings.Contains(strings.ToLower(c), "picloud_session") {
+					t.Errorf("on %s a script set %q", host, c)
+				}
+			}
+			if len(cookies) != 1 || !strings.HasPrefix(cookies[0], "theme=dark") {
+				t.Errorf("on %s the script's own cookie: %q", host, cookies)
+			}
+			hsts := r.header.Get("Strict-Transport-Security")
+			if admin := host != hostA; admin && hsts != "" {
+				t.Errorf("on the admin host %s a script set HSTS %q", host, hsts)
+			} else if !admin && hsts == "" {
+				t.Errorf("on its own domain %s the app lost its HSTS header", host)
+			}
+		}
+	})
+}
 
 // TestSetupTokenNotInLog starts the daemon without users: the setup token
 // is in its file, and the log says where, never what it is.
