@@ -33,25 +33,6 @@ func (s *server) dispatch(c *gin.Context) {
 	s.run(c, t, served{ownHost: !s.adminHosts.Allows(c.Request.Host), ownCookies: true})
 }
 
-// execute runs a script by id, whether or not a route is bound to it.
-func (s *server) execute(c *gin.Context) {
-	id, ok := idParam(c, "id")
-	if !ok {
-		return
-	}
-	sc, found, err := s.deps.Orchestrator.Script(c, id)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	if !found {
-		writeError(c, http.StatusNotFound, "no script with id "+id)
-		return
-	}
-	s.run(c, orchestrator.Target{AppID: sc.AppID, Script: sc, Params: map[string]string{}},
-		served{ownHost: !s.adminHosts.Allows(c.Request.Host), ownCookies: true})
-}
-
 // served says how the host a request came on relates to the app of the
 // script that answers it.
 type served struct {

@@ -69,7 +69,7 @@ func TestExecutionErrors(t *testing.T) {
 	loop := s.createScript("loop", `export default () => { while (true) {} }`)
 	echo := s.createScript("echo", `export default { async fetch(req) { return new Response(await req.text()) } }`)
 
-	res := s.do("GET", "/api/v1/execute/"+throwing, nil, "")
+	res := s.do("GET", "/api/v1/execute/"+throwing, authed, "")
 	if res.status != 500 {
 		t.Fatalf("throwing script: %d %s", res.status, res.body)
 	}
@@ -78,16 +78,16 @@ func TestExecutionErrors(t *testing.T) {
 		t.Errorf("throwing script error = %v, want script.exception naming the script and line 3", m)
 	}
 
-	res = s.do("GET", "/api/v1/execute/"+loop, nil, "")
+	res = s.do("GET", "/api/v1/execute/"+loop, authed, "")
 	if res.status != 504 || res.json()["code"] != "limit.time" {
 		t.Errorf("endless loop: %d %s, want 504 limit.time", res.status, res.body)
 	}
 
-	res = s.do("POST", "/api/v1/execute/"+echo, map[string]string{"Content-Type": "text/plain"}, strings.Repeat("x", 1000))
+	res = s.do("POST", "/api/v1/execute/"+echo, map[string]string{"Content-Type": "text/plain", "Authorization": "Bearer TOKEN"}, strings.Repeat("x", 1000))
 	if res.status != 200 || len(res.body) != 1000 {
 		t.Errorf("echo under the cap: %d (%d bytes)", res.status, len(res.body))
 	}
-	res = s.do("POST", "/api/v1/execute/"+echo, map[string]string{"Content-Type": "text/plain"}, strings.Repeat("x", 2000))
+	res = s.do("POST", "/api/v1/execute/"+echo, map[string]string{"Content-Type": "text/plain", "Authorization": "Bearer TOKEN"}, strings.Repeat("x", 2000))
 	if res.status != 413 {
 		t.Errorf("oversized body: %d %s, want 413", res.status, res.body)
 	}
@@ -110,7 +110,9 @@ func TestConcurrencyCap(t *testing.T) {
 					return
 				default:
 				}
-				if res, err := http.Get(s.srv.URL + "/api/v1/execute/" + slow); err == nil {
+				req, _ := http.NewRequest("GET", s.srv.URL+"/api/v1/execute/"+slow, nil)
+				req.Header.Set("Authorization", "Bearer "+s.token)
+				if res, err := http.DefaultClient.Do(req); err == nil {
 					res.Body.Close()
 				}
 			}
@@ -118,7 +120,7 @@ func TestConcurrencyCap(t *testing.T) {
 	}
 	var res response
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		if res = s.do("GET", "/api/v1/execute/"+fast, nil, ""); res.status == 503 {
+		if res = s.do("GET", "/api/v1/execute/"+fast, authed, ""); res.status == 503 {
 			break
 		}
 	}
@@ -127,7 +129,7 @@ func TestConcurrencyCap(t *testing.T) {
 	if res.status != 503 || res.header.Get("Retry-After") != "1" || !strings.Contains(res.body, "retry") {
 		t.Fatalf("past the cap: %d Retry-After=%q %s", res.status, res.header.Get("Retry-After"), res.body)
 	}
-	if res := s.do("GET", "/api/v1/execute/"+fast, nil, ""); res.status != 200 {
+	if res := s.do("GET", "/api/v1/execute/"+fast, authed, ""); res.status != 200 {
 		t.Fatalf("after the load: %d", res.status)
 	}
 }
@@ -180,7 +182,7 @@ func TestExecutionsAreLoggedAndStreamed(t *testing.T) {
 	lines := bufio.NewScanner(stream.Body)
 	lines.Scan() // ": connected"
 
-	if res := s.do("GET", "/api/v1/execute/"+id, nil, ""); res.status != 200 {
+	if res := s.do("GET", "/api/v1/execute/"+id, authed, ""); res.status != 200 {
 		t.Fatalf("execute: %d", res.status)
 	}
 	got := make(chan string, 1)
@@ -225,7 +227,7 @@ func TestScriptLimits(t *testing.T) {
 	id := s.createScript("deep", `function f(n) { return n === 0 ? 0 : f(n - 1) + 1 }
 export default (req) => String(f(Number(new URL(req.url).searchParams.get("n"))))`)
 	call := func(n int) (int, string) {
-		res := s.do("GET", "/api/v1/execute/"+id+"?n="+strconv.Itoa(n), nil, "")
+		res := s.do("GET", "/api/v1/execute/"+id+"?n="+strconv.Itoa(n), authed, "")
 		return res.status, res.body
 	}
 	if st, body := call(1000); st != 500 || !strings.Contains(body, `"code":"limit.stack"`) {

@@ -111,16 +111,22 @@ func isTooLarge(err error) bool {
 // tokenOf returns the bearer token or the session cookie of a request, and
 // whether it came from the cookie.
 func tokenOf(c *gin.Context) (token string, viaCookie bool) {
-	if h := c.GetHeader("Authorization"); h != "" {
-		if scheme, tok, ok := strings.Cut(h, " "); ok && strings.EqualFold(scheme, "Bearer") {
-			return strings.TrimSpace(tok), false
-		}
-		return "", false
+	if c.GetHeader("Authorization") != "" {
+		return bearerOf(c), false
 	}
 	if ck, err := c.Cookie(sessionCookie); err == nil {
 		return ck, true
 	}
 	return "", false
+}
+
+// bearerOf returns the token of a request's Authorization header only,
+// never the session cookie's.
+func bearerOf(c *gin.Context) string {
+	if scheme, tok, ok := strings.Cut(c.GetHeader("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
+		return strings.TrimSpace(tok)
+	}
+	return ""
 }
 
 // credentialParams are query parameters that clients put tokens in.
@@ -161,51 +167,55 @@ func (s *server) authenticate(c *gin.Context) {
 		writeError(c, http.StatusUnauthorized, "API tokens are accepted only as 'Authorization: Bearer <token>', not in a cookie")
 		return
 	}
-	if id, ok := identityOf(c.Request); ok && tok == "" {
-		s.authenticateConn(c, id)
-		return
-	}
 	if tok == "" {
-		c.Header("WWW-Authenticate", `Bearer realm="picloud"`)
-		writeError(c, http.StatusUnauthorized, "authentication required: log in at POST /api/v1/admin/auth/login and send the token as 'Authorization: Bearer <token>'")
-		return
+		if _, ok := identityOf(c.Request); !ok {
+			c.Header("WWW-Authenticate", `Bearer realm="picloud"`)
+			writeError(c, http.StatusUnauthorized, "authentication required: log in at POST /api/v1/admin/auth/login and send the token as 'Authorization: Bearer <token>'")
+			return
+		}
 	}
-	p, _, err := s.deps.Manager.Authenticate(c, tok)
-	if errors.Is(err, model.ErrUnauthorized) {
-		c.Header("WWW-Authenticate", `Bearer realm="picloud", error="invalid_token"`)
-		writeError(c, http.StatusUnauthorized, "session expired or revoked: log in again")
-		return
+	if s.signIn(c, tok, viaCookie) {
+		c.Next()
 	}
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.Set(principalKey, p)
-	c.Set(tokenKey, tok)
-	c.Set(viaCookieKey, viaCookie)
-	c.Next()
 }
 
-// authenticateConn lets a request without credentials act as the identity of
-// its connection (see ConnIdentity).
-func (s *server) authenticateConn(c *gin.Context, id ConnIdentity) {
+// signIn puts in the context who a request acts as: the user of tok, or
+// with no token the identity of its connection (see ConnIdentity), which
+// the caller has made sure it has. It answers the request itself and
+// returns false when the credential counts for nothing.
+func (s *server) signIn(c *gin.Context, tok string, viaCookie bool) bool {
 	var p model.Principal
 	var err error
-	if id.UserID == "" {
+	switch id, ok := identityOf(c.Request); {
+	case tok != "":
+		p, _, err = s.deps.Manager.Authenticate(c, tok)
+		if errors.Is(err, model.ErrUnauthorized) {
+			c.Header("WWW-Authenticate", `Bearer realm="picloud", error="invalid_token"`)
+			writeError(c, http.StatusUnauthorized, "session expired or revoked: log in again")
+			return false
+		}
+	case ok && id.UserID == "":
 		p, err = s.deps.Manager.LocalOwner(c)
-	} else {
+	case ok:
 		p, err = s.deps.Manager.UserPrincipal(c, id.UserID)
+	default:
+		writeError(c, http.StatusUnauthorized, "authentication required")
+		return false
 	}
 	if errors.Is(err, model.ErrUnauthorized) {
 		writeError(c, http.StatusUnauthorized, clean(err))
-		return
+		return false
 	}
 	if err != nil {
 		s.fail(c, err)
-		return
+		return false
 	}
 	c.Set(principalKey, p)
-	c.Next()
+	if tok != "" {
+		c.Set(tokenKey, tok)
+		c.Set(viaCookieKey, viaCookie)
+	}
+	return true
 }
 
 // currentPrincipal is who the request acts as; the zero Principal before

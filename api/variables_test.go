@@ -108,10 +108,10 @@ func TestSecretsStaySecret(t *testing.T) {
 		t.Fatal(res.body)
 	}
 	script := res.json()["id"].(string)
-	if res := s.do("GET", "/api/v1/execute/"+script, nil, ""); res.status != 200 || res.body != "ok" {
+	if res := s.do("GET", "/api/v1/execute/"+script, authed, ""); res.status != 200 || res.body != "ok" {
 		t.Fatalf("the script does not get the secret: %d %s", res.status, res.body)
 	}
-	failed := s.do("GET", "/api/v1/execute/"+script+"?throw", nil, "")
+	failed := s.do("GET", "/api/v1/execute/"+script+"?throw", authed, "")
 	if failed.status != 500 || !strings.Contains(failed.body, "bad [secret]") {
 		t.Fatalf("throwing script: %d %s", failed.status, failed.body)
 	}

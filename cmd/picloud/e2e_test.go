@@ -197,6 +197,16 @@ func (d *daemon) call(method, path, body string, header ...string) reply {
 	return reply{res.StatusCode, res.Header, string(b)}
 }
 
+// get sends a GET with the daemon's session, from any goroutine.
+func (d *daemon) get(url string) (*http.Response, error) {
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+d.token)
+	return http.DefaultClient.Do(req)
+}
+
 func (d *daemon) expect(r reply, status int, contains ...string) {
 	d.t.Helper()
 	if r.status != status {
@@ -291,7 +301,7 @@ func TestEndToEnd(t *testing.T) {
 					return
 				default:
 				}
-				if res, err := http.Get(slowURL); err == nil {
+				if res, err := d.get(slowURL); err == nil {
 					res.Body.Close()
 				}
 			}
@@ -326,7 +336,7 @@ func TestEndToEnd(t *testing.T) {
 	// cluster with the daemon.
 	inflight := make(chan int, 1)
 	go func() {
-		res, err := http.Get(slowURL)
+		res, err := d.get(slowURL)
 		if err != nil {
 			inflight <- 0
 			return

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/picloud/picloud/tui/client"
 )
 
 // echoHeaders is a script that logs and returns the request headers it
@@ -202,6 +205,80 @@ func TestAdminCredentialsAndHostBoundary(t *testing.T) {
 				t.Errorf("on the admin host %s a script set HSTS %q", host, hsts)
 			} else if !admin && hsts == "" {
 				t.Errorf("on its own domain %s the app lost its HSTS header", host)
+			}
+		}
+	})
+
+	t.Run("execute by id answers anonymously only on the script's app's hosts", func(t *testing.T) {
+		d, anon := within(t, f.d), within(t, f.anon)
+		// Another app's domain: nothing runs, nothing is said of the script.
+		other := anon.call("GET", "/api/v1/execute/"+f.echoA, "", "Host", hostB, "Cookie", "b_session=secret-of-b")
+		anon.expect(other, 404)
+		if strings.Contains(other.body, "secret-of-b") {
+			t.Errorf("A's script ran on B's domain: %s", other.body)
+		}
+		// Its own domain: it runs, like a route.
+		if h := seen(t, anon.call("GET", "/api/v1/execute/"+f.echoA, "", "Host", hostA, "Cookie", "a_session=1")); h["cookie"] != "a_session=1" {
+			t.Errorf("A's script on A's domain saw cookies %q", h["cookie"])
+		}
+		// An unclaimed host that the default app serves (the fallback).
+		seen(t, anon.call("GET", "/api/v1/execute/"+f.echoDefault, "", "Host", "pi.example.net"))
+		// The admin host names need a credential, even for the default
+		// app, and the session cookie is not one here.
+		for _, id := range []string{f.echoA, f.echoDefault} {
+			anon.expect(anon.call("GET", "/api/v1/execute/"+id, ""), 401)
+			anon.expect(anon.call("GET", "/api/v1/execute/"+id, "", "Cookie", "picloud_session="+d.token), 401)
+			anon.expect(anon.call("GET", "/api/v1/execute/"+id+"/sub/path", "", "Host", "localhost"), 401)
+		}
+	})
+
+	t.Run("execute by id with a credential runs what its user may run", func(t *testing.T) {
+		d, eve := within(t, f.d), within(t, f.eve)
+		// eve, editor of A: A's script on the admin host, without her
+		// credential reaching it, in a sandbox.
+		r := eve.call("GET", "/api/v1/execute/"+f.echoA, "", "Cookie", "theme=dark")
+		h := seen(t, r)
+		if h["authorization"] != "" || h["cookie"] != "" {
+			t.Errorf("eve's script saw Authorization %q, Cookie %q", h["authorization"], h["cookie"])
+		}
+		if !strings.Contains(r.header.Get("Content-Security-Policy"), "sandbox") {
+			t.Errorf("A's page on an admin host name without a sandbox: %q", r.header.Values("Content-Security-Policy"))
+		}
+		// Not B's, nor the default app's: she has no role there.
+		eve.expect(eve.call("GET", "/api/v1/execute/"+f.echoB, ""), 404)
+		eve.expect(eve.call("GET", "/api/v1/execute/"+f.echoDefault, ""), 404)
+		eve.expect(eve.call("GET", "/api/v1/execute/"+f.echoB, "", "Host", hostA), 404)
+		// A bad token is refused, not taken for anonymous.
+		bad := &daemon{t: t, url: d.url, token: "pcs_" + strings.Repeat("A", 43)}
+		bad.expect(bad.call("GET", "/api/v1/execute/"+f.echoA, ""), 401)
+		// The owner may run A's script on B's domain, as a test: sandboxed,
+		// and without B's cookies.
+		r = d.call("GET", "/api/v1/execute/"+f.echoA, "", "Host", hostB, "Cookie", "b_session=secret-of-b")
+		h = seen(t, r)
+		if h["cookie"] != "" || h["authorization"] != "" {
+			t.Errorf("A's script on B's domain saw Cookie %q, Authorization %q", h["cookie"], h["authorization"])
+		}
+		if !strings.Contains(r.header.Get("Content-Security-Policy"), "sandbox") {
+			t.Errorf("A's page on B's domain without a sandbox: %q", r.header.Values("Content-Security-Policy"))
+		}
+	})
+
+	t.Run("the terminal's try it runs scripts by id", func(t *testing.T) {
+		d, eve := within(t, f.d), within(t, f.eve)
+		ctx := context.Background()
+		// Over the admin socket, as the board's local owner.
+		sock := client.New("http://localhost", client.UnixSocket(filepath.Join(d.dataDir, "admin.sock")), "")
+		res, err := sock.Send(ctx, client.Request{Method: "GET", Path: "/api/v1/execute/" + f.echoA})
+		if err != nil || res.Status != 200 {
+			t.Errorf("try it over the socket: %v %d %s", err, res.Status, res.Body)
+		}
+		// Over the network with eve's session, on the admin host name and
+		// on A's domain; her token never reaches the script.
+		net := client.New(d.url, nil, eve.token)
+		for _, host := range []string{"", hostA} {
+			res, err := net.Send(ctx, client.Request{Method: "GET", Path: "/api/v1/execute/" + f.echoA, Host: host})
+			if err != nil || res.Status != 200 || strings.Contains(res.Body, eve.token) {
+				t.Errorf("try it with a token on %q: %v %d %s", host, err, res.Status, res.Body)
 			}
 		}
 	})

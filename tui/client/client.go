@@ -303,8 +303,15 @@ type Response struct {
 // maxShownBody is how much of a script's response body Send keeps.
 const maxShownBody = 256 << 10
 
-// Send sends a request to a script as any client would (without the
-// client's credentials) and returns the answer, whatever its status.
+// executePrefix is where scripts run by id.
+const executePrefix = "/api/v1/execute/"
+
+// Send sends a request to a script and returns the answer, whatever its
+// status. A request to a route goes as any client's would, without the
+// client's credentials. A request to run a script by id carries them: off
+// the domains of the script's app (on the board's own host names, say)
+// the daemon runs it only for a user who may read the app, and it strips
+// the credentials before the script sees the request.
 func (c *Client) Send(ctx context.Context, r Request) (Response, error) {
 	if !strings.HasPrefix(r.Path, "/") {
 		return Response{}, fmt.Errorf("the path must start with /, got %q", r.Path)
@@ -320,6 +327,9 @@ func (c *Client) Send(ctx context.Context, r Request) (Response, error) {
 	}
 	if r.Host != "" {
 		req.Host = r.Host
+	}
+	if c.token != "" && strings.HasPrefix(r.Path, executePrefix) && req.Header.Get("Authorization") == "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
 	start := time.Now()
 	res, err := c.http.Do(req)
