@@ -1,11 +1,14 @@
 package api
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/picloud/picloud/api/access"
+	"github.com/picloud/picloud/api/hosts"
 	"github.com/picloud/picloud/api/manager"
 	"github.com/picloud/picloud/api/model"
 )
@@ -104,10 +107,38 @@ func (s *server) claimDomain(c *gin.Context) {
 	}
 	d, err := s.deps.Manager.ClaimDomain(c, s.actor(c), c.GetString(appKey), req.Pattern)
 	if err != nil {
-		s.fail(c, err)
+		s.failClaim(c, err, req.Pattern)
 		return
 	}
 	c.JSON(http.StatusCreated, d)
+}
+
+// failClaim answers a refused domain claim. The claims in the way are named
+// only to a user who may read every app that holds them; anyone else learns
+// only that the name is taken, nothing of apps that are not theirs.
+func (s *server) failClaim(c *gin.Context, err error, pattern string) {
+	var conflict *manager.ConflictError
+	if errors.As(err, &conflict) {
+		if ds, ok := conflict.Conflicts.([]model.Domain); ok && !s.readsAll(c, ds) {
+			if p, err := hosts.ParsePattern(pattern); err == nil {
+				pattern = p.String()
+			}
+			writeError(c, http.StatusConflict, fmt.Sprintf("the domain %s is taken: another app claims it or a pattern that matches the same host names", quoteHost(pattern)))
+			return
+		}
+	}
+	s.fail(c, err)
+}
+
+// readsAll reports whether the caller may read the apps of all the claims.
+func (s *server) readsAll(c *gin.Context, ds []model.Domain) bool {
+	p := currentPrincipal(c)
+	for _, d := range ds {
+		if !access.Can(p, access.ReadApp, d.AppID) {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *server) releaseDomain(c *gin.Context) {

@@ -282,6 +282,22 @@ func TestAdminCredentialsAndHostBoundary(t *testing.T) {
 			}
 		}
 	})
+
+	t.Run("a refused domain claim names nothing of another app", func(t *testing.T) {
+		d, eve := within(t, f.d), within(t, f.eve)
+		claimB := d.call("POST", "/api/v1/admin/apps/"+f.appB+"/domains", `{"pattern":"{tenant}.shop.example.test"}`)
+		d.expect(claimB, 201)
+		claimID := claimB.field(t, "id").(string)
+		refused := eve.call("POST", "/api/v1/admin/apps/"+f.appA+"/domains", `{"pattern":"{who}.shop.example.test"}`)
+		eve.expect(refused, 409, "taken")
+		for _, secret := range []string{f.appB, claimID, "{tenant}"} {
+			if strings.Contains(refused.body, secret) {
+				t.Errorf("the refusal tells eve %q of app B: %s", secret, refused.body)
+			}
+		}
+		// The owner, who may read B, is told which claim is in the way.
+		d.expect(d.call("POST", "/api/v1/admin/apps/"+f.appA+"/domains", `{"pattern":"{who}.shop.example.test"}`), 409, claimID, f.appB)
+	})
 }
 
 // TestSetupTokenNotInLog starts the daemon without users: the setup token
