@@ -288,9 +288,9 @@ func (s *logsScreen) passes(e client.Execution) bool {
 	}
 	switch levels[s.level] {
 	case "warn":
-		return e.Level() == "warn" || e.Level() == "error"
+		return client.Level(e) == "warn" || client.Level(e) == "error"
 	case "error":
-		return e.Level() == "error"
+		return client.Level(e) == "error"
 	}
 	return true
 }
@@ -333,7 +333,7 @@ func logNote(e client.Execution) string {
 	if e.Error != "" {
 		return e.ErrorCode + ": " + e.Error
 	}
-	c := e.Console()
+	c := client.Console(e)
 	if len(c) > 0 {
 		l := c[len(c)-1]
 		return l.Level + ": " + l.Message
@@ -414,7 +414,7 @@ func (s *executionScreen) content() string {
 		lines = append(lines, "", st.err.Render("error "+safe(e.ErrorCode)), wrap(safeText(e.Error), s.w))
 	}
 	lines = append(lines, "", st.header.Render("console"))
-	c := e.Console()
+	c := client.Console(e)
 	if len(c) == 0 {
 		lines = append(lines, st.faint.Render("(nothing logged)"))
 	}

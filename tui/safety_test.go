@@ -49,7 +49,7 @@ func TestDataIsDrawnEscaped(t *testing.T) {
 	route := client.Route{ID: "r1", ScriptID: sc.ID, Method: "GET" + evil, Path: "/p" + evil}
 	ex := client.Execution{AppID: "a1", ScriptID: sc.ID, ScriptVersion: 2, RequestID: "req" + evil, Method: "GET" + evil, Path: "/x" + evil,
 		Status: 500, DurationUS: 900, CreatedAt: at, ErrorCode: "code" + evil, Error: "Error: thrown " + evil + "\n    at line 3",
-		RawConsole: []byte(`[{"time":"2026-03-14T09:26:53Z","level":"info\u001b","message":"console \u001b]0;PWNED\u0007\u009b\u202e"}]`)}
+		Console: []byte(`[{"time":"2026-03-14T09:26:53Z","level":"info\u001b","message":"console \u001b]0;PWNED\u0007\u009b\u202e"}]`)}
 	user := client.User{ID: "u1", Username: "bob" + evil, Role: "member" + evil, AppRoles: map[string]string{"a1": "editor" + evil}}
 
 	for _, size := range sizes {
@@ -264,7 +264,7 @@ func TestControlCharacterScreens(t *testing.T) {
 		m = newTestModel(t, w, h)
 		ex := client.Execution{ScriptID: hello.ID, ScriptVersion: 1, RequestID: "r-9", Method: "GET", Path: "/x" + osc, Status: 500,
 			DurationUS: 900, CreatedAt: at, ErrorCode: "script.exception", Error: "Error: thrown " + osc + "\u202e",
-			RawConsole: []byte(`[{"time":"2026-03-14T09:26:53Z","level":"info","message":"console \u001b]0;PWNED\u0007\tand\ra\u009b"}]`)}
+			Console: []byte(`[{"time":"2026-03-14T09:26:53Z","level":"info","message":"console \u001b]0;PWNED\u0007\tand\ra\u009b"}]`)}
 		lg := open(m, newLogsScreen(m.e, shop, nil))
 		feed(m, logsMsg{to{lg.id()}, nil, []client.Script{sc}, []client.Execution{ex}})
 		golden(t, m, "logs_controls")

@@ -131,11 +131,11 @@ var (
 func executions() []client.Execution {
 	return []client.Execution{
 		{ScriptID: hello.ID, ScriptVersion: 3, RequestID: "r-3", Method: "GET", Path: "/hello/pi", Status: 200, DurationUS: 840, CreatedAt: at,
-			RawConsole: []byte(`[{"time":"2026-03-14T09:26:53Z","level":"info","message":"hello pi"}]`)},
+			Console: []byte(`[{"time":"2026-03-14T09:26:53Z","level":"info","message":"hello pi"}]`)},
 		{ScriptID: orders.ID, ScriptVersion: 1, RequestID: "r-2", Method: "POST", Path: "/orders", Status: 500, DurationUS: 12400, CreatedAt: at.Add(-time.Minute),
 			ErrorCode: "script.exception", Error: "TypeError: Cannot read property 'id' of undefined at orders.ts:7:19"},
 		{ScriptID: hello.ID, ScriptVersion: 2, RequestID: "r-1", Method: "GET", Path: "/hello/world", Status: 200, DurationUS: 2100000, CreatedAt: at.Add(-2 * time.Minute),
-			RawConsole: []byte(`[{"time":"2026-03-14T09:24:53Z","level":"warn","message":"slow upstream"}]`)},
+			Console: []byte(`[{"time":"2026-03-14T09:24:53Z","level":"warn","message":"slow upstream"}]`)},
 	}
 }
 

@@ -15,11 +15,11 @@ func TestStreamParsesEvents(t *testing.T) {
 		"event: execution\ndata: {\"script_id\":\"s2\",\"status\":500,\"error\":\"boom\"}\n\n"
 	s := NewStream(io.NopCloser(strings.NewReader(raw)), nil)
 	e, err := s.Next()
-	if err != nil || e.ScriptID != "s1" || e.Level() != "warn" || e.Console()[0].Message != "hm" {
+	if err != nil || e.ScriptID != "s1" || Level(e) != "warn" || Console(e)[0].Message != "hm" {
 		t.Fatalf("first: %+v %v", e, err)
 	}
 	e, err = s.Next()
-	if err != nil || e.ScriptID != "s2" || e.Level() != "error" {
+	if err != nil || e.ScriptID != "s2" || Level(e) != "error" {
 		t.Fatalf("second: %+v %v", e, err)
 	}
 	if _, err := s.Next(); !errors.Is(err, io.EOF) {
