@@ -82,22 +82,11 @@ func TestParallel(t *testing.T) {
 	}
 }
 
-// TestCloneTime reports how long a fresh migrated database takes.
-func TestCloneTime(t *testing.T) {
-	pgtest.NewDatabaseURL(t) // warm up: cluster and template exist
-	const n = 10
-	var total, fastest time.Duration
-	for i := range n {
-		t.Run(fmt.Sprint(i), func(t *testing.T) {
-			begin := time.Now()
-			pgtest.NewDatabaseURL(t)
-			took := time.Since(begin)
-			total += took
-			if fastest == 0 || took < fastest {
-				fastest = took
-			}
-		})
+// BenchmarkNewDatabase measures how long a fresh migrated database takes
+// to make from the template: the price of every database test.
+func BenchmarkNewDatabase(b *testing.B) {
+	pgtest.NewDatabaseURL(b) // warm up: cluster and template exist
+	for b.Loop() {
+		pgtest.NewDatabaseURL(b)
 	}
-	t.Logf("new database from the template: %s on average, %s at best, over %d",
-		(total / n).Round(time.Millisecond), fastest.Round(time.Millisecond), n)
 }
