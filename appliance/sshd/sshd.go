@@ -7,24 +7,17 @@ package sshd
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
-	"github.com/muesli/termenv"
 	"golang.org/x/crypto/ssh"
-
-	"github.com/picloud/picloud/api"
-	"github.com/picloud/picloud/tui"
-	"github.com/picloud/picloud/tui/client"
 )
 
 // Permission extensions that the public-key callback records for the key
@@ -53,9 +46,54 @@ type Config struct {
 	// SignedIn records a sign-in with the key that signed it, from remote;
 	// an error refuses the connection after all.
 	SignedIn func(ctx context.Context, fingerprint, remote string) error
-	// MaxSessions caps connections at once; 0 means 16.
-	MaxSessions int
-	Logger      *slog.Logger
+	// MaxConnections caps the signed-in connections at once; 0 means 16.
+	MaxConnections int
+	// MaxUnauthenticated caps the connections still in their handshake at
+	// once, which anyone may open; past it a connection is closed at once.
+	// 0 means 32.
+	MaxUnauthenticated int
+	// MaxUnauthenticatedPerAddress caps those from one client address (an
+	// IPv4 address, an IPv6 /64 network); 0 means 4.
+	MaxUnauthenticatedPerAddress int
+	// HandshakeTimeout bounds a connection's handshake and sign-in; 0
+	// means 10 s.
+	HandshakeTimeout time.Duration
+	// IdleTimeout closes a signed-in connection after so long without
+	// input from its user (keys typed, terminal resized); 0 never does.
+	IdleTimeout time.Duration
+	// MaxSessionTime closes a signed-in connection so long after its
+	// sign-in; 0 never does.
+	MaxSessionTime time.Duration
+	Logger         *slog.Logger
+
+	// newProgram, when set, makes each session's program instead of the
+	// terminal UI (for tests).
+	newProgram func(ctx context.Context, in io.Reader, out io.Writer) *tea.Program
+}
+
+// Defaults of the bounds that Config leaves at 0.
+const (
+	defaultMaxConnections               = 16
+	defaultMaxUnauthenticated           = 32
+	defaultMaxUnauthenticatedPerAddress = 4
+	defaultHandshakeTimeout             = 10 * time.Second
+)
+
+// withDefaults fills in the bounds left at 0.
+func (c Config) withDefaults() Config {
+	if c.MaxConnections <= 0 {
+		c.MaxConnections = defaultMaxConnections
+	}
+	if c.MaxUnauthenticated <= 0 {
+		c.MaxUnauthenticated = defaultMaxUnauthenticated
+	}
+	if c.MaxUnauthenticatedPerAddress <= 0 {
+		c.MaxUnauthenticatedPerAddress = defaultMaxUnauthenticatedPerAddress
+	}
+	if c.HandshakeTimeout <= 0 {
+		c.HandshakeTimeout = defaultHandshakeTimeout
+	}
+	return c
 }
 
 // Server is a running SSH server.
@@ -66,13 +104,17 @@ type Server struct {
 	pipe   *pipeListener
 	api    *http.Server
 	ctx    context.Context
-	cancel context.CancelFunc
+	cancel context.CancelCauseFunc
 	wg     sync.WaitGroup
-	slots  chan struct{}
+	// handshakes admits connections to their handshake.
+	handshakes *gate
+	// signedIn holds a slot for each signed-in connection.
+	signedIn chan struct{}
+	refused  refusalLog
 }
 
-// handshakeTimeout bounds the SSH handshake and authentication.
-const handshakeTimeout = 30 * time.Second
+// errStopping ends the connections when the server shuts down.
+var errStopping = errors.New("the server is stopping")
 
 // Bounds of what one client may ask for: sessions on one connection, and
 // the terminal's size (a screen is drawn in memory at that size).
@@ -84,16 +126,16 @@ const (
 
 // Start listens on cfg.Addr and serves until Shutdown.
 func Start(cfg Config) (*Server, error) {
-	if cfg.MaxSessions <= 0 {
-		cfg.MaxSessions = 16
-	}
+	cfg = cfg.withDefaults()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen for SSH on %s (PICLOUD_SSH_BIND): %w", cfg.Addr, err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancelCause(context.Background())
 	s := &Server{cfg: cfg, log: cfg.Logger.With("component", "ssh"), ln: ln, pipe: newPipeListener(),
-		ctx: ctx, cancel: cancel, slots: make(chan struct{}, cfg.MaxSessions)}
+		ctx: ctx, cancel: cancel,
+		handshakes: newGate(cfg.MaxUnauthenticated, cfg.MaxUnauthenticatedPerAddress),
+		signedIn:   make(chan struct{}, cfg.MaxConnections)}
 	s.api = &http.Server{Handler: cfg.Handler, ConnContext: connContext, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.api.Serve(s.pipe) }()
 	s.wg.Add(1)
@@ -111,7 +153,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	s.ln.Close()
-	s.cancel()
+	s.cancel(errStopping)
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
 	var err error
@@ -125,25 +167,40 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return err
 }
 
+// accept admits each connection to its handshake, or closes it at once
+// when too many are in their handshake already, from its address or in
+// all.
 func (s *Server) accept() {
 	defer s.wg.Done()
+	var backoff time.Duration
 	for {
 		nc, err := s.ln.Accept()
 		if err != nil {
-			return
+			if s.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Out of file descriptors, say: wait a little and go on, rather
+			// than stop serving.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			s.log.Warn("accepting an SSH connection failed; trying again", "err", err, "in", backoff)
+			select {
+			case <-time.After(backoff):
+			case <-s.ctx.Done():
+				return
+			}
+			continue
 		}
-		select {
-		case s.slots <- struct{}{}:
-		default:
-			s.log.Warn("too many SSH connections; refusing one", "remote", nc.RemoteAddr().String())
+		backoff = 0
+		leave, err := s.handshakes.enter(nc.RemoteAddr())
+		if err != nil {
+			s.refused.note(s.log, nc.RemoteAddr(), err)
 			nc.Close()
 			continue
 		}
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			defer func() { <-s.slots }()
-			s.serveConn(nc)
+			s.serveConn(nc, leave)
 		}()
 	}
 }
@@ -168,181 +225,4 @@ func (s *Server) serverConfig() *ssh.ServerConfig {
 	}
 	c.AddHostKey(s.cfg.HostKey)
 	return c
-}
-
-func (s *Server) serveConn(nc net.Conn) {
-	defer nc.Close()
-	_ = nc.SetDeadline(time.Now().Add(handshakeTimeout))
-	sconn, chans, reqs, err := ssh.NewServerConn(nc, s.serverConfig())
-	if err != nil {
-		s.log.Info("SSH sign-in refused", "remote", nc.RemoteAddr().String(), "err", err)
-		return
-	}
-	defer sconn.Close()
-	_ = nc.SetDeadline(time.Time{})
-	perms := sconn.Permissions
-	if perms == nil || perms.Extensions[extUserID] == "" {
-		return
-	}
-	who, remote := perms.Extensions[extUsername], "ssh "+nc.RemoteAddr().String()
-	if s.cfg.SignedIn != nil {
-		ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
-		err := s.cfg.SignedIn(ctx, perms.Extensions[extFingerprint], remote)
-		cancel()
-		if err != nil {
-			s.log.Warn("SSH sign-in not recorded; closing", "user", who, "err", err)
-			return
-		}
-	}
-	s.log.Info("SSH sign-in", "user", who, "key", perms.Extensions[extFingerprint], "remote", nc.RemoteAddr().String())
-	go ssh.DiscardRequests(reqs)
-	// The connection ends with the server.
-	go func() {
-		<-s.ctx.Done()
-		sconn.Close()
-	}()
-	id := api.ConnIdentity{UserID: perms.Extensions[extUserID], Remote: remote}
-	open := make(chan struct{}, maxChannels)
-	for nch := range chans {
-		if nch.ChannelType() != "session" {
-			_ = nch.Reject(ssh.UnknownChannelType, "only sessions are served")
-			continue
-		}
-		select {
-		case open <- struct{}{}:
-		default:
-			_ = nch.Reject(ssh.ResourceShortage, fmt.Sprintf("at most %d sessions on one connection", maxChannels))
-			continue
-		}
-		ch, chReqs, err := nch.Accept()
-		if err != nil {
-			continue
-		}
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			defer func() { <-open }()
-			s.session(ch, chReqs, id)
-		}()
-	}
-}
-
-// session serves one SSH session: it waits for the terminal (pty-req) and
-// the shell request, then runs the terminal UI until the user quits.
-func (s *Server) session(ch ssh.Channel, reqs <-chan *ssh.Request, id api.ConnIdentity) {
-	defer ch.Close()
-	var (
-		term          string
-		width, height int
-		env           = map[string]string{}
-		prog          *tea.Program
-		exited        = make(chan struct{})
-	)
-	for {
-		var req *ssh.Request
-		var ok bool
-		select {
-		case req, ok = <-reqs:
-		case <-exited:
-			_, _ = ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{0}))
-			return
-		}
-		if !ok {
-			if prog != nil {
-				prog.Quit()
-				<-exited
-			}
-			return
-		}
-		switch req.Type {
-		case "pty-req":
-			term, width, height = parsePty(req.Payload)
-			_ = req.Reply(true, nil)
-		case "env":
-			var kv struct{ Name, Value string }
-			if ssh.Unmarshal(req.Payload, &kv) == nil {
-				env[kv.Name] = kv.Value
-			}
-			_ = req.Reply(true, nil)
-		case "window-change":
-			if len(req.Payload) >= 8 && prog != nil {
-				w, h := clampSize(int(binary.BigEndian.Uint32(req.Payload)), int(binary.BigEndian.Uint32(req.Payload[4:])))
-				go prog.Send(tea.WindowSizeMsg{Width: w, Height: h})
-			}
-			_ = req.Reply(false, nil)
-		case "shell":
-			if prog != nil {
-				_ = req.Reply(false, nil)
-				continue
-			}
-			if term == "" {
-				_ = req.Reply(true, nil)
-				fmt.Fprint(ch, "PiCloud serves its terminal UI here, which needs a terminal: connect with ssh -t.\r\n")
-				_, _ = ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{1}))
-				return
-			}
-			_ = req.Reply(true, nil)
-			prog = s.program(ch, id, term, env)
-			go func() {
-				defer close(exited)
-				if _, err := prog.Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
-					s.log.Warn("terminal UI ended with an error", "err", err)
-				}
-			}()
-			go prog.Send(tea.WindowSizeMsg{Width: width, Height: height})
-		default:
-			// exec, subsystem (sftp), x11, agent forwarding: not served.
-			_ = req.Reply(false, nil)
-		}
-	}
-}
-
-// program is the terminal UI for one session, acting as its user.
-func (s *Server) program(ch ssh.Channel, id api.ConnIdentity, term string, env map[string]string) *tea.Program {
-	hc := &http.Client{Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) { return s.pipe.Dial(ctx, id) },
-	}}
-	r := lipgloss.NewRenderer(ch)
-	r.SetColorProfile(colorProfile(term, env))
-	_, noColor := env["NO_COLOR"]
-	opt := tui.Options{Client: client.New("http://localhost", hc, ""), Renderer: r, NoColor: noColor, Via: "ssh"}
-	return tui.NewProgram(s.ctx, ch, ch, opt, tea.WithoutSignalHandler())
-}
-
-// colorProfile guesses what the client's terminal draws from its TERM and
-// COLORTERM.
-func colorProfile(term string, env map[string]string) termenv.Profile {
-	switch {
-	case term == "dumb":
-		return termenv.Ascii
-	case env["COLORTERM"] == "truecolor" || env["COLORTERM"] == "24bit":
-		return termenv.TrueColor
-	case strings.Contains(term, "256color"):
-		return termenv.ANSI256
-	}
-	return termenv.ANSI
-}
-
-// parsePty reads a pty-req: the terminal type and its size in characters.
-func parsePty(p []byte) (term string, w, h int) {
-	var req struct {
-		Term          string
-		Width, Height uint32
-		PxW, PxH      uint32
-		Modes         string
-	}
-	if ssh.Unmarshal(p, &req) != nil {
-		return "xterm", 80, 24
-	}
-	w, h = clampSize(int(req.Width), int(req.Height))
-	return req.Term, w, h
-}
-
-// clampSize keeps a terminal size within reason: 80×24 when unknown, at
-// most maxWidth×maxHeight.
-func clampSize(w, h int) (int, int) {
-	if w <= 0 || h <= 0 {
-		return 80, 24
-	}
-	return min(w, maxWidth), min(h, maxHeight)
 }
