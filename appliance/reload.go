@@ -106,5 +106,6 @@ func needsRestart(old, next config.Config) []string {
 	check("PICLOUD_SHUTDOWN_TIMEOUT_SECONDS", old.ShutdownTimeout != next.ShutdownTimeout)
 	check("PICLOUD_LOG_FORMAT", old.LogFormat != next.LogFormat)
 	check("PICLOUD_ADMIN_HOSTS", !reflect.DeepEqual(old.AdminHosts, next.AdminHosts))
+	check("PICLOUD_SSH_*", old.SSHBind != next.SSHBind || old.SSH != next.SSH)
 	return out
 }

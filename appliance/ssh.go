@@ -70,6 +70,12 @@ func startSSH(cfg config.Config, handler http.Handler, mgr *manager.Service, log
 		return nil
 	}
 	srv, err := sshd.Start(sshd.Config{Addr: cfg.SSHBind, HostKey: key, Handler: handler, Logger: logger,
+		MaxConnections:               cfg.SSH.MaxConnections,
+		MaxUnauthenticated:           cfg.SSH.MaxUnauthenticated,
+		MaxUnauthenticatedPerAddress: cfg.SSH.MaxUnauthenticatedPerAddress,
+		HandshakeTimeout:             cfg.SSH.HandshakeTimeout,
+		IdleTimeout:                  cfg.SSH.IdleTimeout,
+		MaxSessionTime:               cfg.SSH.MaxSession,
 		UserOfKey: func(ctx context.Context, fingerprint string) (string, string, error) {
 			u, _, err := mgr.SSHKeyUser(ctx, fingerprint)
 			return u.ID, u.Username, err

@@ -56,6 +56,8 @@ type Config struct {
 	// SSHBind is the SSH server's listen address (PICLOUD_SSH_BIND), where
 	// the terminal UI is served to users' registered keys. Empty disables it.
 	SSHBind string
+	// SSH bounds the SSH server's connections (PICLOUD_SSH_*).
+	SSH SSH
 
 	// Sandbox holds the per-execution limits.
 	Sandbox Sandbox
@@ -127,6 +129,28 @@ type Fetch struct {
 	MaxResponseBytes int64
 }
 
+// SSH bounds the connections of the SSH server: those still in their
+// handshake, which anyone can open, apart from the signed-in ones, and
+// how long either may last.
+type SSH struct {
+	// MaxConnections caps the signed-in connections at once.
+	MaxConnections int
+	// MaxUnauthenticated caps the connections not signed in yet; past it
+	// a new connection is closed at once.
+	MaxUnauthenticated int
+	// MaxUnauthenticatedPerAddress caps those from one client address (an
+	// IPv4 address, an IPv6 /64 network).
+	MaxUnauthenticatedPerAddress int
+	// HandshakeTimeout bounds the handshake and sign-in of a connection.
+	HandshakeTimeout time.Duration
+	// IdleTimeout ends a signed-in connection after so long without input
+	// from its user; 0 never does.
+	IdleTimeout time.Duration
+	// MaxSession ends a signed-in connection so long after its sign-in; 0
+	// never does.
+	MaxSession time.Duration
+}
+
 // Executors shapes the pool of executor worker processes.
 type Executors struct {
 	// Mode is "process" (scripts run in supervised worker processes) or
@@ -158,9 +182,13 @@ func validAllow(s string) bool {
 // Default returns the built-in defaults.
 func Default() Config {
 	return Config{
-		Listen:                  ":8080",
-		DataDir:                 defaultDataDir(),
-		SSHBind:                 ":2222",
+		Listen:  ":8080",
+		DataDir: defaultDataDir(),
+		SSHBind: ":2222",
+		SSH: SSH{
+			MaxConnections: 16, MaxUnauthenticated: 32, MaxUnauthenticatedPerAddress: 4,
+			HandshakeTimeout: 10 * time.Second, IdleTimeout: 30 * time.Minute, MaxSession: 12 * time.Hour,
+		},
 		SessionTTL:              24 * time.Hour,
 		MaxConcurrentExecutions: 32,
 		MaxRequestBodyBytes:     1 << 20,
@@ -258,6 +286,7 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("PICLOUD_SSH_BIND %q is not host:port (e.g. :2222), or empty to disable SSH", c.SSHBind))
 		}
 	}
+	errs = append(errs, c.SSH.validate()...)
 	if len(c.AdminSocket) > 100 {
 		errs = append(errs, fmt.Errorf("PICLOUD_ADMIN_SOCKET %q is longer than a Unix socket path may be (about 100 bytes): choose a shorter path", c.AdminSocket))
 	}
@@ -334,6 +363,20 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("PICLOUD_LOG_FORMAT %q: use text or json", c.LogFormat))
 	}
 	return errors.Join(errs...)
+}
+
+// validate checks the SSH server's bounds.
+func (s SSH) validate() []error {
+	var errs []error
+	if s.MaxConnections < 1 || s.MaxUnauthenticated < 1 || s.MaxUnauthenticatedPerAddress < 1 {
+		errs = append(errs, errors.New("PICLOUD_SSH_MAX_CONNECTIONS, PICLOUD_SSH_MAX_UNAUTHENTICATED and PICLOUD_SSH_MAX_UNAUTHENTICATED_PER_ADDRESS must be at least 1"))
+	} else if s.MaxUnauthenticatedPerAddress > s.MaxUnauthenticated {
+		errs = append(errs, fmt.Errorf("PICLOUD_SSH_MAX_UNAUTHENTICATED_PER_ADDRESS (%d) is above PICLOUD_SSH_MAX_UNAUTHENTICATED (%d): one address could take every slot; lower it", s.MaxUnauthenticatedPerAddress, s.MaxUnauthenticated))
+	}
+	if s.HandshakeTimeout < time.Second {
+		errs = append(errs, errors.New("PICLOUD_SSH_HANDSHAKE_TIMEOUT_SECONDS must be at least 1"))
+	}
+	return errs
 }
 
 // validHostName accepts an IP address or a DNS name of letters, digits,

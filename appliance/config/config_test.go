@@ -61,6 +61,10 @@ func TestLoadErrors(t *testing.T) {
 		{"bad level", "", []string{"PICLOUD_LOG_LEVEL=loud"}, "use debug, info, warn or error"},
 		{"admin host with a port", "", []string{"PICLOUD_ADMIN_HOSTS=pi.example.com, pi.local:8080"}, `PICLOUD_ADMIN_HOSTS: "pi.local:8080" is not a host name`},
 		{"admin host URL", "", []string{"PICLOUD_ADMIN_HOSTS=https://pi.example.com"}, "is not a host name"},
+		{"no SSH handshake time", "", []string{"PICLOUD_SSH_HANDSHAKE_TIMEOUT_SECONDS=0"}, "PICLOUD_SSH_HANDSHAKE_TIMEOUT_SECONDS must be at least 1"},
+		{"no SSH connections", "", []string{"PICLOUD_SSH_MAX_CONNECTIONS=0"}, "PICLOUD_SSH_MAX_CONNECTIONS"},
+		{"per address above all", "", []string{"PICLOUD_SSH_MAX_UNAUTHENTICATED=8", "PICLOUD_SSH_MAX_UNAUTHENTICATED_PER_ADDRESS=9"}, "PICLOUD_SSH_MAX_UNAUTHENTICATED_PER_ADDRESS (9) is above PICLOUD_SSH_MAX_UNAUTHENTICATED (8)"},
+		{"negative idle timeout", "", []string{"PICLOUD_SSH_IDLE_TIMEOUT_SECONDS=-1"}, "PICLOUD_SSH_IDLE_TIMEOUT_SECONDS: \"-1\" is not a non-negative whole number"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Load(tc.file, tc.env)
@@ -68,6 +72,29 @@ func TestLoadErrors(t *testing.T) {
 				t.Fatalf("err = %v, want it to contain %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestSSHBounds(t *testing.T) {
+	conf := filepath.Join(t.TempDir(), "empty.conf")
+	writeFile(t, conf, "")
+	cfg, err := Load(conf, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := SSH{MaxConnections: 16, MaxUnauthenticated: 32, MaxUnauthenticatedPerAddress: 4,
+		HandshakeTimeout: 10 * time.Second, IdleTimeout: 30 * time.Minute, MaxSession: 12 * time.Hour}
+	if cfg.SSH != want {
+		t.Errorf("defaults: %+v, want %+v", cfg.SSH, want)
+	}
+	cfg, err = Load(conf, []string{"PICLOUD_SSH_HANDSHAKE_TIMEOUT_SECONDS=3", "PICLOUD_SSH_IDLE_TIMEOUT_SECONDS=0",
+		"PICLOUD_SSH_MAX_SESSION_MINUTES=90", "PICLOUD_SSH_MAX_UNAUTHENTICATED_PER_ADDRESS=1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want.HandshakeTimeout, want.IdleTimeout, want.MaxSession, want.MaxUnauthenticatedPerAddress = 3*time.Second, 0, 90*time.Minute, 1
+	if cfg.SSH != want {
+		t.Errorf("set: %+v, want %+v", cfg.SSH, want)
 	}
 }
 
