@@ -35,6 +35,9 @@ func (s *server) fail(c *gin.Context, err error) {
 	case errors.As(err, &conflict):
 		c.AbortWithStatusJSON(http.StatusConflict, gin.H{
 			"error": conflict.Error(), "conflicts": conflict.Conflicts, "request_id": c.GetString(requestIDKey)})
+	case errors.As(err, &limited) && limited.Busy:
+		c.Header("Retry-After", retryAfter(limited.RetryAfter))
+		writeError(c, http.StatusServiceUnavailable, limited.Error())
 	case errors.As(err, &limited):
 		c.Header("Retry-After", retryAfter(limited.RetryAfter))
 		writeError(c, http.StatusTooManyRequests, limited.Error())

@@ -96,8 +96,8 @@ func newStack(t *testing.T, opt stackOptions) *stack {
 		LimitDefaults: opt.limits, LimitCeilings: testCeilings, Secrets: box},
 		st, engine.NewInProcess(engine.Options{Logger: logger}), rec, logger)
 	creds := &manager.Credentials{
-		Hasher:  auth.NewHasher(auth.Params{Memory: 1024, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32}),
-		Limiter: auth.NewLimiter(auth.LimiterConfig{}),
+		Hasher:   auth.NewHasher(auth.Params{Memory: 1024, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32}),
+		Throttle: auth.NewThrottle(auth.ThrottleConfig{}),
 	}
 	mgr := manager.New(manager.Config{SessionTTL: time.Hour, SetupDone: opt.setupDone, Secrets: box, AdminHosts: opt.adminHosts,
 		LimitDefaults: opt.limits, LimitCeilings: testCeilings}, st, creds, orch, logger)

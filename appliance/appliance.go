@@ -76,9 +76,9 @@ func health(st *store.Store, exec executor) func(context.Context) error {
 	}
 }
 
-// newCredentials returns the password hasher and login limiter.
+// newCredentials returns the password hasher and login throttle.
 func newCredentials() *manager.Credentials {
-	return &manager.Credentials{Hasher: auth.NewHasher(auth.DefaultParams), Limiter: auth.NewLimiter(auth.LimiterConfig{})}
+	return &manager.Credentials{Hasher: auth.NewHasher(auth.DefaultParams), Throttle: auth.NewThrottle(auth.ThrottleConfig{})}
 }
 
 // sweepSessions deletes expired sessions every hour.

@@ -29,7 +29,8 @@ func BenchmarkLimiterFailure(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		now = now.Add(time.Hour) // the old entry has expired: the cost of a new key
-		l.Failure("203.0.113.7", now)
-		l.Allow("203.0.113.7", now)
+		if r, _, ok := l.Reserve("203.0.113.7", now); ok {
+			r.Fail(now)
+		}
 	}
 }

@@ -12,20 +12,36 @@ import (
 	"github.com/picloud/picloud/api/model"
 )
 
-// Credentials bundles password hashing and the login rate limiter.
+// Credentials bundles password hashing and the login throttle.
 type Credentials struct {
-	Hasher  *auth.Hasher
-	Limiter *auth.Limiter
+	Hasher   *auth.Hasher
+	Throttle *auth.Throttle
 }
 
-// RateLimitedError is returned by Login while a client or an account is
-// locked out after too many failures.
+// RateLimitedError is returned by Login while a client's attempts on an
+// account are refused after too many failures, or, Busy, while too many
+// logins are being verified at once.
 type RateLimitedError struct {
 	RetryAfter time.Duration
+	Busy       bool
 }
 
 func (e *RateLimitedError) Error() string {
+	if e.Busy {
+		return "too many logins in progress; retry in a second"
+	}
 	return fmt.Sprintf("too many failed logins; retry in %s", e.RetryAfter.Round(time.Second))
+}
+
+// beginAttempt takes the throttle's slots for a password check of username
+// from client, before the password is verified.
+func (s *Service) beginAttempt(username, client string, now time.Time) (*auth.Attempt, error) {
+	a, err := s.creds.Throttle.Begin(username, client, now)
+	var te *auth.ThrottledError
+	if errors.As(err, &te) {
+		return nil, &RateLimitedError{RetryAfter: te.RetryAfter, Busy: te.Busy}
+	}
+	return a, err
 }
 
 var usernamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
@@ -84,21 +100,19 @@ func validateRole(role string) error {
 }
 
 // Login checks a user's password and opens a session. Unknown users cost the
-// same work as wrong passwords; failures are rate-limited per client address
-// (a.Remote) and per account.
+// same work as wrong passwords. Each attempt takes its slots in the throttle
+// (per account and client address, per address, per account) before the
+// password is verified, so that parallel guesses cannot pass its limits.
 func (s *Service) Login(ctx context.Context, a model.Actor, username, password string) (token string, expires time.Time, err error) {
 	clientAddr := a.Remote
 	now := s.now()
-	keys := []string{"addr:" + clientAddr, "user:" + username}
-	for _, k := range keys {
-		if ok, wait := s.creds.Limiter.Allow(k, now); !ok {
-			return "", time.Time{}, &RateLimitedError{RetryAfter: wait}
-		}
+	attempt, err := s.beginAttempt(username, clientAddr, now)
+	if err != nil {
+		return "", time.Time{}, err
 	}
+	defer attempt.Abandon()
 	fail := func() (string, time.Time, error) {
-		for _, k := range keys {
-			s.creds.Limiter.Failure(k, now)
-		}
+		attempt.Failed(now)
 		s.log.Warn("failed login", "user", username, "client", clientAddr)
 		return "", time.Time{}, fmt.Errorf("%w: invalid user name or password", model.ErrUnauthorized)
 	}
@@ -119,7 +133,7 @@ func (s *Service) Login(ctx context.Context, a model.Actor, username, password s
 	if !ok || user.Disabled {
 		return fail()
 	}
-	s.creds.Limiter.Success("user:" + username)
+	attempt.Succeeded()
 	token, hash, err := auth.NewToken()
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("create session token: %w", err)

@@ -162,19 +162,21 @@ func (s *Service) ChangePassword(ctx context.Context, a model.Actor, sessionToke
 		return err
 	}
 	now := s.now()
-	key := "user:" + user.Username
-	if ok, wait := s.creds.Limiter.Allow(key, now); !ok {
-		return &RateLimitedError{RetryAfter: wait}
+	attempt, err := s.beginAttempt(user.Username, a.Remote, now)
+	if err != nil {
+		return err
 	}
+	defer attempt.Abandon()
 	ok, err := s.creds.Hasher.Verify(ctx, current, user.PasswordHash)
 	if err != nil {
 		return fmt.Errorf("verify password of %q: %w", user.Username, err)
 	}
 	if !ok {
-		s.creds.Limiter.Failure(key, now)
+		attempt.Failed(now)
 		s.log.Warn("wrong current password on password change", "user", user.Username, "client", a.Remote)
 		return fmt.Errorf("%w: the current password is not right", model.ErrInvalid)
 	}
+	attempt.Succeeded()
 	hash, err := s.hashNew(ctx, next)
 	if err != nil {
 		return err

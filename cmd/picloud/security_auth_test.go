@@ -1,0 +1,215 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The tests of this file drive the real daemon for the login throttle.
+
+const (
+	ownerLogin = `{"username":"admin","password":"s3cret-passw0rd"}`
+	wrongLogin = `{"username":"admin","password":"not the password"}`
+	loginPath  = "/api/v1/admin/auth/login"
+)
+
+// clientFrom returns an HTTP client whose connections come from the
+// loopback address ip: on Linux every address of 127.0.0.0/8 reaches the
+// daemon, so one test plays several clients with different addresses.
+func clientFrom(ip string) *http.Client {
+	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 10 * time.Second}
+	return &http.Client{
+		Transport: &http.Transport{DialContext: dialer.DialContext, MaxIdleConnsPerHost: 64},
+		Timeout:   60 * time.Second,
+	}
+}
+
+// send is d.call through client, without the daemon's token; the error is
+// returned, so that goroutines can use it.
+func (d *daemon) send(client *http.Client, method, path, body string, header ...string) (reply, error) {
+	req, err := http.NewRequest(method, d.url+path, strings.NewReader(body))
+	if err != nil {
+		return reply{}, err
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := client.Do(req)
+	if err != nil {
+		return reply{}, err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	return reply{res.StatusCode, res.Header, string(b)}, err
+}
+
+// callFrom is d.call through client, without the daemon's token.
+func (d *daemon) callFrom(client *http.Client, method, path, body string, header ...string) reply {
+	d.t.Helper()
+	r, err := d.send(client, method, path, body, header...)
+	if err != nil {
+		d.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	return r
+}
+
+// burst sends n logins at once through client, the body of the i-th being
+// body(i), and counts the answers by status.
+func (d *daemon) burst(client *http.Client, n int, body func(i int) string) map[int]int {
+	d.t.Helper()
+	statuses := make(chan int, n)
+	errs := make(chan error, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			r, err := d.send(client, "POST", loginPath, body(i))
+			if err != nil {
+				errs <- err
+				return
+			}
+			statuses <- r.status
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(statuses)
+	close(errs)
+	for err := range errs {
+		d.t.Fatalf("login in a burst: %v", err)
+	}
+	counts := map[int]int{}
+	for s := range statuses {
+		counts[s]++
+	}
+	return counts
+}
+
+// failUntilLimited sends a wrong login through client until it is refused
+// with 429, and returns how many were verified (401) before; at most max
+// tries.
+func (d *daemon) failUntilLimited(client *http.Client, body func(i int) string, max int, header ...string) (verified int, refused reply) {
+	d.t.Helper()
+	for i := range max {
+		r := d.callFrom(client, "POST", loginPath, body(i), header...)
+		switch r.status {
+		case 401:
+			verified++
+		case 429:
+			if r.header.Get("Retry-After") == "" {
+				d.t.Fatalf("429 without Retry-After: %s", r.body)
+			}
+			return verified, r
+		default:
+			d.t.Fatalf("wrong login %d: status %d, want 401 or 429: %s", i, r.status, r.body)
+		}
+	}
+	d.t.Fatalf("%d wrong logins were never refused with 429", max)
+	return verified, reply{}
+}
+
+func constant(s string) func(int) string { return func(int) string { return s } }
+
+// TestLoginParallelGuessesAreCapped sends many wrong passwords for one
+// account from one address at the same moment: no more of them are verified
+// than the rule allows (five), however many arrive at once, and a right
+// password in the middle of such a burst is not let through past them.
+func TestLoginParallelGuessesAreCapped(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and starts PostgreSQL")
+	}
+	d := newDaemon(t, buildBinary(t))
+	d.startAsOwner()
+
+	counts := d.burst(clientFrom("127.0.0.2"), 200, constant(wrongLogin))
+	t.Logf("200 parallel wrong passwords: %v", counts)
+	if counts[401] > 5 || counts[401]+counts[429]+counts[503] != 200 {
+		t.Fatalf("200 parallel wrong passwords: %v; want at most 5 verified (401), the rest 429 or 503", counts)
+	}
+	// The address's slots are spent: even the right password waits.
+	refused := d.callFrom(clientFrom("127.0.0.2"), "POST", loginPath, ownerLogin)
+	d.expect(refused, 429)
+
+	// A burst of 40 from another address with the right password 30th:
+	// still at most five verified, right or wrong.
+	counts = d.burst(clientFrom("127.0.0.3"), 40, func(i int) string {
+		if i == 29 {
+			return ownerLogin
+		}
+		return wrongLogin
+	})
+	if counts[401]+counts[200] > 5 {
+		t.Fatalf("a burst of 40 with the right password 30th: %v; want at most 5 verified", counts)
+	}
+}
+
+// TestLoginThrottleIsPerAccountAndAddress has an attacker hammer the owner's
+// account from one address: that address is slowed down for that account,
+// while the owner logs in from another address at once. An address that
+// tries many accounts is refused across all of them, and the account's own
+// ceiling delays guesses from many addresses rather than locking it.
+func TestLoginThrottleIsPerAccountAndAddress(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and starts PostgreSQL")
+	}
+	d := newDaemon(t, buildBinary(t))
+	d.startAsOwner()
+
+	attacker := clientFrom("127.0.0.2")
+	verified, refused := d.failUntilLimited(attacker, constant(wrongLogin), 20)
+	if verified != 5 {
+		t.Fatalf("%d wrong passwords verified before the refusal, want 5", verified)
+	}
+	if s, _ := strconv.Atoi(refused.header.Get("Retry-After")); s < 60 {
+		t.Errorf("the attacker's Retry-After is %q, want minutes", refused.header.Get("Retry-After"))
+	}
+	// Even the right password from the attacker's address waits...
+	d.expect(d.callFrom(attacker, "POST", loginPath, ownerLogin), 429)
+	// ...while the owner, elsewhere, logs in, and wrong passwords from a
+	// third address are still answered 401, not 429.
+	d.expect(d.callFrom(clientFrom("127.0.0.3"), "POST", loginPath, ownerLogin), 200, `"token"`)
+	d.expect(d.callFrom(clientFrom("127.0.0.4"), "POST", loginPath, wrongLogin), 401)
+
+	// One address trying many accounts: refused for every account after
+	// 20 failures, a fresh one included.
+	sprayer := clientFrom("127.0.0.5")
+	verified, _ = d.failUntilLimited(sprayer, func(i int) string {
+		return fmt.Sprintf(`{"username":"user%d","password":"not the password"}`, i)
+	}, 40)
+	if verified != 20 {
+		t.Fatalf("%d failures across accounts verified from one address, want 20", verified)
+	}
+	d.expect(d.callFrom(sprayer, "POST", loginPath, `{"username":"fresh","password":"not the password"}`), 429)
+
+	// Many addresses against one account: past the account's ceiling of
+	// 100 failures in 15 minutes, guesses are paced (a Retry-After of
+	// seconds), never locked for the window.
+	acct := func(int) string { return `{"username":"carol","password":"not the password"}` }
+	total := 0
+	var paced reply
+	for a := 10; paced.status == 0 && a < 60; a++ {
+		n, r := d.failUntilLimited(clientFrom(fmt.Sprintf("127.0.1.%d", a)), acct, 10)
+		total += n
+		if n < 5 {
+			paced = r
+		}
+	}
+	if total != 100 {
+		t.Fatalf("%d failures against one account from many addresses before its ceiling, want 100", total)
+	}
+	if s, err := strconv.Atoi(paced.header.Get("Retry-After")); err != nil || s > 10 {
+		t.Fatalf("past the account's ceiling: Retry-After %q, want a few seconds: %s", paced.header.Get("Retry-After"), paced.body)
+	}
+	d.expect(d.callFrom(clientFrom("127.0.0.3"), "POST", loginPath, ownerLogin), 200)
+}
