@@ -62,7 +62,7 @@ func clearSessionCookie(c *gin.Context, path string) {
 
 func sessionCookieFor(c *gin.Context, path, token string) *http.Cookie {
 	return &http.Cookie{Name: sessionCookie, Value: token, Path: path, HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: c.Request.TLS != nil}
+		SameSite: http.SameSiteStrictMode, Secure: isHTTPS(c)}
 }
 
 // logout revokes the session and clears the cookie.

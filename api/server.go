@@ -5,6 +5,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -22,7 +23,9 @@ import (
 type Config struct {
 	// MaxRequestBodyBytes caps bodies sent to scripts (413 past it).
 	MaxRequestBodyBytes int64
-	// TrustedProxies may set X-Forwarded-For; none by default.
+	// TrustedProxies are the addresses and networks (CIDRs) of reverse
+	// proxies whose X-Forwarded-For and X-Forwarded-Proto count; none by
+	// default, and from anyone else these headers are ignored.
 	TrustedProxies []string
 	// Versions is what /version reports (every compatibility surface).
 	Versions map[string]any
@@ -57,6 +60,7 @@ type server struct {
 	log        *slog.Logger
 	adminHosts *hosts.AdminHosts
 	csrf       *http.CrossOriginProtection
+	proxies    trustedProxies
 }
 
 // New returns the HTTP handler of the whole surface.
@@ -72,10 +76,18 @@ func New(cfg Config, deps Deps) (http.Handler, error) {
 	r.RedirectTrailingSlash = false
 	r.RedirectFixedPath = false
 	r.ContextWithFallback = true
-	if err := r.SetTrustedProxies(cfg.TrustedProxies); err != nil {
+	var err error
+	if s.proxies, err = parseTrustedProxies(cfg.TrustedProxies); err != nil {
 		return nil, err
 	}
-	r.Use(requestID(), s.recovery())
+	if err := r.SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("trusted proxies: %w", err)
+	}
+	// The client's address comes from X-Forwarded-For alone, and only
+	// through a trusted proxy: not from X-Real-IP, which proxies pass on
+	// from their clients unchecked.
+	r.RemoteIPHeaders = []string{"X-Forwarded-For"}
+	r.Use(requestID(), s.recovery(), s.markHTTPS)
 
 	r.GET("/healthz", s.healthz)
 	r.HEAD("/healthz", s.healthz)

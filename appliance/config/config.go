@@ -42,7 +42,9 @@ type Config struct {
 	MaxConcurrentExecutions int
 	// MaxRequestBodyBytes caps a request body sent to a script (413).
 	MaxRequestBodyBytes int64
-	// TrustedProxies are addresses or CIDRs whose X-Forwarded-For is believed.
+	// TrustedProxies are addresses or CIDRs of reverse proxies whose
+	// X-Forwarded-For (the client's address) and X-Forwarded-Proto (https
+	// makes the session cookie Secure) are believed (PICLOUD_TRUSTED_PROXIES).
 	TrustedProxies []string
 	// AdminHosts are the host names the admin API answers on, besides
 	// loopback (PICLOUD_ADMIN_HOSTS); empty means the machine's host name,
@@ -179,6 +181,15 @@ func validAllow(s string) bool {
 	return err == nil
 }
 
+// validProxy reports whether s is an address or a network.
+func validProxy(s string) bool {
+	if _, err := netip.ParseAddr(s); err == nil {
+		return true
+	}
+	_, err := netip.ParsePrefix(s)
+	return err == nil
+}
+
 // Default returns the built-in defaults.
 func Default() Config {
 	return Config{
@@ -295,6 +306,11 @@ func (c Config) Validate() error {
 	}
 	if c.MaxRequestBodyBytes < 1 {
 		errs = append(errs, errors.New("PICLOUD_MAX_REQUEST_BODY_BYTES must be at least 1"))
+	}
+	for _, p := range c.TrustedProxies {
+		if !validProxy(p) {
+			errs = append(errs, fmt.Errorf("PICLOUD_TRUSTED_PROXIES: %q is not an address or network like 127.0.0.1 or 10.0.0.0/8 (name the proxy by its address, without port)", p))
+		}
 	}
 	for _, h := range c.AdminHosts {
 		if !validHostName(h) {

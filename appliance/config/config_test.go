@@ -65,6 +65,8 @@ func TestLoadErrors(t *testing.T) {
 		{"no SSH connections", "", []string{"PICLOUD_SSH_MAX_CONNECTIONS=0"}, "PICLOUD_SSH_MAX_CONNECTIONS"},
 		{"per address above all", "", []string{"PICLOUD_SSH_MAX_UNAUTHENTICATED=8", "PICLOUD_SSH_MAX_UNAUTHENTICATED_PER_ADDRESS=9"}, "PICLOUD_SSH_MAX_UNAUTHENTICATED_PER_ADDRESS (9) is above PICLOUD_SSH_MAX_UNAUTHENTICATED (8)"},
 		{"negative idle timeout", "", []string{"PICLOUD_SSH_IDLE_TIMEOUT_SECONDS=-1"}, "PICLOUD_SSH_IDLE_TIMEOUT_SECONDS: \"-1\" is not a non-negative whole number"},
+		{"proxy by name", "", []string{"PICLOUD_TRUSTED_PROXIES=127.0.0.1, caddy"}, `PICLOUD_TRUSTED_PROXIES: "caddy" is not an address or network`},
+		{"proxy with a port", "", []string{"PICLOUD_TRUSTED_PROXIES=127.0.0.1:443"}, `"127.0.0.1:443" is not an address or network`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Load(tc.file, tc.env)
@@ -105,6 +107,19 @@ func TestAdminHosts(t *testing.T) {
 	}
 	if got := strings.Join(cfg.AdminHosts, " "); got != "pi.example.com 192.168.1.20 ::1" {
 		t.Fatalf("AdminHosts = %q", got)
+	}
+}
+
+func TestTrustedProxies(t *testing.T) {
+	cfg, err := Load("", []string{"PICLOUD_TRUSTED_PROXIES=127.0.0.1, ::1,10.0.0.0/8 ,fd00::/8"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(cfg.TrustedProxies, " "); got != "127.0.0.1 ::1 10.0.0.0/8 fd00::/8" {
+		t.Fatalf("TrustedProxies = %q", got)
+	}
+	if cfg, err := Load("", nil); err != nil || cfg.TrustedProxies != nil {
+		t.Fatalf("default TrustedProxies = %q, %v; want none", cfg.TrustedProxies, err)
 	}
 }
 

@@ -12,7 +12,9 @@ import (
 	"time"
 )
 
-// The tests of this file drive the real daemon for the login throttle.
+// The tests of this file drive the real daemon for the login throttle,
+// forwarded headers from trusted proxies, slow request bodies and log
+// streams whose credentials are revoked.
 
 const (
 	ownerLogin = `{"username":"admin","password":"s3cret-passw0rd"}`
@@ -212,4 +214,52 @@ func TestLoginThrottleIsPerAccountAndAddress(t *testing.T) {
 		t.Fatalf("past the account's ceiling: Retry-After %q, want a few seconds: %s", paced.header.Get("Retry-After"), paced.body)
 	}
 	d.expect(d.callFrom(clientFrom("127.0.0.3"), "POST", loginPath, ownerLogin), 200)
+}
+
+// TestTrustedProxyForwardedHeaders puts a "proxy" at 127.0.0.5, named in
+// PICLOUD_TRUSTED_PROXIES: its X-Forwarded-For names the client the throttle
+// and the audit log see, and its X-Forwarded-Proto: https makes the session
+// cookie Secure. The same headers from any other address are ignored.
+func TestTrustedProxyForwardedHeaders(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and starts PostgreSQL")
+	}
+	d := newDaemon(t, buildBinary(t), "PICLOUD_TRUSTED_PROXIES=127.0.0.5, 10.9.0.0/16")
+	d.startAsOwner()
+	proxy, stranger := clientFrom("127.0.0.5"), clientFrom("127.0.0.6")
+	fwd := func(client string) []string {
+		return []string{"X-Forwarded-For", client, "X-Forwarded-Proto", "https"}
+	}
+
+	// Through the proxy: a Secure cookie, and the client's address in the
+	// audit log.
+	login := d.callFrom(proxy, "POST", loginPath, ownerLogin, fwd("198.51.100.7")...)
+	d.expect(login, 200)
+	if c := login.header.Get("Set-Cookie"); !strings.Contains(c, "picloud_session=") || !strings.Contains(c, "; Secure") {
+		t.Fatalf("cookie through a trusted TLS proxy: %q, want Secure", c)
+	}
+	audit := d.call("GET", "/api/v1/admin/audit?limit=1", "")
+	d.expect(audit, 200, `"action":"session.login"`, `"remote":"198.51.100.7"`)
+
+	// Directly from elsewhere with the same headers: not Secure, and the
+	// real address is recorded.
+	login = d.callFrom(stranger, "POST", loginPath, ownerLogin, fwd("198.51.100.7")...)
+	d.expect(login, 200)
+	if c := login.header.Get("Set-Cookie"); !strings.Contains(c, "picloud_session=") || strings.Contains(c, "Secure") {
+		t.Fatalf("cookie from an untrusted address claiming https: %q, want not Secure", c)
+	}
+	d.expect(d.call("GET", "/api/v1/admin/audit?limit=1", ""), 200, `"remote":"127.0.0.6"`)
+
+	// The throttle counts the forwarded client behind the proxy: one
+	// client is refused, another behind the same proxy is not.
+	_, _ = d.failUntilLimited(proxy, constant(wrongLogin), 20, fwd("198.51.100.8")...)
+	d.expect(d.callFrom(proxy, "POST", loginPath, ownerLogin, fwd("198.51.100.9")...), 200)
+
+	// From an untrusted address, a made-up X-Forwarded-For changes
+	// nothing: the guesses count against the real address.
+	verified, _ := d.failUntilLimited(stranger, constant(wrongLogin), 20, "X-Forwarded-For", "203.0.113.1")
+	if verified != 5 {
+		t.Fatalf("%d guesses verified from an untrusted address, want 5", verified)
+	}
+	d.expect(d.callFrom(stranger, "POST", loginPath, wrongLogin, "X-Forwarded-For", "203.0.113.2"), 429)
 }
