@@ -23,6 +23,8 @@ func bindJSON(c *gin.Context, v any) bool {
 	switch {
 	case err == nil:
 		return true
+	case isBodyTimeout(err):
+		bodyTimedOut(c)
 	case isTooLarge(err):
 		writeError(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", maxAdminBodyBytes))
 	case errors.Is(err, io.EOF):

@@ -58,6 +58,10 @@ func (s *server) run(c *gin.Context, t orchestrator.Target, on served) {
 	if r.Body != nil && r.Body != http.NoBody {
 		var err error
 		body, err = io.ReadAll(http.MaxBytesReader(c.Writer, r.Body, limit))
+		if isBodyTimeout(err) {
+			bodyTimedOut(c)
+			return
+		}
 		if isTooLarge(err) {
 			writeError(c, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", limit))
 			return

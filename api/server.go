@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -23,6 +24,9 @@ import (
 type Config struct {
 	// MaxRequestBodyBytes caps bodies sent to scripts (413 past it).
 	MaxRequestBodyBytes int64
+	// BodyReadTimeout bounds the time to read a request body, from the end
+	// of its headers (408 past it); zero means 30 seconds.
+	BodyReadTimeout time.Duration
 	// TrustedProxies are the addresses and networks (CIDRs) of reverse
 	// proxies whose X-Forwarded-For and X-Forwarded-Proto count; none by
 	// default, and from anyone else these headers are ignored.
@@ -87,7 +91,7 @@ func New(cfg Config, deps Deps) (http.Handler, error) {
 	// through a trusted proxy: not from X-Real-IP, which proxies pass on
 	// from their clients unchecked.
 	r.RemoteIPHeaders = []string{"X-Forwarded-For"}
-	r.Use(requestID(), s.recovery(), s.markHTTPS)
+	r.Use(requestID(), s.recovery(), s.markHTTPS, bodyDeadline(cfg.BodyReadTimeout))
 
 	r.GET("/healthz", s.healthz)
 	r.HEAD("/healthz", s.healthz)

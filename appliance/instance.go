@@ -289,7 +289,7 @@ func (d *instance) prepareSetup(ctx context.Context) error {
 // buildHTTP makes the HTTP handler and server; run starts serving.
 func (d *instance) buildHTTP(context.Context) error {
 	handler, err := api.New(api.Config{
-		MaxRequestBodyBytes: d.cfg.MaxRequestBodyBytes, TrustedProxies: d.cfg.TrustedProxies,
+		MaxRequestBodyBytes: d.cfg.MaxRequestBodyBytes, BodyReadTimeout: d.cfg.BodyReadTimeout, TrustedProxies: d.cfg.TrustedProxies,
 		Versions: Versions(), PublicURL: d.cfg.BaseURL(), AdminHosts: adminHosts(d.cfg),
 	}, api.Deps{Manager: d.mgr, Orchestrator: d.orch, Hub: d.hub, Health: health(d.st, d.exec), Logger: d.log,
 		System: systemStatus(d.cfg, d.started, d.st, d.exec)})

@@ -97,6 +97,7 @@ func needsRestart(old, next config.Config) []string {
 	check("PICLOUD_SESSION_TTL_HOURS", old.SessionTTL != next.SessionTTL)
 	check("PICLOUD_MAX_CONCURRENT_EXECUTIONS", old.MaxConcurrentExecutions != next.MaxConcurrentExecutions)
 	check("PICLOUD_MAX_REQUEST_BODY_BYTES", old.MaxRequestBodyBytes != next.MaxRequestBodyBytes)
+	check("PICLOUD_BODY_READ_TIMEOUT_SECONDS", old.BodyReadTimeout != next.BodyReadTimeout)
 	check("PICLOUD_TRUSTED_PROXIES", !reflect.DeepEqual(old.TrustedProxies, next.TrustedProxies))
 	check("PICLOUD_SANDBOX_MAX_MEMORY_MB", old.Sandbox.MaxMemoryMB != next.Sandbox.MaxMemoryMB)
 	check("PICLOUD_EXECUTOR_*", old.Executors != next.Executors)

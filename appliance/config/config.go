@@ -42,6 +42,9 @@ type Config struct {
 	MaxConcurrentExecutions int
 	// MaxRequestBodyBytes caps a request body sent to a script (413).
 	MaxRequestBodyBytes int64
+	// BodyReadTimeout bounds the time to read a request body, from the end
+	// of its headers (408 past it) (PICLOUD_BODY_READ_TIMEOUT_SECONDS).
+	BodyReadTimeout time.Duration
 	// TrustedProxies are addresses or CIDRs of reverse proxies whose
 	// X-Forwarded-For (the client's address) and X-Forwarded-Proto (https
 	// makes the session cookie Secure) are believed (PICLOUD_TRUSTED_PROXIES).
@@ -203,6 +206,7 @@ func Default() Config {
 		SessionTTL:              24 * time.Hour,
 		MaxConcurrentExecutions: 32,
 		MaxRequestBodyBytes:     1 << 20,
+		BodyReadTimeout:         30 * time.Second,
 		Sandbox: Sandbox{
 			WallTime: 5 * time.Second, MaxWallTime: 30 * time.Second,
 			ResponseBytes: 8 << 20, MaxResponseBytes: 32 << 20,
@@ -306,6 +310,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxRequestBodyBytes < 1 {
 		errs = append(errs, errors.New("PICLOUD_MAX_REQUEST_BODY_BYTES must be at least 1"))
+	}
+	if c.BodyReadTimeout < time.Second {
+		errs = append(errs, errors.New("PICLOUD_BODY_READ_TIMEOUT_SECONDS must be at least 1"))
 	}
 	for _, p := range c.TrustedProxies {
 		if !validProxy(p) {

@@ -65,6 +65,7 @@ func TestLoadErrors(t *testing.T) {
 		{"no SSH connections", "", []string{"PICLOUD_SSH_MAX_CONNECTIONS=0"}, "PICLOUD_SSH_MAX_CONNECTIONS"},
 		{"per address above all", "", []string{"PICLOUD_SSH_MAX_UNAUTHENTICATED=8", "PICLOUD_SSH_MAX_UNAUTHENTICATED_PER_ADDRESS=9"}, "PICLOUD_SSH_MAX_UNAUTHENTICATED_PER_ADDRESS (9) is above PICLOUD_SSH_MAX_UNAUTHENTICATED (8)"},
 		{"negative idle timeout", "", []string{"PICLOUD_SSH_IDLE_TIMEOUT_SECONDS=-1"}, "PICLOUD_SSH_IDLE_TIMEOUT_SECONDS: \"-1\" is not a non-negative whole number"},
+		{"no body time", "", []string{"PICLOUD_BODY_READ_TIMEOUT_SECONDS=0"}, "PICLOUD_BODY_READ_TIMEOUT_SECONDS must be at least 1"},
 		{"proxy by name", "", []string{"PICLOUD_TRUSTED_PROXIES=127.0.0.1, caddy"}, `PICLOUD_TRUSTED_PROXIES: "caddy" is not an address or network`},
 		{"proxy with a port", "", []string{"PICLOUD_TRUSTED_PROXIES=127.0.0.1:443"}, `"127.0.0.1:443" is not an address or network`},
 	} {

@@ -29,6 +29,7 @@ var Keys = []Key{
 	{"PICLOUD_SESSION_TTL_HOURS", "Hours an idle admin session stays valid; each use extends it.", dur(time.Hour, func(c *Config) *time.Duration { return &c.SessionTTL })},
 	{"PICLOUD_MAX_CONCURRENT_EXECUTIONS", "Scripts running at once; requests past it get 503 with Retry-After: 1.", integer(func(c *Config) *int { return &c.MaxConcurrentExecutions })},
 	{"PICLOUD_MAX_REQUEST_BODY_BYTES", "Largest request body a script receives; larger ones get 413.", int64Key(func(c *Config) *int64 { return &c.MaxRequestBodyBytes })},
+	{"PICLOUD_BODY_READ_TIMEOUT_SECONDS", "Longest time a client may take to send a request body, from the end of its headers; past it, 408 and the connection is closed.", dur(time.Second, func(c *Config) *time.Duration { return &c.BodyReadTimeout })},
 	{"PICLOUD_ADMIN_HOSTS", "Comma-separated host names the admin API answers on, besides localhost; default: the machine's name, its .local name and IP addresses.", list(func(c *Config) *[]string { return &c.AdminHosts })},
 	{"PICLOUD_TRUSTED_PROXIES", "Comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed; from anyone else they are ignored.", list(func(c *Config) *[]string { return &c.TrustedProxies })},
 	{"PICLOUD_ADMIN_SOCKET", "Unix socket of the admin API on the board, for picloud tui; requests over it act as the local owner. Empty disables it.", str(func(c *Config) *string { return &c.AdminSocket })},

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -8,13 +10,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
 
 // The tests of this file drive the real daemon for the login throttle,
-// forwarded headers from trusted proxies, slow request bodies and log
-// streams whose credentials are revoked.
+// forwarded headers from trusted proxies and slow request bodies.
 
 const (
 	ownerLogin = `{"username":"admin","password":"s3cret-passw0rd"}`
@@ -216,6 +218,92 @@ func TestLoginThrottleIsPerAccountAndAddress(t *testing.T) {
 	d.expect(d.callFrom(clientFrom("127.0.0.3"), "POST", loginPath, ownerLogin), 200)
 }
 
+// rawRequest opens a connection to the daemon, sends head (a request line,
+// headers and maybe the start of a body), then drips one byte ('a') of the
+// body every interval until the connection breaks; it returns the
+// connection, to read the answer from.
+func (d *daemon) rawRequest(head string, interval time.Duration) net.Conn {
+	d.t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(d.url, "http://"))
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	d.t.Cleanup(func() { conn.Close() })
+	if _, err := io.WriteString(conn, head); err != nil {
+		d.t.Fatal(err)
+	}
+	go func() {
+		tick := time.NewTicker(interval)
+		defer tick.Stop()
+		for range tick.C {
+			if _, err := conn.Write([]byte("a")); err != nil {
+				return
+			}
+		}
+	}()
+	return conn
+}
+
+// expectTimedOut reads the answer of a slow request: 408, then the
+// connection is closed.
+func (d *daemon) expectTimedOut(conn net.Conn, within time.Duration) {
+	d.t.Helper()
+	_ = conn.SetReadDeadline(time.Now().Add(within))
+	br := bufio.NewReader(conn)
+	res, err := http.ReadResponse(br, nil)
+	if err != nil {
+		d.t.Fatalf("no answer to a body sent at a byte at a time within %v: %v", within, err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusRequestTimeout || !strings.Contains(string(body), "request body") {
+		d.t.Fatalf("slow body: %d %s, want 408", res.StatusCode, body)
+	}
+	// Closed: an end of file, or a reset when the daemon closes with the
+	// client's bytes still unread.
+	if _, err := br.ReadByte(); err != io.EOF && !errors.Is(err, syscall.ECONNRESET) {
+		d.t.Fatalf("the connection stays open after the 408: %v", err)
+	}
+}
+
+// TestSlowRequestBodyTimesOut sends bodies a byte at a time: past the body
+// read timeout the daemon answers 408 and closes the connection, for
+// scripts and the admin API alike, while a log stream (a long response, not
+// a body) and a script running longer than the timeout are unaffected.
+func TestSlowRequestBodyTimesOut(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and starts PostgreSQL")
+	}
+	d := newDaemon(t, buildBinary(t), "PICLOUD_BODY_READ_TIMEOUT_SECONDS=2")
+	d.startAsOwner()
+	echo := d.call("POST", "/api/v1/admin/scripts", mustJSON(map[string]string{"name": "echo", "source": "export default async (req) => new Response(await req.text())"}))
+	d.expect(echo, 201)
+	echoID := echo.field(t, "id").(string)
+
+	// A stream opened now outlives the slow bodies below.
+	stream := d.openStream("/api/v1/admin/logs/all/stream", d.token)
+
+	host := strings.TrimPrefix(d.url, "http://")
+	for _, head := range []string{
+		"POST /api/v1/execute/" + echoID + " HTTP/1.1\r\nHost: " + host + "\r\nContent-Length: 1000\r\n\r\n",
+		"POST /api/v1/execute/" + echoID + " HTTP/1.1\r\nHost: " + host + "\r\nTransfer-Encoding: chunked\r\n\r\n1000\r\n",
+		"POST " + loginPath + " HTTP/1.1\r\nHost: " + host + "\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"username\":\"",
+	} {
+		conn := d.rawRequest(head, 200*time.Millisecond)
+		d.expectTimedOut(conn, 20*time.Second)
+	}
+
+	// A script that runs longer than the body timeout, after a quick body.
+	slow := d.call("POST", "/api/v1/admin/scripts", mustJSON(map[string]string{"name": "slow",
+		"source": "export default async (req) => { const b = await req.text(); await new Promise(r => setTimeout(r, 3000)); return b }"}))
+	d.expect(slow, 201)
+	d.expect(d.call("POST", "/api/v1/execute/"+slow.field(t, "id").(string), "quick body"), 200, "quick body")
+
+	// The stream, open for longer than the timeout, still delivers.
+	d.expect(d.call("POST", "/api/v1/execute/"+echoID, "after the slow ones"), 200)
+	stream.waitEvent(t, `"script_id":"`+echoID+`"`, 20*time.Second)
+}
+
 // TestTrustedProxyForwardedHeaders puts a "proxy" at 127.0.0.5, named in
 // PICLOUD_TRUSTED_PROXIES: its X-Forwarded-For names the client the throttle
 // and the audit log see, and its X-Forwarded-Proto: https makes the session
@@ -262,4 +350,76 @@ func TestTrustedProxyForwardedHeaders(t *testing.T) {
 		t.Fatalf("%d guesses verified from an untrusted address, want 5", verified)
 	}
 	d.expect(d.callFrom(stranger, "POST", loginPath, wrongLogin, "X-Forwarded-For", "203.0.113.2"), 429)
+}
+
+// stream is an open Server-Sent Events response.
+type stream struct {
+	lines chan string // closed when the stream ends
+	body  io.Closer
+}
+
+// openStream opens a log stream with token and reads it in the background.
+func (d *daemon) openStream(path, token string) *stream {
+	d.t.Helper()
+	req, err := http.NewRequest("GET", d.url+path, nil)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	if res.StatusCode != 200 {
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		d.t.Fatalf("open %s: %d %s", path, res.StatusCode, b)
+	}
+	s := &stream{lines: make(chan string, 1024), body: res.Body}
+	d.t.Cleanup(func() { res.Body.Close() })
+	go func() {
+		defer close(s.lines)
+		sc := bufio.NewScanner(res.Body)
+		for sc.Scan() {
+			s.lines <- sc.Text()
+		}
+	}()
+	return s
+}
+
+// waitEnd waits for the stream to end and returns what it sent last.
+func (s *stream) waitEnd(t *testing.T, within time.Duration) []string {
+	t.Helper()
+	var seen []string
+	timeout := time.After(within)
+	for {
+		select {
+		case l, ok := <-s.lines:
+			if !ok {
+				return seen
+			}
+			seen = append(seen, l)
+		case <-timeout:
+			t.Fatalf("the stream is still open after %v; it sent %q", within, seen)
+		}
+	}
+}
+
+// waitEvent waits for a line of the stream that contains want.
+func (s *stream) waitEvent(t *testing.T, want string, within time.Duration) {
+	t.Helper()
+	timeout := time.After(within)
+	for {
+		select {
+		case l, ok := <-s.lines:
+			if !ok {
+				t.Fatalf("the stream ended before sending %q", want)
+			}
+			if strings.Contains(l, want) {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("the stream did not send %q within %v", want, within)
+		}
+	}
 }
