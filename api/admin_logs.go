@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
+	"github.com/picloud/picloud/api/access"
 	"github.com/picloud/picloud/api/model"
 )
 
@@ -66,7 +68,7 @@ func (s *server) streamLogs(c *gin.Context) {
 	}
 	s.stream(c, func(r model.ExecutionRecord) bool {
 		return r.AppID == q.AppID && (q.ScriptID == "" || r.ScriptID == q.ScriptID)
-	})
+	}, func(p model.Principal) bool { return access.Can(p, access.ReadApp, q.AppID) })
 }
 
 // readableAppIDs lists the ids of the apps the caller may read.
@@ -115,12 +117,18 @@ func (s *server) streamAllLogs(c *gin.Context) {
 	for _, id := range ids {
 		apps[id] = true
 	}
-	s.stream(c, func(r model.ExecutionRecord) bool { return apps[r.AppID] })
+	s.stream(c, func(r model.ExecutionRecord) bool { return apps[r.AppID] }, nil)
 }
 
+// streamKeepAlive is how often a log stream sends a keep-alive and checks
+// again the credentials it was opened with.
+const streamKeepAlive = 15 * time.Second
+
 // stream sends the execution records that keep passes as Server-Sent
-// Events until the client goes away.
-func (s *server) stream(c *gin.Context, keep func(model.ExecutionRecord) bool) {
+// Events until the client goes away, or until, at a keep-alive, its
+// credentials no longer hold (see recheck); it then sends an "end" event
+// saying why and ends.
+func (s *server) stream(c *gin.Context, keep func(model.ExecutionRecord) bool, allowed func(model.Principal) bool) {
 	sub := s.deps.Hub.Subscribe(keep)
 	defer sub.Close()
 	w := c.Writer
@@ -131,7 +139,7 @@ func (s *server) stream(c *gin.Context, keep func(model.ExecutionRecord) bool) {
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.WriteString(": connected\n\n")
 	w.Flush()
-	ping := time.NewTicker(15 * time.Second)
+	ping := time.NewTicker(streamKeepAlive)
 	defer ping.Stop()
 	for {
 		select {
@@ -148,6 +156,12 @@ func (s *server) stream(c *gin.Context, keep func(model.ExecutionRecord) bool) {
 			}
 			w.Flush()
 		case <-ping.C:
+			if why := s.recheck(c, allowed); why != "" {
+				data, _ := json.Marshal(gin.H{"error": why})
+				_, _ = w.WriteString("event: end\ndata: " + string(data) + "\n\n")
+				w.Flush()
+				return
+			}
 			if _, err := w.WriteString(": ping\n\n"); err != nil {
 				return
 			}
@@ -156,4 +170,34 @@ func (s *server) stream(c *gin.Context, keep func(model.ExecutionRecord) bool) {
 			return
 		}
 	}
+}
+
+// recheck authenticates a stream's request again, as a new request with
+// the same credentials would be: a session logged out or expired, an API
+// token revoked or a user disabled since the stream began end it, as does
+// the loss of what allowed (when not nil) requires. It returns why the
+// stream may not go on, or "" while it may. A check that cannot be made
+// ends the stream too: the client reconnects, and is checked anew.
+func (s *server) recheck(c *gin.Context, allowed func(model.Principal) bool) string {
+	var p model.Principal
+	var err error
+	if tok := c.GetString(tokenKey); tok != "" {
+		p, _, err = s.deps.Manager.Authenticate(c, tok)
+	} else if id, ok := identityOf(c.Request); ok && id.UserID == "" {
+		p, err = s.deps.Manager.LocalOwner(c)
+	} else if ok {
+		p, err = s.deps.Manager.UserPrincipal(c, id.UserID)
+	} else {
+		return "this stream has no credentials to check"
+	}
+	switch {
+	case errors.Is(err, model.ErrUnauthorized):
+		return "the session or token of this stream is no longer valid (logged out, revoked or expired, or its user disabled): log in again"
+	case err != nil:
+		s.log.Warn("re-check a log stream's credentials", "request_id", c.GetString(requestIDKey), "err", err)
+		return "the credentials of this stream could not be checked again; reconnect"
+	case allowed != nil && !allowed(p):
+		return "the credentials of this stream no longer allow reading these logs"
+	}
+	return ""
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -16,7 +17,8 @@ import (
 )
 
 // The tests of this file drive the real daemon for the login throttle,
-// forwarded headers from trusted proxies and slow request bodies.
+// forwarded headers from trusted proxies, slow request bodies and log
+// streams whose credentials are revoked.
 
 const (
 	ownerLogin = `{"username":"admin","password":"s3cret-passw0rd"}`
@@ -422,4 +424,81 @@ func (s *stream) waitEvent(t *testing.T, want string, within time.Duration) {
 			t.Fatalf("the stream did not send %q within %v", want, within)
 		}
 	}
+}
+
+// TestLogStreamEndsOnRevocation opens log streams with a session that is
+// then logged out, an API token that is then revoked, the session of a user
+// who is then disabled and that of a member whose role in the app is then
+// taken away: each stream ends at its next keep-alive, with an event saying
+// why, while a stream whose credentials stay valid goes on.
+func TestLogStreamEndsOnRevocation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and starts PostgreSQL")
+	}
+	d := newDaemon(t, buildBinary(t))
+	d.startAsOwner()
+	const defaultApp = "00000000-0000-0000-0000-000000000001"
+
+	second := d.call("POST", loginPath, ownerLogin)
+	d.expect(second, 200)
+	session := second.field(t, "token").(string)
+
+	tok := d.call("POST", "/api/v1/admin/tokens", mustJSON(map[string]any{"name": "ci", "apps": []string{defaultApp}, "capabilities": []string{"app.read"}}))
+	d.expect(tok, 201)
+	apiToken, tokenID := tok.field(t, "token").(string), tok.field(t, "id").(string)
+
+	bob := d.call("POST", "/api/v1/admin/users", `{"username":"bob","password":"bob's long password","role":"admin"}`)
+	d.expect(bob, 201)
+	bobLogin := d.call("POST", loginPath, `{"username":"bob","password":"bob's long password"}`)
+	d.expect(bobLogin, 200)
+
+	eve := d.call("POST", "/api/v1/admin/users", `{"username":"eve","password":"eve's long password"}`)
+	d.expect(eve, 201)
+	eveID := eve.field(t, "id").(string)
+	d.expect(d.call("POST", "/api/v1/admin/users/"+eveID+"/roles", `{"app_id":"`+defaultApp+`","role":"viewer"}`), 204)
+	eveLogin := d.call("POST", loginPath, `{"username":"eve","password":"eve's long password"}`)
+	d.expect(eveLogin, 200)
+
+	kept := d.openStream("/api/v1/admin/logs/all/stream", d.token)
+	streams := map[string]*stream{
+		"logged-out session": d.openStream("/api/v1/admin/logs/all/stream", session),
+		"revoked API token":  d.openStream("/api/v1/admin/logs/stream?app_id="+defaultApp, apiToken),
+		"disabled user":      d.openStream("/api/v1/admin/logs/all/stream", bobLogin.field(t, "token").(string)),
+		"role taken away":    d.openStream("/api/v1/admin/logs/stream?app_id="+defaultApp, eveLogin.field(t, "token").(string)),
+	}
+	for _, s := range streams {
+		s.waitEvent(t, ": connected", 10*time.Second)
+	}
+
+	logout, err := d.send(http.DefaultClient, "POST", "/api/v1/admin/auth/logout", "", "Authorization", "Bearer "+session)
+	if err != nil || logout.status != 204 {
+		t.Fatalf("logout: %v %d %s", err, logout.status, logout.body)
+	}
+	d.expect(d.call("DELETE", "/api/v1/admin/tokens/"+tokenID, ""), 204)
+	d.expect(d.call("PATCH", "/api/v1/admin/users/"+bob.field(t, "id").(string), `{"disabled":true}`), 200)
+	d.expect(d.call("DELETE", "/api/v1/admin/users/"+eveID+"/roles/"+defaultApp, ""), 204)
+
+	// Every keep-alive (15 s) re-checks the credentials.
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for name, s := range streams {
+		wg.Go(func() {
+			deadline, _ := ctx.Deadline()
+			t.Run(name, func(t *testing.T) {
+				seen := s.waitEnd(t, time.Until(deadline))
+				if !strings.Contains(strings.Join(seen, "\n"), "event: end") {
+					t.Errorf("the stream ended without an end event: %q", seen)
+				}
+			})
+		})
+	}
+	wg.Wait()
+
+	// The owner's own stream goes on.
+	echo := d.call("POST", "/api/v1/admin/scripts", mustJSON(map[string]string{"name": "echo", "source": "export default async (req) => new Response(await req.text())"}))
+	d.expect(echo, 201)
+	echoID := echo.field(t, "id").(string)
+	d.expect(d.call("POST", "/api/v1/execute/"+echoID, "still here"), 200)
+	kept.waitEvent(t, `"script_id":"`+echoID+`"`, 20*time.Second)
 }
