@@ -72,7 +72,7 @@ func (s *server) run(c *gin.Context, t orchestrator.Target, on served) {
 		}
 	}
 	scheme := "http"
-	if r.TLS != nil {
+	if isHTTPS(c) {
 		scheme = "https"
 	}
 	reqID := c.GetString(requestIDKey)

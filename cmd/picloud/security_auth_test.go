@@ -340,6 +340,13 @@ func TestTrustedProxyForwardedHeaders(t *testing.T) {
 	}
 	d.expect(d.call("GET", "/api/v1/admin/audit?limit=1", ""), 200, `"remote":"127.0.0.6"`)
 
+	// Scripts see the scheme the client used, from the proxy only.
+	url := d.call("POST", "/api/v1/admin/scripts", mustJSON(map[string]string{"name": "url", "source": "export default (req) => req.url"}))
+	d.expect(url, 201)
+	d.expect(d.call("POST", "/api/v1/admin/scripts/"+url.field(t, "id").(string)+"/routes", `{"method":"GET","path":"/where"}`), 201)
+	d.expect(d.callFrom(proxy, "GET", "/where", "", fwd("198.51.100.7")...), 200, "https://")
+	d.expect(d.callFrom(stranger, "GET", "/where", "", fwd("198.51.100.7")...), 200, "http://")
+
 	// The throttle counts the forwarded client behind the proxy: one
 	// client is refused, another behind the same proxy is not.
 	_, _ = d.failUntilLimited(proxy, constant(wrongLogin), 20, fwd("198.51.100.8")...)
