@@ -16,8 +16,8 @@ func scanApp(row interface{ Scan(...any) error }) (model.App, error) {
 }
 
 // CreateApp inserts an app; a taken name is model.ErrConflict.
-func CreateApp(ctx context.Context, q Querier, name, description string) (model.App, error) {
-	a, err := scanApp(q.QueryRow(ctx, `INSERT INTO apps (name, description) VALUES ($1, $2) RETURNING `+appColumns, name, description))
+func (s *Store) CreateApp(ctx context.Context, name, description string) (model.App, error) {
+	a, err := scanApp(s.q(ctx).QueryRow(ctx, `INSERT INTO apps (name, description) VALUES ($1, $2) RETURNING `+appColumns, name, description))
 	if err != nil {
 		return model.App{}, fmt.Errorf("create app %q: %w", name, mapError(err))
 	}
@@ -25,8 +25,8 @@ func CreateApp(ctx context.Context, q Querier, name, description string) (model.
 }
 
 // ListApps returns every app by name.
-func ListApps(ctx context.Context, q Querier) ([]model.App, error) {
-	rows, err := q.Query(ctx, `SELECT `+appColumns+` FROM apps ORDER BY name`)
+func (s *Store) ListApps(ctx context.Context) ([]model.App, error) {
+	rows, err := s.q(ctx).Query(ctx, `SELECT `+appColumns+` FROM apps ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("list apps: %w", mapError(err))
 	}
@@ -34,8 +34,8 @@ func ListApps(ctx context.Context, q Querier) ([]model.App, error) {
 }
 
 // AppByID loads an app.
-func AppByID(ctx context.Context, q Querier, id string) (model.App, error) {
-	a, err := scanApp(q.QueryRow(ctx, `SELECT `+appColumns+` FROM apps WHERE id = $1`, id))
+func (s *Store) AppByID(ctx context.Context, id string) (model.App, error) {
+	a, err := scanApp(s.q(ctx).QueryRow(ctx, `SELECT `+appColumns+` FROM apps WHERE id = $1`, id))
 	if err != nil {
 		return model.App{}, fmt.Errorf("load app %s: %w", id, mapError(err))
 	}
@@ -44,8 +44,8 @@ func AppByID(ctx context.Context, q Querier, id string) (model.App, error) {
 
 // UpdateApp renames an app or changes its description; empty or nil values
 // keep the current ones.
-func UpdateApp(ctx context.Context, q Querier, id string, name, description *string) (model.App, error) {
-	a, err := scanApp(q.QueryRow(ctx, `
+func (s *Store) UpdateApp(ctx context.Context, id string, name, description *string) (model.App, error) {
+	a, err := scanApp(s.q(ctx).QueryRow(ctx, `
 UPDATE apps SET name = COALESCE($2, name), description = COALESCE($3, description), updated_at = now()
 WHERE id = $1 RETURNING `+appColumns, id, name, description))
 	if err != nil {
@@ -55,9 +55,9 @@ WHERE id = $1 RETURNING `+appColumns, id, name, description))
 }
 
 // DeleteApp removes an app and everything it owns.
-func DeleteApp(ctx context.Context, q Querier, id string) error {
+func (s *Store) DeleteApp(ctx context.Context, id string) error {
 	// Execution records have no foreign key (migration 0006).
-	tag, err := q.Exec(ctx, `WITH logs AS (DELETE FROM execution_logs WHERE app_id = $1)
+	tag, err := s.q(ctx).Exec(ctx, `WITH logs AS (DELETE FROM execution_logs WHERE app_id = $1)
 DELETE FROM apps WHERE id = $1`, id)
 	if err != nil {
 		return fmt.Errorf("delete app %s: %w", id, mapError(err))
@@ -78,8 +78,8 @@ func scanDomain(row interface{ Scan(...any) error }) (model.Domain, error) {
 
 // CreateDomain records an app's claim; a claim of the same shape is
 // model.ErrConflict.
-func CreateDomain(ctx context.Context, q Querier, d model.Domain) (model.Domain, error) {
-	out, err := scanDomain(q.QueryRow(ctx, `INSERT INTO domains (app_id, pattern, shape) VALUES ($1, $2, $3) RETURNING `+domainColumns,
+func (s *Store) CreateDomain(ctx context.Context, d model.Domain) (model.Domain, error) {
+	out, err := scanDomain(s.q(ctx).QueryRow(ctx, `INSERT INTO domains (app_id, pattern, shape) VALUES ($1, $2, $3) RETURNING `+domainColumns,
 		d.AppID, d.Pattern, d.Shape))
 	if err != nil {
 		return model.Domain{}, fmt.Errorf("claim %s: %w", d.Pattern, mapError(err))
@@ -88,8 +88,8 @@ func CreateDomain(ctx context.Context, q Querier, d model.Domain) (model.Domain,
 }
 
 // ListDomains returns the claims of one app, or of all apps when appID is "".
-func ListDomains(ctx context.Context, q Querier, appID string) ([]model.Domain, error) {
-	rows, err := q.Query(ctx, `SELECT `+domainColumns+` FROM domains WHERE $1 = '' OR app_id = NULLIF($1, '')::uuid ORDER BY pattern`, appID)
+func (s *Store) ListDomains(ctx context.Context, appID string) ([]model.Domain, error) {
+	rows, err := s.q(ctx).Query(ctx, `SELECT `+domainColumns+` FROM domains WHERE $1 = '' OR app_id = NULLIF($1, '')::uuid ORDER BY pattern`, appID)
 	if err != nil {
 		return nil, fmt.Errorf("list domains: %w", mapError(err))
 	}
@@ -97,8 +97,8 @@ func ListDomains(ctx context.Context, q Querier, appID string) ([]model.Domain, 
 }
 
 // DeleteDomain releases a claim of an app.
-func DeleteDomain(ctx context.Context, q Querier, appID, id string) error {
-	tag, err := q.Exec(ctx, `DELETE FROM domains WHERE id = $1 AND app_id = $2`, id, appID)
+func (s *Store) DeleteDomain(ctx context.Context, appID, id string) error {
+	tag, err := s.q(ctx).Exec(ctx, `DELETE FROM domains WHERE id = $1 AND app_id = $2`, id, appID)
 	if err != nil {
 		return fmt.Errorf("release domain %s: %w", id, mapError(err))
 	}
@@ -109,22 +109,22 @@ func DeleteDomain(ctx context.Context, q Querier, appID, id string) error {
 }
 
 // Settings loads the instance settings.
-func Settings(ctx context.Context, q Querier) (model.Settings, error) {
-	var s model.Settings
-	err := q.QueryRow(ctx, `SELECT default_app_fallback, updated_at FROM settings`).Scan(&s.DefaultAppFallback, &s.UpdatedAt)
+func (s *Store) Settings(ctx context.Context) (model.Settings, error) {
+	var st model.Settings
+	err := s.q(ctx).QueryRow(ctx, `SELECT default_app_fallback, updated_at FROM settings`).Scan(&st.DefaultAppFallback, &st.UpdatedAt)
 	if err != nil {
-		return s, fmt.Errorf("load settings: %w", mapError(err))
+		return st, fmt.Errorf("load settings: %w", mapError(err))
 	}
-	return s, nil
+	return st, nil
 }
 
 // UpdateSettings changes the instance settings that are not nil.
-func UpdateSettings(ctx context.Context, q Querier, defaultAppFallback *bool) (model.Settings, error) {
-	var s model.Settings
-	err := q.QueryRow(ctx, `UPDATE settings SET default_app_fallback = COALESCE($1, default_app_fallback), updated_at = now()
-RETURNING default_app_fallback, updated_at`, defaultAppFallback).Scan(&s.DefaultAppFallback, &s.UpdatedAt)
+func (s *Store) UpdateSettings(ctx context.Context, defaultAppFallback *bool) (model.Settings, error) {
+	var st model.Settings
+	err := s.q(ctx).QueryRow(ctx, `UPDATE settings SET default_app_fallback = COALESCE($1, default_app_fallback), updated_at = now()
+RETURNING default_app_fallback, updated_at`, defaultAppFallback).Scan(&st.DefaultAppFallback, &st.UpdatedAt)
 	if err != nil {
-		return s, fmt.Errorf("update settings: %w", mapError(err))
+		return st, fmt.Errorf("update settings: %w", mapError(err))
 	}
-	return s, nil
+	return st, nil
 }

@@ -11,7 +11,7 @@ import (
 // InsertAudit appends a record to the audit log. Call it in the transaction
 // of the action it records (Store.Atomically), so that both are written or
 // neither.
-func InsertAudit(ctx context.Context, q Querier, r model.AuditRecord) error {
+func (s *Store) InsertAudit(ctx context.Context, r model.AuditRecord) error {
 	details := []byte("{}")
 	if len(r.Details) > 0 {
 		var err error
@@ -19,7 +19,7 @@ func InsertAudit(ctx context.Context, q Querier, r model.AuditRecord) error {
 			return fmt.Errorf("audit %s: encode details: %w", r.Action, err)
 		}
 	}
-	_, err := q.Exec(ctx, `
+	_, err := s.q(ctx).Exec(ctx, `
 INSERT INTO audit_log (user_id, username, token_id, channel, remote, action, app_id, target, details)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		nullable(r.UserID), r.Username, nullable(r.TokenID), r.Channel, r.Remote, r.Action,
@@ -31,7 +31,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 }
 
 // ListAudit returns audit records, newest first.
-func ListAudit(ctx context.Context, q Querier, aq model.AuditQuery) ([]model.AuditRecord, error) {
+func (s *Store) ListAudit(ctx context.Context, aq model.AuditQuery) ([]model.AuditRecord, error) {
 	limit := aq.Limit
 	if limit <= 0 {
 		limit = 100
@@ -47,7 +47,7 @@ func ListAudit(ctx context.Context, q Querier, aq model.AuditQuery) ([]model.Aud
 	if !aq.Until.IsZero() {
 		until = aq.Until
 	}
-	rows, err := q.Query(ctx, `
+	rows, err := s.q(ctx).Query(ctx, `
 SELECT id, at, COALESCE(user_id::text, ''), username, COALESCE(token_id::text, ''), channel, remote,
        action, COALESCE(app_id::text, ''), target, details
 FROM audit_log
@@ -74,14 +74,4 @@ ORDER BY id DESC LIMIT $6`, before, aq.AppID, aq.UserID, since, until, limit)
 		}
 		return a, nil
 	}, "list audit records")
-}
-
-// InsertAudit appends a record to the audit log.
-func (s *Store) InsertAudit(ctx context.Context, r model.AuditRecord) error {
-	return InsertAudit(ctx, s.q(ctx), r)
-}
-
-// ListAudit returns audit records, newest first.
-func (s *Store) ListAudit(ctx context.Context, aq model.AuditQuery) ([]model.AuditRecord, error) {
-	return ListAudit(ctx, s.q(ctx), aq)
 }

@@ -17,8 +17,8 @@ func scanRoute(row interface{ Scan(...any) error }) (model.Route, error) {
 
 // CreateRoute binds a route to a script of the same app. A route of the same
 // app, method and shape is model.ErrConflict.
-func CreateRoute(ctx context.Context, q Querier, r model.Route) (model.Route, error) {
-	out, err := scanRoute(q.QueryRow(ctx, `
+func (s *Store) CreateRoute(ctx context.Context, r model.Route) (model.Route, error) {
+	out, err := scanRoute(s.q(ctx).QueryRow(ctx, `
 INSERT INTO routes (app_id, script_id, method, path, shape)
 SELECT s.app_id, s.id, $2, $3, $4 FROM scripts s WHERE s.id = $1
 RETURNING `+routeColumns, r.ScriptID, r.Method, r.Path, r.Shape))
@@ -29,8 +29,8 @@ RETURNING `+routeColumns, r.ScriptID, r.Method, r.Path, r.Shape))
 }
 
 // ListRoutes returns a script's routes by path and method.
-func ListRoutes(ctx context.Context, q Querier, scriptID string) ([]model.Route, error) {
-	rows, err := q.Query(ctx, `SELECT `+routeColumns+` FROM routes WHERE script_id = $1 ORDER BY path, method`, scriptID)
+func (s *Store) ListRoutes(ctx context.Context, scriptID string) ([]model.Route, error) {
+	rows, err := s.q(ctx).Query(ctx, `SELECT `+routeColumns+` FROM routes WHERE script_id = $1 ORDER BY path, method`, scriptID)
 	if err != nil {
 		return nil, fmt.Errorf("list routes of script %s: %w", scriptID, mapError(err))
 	}
@@ -38,8 +38,8 @@ func ListRoutes(ctx context.Context, q Querier, scriptID string) ([]model.Route,
 }
 
 // AllRoutes returns every route of every app, for the orchestrator's cache.
-func AllRoutes(ctx context.Context, q Querier) ([]model.Route, error) {
-	rows, err := q.Query(ctx, `SELECT `+routeColumns+` FROM routes ORDER BY app_id, path, method`)
+func (s *Store) AllRoutes(ctx context.Context) ([]model.Route, error) {
+	rows, err := s.q(ctx).Query(ctx, `SELECT `+routeColumns+` FROM routes ORDER BY app_id, path, method`)
 	if err != nil {
 		return nil, fmt.Errorf("load routes: %w", mapError(err))
 	}
@@ -47,8 +47,8 @@ func AllRoutes(ctx context.Context, q Querier) ([]model.Route, error) {
 }
 
 // AppRoutes returns the routes of one app.
-func AppRoutes(ctx context.Context, q Querier, appID string) ([]model.Route, error) {
-	rows, err := q.Query(ctx, `SELECT `+routeColumns+` FROM routes WHERE app_id = $1 ORDER BY path, method`, appID)
+func (s *Store) AppRoutes(ctx context.Context, appID string) ([]model.Route, error) {
+	rows, err := s.q(ctx).Query(ctx, `SELECT `+routeColumns+` FROM routes WHERE app_id = $1 ORDER BY path, method`, appID)
 	if err != nil {
 		return nil, fmt.Errorf("load routes of app %s: %w", appID, mapError(err))
 	}
@@ -56,8 +56,8 @@ func AppRoutes(ctx context.Context, q Querier, appID string) ([]model.Route, err
 }
 
 // RouteByID loads one route.
-func RouteByID(ctx context.Context, q Querier, id string) (model.Route, error) {
-	r, err := scanRoute(q.QueryRow(ctx, `SELECT `+routeColumns+` FROM routes WHERE id = $1`, id))
+func (s *Store) RouteByID(ctx context.Context, id string) (model.Route, error) {
+	r, err := scanRoute(s.q(ctx).QueryRow(ctx, `SELECT `+routeColumns+` FROM routes WHERE id = $1`, id))
 	if err != nil {
 		return model.Route{}, fmt.Errorf("load route %s: %w", id, mapError(err))
 	}
@@ -65,8 +65,8 @@ func RouteByID(ctx context.Context, q Querier, id string) (model.Route, error) {
 }
 
 // DeleteRoute removes a route.
-func DeleteRoute(ctx context.Context, q Querier, id string) error {
-	tag, err := q.Exec(ctx, `DELETE FROM routes WHERE id = $1`, id)
+func (s *Store) DeleteRoute(ctx context.Context, id string) error {
+	tag, err := s.q(ctx).Exec(ctx, `DELETE FROM routes WHERE id = $1`, id)
 	if err != nil {
 		return fmt.Errorf("delete route %s: %w", id, mapError(err))
 	}

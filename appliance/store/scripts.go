@@ -29,9 +29,9 @@ func nullable(s string) any {
 }
 
 // CreateScript inserts a script and its version 1, active.
-func CreateScript(ctx context.Context, q Querier, appID, name, language string, v model.NewVersion) (model.Script, error) {
+func (s *Store) CreateScript(ctx context.Context, appID, name, language string, v model.NewVersion) (model.Script, error) {
 	var id string
-	err := q.QueryRow(ctx, `
+	err := s.q(ctx).QueryRow(ctx, `
 WITH s AS (
     INSERT INTO scripts (app_id, name, language, active_version, latest_version)
     VALUES ($1, $2, $3, 1, 1) RETURNING id
@@ -42,21 +42,21 @@ SELECT id, 1, $4, $5, $6 FROM s RETURNING script_id::text`,
 	if err != nil {
 		return model.Script{}, fmt.Errorf("create script %q: %w", name, mapError(err))
 	}
-	return ScriptByID(ctx, q, id)
+	return s.ScriptByID(ctx, id)
 }
 
 // ScriptByID loads a script with its active version.
-func ScriptByID(ctx context.Context, q Querier, id string) (model.Script, error) {
-	s, err := scanScript(q.QueryRow(ctx, `SELECT `+scriptColumns+scriptFrom+` WHERE s.id = $1`, id))
+func (s *Store) ScriptByID(ctx context.Context, id string) (model.Script, error) {
+	sc, err := scanScript(s.q(ctx).QueryRow(ctx, `SELECT `+scriptColumns+scriptFrom+` WHERE s.id = $1`, id))
 	if err != nil {
 		return model.Script{}, fmt.Errorf("load script %s: %w", id, mapError(err))
 	}
-	return s, nil
+	return sc, nil
 }
 
 // ListScripts returns an app's scripts by name, without their source.
-func ListScripts(ctx context.Context, q Querier, appID string) ([]model.Script, error) {
-	rows, err := q.Query(ctx, `SELECT s.id::text, s.app_id::text, s.name, s.language, s.active_version,
+func (s *Store) ListScripts(ctx context.Context, appID string) ([]model.Script, error) {
+	rows, err := s.q(ctx).Query(ctx, `SELECT s.id::text, s.app_id::text, s.name, s.language, s.active_version,
 	s.latest_version, '', '', s.limits, s.created_at, s.updated_at FROM scripts s WHERE s.app_id = $1 ORDER BY s.name`, appID)
 	if err != nil {
 		return nil, fmt.Errorf("list scripts: %w", mapError(err))
@@ -66,8 +66,8 @@ func ListScripts(ctx context.Context, q Querier, appID string) ([]model.Script, 
 
 // AllActiveScripts returns every script of every app with its active code,
 // for the orchestrator's cache.
-func AllActiveScripts(ctx context.Context, q Querier) ([]model.Script, error) {
-	rows, err := q.Query(ctx, `SELECT `+scriptColumns+scriptFrom)
+func (s *Store) AllActiveScripts(ctx context.Context) ([]model.Script, error) {
+	rows, err := s.q(ctx).Query(ctx, `SELECT `+scriptColumns+scriptFrom)
 	if err != nil {
 		return nil, fmt.Errorf("load active scripts: %w", mapError(err))
 	}
@@ -75,26 +75,32 @@ func AllActiveScripts(ctx context.Context, q Querier) ([]model.Script, error) {
 }
 
 // AddVersion saves a new version of a script, makes it active and, when
-// name is not empty, renames the script.
-func AddVersion(ctx context.Context, tx pgx.Tx, id, name string, v model.NewVersion) (model.Script, error) {
-	var version int
-	err := tx.QueryRow(ctx, `
+// name is not empty, renames the script, in one transaction (the
+// Atomically's it is called in, if any).
+func (s *Store) AddVersion(ctx context.Context, id, name string, v model.NewVersion) (out model.Script, err error) {
+	err = s.Atomically(ctx, func(ctx context.Context) error {
+		q := s.q(ctx)
+		var version int
+		err := q.QueryRow(ctx, `
 UPDATE scripts SET latest_version = latest_version + 1, active_version = latest_version + 1,
     name = COALESCE(NULLIF($2, ''), name), updated_at = now()
 WHERE id = $1 RETURNING latest_version`, id, name).Scan(&version)
-	if err != nil {
-		return model.Script{}, fmt.Errorf("save script %s: %w", id, mapError(err))
-	}
-	if _, err := tx.Exec(ctx, `INSERT INTO script_versions (script_id, version, source, code, created_by)
+		if err != nil {
+			return fmt.Errorf("save script %s: %w", id, mapError(err))
+		}
+		if _, err := q.Exec(ctx, `INSERT INTO script_versions (script_id, version, source, code, created_by)
 VALUES ($1, $2, $3, $4, $5)`, id, version, v.Source, v.Code, nullable(v.CreatedBy)); err != nil {
-		return model.Script{}, fmt.Errorf("save version %d of script %s: %w", version, id, mapError(err))
-	}
-	return ScriptByID(ctx, tx, id)
+			return fmt.Errorf("save version %d of script %s: %w", version, id, mapError(err))
+		}
+		out, err = s.ScriptByID(ctx, id)
+		return err
+	})
+	return out, err
 }
 
 // ActivateVersion makes an existing version of a script the active one.
-func ActivateVersion(ctx context.Context, q Querier, id string, version int) (model.Script, error) {
-	tag, err := q.Exec(ctx, `
+func (s *Store) ActivateVersion(ctx context.Context, id string, version int) (model.Script, error) {
+	tag, err := s.q(ctx).Exec(ctx, `
 UPDATE scripts SET active_version = $2, updated_at = now()
 WHERE id = $1 AND EXISTS (SELECT 1 FROM script_versions WHERE script_id = $1 AND version = $2)`, id, version)
 	if err != nil {
@@ -103,12 +109,12 @@ WHERE id = $1 AND EXISTS (SELECT 1 FROM script_versions WHERE script_id = $1 AND
 	if tag.RowsAffected() == 0 {
 		return model.Script{}, fmt.Errorf("activate version %d of script %s: %w", version, id, model.ErrNotFound)
 	}
-	return ScriptByID(ctx, q, id)
+	return s.ScriptByID(ctx, id)
 }
 
 // DeleteScript removes a script, its versions and its routes.
-func DeleteScript(ctx context.Context, q Querier, id string) error {
-	tag, err := q.Exec(ctx, `DELETE FROM scripts WHERE id = $1`, id)
+func (s *Store) DeleteScript(ctx context.Context, id string) error {
+	tag, err := s.q(ctx).Exec(ctx, `DELETE FROM scripts WHERE id = $1`, id)
 	if err != nil {
 		return fmt.Errorf("delete script %s: %w", id, mapError(err))
 	}
@@ -119,8 +125,8 @@ func DeleteScript(ctx context.Context, q Querier, id string) error {
 }
 
 // ListVersions returns a script's versions, newest first, without source.
-func ListVersions(ctx context.Context, q Querier, id string) ([]model.ScriptVersion, error) {
-	rows, err := q.Query(ctx, `
+func (s *Store) ListVersions(ctx context.Context, id string) ([]model.ScriptVersion, error) {
+	rows, err := s.q(ctx).Query(ctx, `
 SELECT v.script_id::text, v.version, COALESCE(v.created_by::text, ''), v.created_at, v.version = s.active_version
 FROM script_versions v JOIN scripts s ON s.id = v.script_id
 WHERE v.script_id = $1 ORDER BY v.version DESC`, id)
@@ -133,7 +139,7 @@ WHERE v.script_id = $1 ORDER BY v.version DESC`, id)
 		return v, err
 	}, "list versions")
 	if err == nil && len(out) == 0 {
-		if _, err := ScriptByID(ctx, q, id); err != nil {
+		if _, err := s.ScriptByID(ctx, id); err != nil {
 			return nil, err
 		}
 	}
@@ -141,9 +147,9 @@ WHERE v.script_id = $1 ORDER BY v.version DESC`, id)
 }
 
 // Version loads one version of a script with its source.
-func Version(ctx context.Context, q Querier, id string, version int) (model.ScriptVersion, error) {
+func (s *Store) Version(ctx context.Context, id string, version int) (model.ScriptVersion, error) {
 	var v model.ScriptVersion
-	err := q.QueryRow(ctx, `
+	err := s.q(ctx).QueryRow(ctx, `
 SELECT v.script_id::text, v.version, v.source, v.code, COALESCE(v.created_by::text, ''), v.created_at, v.version = s.active_version
 FROM script_versions v JOIN scripts s ON s.id = v.script_id
 WHERE v.script_id = $1 AND v.version = $2`, id, version).
@@ -172,13 +178,13 @@ func collect[T any](rows pgx.Rows, scan func(interface{ Scan(...any) error }) (T
 }
 
 // SetScriptLimits replaces a script's own limits.
-func SetScriptLimits(ctx context.Context, q Querier, id string, l model.ScriptLimits) (model.Script, error) {
-	tag, err := q.Exec(ctx, `UPDATE scripts SET limits = $2, updated_at = now() WHERE id = $1`, id, l)
+func (s *Store) SetScriptLimits(ctx context.Context, id string, l model.ScriptLimits) (model.Script, error) {
+	tag, err := s.q(ctx).Exec(ctx, `UPDATE scripts SET limits = $2, updated_at = now() WHERE id = $1`, id, l)
 	if err != nil {
 		return model.Script{}, fmt.Errorf("set the limits of script %s: %w", id, mapError(err))
 	}
 	if tag.RowsAffected() == 0 {
 		return model.Script{}, fmt.Errorf("set the limits of script %s: %w", id, model.ErrNotFound)
 	}
-	return ScriptByID(ctx, q, id)
+	return s.ScriptByID(ctx, id)
 }

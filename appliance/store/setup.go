@@ -8,8 +8,8 @@ import (
 
 // ReplaceSetupToken stores the hash of a new first-start setup token,
 // replacing any earlier one.
-func ReplaceSetupToken(ctx context.Context, q Querier, tokenHash []byte, expires time.Time) error {
-	_, err := q.Exec(ctx, `INSERT INTO setup_token (token_hash, expires_at) VALUES ($1, $2)
+func (s *Store) ReplaceSetupToken(ctx context.Context, tokenHash []byte, expires time.Time) error {
+	_, err := s.q(ctx).Exec(ctx, `INSERT INTO setup_token (token_hash, expires_at) VALUES ($1, $2)
 ON CONFLICT (id) DO UPDATE SET token_hash = EXCLUDED.token_hash, expires_at = EXCLUDED.expires_at, created_at = now()`,
 		tokenHash, expires)
 	if err != nil {
@@ -22,9 +22,9 @@ ON CONFLICT (id) DO UPDATE SET token_hash = EXCLUDED.token_hash, expires_at = EX
 // expiry; model.ErrNotFound when there is none. Of concurrent callers with
 // the same token, exactly one gets it: the others wait for the row's lock
 // and then find it gone.
-func TakeSetupToken(ctx context.Context, q Querier, tokenHash []byte) (time.Time, error) {
+func (s *Store) TakeSetupToken(ctx context.Context, tokenHash []byte) (time.Time, error) {
 	var expires time.Time
-	err := q.QueryRow(ctx, `DELETE FROM setup_token WHERE token_hash = $1 RETURNING expires_at`, tokenHash).Scan(&expires)
+	err := s.q(ctx).QueryRow(ctx, `DELETE FROM setup_token WHERE token_hash = $1 RETURNING expires_at`, tokenHash).Scan(&expires)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("take the setup token: %w", mapError(err))
 	}
@@ -33,34 +33,18 @@ func TakeSetupToken(ctx context.Context, q Querier, tokenHash []byte) (time.Time
 
 // SetupToken returns the expiry of the pending setup token, or
 // model.ErrNotFound.
-func SetupToken(ctx context.Context, q Querier) (time.Time, error) {
+func (s *Store) SetupToken(ctx context.Context) (time.Time, error) {
 	var expires time.Time
-	if err := q.QueryRow(ctx, `SELECT expires_at FROM setup_token`).Scan(&expires); err != nil {
+	if err := s.q(ctx).QueryRow(ctx, `SELECT expires_at FROM setup_token`).Scan(&expires); err != nil {
 		return time.Time{}, fmt.Errorf("load the setup token: %w", mapError(err))
 	}
 	return expires, nil
 }
 
 // DeleteSetupToken removes the setup token, if any.
-func DeleteSetupToken(ctx context.Context, q Querier) error {
-	if _, err := q.Exec(ctx, `DELETE FROM setup_token`); err != nil {
+func (s *Store) DeleteSetupToken(ctx context.Context) error {
+	if _, err := s.q(ctx).Exec(ctx, `DELETE FROM setup_token`); err != nil {
 		return fmt.Errorf("delete the setup token: %w", mapError(err))
 	}
 	return nil
 }
-
-// ReplaceSetupToken stores a new setup token's hash.
-func (s *Store) ReplaceSetupToken(ctx context.Context, tokenHash []byte, expires time.Time) error {
-	return ReplaceSetupToken(ctx, s.q(ctx), tokenHash, expires)
-}
-
-// TakeSetupToken deletes the setup token with this hash and returns its expiry.
-func (s *Store) TakeSetupToken(ctx context.Context, tokenHash []byte) (time.Time, error) {
-	return TakeSetupToken(ctx, s.q(ctx), tokenHash)
-}
-
-// SetupToken returns the pending setup token's expiry.
-func (s *Store) SetupToken(ctx context.Context) (time.Time, error) { return SetupToken(ctx, s.q(ctx)) }
-
-// DeleteSetupToken removes the setup token.
-func (s *Store) DeleteSetupToken(ctx context.Context) error { return DeleteSetupToken(ctx, s.q(ctx)) }

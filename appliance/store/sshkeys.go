@@ -18,8 +18,8 @@ func scanSSHKey(row interface{ Scan(...any) error }) (model.SSHKey, error) {
 
 // CreateSSHKey stores a user's public key; a key already registered (to
 // anyone) is model.ErrConflict.
-func CreateSSHKey(ctx context.Context, q Querier, k model.SSHKey) (model.SSHKey, error) {
-	out, err := scanSSHKey(q.QueryRow(ctx, `
+func (s *Store) CreateSSHKey(ctx context.Context, k model.SSHKey) (model.SSHKey, error) {
+	out, err := scanSSHKey(s.q(ctx).QueryRow(ctx, `
 INSERT INTO ssh_keys (user_id, fingerprint, key_type, public_key, comment) VALUES ($1, $2, $3, $4, $5)
 RETURNING `+sshKeyColumns, k.UserID, k.Fingerprint, k.Type, k.PublicKey, k.Comment))
 	if err != nil {
@@ -29,8 +29,8 @@ RETURNING `+sshKeyColumns, k.UserID, k.Fingerprint, k.Type, k.PublicKey, k.Comme
 }
 
 // ListSSHKeys returns a user's keys, oldest first.
-func ListSSHKeys(ctx context.Context, q Querier, userID string) ([]model.SSHKey, error) {
-	rows, err := q.Query(ctx, `SELECT `+sshKeyColumns+` FROM ssh_keys WHERE user_id = $1 ORDER BY created_at, id`, userID)
+func (s *Store) ListSSHKeys(ctx context.Context, userID string) ([]model.SSHKey, error) {
+	rows, err := s.q(ctx).Query(ctx, `SELECT `+sshKeyColumns+` FROM ssh_keys WHERE user_id = $1 ORDER BY created_at, id`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("list SSH keys: %w", mapError(err))
 	}
@@ -38,8 +38,8 @@ func ListSSHKeys(ctx context.Context, q Querier, userID string) ([]model.SSHKey,
 }
 
 // DeleteSSHKey removes one of a user's keys.
-func DeleteSSHKey(ctx context.Context, q Querier, userID, id string) (model.SSHKey, error) {
-	k, err := scanSSHKey(q.QueryRow(ctx, `DELETE FROM ssh_keys WHERE user_id = $1 AND id = $2 RETURNING `+sshKeyColumns, userID, id))
+func (s *Store) DeleteSSHKey(ctx context.Context, userID, id string) (model.SSHKey, error) {
+	k, err := scanSSHKey(s.q(ctx).QueryRow(ctx, `DELETE FROM ssh_keys WHERE user_id = $1 AND id = $2 RETURNING `+sshKeyColumns, userID, id))
 	if err != nil {
 		return model.SSHKey{}, fmt.Errorf("delete SSH key %s: %w", id, mapError(err))
 	}
@@ -47,10 +47,10 @@ func DeleteSSHKey(ctx context.Context, q Querier, userID, id string) (model.SSHK
 }
 
 // SSHKeyByFingerprint returns the key with a fingerprint and its user.
-func SSHKeyByFingerprint(ctx context.Context, q Querier, fingerprint string) (model.SSHKey, model.User, error) {
+func (s *Store) SSHKeyByFingerprint(ctx context.Context, fingerprint string) (model.SSHKey, model.User, error) {
 	var k model.SSHKey
 	var u model.User
-	err := q.QueryRow(ctx, `
+	err := s.q(ctx).QueryRow(ctx, `
 SELECT k.id::text, k.user_id::text, k.fingerprint, k.key_type, k.public_key, k.comment, k.created_at, k.last_used_at,
        u.id::text, u.username, u.role, u.password_hash, u.disabled, u.created_at
 FROM ssh_keys k JOIN users u ON u.id = k.user_id WHERE k.fingerprint = $1`, fingerprint).Scan(
@@ -64,36 +64,11 @@ FROM ssh_keys k JOIN users u ON u.id = k.user_id WHERE k.fingerprint = $1`, fing
 
 // TouchSSHKey records a sign-in with a key, at most once a minute, to
 // spare the SD card.
-func TouchSSHKey(ctx context.Context, q Querier, id string, now time.Time) error {
-	_, err := q.Exec(ctx, `UPDATE ssh_keys SET last_used_at = $2
+func (s *Store) TouchSSHKey(ctx context.Context, id string, now time.Time) error {
+	_, err := s.q(ctx).Exec(ctx, `UPDATE ssh_keys SET last_used_at = $2
 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2::timestamptz - interval '1 minute')`, id, now)
 	if err != nil {
 		return fmt.Errorf("record the use of SSH key %s: %w", id, mapError(err))
 	}
 	return nil
-}
-
-// CreateSSHKey stores a user's public key.
-func (s *Store) CreateSSHKey(ctx context.Context, k model.SSHKey) (model.SSHKey, error) {
-	return CreateSSHKey(ctx, s.q(ctx), k)
-}
-
-// ListSSHKeys returns a user's keys.
-func (s *Store) ListSSHKeys(ctx context.Context, userID string) ([]model.SSHKey, error) {
-	return ListSSHKeys(ctx, s.q(ctx), userID)
-}
-
-// DeleteSSHKey removes one of a user's keys.
-func (s *Store) DeleteSSHKey(ctx context.Context, userID, id string) (model.SSHKey, error) {
-	return DeleteSSHKey(ctx, s.q(ctx), userID, id)
-}
-
-// SSHKeyByFingerprint returns a key with its user.
-func (s *Store) SSHKeyByFingerprint(ctx context.Context, fingerprint string) (model.SSHKey, model.User, error) {
-	return SSHKeyByFingerprint(ctx, s.q(ctx), fingerprint)
-}
-
-// TouchSSHKey records a sign-in with a key.
-func (s *Store) TouchSSHKey(ctx context.Context, id string, now time.Time) error {
-	return TouchSSHKey(ctx, s.q(ctx), id, now)
 }

@@ -1,6 +1,11 @@
 // Package store is PiCloud's PostgreSQL storage: the control-plane tables and
-// the execution log. Each query is a function taking a Querier, so that a pool
-// and a transaction serve alike; Store binds them to a pool for the services.
+// the execution log. Store's methods, one file per area (users, apps,
+// scripts, routes, …), are the queries themselves: each runs on the
+// transaction of the Atomically its context comes from, or else on the
+// pool, both a querier. Store satisfies the small role interfaces that the
+// services declare for what they need (manager.UserStore,
+// manager.ScriptStore, orchestrator.Source, execlog.Store, …) without
+// importing them.
 package store
 
 import (
@@ -15,8 +20,8 @@ import (
 	"github.com/picloud/picloud/api/model"
 )
 
-// Querier is satisfied by *pgxpool.Pool, *pgx.Conn and pgx.Tx.
-type Querier interface {
+// querier is satisfied by *pgxpool.Pool, *pgx.Conn and pgx.Tx.
+type querier interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
@@ -58,20 +63,11 @@ func (s *Store) Atomically(ctx context.Context, fn func(ctx context.Context) err
 }
 
 // q is the transaction of the Atomically that ctx comes from, or the pool.
-func (s *Store) q(ctx context.Context) Querier {
+func (s *Store) q(ctx context.Context) querier {
 	if tx, ok := ctx.Value(txKey{s}).(pgx.Tx); ok {
 		return tx
 	}
 	return s.pool
-}
-
-// inTx runs fn in a transaction, committed if fn returns nil; within an
-// Atomically, it is that transaction.
-func (s *Store) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
-	if tx, ok := ctx.Value(txKey{s}).(pgx.Tx); ok {
-		return fn(tx)
-	}
-	return pgx.BeginFunc(ctx, s.pool, fn)
 }
 
 // PostgreSQL error codes the store maps to the project's errors.

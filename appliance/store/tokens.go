@@ -18,12 +18,12 @@ func scanToken(row interface{ Scan(...any) error }) (model.APIToken, error) {
 }
 
 // CreateAPIToken stores a new API token (its hash, never the token).
-func CreateAPIToken(ctx context.Context, q Querier, t model.APIToken) (model.APIToken, error) {
+func (s *Store) CreateAPIToken(ctx context.Context, t model.APIToken) (model.APIToken, error) {
 	apps := t.Apps
 	if apps == nil {
 		apps = []string{}
 	}
-	out, err := scanToken(q.QueryRow(ctx, `
+	out, err := scanToken(s.q(ctx).QueryRow(ctx, `
 INSERT INTO api_tokens AS t (user_id, name, token_hash, hint, apps, capabilities, expires_at)
 VALUES ($1, $2, $3, $4, $5::uuid[], $6, $7) RETURNING `+tokenColumns,
 		t.UserID, t.Name, t.TokenHash, t.Hint, apps, t.Capabilities, t.ExpiresAt))
@@ -35,8 +35,8 @@ VALUES ($1, $2, $3, $4, $5::uuid[], $6, $7) RETURNING `+tokenColumns,
 
 // ListAPITokens returns the tokens of a user, or of everyone for "", newest
 // first.
-func ListAPITokens(ctx context.Context, q Querier, userID string) ([]model.APIToken, error) {
-	rows, err := q.Query(ctx, `SELECT `+tokenColumns+` FROM api_tokens t
+func (s *Store) ListAPITokens(ctx context.Context, userID string) ([]model.APIToken, error) {
+	rows, err := s.q(ctx).Query(ctx, `SELECT `+tokenColumns+` FROM api_tokens t
 WHERE $1 = '' OR t.user_id = NULLIF($1, '')::uuid ORDER BY t.created_at DESC, t.id`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("list API tokens: %w", mapError(err))
@@ -45,8 +45,8 @@ WHERE $1 = '' OR t.user_id = NULLIF($1, '')::uuid ORDER BY t.created_at DESC, t.
 }
 
 // APITokenByID loads one token.
-func APITokenByID(ctx context.Context, q Querier, id string) (model.APIToken, error) {
-	t, err := scanToken(q.QueryRow(ctx, `SELECT `+tokenColumns+` FROM api_tokens t WHERE t.id = $1`, id))
+func (s *Store) APITokenByID(ctx context.Context, id string) (model.APIToken, error) {
+	t, err := scanToken(s.q(ctx).QueryRow(ctx, `SELECT `+tokenColumns+` FROM api_tokens t WHERE t.id = $1`, id))
 	if err != nil {
 		return model.APIToken{}, fmt.Errorf("load API token %s: %w", id, mapError(err))
 	}
@@ -54,8 +54,8 @@ func APITokenByID(ctx context.Context, q Querier, id string) (model.APIToken, er
 }
 
 // DeleteAPIToken revokes a token: the next request with it is refused.
-func DeleteAPIToken(ctx context.Context, q Querier, id string) error {
-	tag, err := q.Exec(ctx, `DELETE FROM api_tokens WHERE id = $1`, id)
+func (s *Store) DeleteAPIToken(ctx context.Context, id string) error {
+	tag, err := s.q(ctx).Exec(ctx, `DELETE FROM api_tokens WHERE id = $1`, id)
 	if err != nil {
 		return fmt.Errorf("revoke API token %s: %w", id, mapError(err))
 	}
@@ -68,10 +68,10 @@ func DeleteAPIToken(ctx context.Context, q Querier, id string) error {
 // TouchAPIToken returns a live (unexpired) token by its hash, with its user,
 // and records its use. To spare the SD card, last_used_at is only written
 // when it moves by more than a minute.
-func TouchAPIToken(ctx context.Context, q Querier, tokenHash []byte, now time.Time) (model.APIToken, model.User, error) {
+func (s *Store) TouchAPIToken(ctx context.Context, tokenHash []byte, now time.Time) (model.APIToken, model.User, error) {
 	var t model.APIToken
 	var u model.User
-	err := q.QueryRow(ctx, `
+	err := s.q(ctx).QueryRow(ctx, `
 WITH t AS (
     SELECT * FROM api_tokens WHERE token_hash = $1 AND (expires_at IS NULL OR expires_at > $2)
 ), used AS (
@@ -87,29 +87,4 @@ FROM t JOIN users u ON u.id = t.user_id`, tokenHash, now).Scan(
 		return model.APIToken{}, model.User{}, fmt.Errorf("look up API token: %w", mapError(err))
 	}
 	return t, u, nil
-}
-
-// CreateAPIToken stores a new API token.
-func (s *Store) CreateAPIToken(ctx context.Context, t model.APIToken) (model.APIToken, error) {
-	return CreateAPIToken(ctx, s.q(ctx), t)
-}
-
-// ListAPITokens returns a user's tokens, or everyone's for "".
-func (s *Store) ListAPITokens(ctx context.Context, userID string) ([]model.APIToken, error) {
-	return ListAPITokens(ctx, s.q(ctx), userID)
-}
-
-// APITokenByID loads one token.
-func (s *Store) APITokenByID(ctx context.Context, id string) (model.APIToken, error) {
-	return APITokenByID(ctx, s.q(ctx), id)
-}
-
-// DeleteAPIToken revokes a token.
-func (s *Store) DeleteAPIToken(ctx context.Context, id string) error {
-	return DeleteAPIToken(ctx, s.q(ctx), id)
-}
-
-// TouchAPIToken returns a live token with its user and records its use.
-func (s *Store) TouchAPIToken(ctx context.Context, tokenHash []byte, now time.Time) (model.APIToken, model.User, error) {
-	return TouchAPIToken(ctx, s.q(ctx), tokenHash, now)
 }

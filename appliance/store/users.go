@@ -18,8 +18,8 @@ func scanUser(row interface{ Scan(...any) error }) (model.User, error) {
 
 // CreateUser inserts a user with an instance role; a taken name is
 // model.ErrConflict.
-func CreateUser(ctx context.Context, q Querier, username, passwordHash, role string) (model.User, error) {
-	u, err := scanUser(q.QueryRow(ctx,
+func (s *Store) CreateUser(ctx context.Context, username, passwordHash, role string) (model.User, error) {
+	u, err := scanUser(s.q(ctx).QueryRow(ctx,
 		`INSERT INTO users (username, password_hash, role) VALUES ($1, $2, $3) RETURNING `+userColumns,
 		username, passwordHash, role))
 	if err != nil {
@@ -28,24 +28,28 @@ func CreateUser(ctx context.Context, q Querier, username, passwordHash, role str
 	return u, nil
 }
 
-// SetPassword replaces a user's password hash and ends the user's sessions.
-func SetPassword(ctx context.Context, q Querier, username, passwordHash string) error {
-	tag, err := q.Exec(ctx, `UPDATE users SET password_hash = $2 WHERE username = $1`, username, passwordHash)
-	if err != nil {
-		return fmt.Errorf("set password of %q: %w", username, mapError(err))
-	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("set password of %q: %w", username, model.ErrNotFound)
-	}
-	if _, err := q.Exec(ctx, `DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = $1)`, username); err != nil {
-		return fmt.Errorf("end sessions of %q: %w", username, mapError(err))
-	}
-	return nil
+// SetPassword replaces a user's password hash and ends the user's sessions,
+// in one transaction.
+func (s *Store) SetPassword(ctx context.Context, username, passwordHash string) error {
+	return s.Atomically(ctx, func(ctx context.Context) error {
+		q := s.q(ctx)
+		tag, err := q.Exec(ctx, `UPDATE users SET password_hash = $2 WHERE username = $1`, username, passwordHash)
+		if err != nil {
+			return fmt.Errorf("set password of %q: %w", username, mapError(err))
+		}
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("set password of %q: %w", username, model.ErrNotFound)
+		}
+		if _, err := q.Exec(ctx, `DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = $1)`, username); err != nil {
+			return fmt.Errorf("end sessions of %q: %w", username, mapError(err))
+		}
+		return nil
+	})
 }
 
 // UserByName finds a user by name.
-func UserByName(ctx context.Context, q Querier, username string) (model.User, error) {
-	u, err := scanUser(q.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE username = $1`, username))
+func (s *Store) UserByName(ctx context.Context, username string) (model.User, error) {
+	u, err := scanUser(s.q(ctx).QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE username = $1`, username))
 	if err != nil {
 		return model.User{}, fmt.Errorf("load user %q: %w", username, mapError(err))
 	}
@@ -53,8 +57,8 @@ func UserByName(ctx context.Context, q Querier, username string) (model.User, er
 }
 
 // ListUsers returns every user, by name.
-func ListUsers(ctx context.Context, q Querier) ([]model.User, error) {
-	rows, err := q.Query(ctx, `SELECT `+userColumns+` FROM users ORDER BY username`)
+func (s *Store) ListUsers(ctx context.Context) ([]model.User, error) {
+	rows, err := s.q(ctx).Query(ctx, `SELECT `+userColumns+` FROM users ORDER BY username`)
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", mapError(err))
 	}
@@ -71,10 +75,10 @@ func ListUsers(ctx context.Context, q Querier) ([]model.User, error) {
 }
 
 // CreateSession stores a new session.
-func CreateSession(ctx context.Context, q Querier, s model.Session) error {
-	_, err := q.Exec(ctx,
+func (s *Store) CreateSession(ctx context.Context, sess model.Session) error {
+	_, err := s.q(ctx).Exec(ctx,
 		`INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
-		s.TokenHash, s.UserID, s.CreatedAt, s.ExpiresAt)
+		sess.TokenHash, sess.UserID, sess.CreatedAt, sess.ExpiresAt)
 	if err != nil {
 		return fmt.Errorf("create session: %w", mapError(err))
 	}
@@ -84,10 +88,10 @@ func CreateSession(ctx context.Context, q Querier, s model.Session) error {
 // TouchSession returns the user of a live session and slides its expiry to
 // now+ttl. To spare the SD card, the expiry is only written when it moves by
 // more than a minute.
-func TouchSession(ctx context.Context, q Querier, tokenHash []byte, now time.Time, ttl time.Duration) (model.User, time.Time, error) {
+func (s *Store) TouchSession(ctx context.Context, tokenHash []byte, now time.Time, ttl time.Duration) (model.User, time.Time, error) {
 	var u model.User
 	var expires time.Time
-	err := q.QueryRow(ctx, `
+	err := s.q(ctx).QueryRow(ctx, `
 WITH s AS (
     SELECT token_hash, user_id, expires_at FROM sessions
     WHERE token_hash = $1 AND expires_at > $2
@@ -107,16 +111,16 @@ FROM s JOIN users u ON u.id = s.user_id`,
 }
 
 // DeleteSession revokes a session; revoking an unknown one is not an error.
-func DeleteSession(ctx context.Context, q Querier, tokenHash []byte) error {
-	if _, err := q.Exec(ctx, `DELETE FROM sessions WHERE token_hash = $1`, tokenHash); err != nil {
+func (s *Store) DeleteSession(ctx context.Context, tokenHash []byte) error {
+	if _, err := s.q(ctx).Exec(ctx, `DELETE FROM sessions WHERE token_hash = $1`, tokenHash); err != nil {
 		return fmt.Errorf("delete session: %w", mapError(err))
 	}
 	return nil
 }
 
 // DeleteExpiredSessions removes sessions that ended before now.
-func DeleteExpiredSessions(ctx context.Context, q Querier, now time.Time) (int64, error) {
-	tag, err := q.Exec(ctx, `DELETE FROM sessions WHERE expires_at <= $1`, now)
+func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
+	tag, err := s.q(ctx).Exec(ctx, `DELETE FROM sessions WHERE expires_at <= $1`, now)
 	if err != nil {
 		return 0, fmt.Errorf("delete expired sessions: %w", mapError(err))
 	}
@@ -124,8 +128,8 @@ func DeleteExpiredSessions(ctx context.Context, q Querier, now time.Time) (int64
 }
 
 // UserByID finds a user by id.
-func UserByID(ctx context.Context, q Querier, id string) (model.User, error) {
-	u, err := scanUser(q.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
+func (s *Store) UserByID(ctx context.Context, id string) (model.User, error) {
+	u, err := scanUser(s.q(ctx).QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id))
 	if err != nil {
 		return model.User{}, fmt.Errorf("load user %s: %w", id, mapError(err))
 	}
@@ -133,8 +137,8 @@ func UserByID(ctx context.Context, q Querier, id string) (model.User, error) {
 }
 
 // AppRoles returns a user's roles in apps, by app id.
-func AppRoles(ctx context.Context, q Querier, userID string) (map[string]string, error) {
-	rows, err := q.Query(ctx, `SELECT app_id::text, role FROM app_roles WHERE user_id = $1`, userID)
+func (s *Store) AppRoles(ctx context.Context, userID string) (map[string]string, error) {
+	rows, err := s.q(ctx).Query(ctx, `SELECT app_id::text, role FROM app_roles WHERE user_id = $1`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("load app roles of %s: %w", userID, mapError(err))
 	}
@@ -151,8 +155,8 @@ func AppRoles(ctx context.Context, q Querier, userID string) (map[string]string,
 }
 
 // SetAppRole grants (or changes) a user's role in an app.
-func SetAppRole(ctx context.Context, q Querier, userID, appID, role string) error {
-	_, err := q.Exec(ctx, `INSERT INTO app_roles (user_id, app_id, role) VALUES ($1, $2, $3)
+func (s *Store) SetAppRole(ctx context.Context, userID, appID, role string) error {
+	_, err := s.q(ctx).Exec(ctx, `INSERT INTO app_roles (user_id, app_id, role) VALUES ($1, $2, $3)
 ON CONFLICT (user_id, app_id) DO UPDATE SET role = EXCLUDED.role`, userID, appID, role)
 	if err != nil {
 		return fmt.Errorf("grant %s on app %s to %s: %w", role, appID, userID, mapError(err))
@@ -161,8 +165,8 @@ ON CONFLICT (user_id, app_id) DO UPDATE SET role = EXCLUDED.role`, userID, appID
 }
 
 // DeleteAppRole revokes a user's role in an app.
-func DeleteAppRole(ctx context.Context, q Querier, userID, appID string) error {
-	tag, err := q.Exec(ctx, `DELETE FROM app_roles WHERE user_id = $1 AND app_id = $2`, userID, appID)
+func (s *Store) DeleteAppRole(ctx context.Context, userID, appID string) error {
+	tag, err := s.q(ctx).Exec(ctx, `DELETE FROM app_roles WHERE user_id = $1 AND app_id = $2`, userID, appID)
 	if err != nil {
 		return fmt.Errorf("revoke role on app %s from %s: %w", appID, userID, mapError(err))
 	}
@@ -174,8 +178,8 @@ func DeleteAppRole(ctx context.Context, q Querier, userID, appID string) error {
 
 // UpdateUser changes a user's instance role or disabled flag; nil values
 // are left as they are.
-func UpdateUser(ctx context.Context, q Querier, id string, role *string, disabled *bool) (model.User, error) {
-	u, err := scanUser(q.QueryRow(ctx, `
+func (s *Store) UpdateUser(ctx context.Context, id string, role *string, disabled *bool) (model.User, error) {
+	u, err := scanUser(s.q(ctx).QueryRow(ctx, `
 UPDATE users SET role = COALESCE($2, role), disabled = COALESCE($3, disabled)
 WHERE id = $1 RETURNING `+userColumns, id, role, disabled))
 	if err != nil {
@@ -188,8 +192,8 @@ WHERE id = $1 RETURNING `+userColumns, id, role, disabled))
 // rows until the transaction ends, so that two concurrent changes cannot
 // both take away what each thinks is not the last one. Call it inside a
 // transaction.
-func LockEnabledOwners(ctx context.Context, q Querier) ([]string, error) {
-	rows, err := q.Query(ctx, `SELECT id::text FROM users WHERE role = 'owner' AND NOT disabled ORDER BY id FOR UPDATE`)
+func (s *Store) LockEnabledOwners(ctx context.Context) ([]string, error) {
+	rows, err := s.q(ctx).Query(ctx, `SELECT id::text FROM users WHERE role = 'owner' AND NOT disabled ORDER BY id FOR UPDATE`)
 	if err != nil {
 		return nil, fmt.Errorf("lock enabled owners: %w", mapError(err))
 	}
@@ -202,8 +206,8 @@ func LockEnabledOwners(ctx context.Context, q Querier) ([]string, error) {
 
 // SetPasswordByID replaces a user's password hash; sessions are ended
 // separately (DeleteSessions).
-func SetPasswordByID(ctx context.Context, q Querier, id, passwordHash string) error {
-	tag, err := q.Exec(ctx, `UPDATE users SET password_hash = $2 WHERE id = $1`, id, passwordHash)
+func (s *Store) SetPasswordByID(ctx context.Context, id, passwordHash string) error {
+	tag, err := s.q(ctx).Exec(ctx, `UPDATE users SET password_hash = $2 WHERE id = $1`, id, passwordHash)
 	if err != nil {
 		return fmt.Errorf("set password of user %s: %w", id, mapError(err))
 	}
@@ -215,8 +219,8 @@ func SetPasswordByID(ctx context.Context, q Querier, id, passwordHash string) er
 
 // DeleteSessions ends a user's sessions, but for the one whose hash is
 // except (nil: all of them).
-func DeleteSessions(ctx context.Context, q Querier, userID string, except []byte) (int64, error) {
-	tag, err := q.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1 AND ($2::bytea IS NULL OR token_hash <> $2)`, userID, except)
+func (s *Store) DeleteSessions(ctx context.Context, userID string, except []byte) (int64, error) {
+	tag, err := s.q(ctx).Exec(ctx, `DELETE FROM sessions WHERE user_id = $1 AND ($2::bytea IS NULL OR token_hash <> $2)`, userID, except)
 	if err != nil {
 		return 0, fmt.Errorf("end sessions of user %s: %w", userID, mapError(err))
 	}
@@ -224,34 +228,10 @@ func DeleteSessions(ctx context.Context, q Querier, userID string, except []byte
 }
 
 // CountUsers returns how many users exist.
-func CountUsers(ctx context.Context, q Querier) (int, error) {
+func (s *Store) CountUsers(ctx context.Context) (int, error) {
 	var n int
-	if err := q.QueryRow(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
+	if err := s.q(ctx).QueryRow(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count users: %w", mapError(err))
 	}
 	return n, nil
 }
-
-// UpdateUser changes a user's role or disabled flag.
-func (s *Store) UpdateUser(ctx context.Context, id string, role *string, disabled *bool) (model.User, error) {
-	return UpdateUser(ctx, s.q(ctx), id, role, disabled)
-}
-
-// LockEnabledOwners returns and locks the enabled owners; call it within an
-// Atomically.
-func (s *Store) LockEnabledOwners(ctx context.Context) ([]string, error) {
-	return LockEnabledOwners(ctx, s.q(ctx))
-}
-
-// SetPasswordByID replaces a user's password hash.
-func (s *Store) SetPasswordByID(ctx context.Context, id, passwordHash string) error {
-	return SetPasswordByID(ctx, s.q(ctx), id, passwordHash)
-}
-
-// DeleteSessions ends a user's sessions but one.
-func (s *Store) DeleteSessions(ctx context.Context, userID string, except []byte) (int64, error) {
-	return DeleteSessions(ctx, s.q(ctx), userID, except)
-}
-
-// CountUsers returns how many users exist.
-func (s *Store) CountUsers(ctx context.Context) (int, error) { return CountUsers(ctx, s.q(ctx)) }

@@ -17,7 +17,7 @@ func scanVariable(row interface{ Scan(...any) error }) (model.Variable, error) {
 
 // PutVariable creates or replaces an app's variable: a plain one with its
 // Value, a secret with its Sealed value only. created says which it was.
-func PutVariable(ctx context.Context, q Querier, v model.Variable) (out model.Variable, created bool, err error) {
+func (s *Store) PutVariable(ctx context.Context, v model.Variable) (out model.Variable, created bool, err error) {
 	var value any
 	var sealed []byte
 	if v.Secret {
@@ -25,7 +25,7 @@ func PutVariable(ctx context.Context, q Querier, v model.Variable) (out model.Va
 	} else {
 		value = v.Value
 	}
-	err = q.QueryRow(ctx, `
+	err = s.q(ctx).QueryRow(ctx, `
 INSERT INTO app_variables (app_id, name, secret, value, sealed) VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (app_id, name) DO UPDATE
     SET secret = EXCLUDED.secret, value = EXCLUDED.value, sealed = EXCLUDED.sealed, updated_at = now()
@@ -38,8 +38,8 @@ RETURNING `+variableColumns+`, xmax = 0`, v.AppID, v.Name, v.Secret, value, seal
 }
 
 // ListVariables returns an app's variables by name, or every app's for "".
-func ListVariables(ctx context.Context, q Querier, appID string) ([]model.Variable, error) {
-	rows, err := q.Query(ctx, `SELECT `+variableColumns+` FROM app_variables
+func (s *Store) ListVariables(ctx context.Context, appID string) ([]model.Variable, error) {
+	rows, err := s.q(ctx).Query(ctx, `SELECT `+variableColumns+` FROM app_variables
 WHERE $1 = '' OR app_id = NULLIF($1, '')::uuid ORDER BY app_id, name`, appID)
 	if err != nil {
 		return nil, fmt.Errorf("list variables: %w", mapError(err))
@@ -48,8 +48,8 @@ WHERE $1 = '' OR app_id = NULLIF($1, '')::uuid ORDER BY app_id, name`, appID)
 }
 
 // VariableByName loads one of an app's variables.
-func VariableByName(ctx context.Context, q Querier, appID, name string) (model.Variable, error) {
-	v, err := scanVariable(q.QueryRow(ctx, `SELECT `+variableColumns+` FROM app_variables WHERE app_id = $1 AND name = $2`, appID, name))
+func (s *Store) VariableByName(ctx context.Context, appID, name string) (model.Variable, error) {
+	v, err := scanVariable(s.q(ctx).QueryRow(ctx, `SELECT `+variableColumns+` FROM app_variables WHERE app_id = $1 AND name = $2`, appID, name))
 	if err != nil {
 		return model.Variable{}, fmt.Errorf("load variable %s of app %s: %w", name, appID, mapError(err))
 	}
@@ -57,17 +57,17 @@ func VariableByName(ctx context.Context, q Querier, appID, name string) (model.V
 }
 
 // CountVariables returns how many variables an app has.
-func CountVariables(ctx context.Context, q Querier, appID string) (int, error) {
+func (s *Store) CountVariables(ctx context.Context, appID string) (int, error) {
 	var n int
-	if err := q.QueryRow(ctx, `SELECT count(*) FROM app_variables WHERE app_id = $1`, appID).Scan(&n); err != nil {
+	if err := s.q(ctx).QueryRow(ctx, `SELECT count(*) FROM app_variables WHERE app_id = $1`, appID).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count variables of app %s: %w", appID, mapError(err))
 	}
 	return n, nil
 }
 
 // DeleteVariable removes one of an app's variables.
-func DeleteVariable(ctx context.Context, q Querier, appID, name string) error {
-	tag, err := q.Exec(ctx, `DELETE FROM app_variables WHERE app_id = $1 AND name = $2`, appID, name)
+func (s *Store) DeleteVariable(ctx context.Context, appID, name string) error {
+	tag, err := s.q(ctx).Exec(ctx, `DELETE FROM app_variables WHERE app_id = $1 AND name = $2`, appID, name)
 	if err != nil {
 		return fmt.Errorf("delete variable %s of app %s: %w", name, appID, mapError(err))
 	}
@@ -75,29 +75,4 @@ func DeleteVariable(ctx context.Context, q Querier, appID, name string) error {
 		return fmt.Errorf("delete variable %s of app %s: %w", name, appID, model.ErrNotFound)
 	}
 	return nil
-}
-
-// PutVariable creates or replaces a variable.
-func (s *Store) PutVariable(ctx context.Context, v model.Variable) (model.Variable, bool, error) {
-	return PutVariable(ctx, s.q(ctx), v)
-}
-
-// ListVariables returns an app's variables, or every app's for "".
-func (s *Store) ListVariables(ctx context.Context, appID string) ([]model.Variable, error) {
-	return ListVariables(ctx, s.q(ctx), appID)
-}
-
-// VariableByName loads one variable.
-func (s *Store) VariableByName(ctx context.Context, appID, name string) (model.Variable, error) {
-	return VariableByName(ctx, s.q(ctx), appID, name)
-}
-
-// CountVariables returns how many variables an app has.
-func (s *Store) CountVariables(ctx context.Context, appID string) (int, error) {
-	return CountVariables(ctx, s.q(ctx), appID)
-}
-
-// DeleteVariable removes a variable.
-func (s *Store) DeleteVariable(ctx context.Context, appID, name string) error {
-	return DeleteVariable(ctx, s.q(ctx), appID, name)
 }
