@@ -68,7 +68,9 @@ type fixture struct {
 	now   time.Time
 
 	owner, member, app, script, route, domain, sshKey, sshFingerprint string
-	setupDone                                                         int
+	// spareKey is a public key nobody registered, as an authorized_keys line.
+	spareKey  string
+	setupDone int
 }
 
 // testDefaults and testCeilings are the daemon's limits in these tests.
@@ -128,7 +130,7 @@ func newFixture(t *testing.T) *fixture {
 	must(st.CreateSession(ctx, model.Session{TokenHash: []byte("olive-session"), UserID: owner.ID, ExpiresAt: f.now.Add(time.Hour)}))
 
 	f.owner, f.member, f.app, f.script, f.route, f.domain = owner.ID, member.ID, app.ID, sc.ID, r.ID, d.ID
-	f.sshKey, f.sshFingerprint = key.ID, key.Fingerprint
+	f.sshKey, f.sshFingerprint, f.spareKey = key.ID, key.Fingerprint, newAuthorizedKey(t)
 	f.actor = model.Actor{UserID: owner.ID, Username: "olive", TokenID: "tok-1", Channel: model.ChannelAPI, Remote: "192.0.2.7"}
 	st.writes = nil
 	return f
@@ -260,7 +262,7 @@ func TestChangesAreAuditedInTheirTransaction(t *testing.T) {
 			return result{"", tok.ID, secret}, err
 		}, "token.create", false, ""},
 		{"add SSH key", func(f *fixture) (result, error) {
-			k, err := f.svc.AddSSHKey(ctx, f.actor, f.owner, newAuthorizedKey(t))
+			k, err := f.svc.AddSSHKey(ctx, f.actor, f.owner, f.spareKey)
 			return result{"", k.ID, ""}, err
 		}, "sshkey.add", false, ""},
 		{"delete SSH key", func(f *fixture) (result, error) {
@@ -502,7 +504,7 @@ func TestRefusedInput(t *testing.T) {
 			return err
 		}, model.ErrInvalid},
 		{"SSH key with options", func(f *fixture) error {
-			_, err := f.svc.AddSSHKey(ctx, f.actor, f.member, `command="ls" `+newAuthorizedKey(t))
+			_, err := f.svc.AddSSHKey(ctx, f.actor, f.member, `command="ls" `+f.spareKey)
 			return err
 		}, model.ErrInvalid},
 	}
