@@ -281,14 +281,17 @@ func TestSlowRequestBodyTimesOut(t *testing.T) {
 	echo := d.call("POST", "/api/v1/admin/scripts", mustJSON(map[string]string{"name": "echo", "source": "export default async (req) => new Response(await req.text())"}))
 	d.expect(echo, 201)
 	echoID := echo.field(t, "id").(string)
+	d.expect(d.call("POST", "/api/v1/admin/scripts/"+echoID+"/routes", `{"method":"POST","path":"/echo"}`), 201)
 
 	// A stream opened now outlives the slow bodies below.
 	stream := d.openStream("/api/v1/admin/logs/all/stream", d.token)
 
 	host := strings.TrimPrefix(d.url, "http://")
 	for _, head := range []string{
-		"POST /api/v1/execute/" + echoID + " HTTP/1.1\r\nHost: " + host + "\r\nContent-Length: 1000\r\n\r\n",
-		"POST /api/v1/execute/" + echoID + " HTTP/1.1\r\nHost: " + host + "\r\nTransfer-Encoding: chunked\r\n\r\n1000\r\n",
+		// Anonymous, to a route; by id with a credential (run by id on the
+		// board's own names needs one).
+		"POST /echo HTTP/1.1\r\nHost: " + host + "\r\nContent-Length: 1000\r\n\r\n",
+		"POST /api/v1/execute/" + echoID + " HTTP/1.1\r\nHost: " + host + "\r\nAuthorization: Bearer " + d.token + "\r\nTransfer-Encoding: chunked\r\n\r\n1000\r\n",
 		"POST " + loginPath + " HTTP/1.1\r\nHost: " + host + "\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"username\":\"",
 	} {
 		conn := d.rawRequest(head, 200*time.Millisecond)
