@@ -83,8 +83,8 @@ var (
 
 func testCredentials() *Credentials {
 	return &Credentials{
-		Hasher:  auth.NewHasher(auth.Params{Memory: 1024, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32}),
-		Limiter: auth.NewLimiter(auth.LimiterConfig{}),
+		Hasher:   auth.NewHasher(auth.Params{Memory: 1024, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32}),
+		Throttle: auth.NewThrottle(auth.ThrottleConfig{}),
 	}
 }
 
