@@ -21,11 +21,9 @@ var (
 // admins make them an editor or a viewer of one, or take the role away.
 // Owners and admins reach every app whatever these say.
 type appRolesScreen struct {
-	base
+	list
 	user client.User
 	apps []client.App
-	t    table
-	ask  confirm
 }
 
 type appRolesMsg struct {
@@ -36,9 +34,7 @@ type appRolesMsg struct {
 }
 
 func newAppRolesScreen(e *env, u client.User) *appRolesScreen {
-	s := &appRolesScreen{base: newBase(e), user: u}
-	s.t = newTable(e.st, "no apps", column{"APP", 24}, column{"ROLE", 0})
-	return s
+	return &appRolesScreen{user: u, list: newList(e, "no apps", column{"APP", 24}, column{"ROLE", 0}).withDialog("")}
 }
 
 // readsEveryApp says whether u's instance role reaches every app, whatever
@@ -47,16 +43,12 @@ func readsEveryApp(u client.User) bool { return u.Role == "owner" || u.Role == "
 
 func (s *appRolesScreen) title() string { return "app roles of " + s.user.Username }
 
-func (s *appRolesScreen) init() tea.Cmd { return s.load("load apps", "", nil) }
+func (s *appRolesScreen) init() tea.Cmd { return s.e.call("load apps", s.fetch("")) }
 
-// load runs change (when not nil), then reads the apps and the user again.
-func (s *appRolesScreen) load(what, done string, change func(ctx context.Context) error) tea.Cmd {
-	return s.e.call(what, func(ctx context.Context) (tea.Msg, error) {
-		if change != nil {
-			if err := change(ctx); err != nil {
-				return nil, err
-			}
-		}
+// fetch reads the apps and the user again, for a message that says done
+// when it is not empty.
+func (s *appRolesScreen) fetch(done string) func(ctx context.Context) (tea.Msg, error) {
+	return func(ctx context.Context) (tea.Msg, error) {
 		apps, err := s.e.c.Apps(ctx)
 		if err != nil {
 			return nil, err
@@ -70,20 +62,16 @@ func (s *appRolesScreen) load(what, done string, change func(ctx context.Context
 			u = users[i]
 		}
 		return appRolesMsg{s.to(), apps, u, done}, nil
-	})
+	}
 }
 
-func (s *appRolesScreen) setSize(w, h int) { s.base.setSize(w, h); s.t.setSize(w, h-1) }
-func (s *appRolesScreen) typing() bool     { return s.t.editing || s.ask.active() }
+// change makes a change and reads the apps and the user again.
+func (s *appRolesScreen) change(what, done string, fn func(ctx context.Context) error) tea.Cmd {
+	return s.e.change(what, fn, s.fetch(done))
+}
 
 func (s *appRolesScreen) keys() bindings {
-	switch {
-	case s.t.editing:
-		return bindings{keyEnter, keyCancel}
-	case s.ask.active():
-		return bindings{keyYes, keyNo}
-	}
-	return bindings{keyEditor, keyViewer, keyRevoke, keyFilter, keyReload}
+	return s.list.keys(bindings{keyEditor, keyViewer, keyRevoke, keyFilter, keyReload})
 }
 
 func (s *appRolesScreen) update(msg tea.Msg) tea.Cmd {
@@ -101,18 +89,13 @@ func (s *appRolesScreen) update(msg tea.Msg) tea.Cmd {
 			rows[i] = []string{a.Name, role}
 		}
 		s.t.setRows(rows)
-		if msg.done != "" {
-			return func() tea.Msg { return infoMsg(msg.done) }
-		}
-		return nil
+		return info(msg.done)
 	}
-	k, cmd, free := focus(msg, nil, &s.ask, &s.t)
-	if !free {
-		return cmd
-	}
-	if key.Matches(k, keyReload) {
-		return s.init()
-	}
+	return s.dispatch(msg, s.init, s.onKey)
+}
+
+// onKey gives or takes away a role in the app under the cursor.
+func (s *appRolesScreen) onKey(k tea.KeyMsg) tea.Cmd {
 	i := s.t.selected()
 	if i < 0 {
 		return nil
@@ -124,20 +107,16 @@ func (s *appRolesScreen) update(msg tea.Msg) tea.Cmd {
 		if key.Matches(k, keyViewer) {
 			role = "viewer"
 		}
-		return s.load("make "+u.Username+" "+role+" of "+app.Name, u.Username+" is "+role+" of "+app.Name+" now",
+		return s.change("make "+u.Username+" "+role+" of "+app.Name, u.Username+" is "+role+" of "+app.Name+" now",
 			func(ctx context.Context) error { return s.e.c.GrantAppRole(ctx, u.ID, app.ID, role) })
 	case key.Matches(k, keyRevoke):
 		if u.AppRoles[app.ID] == "" {
 			return nil
 		}
 		s.ask.ask("take "+u.Username+"'s role ("+u.AppRoles[app.ID]+") in "+app.Name+" away?", func() tea.Cmd {
-			return s.load("take "+u.Username+"'s role in "+app.Name+" away", u.Username+" has no role in "+app.Name+" now",
+			return s.change("take "+u.Username+"'s role in "+app.Name+" away", u.Username+" has no role in "+app.Name+" now",
 				func(ctx context.Context) error { return s.e.c.RevokeAppRole(ctx, u.ID, app.ID) })
 		})
 	}
 	return nil
-}
-
-func (s *appRolesScreen) view() string {
-	return fitBlock(s.t.view(), s.w, s.h-1) + "\n" + dialogLine(s.e.st, nil, &s.ask)
 }

@@ -20,9 +20,8 @@ var (
 
 // appsScreen lists the apps the user may read: the first screen.
 type appsScreen struct {
-	base
+	list
 	apps []client.App
-	t    table
 }
 
 type appsMsg struct {
@@ -31,9 +30,7 @@ type appsMsg struct {
 }
 
 func newAppsScreen(e *env) *appsScreen {
-	s := &appsScreen{base: newBase(e)}
-	s.t = newTable(e.st, "no apps you may read", column{"APP", 24}, column{"DESCRIPTION", 0})
-	return s
+	return &appsScreen{list: newList(e, "no apps you may read", column{"APP", 24}, column{"DESCRIPTION", 0})}
 }
 
 func (s *appsScreen) resume() tea.Cmd { return s.init() }
@@ -47,19 +44,12 @@ func (s *appsScreen) init() tea.Cmd {
 	})
 }
 
-func (s *appsScreen) setSize(w, h int) { s.base.setSize(w, h); s.t.setSize(w, h) }
-func (s *appsScreen) typing() bool     { return s.t.editing }
-
 func (s *appsScreen) keys() bindings {
-	if s.t.editing {
-		return bindings{keyEnter, keyCancel}
-	}
-	return bindings{keyScripts, keyLogs, keyAllLogs, keyUsers, keyOwnKeys, keySystem, keyAudit, keyFilter, keyReload}
+	return s.list.keys(bindings{keyScripts, keyLogs, keyAllLogs, keyUsers, keyOwnKeys, keySystem, keyAudit, keyFilter, keyReload})
 }
 
 func (s *appsScreen) update(msg tea.Msg) tea.Cmd {
-	switch msg := msg.(type) {
-	case appsMsg:
+	if msg, ok := msg.(appsMsg); ok {
 		s.apps, s.loaded = msg.apps, true
 		rows := make([][]string, len(s.apps))
 		for i, a := range s.apps {
@@ -67,30 +57,29 @@ func (s *appsScreen) update(msg tea.Msg) tea.Cmd {
 		}
 		s.t.setRows(rows)
 		return nil
-	case tea.KeyMsg:
-		if used, cmd := s.t.update(msg); used {
-			return cmd
-		}
-		app, ok := s.current()
-		switch {
-		case key.Matches(msg, keyReload):
-			return s.init()
-		case key.Matches(msg, keyUsers):
-			return push(newUsersScreen(s.e))
-		case key.Matches(msg, keySystem):
-			return push(newSystemScreen(s.e))
-		case key.Matches(msg, keyAudit):
-			return push(newAuditScreen(s.e))
-		case key.Matches(msg, keyAllLogs):
-			return push(newAllLogsScreen(s.e))
-		case key.Matches(msg, keyOwnKeys):
-			return push(newKeysScreen(s.e, nil))
-		case !ok:
-		case key.Matches(msg, keyScripts):
-			return push(newScriptsScreen(s.e, app))
-		case key.Matches(msg, keyLogs):
-			return push(newLogsScreen(s.e, app, nil))
-		}
+	}
+	return s.dispatch(msg, s.init, s.onKey)
+}
+
+// onKey opens the screen a key names: most for the app under the cursor.
+func (s *appsScreen) onKey(k tea.KeyMsg) tea.Cmd {
+	app, ok := s.current()
+	switch {
+	case key.Matches(k, keyUsers):
+		return push(newUsersScreen(s.e))
+	case key.Matches(k, keySystem):
+		return push(newSystemScreen(s.e))
+	case key.Matches(k, keyAudit):
+		return push(newAuditScreen(s.e))
+	case key.Matches(k, keyAllLogs):
+		return push(newAllLogsScreen(s.e))
+	case key.Matches(k, keyOwnKeys):
+		return push(newKeysScreen(s.e, nil))
+	case !ok:
+	case key.Matches(k, keyScripts):
+		return push(newScriptsScreen(s.e, app))
+	case key.Matches(k, keyLogs):
+		return push(newLogsScreen(s.e, app, nil))
 	}
 	return nil
 }
@@ -102,5 +91,3 @@ func (s *appsScreen) current() (client.App, bool) {
 	}
 	return s.apps[i], true
 }
-
-func (s *appsScreen) view() string { return s.t.view() }

@@ -24,10 +24,9 @@ const auditPage = 200
 // and through which channel (owners and admins; others see the API's
 // refusal). m loads older records.
 type auditScreen struct {
-	base
+	list
 	recs []client.AuditRecord
 	end  bool // no older records
-	t    table
 }
 
 type auditMsg struct {
@@ -37,10 +36,8 @@ type auditMsg struct {
 }
 
 func newAuditScreen(e *env) *auditScreen {
-	s := &auditScreen{base: newBase(e)}
-	s.t = newTable(e.st, "no changes recorded yet", column{"TIME", 16}, column{"WHO", 14}, column{"VIA", 9},
-		column{"ACTION", 20}, column{"DETAILS", 0})
-	return s
+	return &auditScreen{list: newList(e, "no changes recorded yet", column{"TIME", 16}, column{"WHO", 14}, column{"VIA", 9},
+		column{"ACTION", 20}, column{"DETAILS", 0})}
 }
 
 func (s *auditScreen) title() string { return "audit log" }
@@ -54,22 +51,15 @@ func (s *auditScreen) load(before int64) tea.Cmd {
 	})
 }
 
-func (s *auditScreen) setSize(w, h int) { s.base.setSize(w, h); s.t.setSize(w, h) }
-func (s *auditScreen) typing() bool     { return s.t.editing }
-
 func (s *auditScreen) keys() bindings {
-	if s.t.editing {
-		return bindings{keyEnter, keyCancel}
-	}
 	if s.end {
-		return bindings{keyFilter, keyReload}
+		return s.list.keys(bindings{keyFilter, keyReload})
 	}
-	return bindings{keyOlder, keyFilter, keyReload}
+	return s.list.keys(bindings{keyOlder, keyFilter, keyReload})
 }
 
 func (s *auditScreen) update(msg tea.Msg) tea.Cmd {
-	switch msg := msg.(type) {
-	case auditMsg:
+	if msg, ok := msg.(auditMsg); ok {
 		if msg.older {
 			s.recs = append(s.recs, msg.recs...)
 		} else {
@@ -88,16 +78,15 @@ func (s *auditScreen) update(msg tea.Msg) tea.Cmd {
 			rows[i] = []string{r.At.Local().Format("2006-01-02 15:04"), who, r.Channel, r.Action, auditDetails(r)}
 		}
 		s.t.setRows(rows)
-	case tea.KeyMsg:
-		if used, cmd := s.t.update(msg); used {
-			return cmd
-		}
-		switch {
-		case key.Matches(msg, keyReload):
-			return s.init()
-		case key.Matches(msg, keyOlder) && !s.end && len(s.recs) > 0:
-			return s.load(s.recs[len(s.recs)-1].ID)
-		}
+		return nil
+	}
+	return s.dispatch(msg, s.init, s.onKey)
+}
+
+// onKey loads older records.
+func (s *auditScreen) onKey(k tea.KeyMsg) tea.Cmd {
+	if key.Matches(k, keyOlder) && !s.end && len(s.recs) > 0 {
+		return s.load(s.recs[len(s.recs)-1].ID)
 	}
 	return nil
 }
@@ -118,5 +107,3 @@ func auditDetails(r client.AuditRecord) string {
 	}
 	return strings.Join(parts, " ")
 }
-
-func (s *auditScreen) view() string { return s.t.view() }

@@ -42,6 +42,14 @@ type errMsg struct {
 // infoMsg is news for the status line.
 type infoMsg string
 
+// info puts news in the status line; it does nothing when news is "".
+func info(news string) tea.Cmd {
+	if news == "" {
+		return nil
+	}
+	return func() tea.Msg { return infoMsg(news) }
+}
+
 // addressed messages go to the screen with that id, wherever it is in the
 // stack, and are dropped when it is gone.
 type addressed interface{ target() int }
@@ -66,6 +74,17 @@ func (e *env) call(what string, fn func(ctx context.Context) (tea.Msg, error)) t
 			}
 			return doneMsg{msg}
 		})
+}
+
+// change runs fn as the API call what and then fetch, whose message shows
+// what fn changed: the screen's list read again.
+func (e *env) change(what string, fn func(ctx context.Context) error, fetch func(ctx context.Context) (tea.Msg, error)) tea.Cmd {
+	return e.call(what, func(ctx context.Context) (tea.Msg, error) {
+		if err := fn(ctx); err != nil {
+			return nil, err
+		}
+		return fetch(ctx)
+	})
 }
 
 // pushMsg opens a screen on top; popMsg closes the top one.

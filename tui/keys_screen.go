@@ -19,12 +19,9 @@ var (
 // keysScreen lists a user's SSH public keys (one's own when user is nil):
 // add one by pasting its authorized_keys line, delete one.
 type keysScreen struct {
-	base
+	list
 	user    *client.User
 	sshKeys []client.SSHKey
-	t       table
-	in      prompt
-	ask     confirm
 }
 
 type keysMsg struct {
@@ -33,10 +30,8 @@ type keysMsg struct {
 }
 
 func newKeysScreen(e *env, u *client.User) *keysScreen {
-	s := &keysScreen{base: newBase(e), user: u}
-	s.t = newTable(e.st, "no SSH keys: press a and paste a public key (~/.ssh/id_ed25519.pub)",
-		column{"TYPE", 12}, column{"FINGERPRINT", 51}, column{"COMMENT", 0}, column{"LAST USED", 16})
-	return s
+	return &keysScreen{user: u, list: newList(e, "no SSH keys: press a and paste a public key (~/.ssh/id_ed25519.pub)",
+		sshKeyColumns...).withDialog("add")}
 }
 
 func (s *keysScreen) userID() string {
@@ -53,36 +48,29 @@ func (s *keysScreen) title() string {
 	return "SSH keys of " + s.user.Username
 }
 
-func (s *keysScreen) init() tea.Cmd {
-	return s.e.call("load SSH keys", func(ctx context.Context) (tea.Msg, error) {
-		ks, err := s.e.c.SSHKeys(ctx, s.userID())
-		return keysMsg{s.to(), ks}, err
-	})
+func (s *keysScreen) init() tea.Cmd { return s.e.call("load SSH keys", s.fetch) }
+
+// fetch reads the user's keys.
+func (s *keysScreen) fetch(ctx context.Context) (tea.Msg, error) {
+	ks, err := s.e.c.SSHKeys(ctx, s.userID())
+	return keysMsg{s.to(), ks}, err
 }
+
+// sshKeyColumns are the keys screen's columns.
+var sshKeyColumns = []column{{"TYPE", 12}, {"FINGERPRINT", 51}, {"COMMENT", 0}, {"LAST USED", 16}}
 
 // setSize drops the last-used column where the fingerprint would not fit
 // beside it.
 func (s *keysScreen) setSize(w, h int) {
-	s.base.setSize(w, h)
-	s.t.cols = []column{{"TYPE", 12}, {"FINGERPRINT", 51}, {"COMMENT", 0}, {"LAST USED", 16}}
+	s.t.cols = sshKeyColumns
 	if w < 100 {
-		s.t.cols = s.t.cols[:3]
+		s.t.cols = sshKeyColumns[:3]
 	}
-	s.t.setSize(w, h-1)
+	s.list.setSize(w, h)
 }
 
-func (s *keysScreen) typing() bool { return s.t.editing || s.in.active() || s.ask.active() }
-
 func (s *keysScreen) keys() bindings {
-	switch {
-	case s.t.editing:
-		return bindings{keyEnter, keyCancel}
-	case s.in.active():
-		return bindings{bind([]string{"enter"}, "enter", "add"), keyCancel}
-	case s.ask.active():
-		return bindings{keyYes, keyNo}
-	}
-	return bindings{keyAddKey, keyDelete, keyFilter, keyReload}
+	return s.list.keys(bindings{keyAddKey, keyDelete, keyFilter, keyReload})
 }
 
 func (s *keysScreen) update(msg tea.Msg) tea.Cmd {
@@ -99,26 +87,21 @@ func (s *keysScreen) update(msg tea.Msg) tea.Cmd {
 		s.t.setRows(rows)
 		return nil
 	}
-	k, cmd, free := focus(msg, &s.in, &s.ask, &s.t)
-	if !free {
-		return cmd
-	}
+	return s.dispatch(msg, s.init, s.onKey)
+}
+
+// onKey asks for a key to add, or deletes the key under the cursor.
+func (s *keysScreen) onKey(k tea.KeyMsg) tea.Cmd {
 	switch {
-	case key.Matches(k, keyReload):
-		return s.init()
 	case key.Matches(k, keyAddKey):
 		return s.in.ask(s.e.st, "public key", "", s.add)
 	case key.Matches(k, keyDelete):
 		if i := s.t.selected(); i >= 0 {
 			key := s.sshKeys[i]
 			s.ask.ask(fmt.Sprintf("delete the %s key %s?", key.Type, key.Fingerprint), func() tea.Cmd {
-				return s.e.call("delete the key", func(ctx context.Context) (tea.Msg, error) {
-					if err := s.e.c.DeleteSSHKey(ctx, s.userID(), key.ID); err != nil {
-						return nil, err
-					}
-					ks, err := s.e.c.SSHKeys(ctx, s.userID())
-					return keysMsg{s.to(), ks}, err
-				})
+				return s.e.change("delete the key", func(ctx context.Context) error {
+					return s.e.c.DeleteSSHKey(ctx, s.userID(), key.ID)
+				}, s.fetch)
 			})
 		}
 	}
@@ -131,15 +114,8 @@ func (s *keysScreen) add(line string) tea.Cmd {
 	if line == "" {
 		return nil
 	}
-	return s.e.call("add the key", func(ctx context.Context) (tea.Msg, error) {
-		if _, err := s.e.c.AddSSHKey(ctx, s.userID(), line); err != nil {
-			return nil, err
-		}
-		ks, err := s.e.c.SSHKeys(ctx, s.userID())
-		return keysMsg{s.to(), ks}, err
-	})
-}
-
-func (s *keysScreen) view() string {
-	return fitBlock(s.t.view(), s.w, s.h-1) + "\n" + dialogLine(s.e.st, &s.in, &s.ask)
+	return s.e.change("add the key", func(ctx context.Context) error {
+		_, err := s.e.c.AddSSHKey(ctx, s.userID(), line)
+		return err
+	}, s.fetch)
 }

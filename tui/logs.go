@@ -33,7 +33,7 @@ var levels = []string{"all", "warn", "error"}
 // stream, after the most recent ones; or, for the app client.AllApps,
 // those of every app the user may read, with an app filter.
 type logsScreen struct {
-	base
+	list
 	app      client.App
 	apps     []client.App      // in the view across apps
 	appNames map[string]string // app id → name, in the view across apps
@@ -44,7 +44,6 @@ type logsScreen struct {
 	level    int
 	all      []client.Execution // oldest first
 	shown    []int
-	t        table
 	stream   *client.Stream
 	live     bool
 }
@@ -75,7 +74,7 @@ type streamEndMsg struct {
 }
 
 func newLogsScreen(e *env, app client.App, sc *client.Script) *logsScreen {
-	s := &logsScreen{base: newBase(e), app: app, names: map[string]string{}, appNames: map[string]string{}}
+	s := &logsScreen{app: app, names: map[string]string{}, appNames: map[string]string{}}
 	if sc != nil {
 		s.script = sc.ID
 		s.names[sc.ID] = sc.Name
@@ -84,7 +83,7 @@ func newLogsScreen(e *env, app client.App, sc *client.Script) *logsScreen {
 	if s.acrossApps() {
 		script = column{"APP/SCRIPT", 20}
 	}
-	s.t = newTable(e.st, "no executions yet: waiting for requests…",
+	s.list = newList(e, "no executions yet: waiting for requests…",
 		column{"TIME", 8}, column{"ST", 3}, column{"REQUEST", 0}, script, column{"TOOK", 7}, column{"NOTE", 0})
 	s.t.follow = true
 	return s
@@ -166,17 +165,14 @@ func (s *logsScreen) close() {
 	}
 }
 
+// setSize keeps the first line for the state of the stream and filters.
 func (s *logsScreen) setSize(w, h int) { s.base.setSize(w, h); s.t.setSize(w, h-1) }
-func (s *logsScreen) typing() bool     { return s.t.editing }
 
 func (s *logsScreen) keys() bindings {
-	if s.t.editing {
-		return bindings{keyEnter, keyCancel}
-	}
 	if s.acrossApps() {
-		return bindings{keyOpen, keyFollow, keyAppCycle, keyScriptCycle, keyLevel, keyFilter, keyReload}
+		return s.list.keys(bindings{keyOpen, keyFollow, keyAppCycle, keyScriptCycle, keyLevel, keyFilter, keyReload})
 	}
-	return bindings{keyOpen, keyFollow, keyScriptCycle, keyLevel, keyFilter, keyReload}
+	return s.list.keys(bindings{keyOpen, keyFollow, keyScriptCycle, keyLevel, keyFilter, keyReload})
 }
 
 func (s *logsScreen) update(msg tea.Msg) tea.Cmd {
@@ -223,30 +219,30 @@ func (s *logsScreen) update(msg tea.Msg) tea.Cmd {
 			return nil // closed on purpose
 		}
 		return func() tea.Msg { return errMsg{"live log stream ended", msg.err} }
-	case tea.KeyMsg:
-		if used, cmd := s.t.update(msg); used {
-			return cmd
-		}
-		switch {
-		case key.Matches(msg, keyReload):
-			return s.load()
-		case key.Matches(msg, keyFollow):
-			s.t.follow = !s.t.follow
-			s.refresh()
-		case key.Matches(msg, keyLevel):
-			s.level = (s.level + 1) % len(levels)
-			s.refresh()
-		case key.Matches(msg, keyScriptCycle):
-			s.cycleScript()
-			s.refresh()
-		case key.Matches(msg, keyAppCycle) && s.acrossApps():
-			s.cycleApp()
-			s.refresh()
-		case key.Matches(msg, keyOpen):
-			if i := s.t.selected(); i >= 0 {
-				e := s.all[s.shown[i]]
-				return push(newExecutionScreen(s.e, e, s.names[e.ScriptID]))
-			}
+	}
+	return s.dispatch(msg, s.load, s.onKey)
+}
+
+// onKey changes the filters and following, or opens the execution under
+// the cursor.
+func (s *logsScreen) onKey(k tea.KeyMsg) tea.Cmd {
+	switch {
+	case key.Matches(k, keyFollow):
+		s.t.follow = !s.t.follow
+		s.refresh()
+	case key.Matches(k, keyLevel):
+		s.level = (s.level + 1) % len(levels)
+		s.refresh()
+	case key.Matches(k, keyScriptCycle):
+		s.cycleScript()
+		s.refresh()
+	case key.Matches(k, keyAppCycle) && s.acrossApps():
+		s.cycleApp()
+		s.refresh()
+	case key.Matches(k, keyOpen):
+		if i := s.t.selected(); i >= 0 {
+			e := s.all[s.shown[i]]
+			return push(newExecutionScreen(s.e, e, s.names[e.ScriptID]))
 		}
 	}
 	return nil
@@ -363,7 +359,7 @@ func (s *logsScreen) view() string {
 		script = app + " · " + script
 	}
 	info := fmt.Sprintf("%s · %s · level %s · %s · %d shown", state, script, levels[s.level], follow, len(s.shown))
-	return info + "\n" + s.t.view()
+	return info + "\n" + s.list.view()
 }
 
 // executionScreen shows one execution: request, status, console output

@@ -78,36 +78,3 @@ func (p *prompt) update(msg tea.Msg) tea.Cmd {
 }
 
 func (p *prompt) view() string { return drawWidget(p.in.View()) }
-
-// focus hands msg to whichever of a list screen's widgets holds the focus:
-// an open prompt, then an open question, then the table. When none takes
-// it and msg is a key, it returns the key for the screen's own bindings
-// (free true); otherwise cmd is what the widget answered.
-func focus(msg tea.Msg, in *prompt, ask *confirm, t *table) (k tea.KeyMsg, cmd tea.Cmd, free bool) {
-	if in != nil && in.active() { // nil: the screen asks no text
-		return k, in.update(msg), false
-	}
-	k, ok := msg.(tea.KeyMsg)
-	if !ok {
-		return k, nil, false
-	}
-	if ask.active() {
-		return k, ask.update(k), false
-	}
-	if used, cmd := t.update(k); used {
-		return k, cmd, false
-	}
-	return k, nil, true
-}
-
-// dialogLine is a list screen's last line: the open prompt (in may be nil)
-// or question, else nothing.
-func dialogLine(st *styles, in *prompt, ask *confirm) string {
-	switch {
-	case in != nil && in.active():
-		return in.view()
-	case ask.active():
-		return ask.view(st)
-	}
-	return ""
-}

@@ -20,13 +20,10 @@ var (
 // routesScreen lists a script's routes: add (checked for conflicts first),
 // delete, and ask which script a request would reach.
 type routesScreen struct {
-	base
+	list
 	app    client.App
 	script client.Script
 	routes []client.Route
-	t      table
-	in     prompt
-	ask    confirm
 	note   []string // the last check or match, shown under the table
 }
 
@@ -53,38 +50,29 @@ type matchMsg struct {
 }
 
 func newRoutesScreen(e *env, app client.App, sc client.Script) *routesScreen {
-	s := &routesScreen{base: newBase(e), app: app, script: sc}
-	s.t = newTable(e.st, "no routes: press a to add one, e.g. GET /hello/:name", column{"METHOD", 8}, column{"PATH", 0})
-	return s
+	return &routesScreen{app: app, script: sc, list: newList(e, "no routes: press a to add one, e.g. GET /hello/:name",
+		column{"METHOD", 8}, column{"PATH", 0}).withDialog("go")}
 }
 
 func (s *routesScreen) resume() tea.Cmd { return s.init() }
 
 func (s *routesScreen) title() string { return "routes of " + s.script.Name }
 
-func (s *routesScreen) init() tea.Cmd {
-	return s.e.call("load routes", func(ctx context.Context) (tea.Msg, error) {
-		rs, err := s.e.c.Routes(ctx, s.script.ID)
-		return routesMsg{s.to(), rs}, err
-	})
+func (s *routesScreen) init() tea.Cmd { return s.e.call("load routes", s.fetch) }
+
+// fetch reads the script's routes.
+func (s *routesScreen) fetch(ctx context.Context) (tea.Msg, error) {
+	rs, err := s.e.c.Routes(ctx, s.script.ID)
+	return routesMsg{s.to(), rs}, err
 }
 
+// setSize keeps the lines of the note under the table.
 func (s *routesScreen) setSize(w, h int) { s.base.setSize(w, h); s.t.setSize(w, s.tableHeight()) }
 
 func (s *routesScreen) tableHeight() int { return max(3, s.h-1-len(s.note)) }
 
-func (s *routesScreen) typing() bool { return s.t.editing || s.in.active() || s.ask.active() }
-
 func (s *routesScreen) keys() bindings {
-	switch {
-	case s.t.editing:
-		return bindings{keyEnter, keyCancel}
-	case s.in.active():
-		return bindings{bind([]string{"enter"}, "enter", "go"), keyCancel}
-	case s.ask.active():
-		return bindings{keyYes, keyNo}
-	}
-	return bindings{keyAddRoute, keyDelete, keyMatch, keyFilter, keyReload}
+	return s.list.keys(bindings{keyAddRoute, keyDelete, keyMatch, keyFilter, keyReload})
 }
 
 func (s *routesScreen) update(msg tea.Msg) tea.Cmd {
@@ -131,13 +119,13 @@ func (s *routesScreen) update(msg tea.Msg) tea.Cmd {
 		}
 		return nil
 	}
-	k, cmd, free := focus(msg, &s.in, &s.ask, &s.t)
-	if !free {
-		return cmd
-	}
+	return s.dispatch(msg, s.init, s.onKey)
+}
+
+// onKey asks for a route to add or a request to match, or deletes the
+// route under the cursor.
+func (s *routesScreen) onKey(k tea.KeyMsg) tea.Cmd {
 	switch {
-	case key.Matches(k, keyReload):
-		return s.init()
 	case key.Matches(k, keyAddRoute):
 		return s.in.ask(s.e.st, "new route (METHOD /path)", "GET /", s.add)
 	case key.Matches(k, keyMatch):
@@ -146,13 +134,7 @@ func (s *routesScreen) update(msg tea.Msg) tea.Cmd {
 		if i := s.t.selected(); i >= 0 {
 			r := s.routes[i]
 			s.ask.ask(fmt.Sprintf("delete %s %s?", r.Method, r.Path), func() tea.Cmd {
-				return s.e.call("delete route", func(ctx context.Context) (tea.Msg, error) {
-					if err := s.e.c.DeleteRoute(ctx, r.ID); err != nil {
-						return nil, err
-					}
-					rs, err := s.e.c.Routes(ctx, s.script.ID)
-					return routesMsg{s.to(), rs}, err
-				})
+				return s.e.change("delete route", func(ctx context.Context) error { return s.e.c.DeleteRoute(ctx, r.ID) }, s.fetch)
 			})
 		}
 	}
@@ -214,10 +196,4 @@ func shortID(id string) string {
 	return id
 }
 
-func (s *routesScreen) view() string {
-	out := fitBlock(s.t.view(), s.w, s.tableHeight())
-	if len(s.note) > 0 {
-		out += "\n" + strings.Join(s.note, "\n")
-	}
-	return out + "\n" + dialogLine(s.e.st, &s.in, &s.ask)
-}
+func (s *routesScreen) view() string { return s.render(s.note) }

@@ -29,14 +29,11 @@ const newScriptSource = `export default {
 
 // scriptsScreen lists an app's scripts with their routes and last status.
 type scriptsScreen struct {
-	base
+	list
 	app     client.App
 	scripts []client.Script
 	routes  map[string][]client.Route
 	last    map[string]client.Execution
-	t       table
-	ask     confirm
-	name    prompt
 }
 
 type scriptsMsg struct {
@@ -57,10 +54,8 @@ type scriptDeletedMsg struct {
 }
 
 func newScriptsScreen(e *env, app client.App) *scriptsScreen {
-	s := &scriptsScreen{base: newBase(e), app: app}
-	s.t = newTable(e.st, "no scripts yet: press n to write one",
-		column{"SCRIPT", 18}, column{"VER", 5}, column{"ROUTES", 0}, column{"LAST RUN", 22})
-	return s
+	return &scriptsScreen{app: app, list: newList(e, "no scripts yet: press n to write one",
+		column{"SCRIPT", 18}, column{"VER", 5}, column{"ROUTES", 0}, column{"LAST RUN", 22}).withDialog("create")}
 }
 
 func (s *scriptsScreen) resume() tea.Cmd { return s.init() }
@@ -92,21 +87,8 @@ func (s *scriptsScreen) init() tea.Cmd {
 	})
 }
 
-func (s *scriptsScreen) setSize(w, h int) { s.base.setSize(w, h); s.t.setSize(w, h-1) }
-func (s *scriptsScreen) typing() bool {
-	return s.t.editing || s.name.active() || s.ask.active()
-}
-
 func (s *scriptsScreen) keys() bindings {
-	switch {
-	case s.t.editing:
-		return bindings{keyEnter, keyCancel}
-	case s.name.active():
-		return bindings{bind([]string{"enter"}, "enter", "create"), keyCancel}
-	case s.ask.active():
-		return bindings{keyYes, keyNo}
-	}
-	return bindings{keyEdit, keyNew, keyRoutes, keyTry, keyLogs, keyDelete, keyFilter, keyReload}
+	return s.list.keys(bindings{keyEdit, keyNew, keyRoutes, keyTry, keyLogs, keyDelete, keyFilter, keyReload})
 }
 
 func (s *scriptsScreen) update(msg tea.Msg) tea.Cmd {
@@ -121,18 +103,17 @@ func (s *scriptsScreen) update(msg tea.Msg) tea.Cmd {
 		s.t.selectRow(len(s.scripts) - 1)
 		return tea.Batch(s.init(), push(newEditorScreen(s.e, s.app, msg.s)))
 	case scriptDeletedMsg:
-		return tea.Batch(s.init(), func() tea.Msg { return infoMsg("deleted " + msg.name) })
+		return tea.Batch(s.init(), info("deleted "+msg.name))
 	}
-	k, cmd, free := focus(msg, &s.name, &s.ask, &s.t)
-	if !free {
-		return cmd
-	}
+	return s.dispatch(msg, s.init, s.onKey)
+}
+
+// onKey starts a new script, or opens or deletes the one under the cursor.
+func (s *scriptsScreen) onKey(k tea.KeyMsg) tea.Cmd {
 	sc, ok := s.current()
 	switch {
-	case key.Matches(k, keyReload):
-		return s.init()
 	case key.Matches(k, keyNew):
-		return s.name.ask(s.e.st, "name of the new script", "", s.create)
+		return s.in.ask(s.e.st, "name of the new script", "", s.create)
 	case key.Matches(k, keyLogs):
 		if ok {
 			return push(newLogsScreen(s.e, s.app, &sc))
@@ -217,8 +198,4 @@ func duration(us int64) string {
 		return fmt.Sprintf("%.1fms", float64(us)/1000)
 	}
 	return fmt.Sprintf("%.2fs", float64(us)/1e6)
-}
-
-func (s *scriptsScreen) view() string {
-	return fitBlock(s.t.view(), s.w, s.h-1) + "\n" + dialogLine(s.e.st, &s.name, &s.ask)
 }

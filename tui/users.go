@@ -22,11 +22,8 @@ var (
 // change their role, disable or enable them and set their password (others
 // see the API's refusal in the status line).
 type usersScreen struct {
-	base
+	list
 	users []client.User
-	t     table
-	in    prompt
-	ask   confirm
 }
 
 type usersMsg struct {
@@ -36,36 +33,25 @@ type usersMsg struct {
 }
 
 func newUsersScreen(e *env) *usersScreen {
-	s := &usersScreen{base: newBase(e)}
-	s.t = newTable(e.st, "no users to show", column{"USER", 20}, column{"ROLE", 8}, column{"STATE", 9}, column{"APP ROLES", 0})
-	return s
+	return &usersScreen{list: newList(e, "no users to show",
+		column{"USER", 20}, column{"ROLE", 8}, column{"STATE", 9}, column{"APP ROLES", 0}).withDialog("ok")}
 }
 
 func (s *usersScreen) title() string { return "users" }
 
-func (s *usersScreen) init() tea.Cmd { return s.reload("") }
+func (s *usersScreen) init() tea.Cmd { return s.e.call("load users", s.fetch("")) }
 
-// reload lists the users, saying done when it is not empty.
-func (s *usersScreen) reload(done string) tea.Cmd {
-	return s.e.call("load users", func(ctx context.Context) (tea.Msg, error) {
+// fetch reads the users, for a message that says done when it is not
+// empty.
+func (s *usersScreen) fetch(done string) func(ctx context.Context) (tea.Msg, error) {
+	return func(ctx context.Context) (tea.Msg, error) {
 		us, err := s.e.c.Users(ctx)
 		return usersMsg{s.to(), us, done}, err
-	})
+	}
 }
 
-func (s *usersScreen) setSize(w, h int) { s.base.setSize(w, h); s.t.setSize(w, h-1) }
-func (s *usersScreen) typing() bool     { return s.t.editing || s.in.active() || s.ask.active() }
-
 func (s *usersScreen) keys() bindings {
-	switch {
-	case s.t.editing:
-		return bindings{keyEnter, keyCancel}
-	case s.in.active():
-		return bindings{bind([]string{"enter"}, "enter", "ok"), keyCancel}
-	case s.ask.active():
-		return bindings{keyYes, keyNo}
-	}
-	return bindings{keyKeys, keyAppRoles, keyNewUser, keyRole, keyDisable, keyPassword, keyFilter, keyReload}
+	return s.list.keys(bindings{keyKeys, keyAppRoles, keyNewUser, keyRole, keyDisable, keyPassword, keyFilter, keyReload})
 }
 
 func (s *usersScreen) update(msg tea.Msg) tea.Cmd {
@@ -89,18 +75,13 @@ func (s *usersScreen) update(msg tea.Msg) tea.Cmd {
 			rows[i] = []string{u.Username, u.Role, state, roles}
 		}
 		s.t.setRows(rows)
-		if msg.done != "" {
-			return func() tea.Msg { return infoMsg(msg.done) }
-		}
-		return nil
+		return info(msg.done)
 	}
-	k, cmd, free := focus(msg, &s.in, &s.ask, &s.t)
-	if !free {
-		return cmd
-	}
-	if key.Matches(k, keyReload) {
-		return s.init()
-	}
+	return s.dispatch(msg, s.init, s.onKey)
+}
+
+// onKey adds a user, or acts on the user under the cursor.
+func (s *usersScreen) onKey(k tea.KeyMsg) tea.Cmd {
 	if key.Matches(k, keyNewUser) {
 		return s.in.ask(s.e.st, "name of the new user", "", func(name string) tea.Cmd {
 			name = strings.TrimSpace(name)
@@ -162,15 +143,5 @@ func (s *usersScreen) update(msg tea.Msg) tea.Cmd {
 
 // change makes a change and lists the users again.
 func (s *usersScreen) change(what, done string, fn func(ctx context.Context) error) tea.Cmd {
-	return s.e.call(what, func(ctx context.Context) (tea.Msg, error) {
-		if err := fn(ctx); err != nil {
-			return nil, err
-		}
-		us, err := s.e.c.Users(ctx)
-		return usersMsg{s.to(), us, done}, err
-	})
-}
-
-func (s *usersScreen) view() string {
-	return fitBlock(s.t.view(), s.w, s.h-1) + "\n" + dialogLine(s.e.st, &s.in, &s.ask)
+	return s.e.change(what, fn, s.fetch(done))
 }
