@@ -204,31 +204,9 @@ func (s *editorScreen) update(msg tea.Msg) tea.Cmd {
 	}
 	switch s.mode {
 	case modeDiff:
-		if isKey {
-			switch {
-			case key.Matches(k, keyConfirm):
-				return s.save()
-			case k.String() == "esc" || k.String() == "q":
-				s.mode = modeEdit
-				return nil
-			}
-		}
-		var cmd tea.Cmd
-		s.diff, cmd = s.diff.Update(msg)
-		return cmd
+		return s.inDiff(msg, keyConfirm, s.save, modeEdit)
 	case modeVersionDiff:
-		if isKey {
-			switch {
-			case key.Matches(k, keyDoRoll):
-				return s.rollback(s.vdiff)
-			case k.String() == "esc" || k.String() == "q":
-				s.mode = modeVersions
-				return nil
-			}
-		}
-		var cmd tea.Cmd
-		s.diff, cmd = s.diff.Update(msg)
-		return cmd
+		return s.inDiff(msg, keyDoRoll, func() tea.Cmd { return s.rollback(s.vdiff) }, modeVersions)
 	case modeVersions:
 		if isKey {
 			switch {
@@ -283,6 +261,23 @@ func (s *editorScreen) update(msg tea.Msg) tea.Cmd {
 	}
 	var cmd tea.Cmd
 	s.ta, cmd = s.ta.Update(msg)
+	return cmd
+}
+
+// inDiff handles msg while a diff is shown: the key yes does what the diff
+// is asked about, esc or q goes back to the mode back, the rest scrolls.
+func (s *editorScreen) inDiff(msg tea.Msg, yes key.Binding, do func() tea.Cmd, back int) tea.Cmd {
+	if k, ok := msg.(tea.KeyMsg); ok {
+		switch {
+		case key.Matches(k, yes):
+			return do()
+		case k.String() == "esc" || k.String() == "q":
+			s.mode = back
+			return nil
+		}
+	}
+	var cmd tea.Cmd
+	s.diff, cmd = s.diff.Update(msg)
 	return cmd
 }
 
