@@ -254,18 +254,25 @@ func (c *Client) MatchRoute(ctx context.Context, host, method, path string) (Mat
 
 // Logs lists an app's (or a script's) execution records, newest first.
 func (c *Client) Logs(ctx context.Context, appID, scriptID string, limit int) ([]Execution, error) {
-	q := url.Values{"limit": {strconv.Itoa(limit)}}
-	path := admin + "/logs?"
+	var out struct{ Logs []Execution }
+	return out.Logs, c.do(ctx, "GET", logsPath("", appID, scriptID, url.Values{"limit": {strconv.Itoa(limit)}}), nil, &out)
+}
+
+// logsPath is the path and query of the execution records (under is "")
+// or their live stream (under is "/stream") of an app, or of one script
+// when scriptID is not "", or of every readable app for AllApps; q holds
+// the rest of the query.
+func logsPath(under, appID, scriptID string, q url.Values) string {
+	path := admin + "/logs" + under
 	switch {
 	case scriptID != "":
 		q.Set("script_id", scriptID)
 	case appID == AllApps:
-		path = admin + "/logs/all?"
+		path = admin + "/logs/all" + under
 	default:
 		q.Set("app_id", appID)
 	}
-	var out struct{ Logs []Execution }
-	return out.Logs, c.do(ctx, "GET", path+q.Encode(), nil, &out)
+	return path + "?" + q.Encode()
 }
 
 // AllApps, as the app of Logs or Stream, means every app the user may

@@ -22,18 +22,8 @@ type Stream struct {
 // AllApps every readable app's) executions.
 // Close it when done.
 func (c *Client) Stream(ctx context.Context, appID, scriptID string) (*Stream, error) {
-	q := url.Values{}
-	path := admin + "/logs/stream?"
-	switch {
-	case scriptID != "":
-		q.Set("script_id", scriptID)
-	case appID == AllApps:
-		path = admin + "/logs/all/stream?"
-	default:
-		q.Set("app_id", appID)
-	}
 	ctx, cancel := context.WithCancel(ctx)
-	req, err := c.newRequest(ctx, "GET", path+q.Encode(), nil)
+	req, err := c.newRequest(ctx, "GET", logsPath("/stream", appID, scriptID, url.Values{}), nil)
 	if err != nil {
 		cancel()
 		return nil, err
