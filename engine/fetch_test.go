@@ -102,6 +102,13 @@ func TestFetch(t *testing.T) {
 		{"other scheme", `export default async () => {
   try { await fetch("file:///etc/passwd"); return "no" } catch (e) { return e.name + ": " + e.message }
 }`, `TypeError: fetch file:///etc/passwd failed: only http and https URLs can be fetched, not "file:"`},
+		// Percent signs in a message are data, never formatting directives.
+		{"percent signs in a refusal", `export default async () => {
+  try { await fetch("http://127.0.0.1:1/a%2fb%2F"); return "no" } catch (e) { return e.name + ": " + e.message }
+}`, `TypeError: fetch http://127.0.0.1:1/a%2fb%2F failed: refused by the fetch policy: 127.0.0.1 is this machine`},
+		{"percent signs in a bad URL", `export default async () => {
+  try { await fetch("http://example.com/%d%s"); return "no" } catch (e) { return e.name + ": " + e.message }
+}`, `TypeError: Invalid URL: "http://example.com/%d%s"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -21,7 +21,7 @@ func (e *execution) builtinFunc(obj, name string) goja.Callable {
 			return fn
 		}
 	}
-	panic(e.r.NewTypeError(obj + "." + name + " is not a function"))
+	panic(e.r.NewTypeError("%s.%s is not a function", obj, name))
 }
 
 // parseJSON runs JSON.parse; a syntax error comes back as the thrown value.
@@ -118,16 +118,18 @@ func thrownValue(err error) goja.Value {
 }
 
 // newError makes an error of a built-in kind (TypeError, RangeError...).
+// goja's NewTypeError takes a format string: msg, which may hold a URL or
+// other data with percent signs, is always passed as an argument.
 func (e *execution) newError(kind, msg string) goja.Value {
 	if kind == "TypeError" {
-		return e.r.NewTypeError(msg)
+		return e.r.NewTypeError("%s", msg)
 	}
 	if ctor, ok := e.r.GlobalObject().Get(kind).(*goja.Object); ok {
 		if obj, err := e.r.New(ctor, e.r.ToValue(msg)); err == nil {
 			return obj
 		}
 	}
-	return e.r.NewTypeError(msg)
+	return e.r.NewTypeError("%s", msg)
 }
 
 // throw raises an error of a built-in kind from native code.
