@@ -14,7 +14,6 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 )
@@ -25,10 +24,13 @@ import (
 //
 // Always refused, whatever the policy: loopback, unspecified, link-local
 // (cloud metadata services live there) and multicast addresses, and every
-// address of this machine's interfaces: the daemon's admin API and its
-// database are never reachable from a script. Allow lets chosen
-// address:port pairs or networks through those rules (a service on the
-// same board, say), but never DeniedPorts on this machine.
+// address this machine accepts connections for (its interfaces' addresses,
+// read from the kernel's routing tables at each connection): the daemon's
+// admin API and its database are never reachable from a script. When this
+// machine's addresses cannot be read, every address of that family is
+// refused. Allow lets chosen address:port pairs or networks through those
+// rules (a service on the same board, say), but never DeniedPorts on this
+// machine.
 type Policy struct {
 	// Hosts, when not empty, is the only URL hosts fetch may name: exact
 	// names, or "*.example.com" for any subdomain.
@@ -41,8 +43,9 @@ type Policy struct {
 	// Allow lists networks, or single addresses with a port, let through
 	// the built-in rules and Deny.
 	Allow []AllowRule
-	// DeniedPorts on local or loopback addresses are refused even when
-	// Allow names them: the daemon's own listeners.
+	// DeniedPorts on this machine's addresses (loopback included) are
+	// refused even when Allow names them: the ports of every listener of
+	// the daemon.
 	DeniedPorts []int
 	// Timeout bounds one fetch, response body included.
 	Timeout time.Duration
@@ -81,18 +84,14 @@ func ParseAllowRule(s string) (AllowRule, error) {
 
 var cgnat = netip.MustParsePrefix("100.64.0.0/10")
 
-// checkAddr says why the policy refuses ap, or nil.
-func (p *Policy) checkAddr(ap netip.AddrPort, local func() []netip.Addr) error {
+// checkAddr says why the policy refuses ap, or nil; local gives this
+// machine's networks.
+func (p *Policy) checkAddr(ap netip.AddrPort, local localNets) error {
 	a := ap.Addr().Unmap()
 	port := int(ap.Port())
-	isLocal := a.IsLoopback() || a.IsUnspecified()
-	if !isLocal {
-		for _, l := range local() {
-			if l == a {
-				isLocal = true
-				break
-			}
-		}
+	isLocal, err := isLocalAddr(a, local)
+	if err != nil {
+		return err
 	}
 	if isLocal {
 		for _, d := range p.DeniedPorts {
@@ -122,6 +121,28 @@ func (p *Policy) checkAddr(ap netip.AddrPort, local func() []netip.Addr) error {
 	return nil
 }
 
+// isLocalAddr tells whether a is an address of this machine; an error
+// when local cannot say, which refuses the connection.
+func isLocalAddr(a netip.Addr, local localNets) (bool, error) {
+	nets, err := local(a.Is6())
+	if err != nil {
+		family := "IPv4"
+		if a.Is6() {
+			family = "IPv6"
+		}
+		return false, fmt.Errorf("this machine's %s addresses cannot be read, so no %s address is reached (%w)", family, family, err)
+	}
+	if a.IsLoopback() || a.IsUnspecified() {
+		return true, nil
+	}
+	for _, n := range nets {
+		if n.Contains(a) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // checkHost applies Hosts to a URL's host name.
 func (p *Policy) checkHost(host string) error {
 	if len(p.Hosts) == 0 {
@@ -145,28 +166,32 @@ var errPolicy = errors.New("refused by the fetch policy")
 type Client struct {
 	policy *Policy
 	client *http.Client
-
-	mu       sync.Mutex
-	local    []netip.Addr
-	localAge time.Time
+	local  localNets // this machine's networks, asked at every connection
 }
 
 type redirectModeKey struct{}
 
+// New makes the client of policy p.
 func New(p *Policy) *Client {
+	return newClient(p, systemLocalNets())
+}
+
+// newClient makes the client of policy p, learning this machine's networks
+// from local.
+func newClient(p *Policy, local localNets) *Client {
 	if p.Timeout <= 0 {
 		p.Timeout = 10 * time.Second
 	}
 	if p.MaxResponseBytes <= 0 {
 		p.MaxResponseBytes = 8 << 20
 	}
-	f := &Client{policy: p}
+	f := &Client{policy: p, local: local}
 	dialer := &net.Dialer{Timeout: 10 * time.Second, Control: func(network, address string, _ syscall.RawConn) error {
 		ap, err := netip.ParseAddrPort(address)
 		if err != nil {
 			return fmt.Errorf("%w: %s", errPolicy, address)
 		}
-		if err := p.checkAddr(ap, f.localAddrs); err != nil {
+		if err := p.checkAddr(ap, f.local); err != nil {
 			return fmt.Errorf("%w: %w", errPolicy, err)
 		}
 		return nil
@@ -195,27 +220,6 @@ func New(p *Policy) *Client {
 		},
 	}
 	return f
-}
-
-// localAddrs lists this machine's interface addresses, refreshed every 10 s.
-func (f *Client) localAddrs() []netip.Addr {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if time.Since(f.localAge) < 10*time.Second {
-		return f.local
-	}
-	f.local = f.local[:0]
-	if addrs, err := net.InterfaceAddrs(); err == nil {
-		for _, a := range addrs {
-			if pn, ok := a.(*net.IPNet); ok {
-				if ip, ok := netip.AddrFromSlice(pn.IP); ok {
-					f.local = append(f.local, ip.Unmap())
-				}
-			}
-		}
-	}
-	f.localAge = time.Now()
-	return f.local
 }
 
 // Request is one outbound request.

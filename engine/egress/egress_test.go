@@ -6,7 +6,14 @@ import (
 )
 
 func TestPolicyAddresses(t *testing.T) {
-	local := func() []netip.Addr { return []netip.Addr{netip.MustParseAddr("192.168.1.5")} }
+	local := func(v6 bool) ([]netip.Prefix, error) {
+		if v6 {
+			return []netip.Prefix{netip.MustParsePrefix("::1/128"), netip.MustParsePrefix("2001:db8::5/128")}, nil
+		}
+		// An address on an interface, and a subnet routed to this machine.
+		return []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("192.168.1.5/32"),
+			netip.MustParsePrefix("10.9.0.0/16")}, nil
+	}
 	def := Default()
 	noPrivate := Default()
 	noPrivate.Private = false
@@ -15,6 +22,9 @@ func TestPolicyAddresses(t *testing.T) {
 	withAllow := Default()
 	withAllow.Allow = []AllowRule{{Net: netip.MustParsePrefix("127.0.0.1/32"), Port: 8123}, {Net: netip.MustParsePrefix("169.254.0.0/16")}}
 	withAllow.DeniedPorts = []int{8080}
+	withLANAllow := Default()
+	withLANAllow.Allow = []AllowRule{{Net: netip.MustParsePrefix("192.168.1.0/24")}}
+	withLANAllow.DeniedPorts = []int{8080, 2222}
 	tests := []struct {
 		p    *Policy
 		addr string
@@ -33,6 +43,14 @@ func TestPolicyAddresses(t *testing.T) {
 		{def, "224.0.0.1:80", false},
 		{def, "192.168.1.5:8080", false}, // this machine's own address
 		{def, "192.168.1.5:22", false},
+		{def, "10.9.3.4:80", false}, // in a network routed to this machine
+		{def, "10.10.3.4:80", true},
+		{def, "[2001:db8::5]:80", false},
+		{def, "[2001:db8::6]:80", true},
+		{withAllow, "192.168.1.5:8080", false}, // the daemon's port on this machine's other address
+		{withLANAllow, "192.168.1.5:8080", false},
+		{withLANAllow, "192.168.1.5:8123", true},
+		{withLANAllow, "192.168.1.20:8080", true}, // another machine's port 8080
 		{noPrivate, "192.168.1.20:80", false},
 		{noPrivate, "100.64.1.1:80", false},
 		{noPrivate, "[fd00::1]:80", false},
