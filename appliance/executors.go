@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/netip"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -95,8 +95,9 @@ func scriptLimits(s config.Sandbox) (defaults, ceilings model.ScriptLimits) {
 }
 
 // fetchPolicy turns the PICLOUD_FETCH_* settings into the engine's policy;
-// the daemon's own port is refused on this machine's addresses.
-func fetchPolicy(cfg config.Config) (*egress.Policy, error) {
+// ports, those of the daemon's listeners (ownListeners), are refused on
+// this machine's addresses whatever PICLOUD_FETCH_ALLOW says.
+func fetchPolicy(cfg config.Config, ports []int) (*egress.Policy, error) {
 	f := cfg.Fetch
 	p := &egress.Policy{Hosts: f.Hosts, Private: f.PrivateNetworks, Timeout: f.Timeout, MaxResponseBytes: f.MaxResponseBytes}
 	for _, d := range f.Deny {
@@ -113,11 +114,7 @@ func fetchPolicy(cfg config.Config) (*egress.Policy, error) {
 		}
 		p.Allow = append(p.Allow, r)
 	}
-	if _, port, err := net.SplitHostPort(cfg.Listen); err == nil {
-		if n, err := strconv.Atoi(port); err == nil && n > 0 {
-			p.DeniedPorts = append(p.DeniedPorts, n)
-		}
-	}
+	p.DeniedPorts = slices.Clone(ports)
 	return p, nil
 }
 
@@ -150,11 +147,12 @@ func arrangeCgroups(cfg config.Config, logger *slog.Logger) *cgroups.Layout {
 	return l
 }
 
-// startExecutor builds the executor the configuration asks for; groups,
-// when not nil, is where the workers' cgroups go; command, when not nil,
-// replaces `<this executable> executor` as the workers' command line.
-func startExecutor(ctx context.Context, cfg config.Config, groups *cgroups.Layout, command []string, logger *slog.Logger) (executor, error) {
-	policy, err := fetchPolicy(cfg)
+// startExecutor builds the executor the configuration asks for; ports are
+// the daemon's listeners', which scripts may not fetch; groups, when not
+// nil, is where the workers' cgroups go; command, when not nil, replaces
+// `<this executable> executor` as the workers' command line.
+func startExecutor(ctx context.Context, cfg config.Config, ports []int, groups *cgroups.Layout, command []string, logger *slog.Logger) (executor, error) {
+	policy, err := fetchPolicy(cfg, ports)
 	if err != nil {
 		return nil, err
 	}

@@ -33,6 +33,9 @@ type instance struct {
 	stops []stopper // in start order; shutdown runs them backwards
 
 	ln      net.Listener
+	sshLn   net.Listener // nil without SSH
+	own     ownListeners // every TCP listener's port, refused to scripts' fetch
+	ports   []int        // own's, sealed when the executor starts
 	groups  *cgroups.Layout
 	db      *Database
 	st      *store.Store
@@ -65,8 +68,10 @@ func (d *instance) onStop(name string, stop func(context.Context) error) {
 // steps is the daemon's start-up, in order.
 func (d *instance) steps() []startStep {
 	return []startStep{
-		// The listener comes first: a socket passed by systemd must not
-		// leak into the PostgreSQL or worker processes started below.
+		// The listeners come first: a socket passed by systemd must not
+		// leak into the PostgreSQL or worker processes started below, and
+		// every TCP listener's port must be known before the executor
+		// starts, for scripts' fetch refuses them.
 		{"listen", d.listen},
 		// Before any process starts: the daemon moves into a leaf of its
 		// cgroup, where a private PostgreSQL then starts too, so that the
@@ -150,7 +155,7 @@ func (d *instance) run(ctx context.Context, ready func(net.Addr)) error {
 // watch applies reloaded configurations until ctx ends, and fails when the
 // private PostgreSQL cluster exits.
 func (d *instance) watch(ctx context.Context) error {
-	rl := &reloader{cfg: d.cfg, orch: d.orch, mgr: d.mgr, exec: d.exec, logger: d.log}
+	rl := &reloader{cfg: d.cfg, orch: d.orch, mgr: d.mgr, exec: d.exec, ports: d.ports, logger: d.log}
 	for {
 		select {
 		case next := <-d.opts.reload:
@@ -187,13 +192,27 @@ func (d *instance) listen(context.Context) error {
 		return err
 	}
 	d.ln = ln
-	d.onStop("listener", func(context.Context) error {
+	d.onStop("the HTTP listener", closeListener(ln))
+	if err := d.own.add("HTTP", ln); err != nil {
+		return err
+	}
+	if d.sshLn = listenSSH(d.cfg, d.log); d.sshLn != nil {
+		d.onStop("the SSH listener", closeListener(d.sshLn))
+		if err := d.own.add("SSH", d.sshLn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// closeListener stops ln, which a server may have closed already.
+func closeListener(ln net.Listener) func(context.Context) error {
+	return func(context.Context) error {
 		if err := ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 			return err
 		}
 		return nil
-	})
-	return nil
+	}
 }
 
 func (d *instance) arrangeCgroups(context.Context) error {
@@ -225,7 +244,8 @@ func (d *instance) startRecorder(ctx context.Context) error {
 }
 
 func (d *instance) startExecutor(ctx context.Context) error {
-	exec, err := startExecutor(ctx, d.cfg, d.groups, d.opts.workerCommand, d.log)
+	d.ports = d.own.seal()
+	exec, err := startExecutor(ctx, d.cfg, d.ports, d.groups, d.opts.workerCommand, d.log)
 	if err != nil {
 		return err
 	}
@@ -335,7 +355,7 @@ func (d *instance) startAdminSocket(context.Context) error {
 }
 
 func (d *instance) startSSH(context.Context) error {
-	srv := startSSH(d.cfg, d.handler, d.mgr, d.log)
+	srv := startSSH(d.cfg, d.sshLn, d.handler, d.mgr, d.log)
 	if srv != nil {
 		d.onStop("the SSH server", srv.Shutdown)
 	}

@@ -50,12 +50,13 @@ type reloader struct {
 	orch   *orchestrator.Orchestrator
 	mgr    *manager.Service
 	exec   executor
+	ports  []int // the daemon's listeners', refused to scripts' fetch
 	logger *slog.Logger
 }
 
 func (r *reloader) apply(ctx context.Context, next config.Config) {
 	log := r.logger.With("component", "appliance")
-	policy, err := fetchPolicy(next)
+	policy, err := fetchPolicy(next, r.ports)
 	if err != nil {
 		log.Error("reload: the configuration is not applied", "err", err)
 		return

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -53,10 +54,11 @@ func loadHostKey(path string) (ssh.Signer, error) {
 	return signer, nil
 }
 
-// startSSH runs the SSH server of the terminal UI when PICLOUD_SSH_BIND is
-// set. The board's scripts matter more than its SSH port: a server that
-// cannot start is logged, and the daemon carries on without it.
-func startSSH(cfg config.Config, handler http.Handler, mgr *manager.Service, logger *slog.Logger) *sshd.Server {
+// listenSSH binds the SSH server's address when PICLOUD_SSH_BIND is set:
+// early, so that its port is in the fetch policy the executor workers start
+// with. The board's scripts matter more than its SSH port: an address that
+// cannot be bound is logged, and the daemon carries on without SSH (nil).
+func listenSSH(cfg config.Config, logger *slog.Logger) net.Listener {
 	if cfg.SSHBind == "" {
 		return nil
 	}
@@ -64,12 +66,28 @@ func startSSH(cfg config.Config, handler http.Handler, mgr *manager.Service, log
 		logger.Error("no SSH server: it needs a data directory for its host key (PICLOUD_DATA_DIR)", "component", "appliance")
 		return nil
 	}
+	ln, err := net.Listen("tcp", cfg.SSHBind)
+	if err != nil {
+		logger.Error("no SSH server", "component", "appliance", "err", fmt.Errorf("listen for SSH on %s (PICLOUD_SSH_BIND): %w", cfg.SSHBind, err))
+		return nil
+	}
+	return ln
+}
+
+// startSSH runs the SSH server of the terminal UI on ln, from listenSSH
+// (nil: no SSH server). A server that cannot start is logged, its listener
+// closed, and the daemon carries on without it.
+func startSSH(cfg config.Config, ln net.Listener, handler http.Handler, mgr *manager.Service, logger *slog.Logger) *sshd.Server {
+	if ln == nil {
+		return nil
+	}
 	key, err := loadHostKey(filepath.Join(cfg.DataDir, hostKeyFile))
 	if err != nil {
+		ln.Close()
 		logger.Error("no SSH server", "component", "appliance", "err", err)
 		return nil
 	}
-	srv, err := sshd.Start(sshd.Config{Addr: cfg.SSHBind, HostKey: key, Handler: handler, Logger: logger,
+	srv, err := sshd.Start(sshd.Config{Addr: cfg.SSHBind, Listener: ln, HostKey: key, Handler: handler, Logger: logger,
 		MaxConnections:               cfg.SSH.MaxConnections,
 		MaxUnauthenticated:           cfg.SSH.MaxUnauthenticated,
 		MaxUnauthenticatedPerAddress: cfg.SSH.MaxUnauthenticatedPerAddress,
@@ -85,6 +103,7 @@ func startSSH(cfg config.Config, handler http.Handler, mgr *manager.Service, log
 			return err
 		}})
 	if err != nil {
+		ln.Close()
 		logger.Error("no SSH server", "component", "appliance", "err", err)
 		return nil
 	}

@@ -37,6 +37,9 @@ type UserOfKey func(ctx context.Context, fingerprint string) (id, name string, e
 type Config struct {
 	// Addr is the listen address, host:port.
 	Addr string
+	// Listener, when not nil, is a listener already bound to Addr, which
+	// the server then serves on (and closes on Shutdown).
+	Listener net.Listener
 	// HostKey is the server's host key.
 	HostKey ssh.Signer
 	// Handler is the admin API the sessions' terminal UIs call.
@@ -124,12 +127,16 @@ const (
 	maxHeight   = 300
 )
 
-// Start listens on cfg.Addr and serves until Shutdown.
+// Start listens on cfg.Addr (or takes cfg.Listener) and serves until
+// Shutdown.
 func Start(cfg Config) (*Server, error) {
 	cfg = cfg.withDefaults()
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("listen for SSH on %s (PICLOUD_SSH_BIND): %w", cfg.Addr, err)
+	ln := cfg.Listener
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+			return nil, fmt.Errorf("listen for SSH on %s (PICLOUD_SSH_BIND): %w", cfg.Addr, err)
+		}
 	}
 	ctx, cancel := context.WithCancelCause(context.Background())
 	s := &Server{cfg: cfg, log: cfg.Logger.With("component", "ssh"), ln: ln, pipe: newPipeListener(),
