@@ -56,7 +56,7 @@ var Keys = []Key{
 	{"PICLOUD_FETCH_HOSTS", "Comma-separated hosts scripts may fetch from (exact, or *.example.com); empty allows every host the rules below allow.", list(func(c *Config) *[]string { return &c.Fetch.Hosts })},
 	{"PICLOUD_FETCH_PRIVATE_NETWORKS", "true lets scripts reach private networks (10/8, 172.16/12, 192.168/16, fc00::/7, 100.64/10); false refuses them.", boolean(func(c *Config) *bool { return &c.Fetch.PrivateNetworks })},
 	{"PICLOUD_FETCH_DENY", "Comma-separated networks scripts may not reach, on top of the built-in rules.", list(func(c *Config) *[]string { return &c.Fetch.Deny })},
-	{"PICLOUD_FETCH_ALLOW", "Comma-separated addresses, address:port pairs or networks let through the built-in rules (e.g. 127.0.0.1:8123 for a service on the board); never PiCloud's own port.", list(func(c *Config) *[]string { return &c.Fetch.Allow })},
+	{"PICLOUD_FETCH_ALLOW", "Comma-separated addresses, address:port pairs or networks let through the built-in rules (e.g. 127.0.0.1:8123 for a service on the board); never the ports PiCloud itself listens on.", list(func(c *Config) *[]string { return &c.Fetch.Allow })},
 	{"PICLOUD_FETCH_TIMEOUT_MS", "Time limit of one fetch, response body included.", dur(time.Millisecond, func(c *Config) *time.Duration { return &c.Fetch.Timeout })},
 	{"PICLOUD_FETCH_MAX_RESPONSE_BYTES", "Largest response body a fetch reads.", int64Key(func(c *Config) *int64 { return &c.Fetch.MaxResponseBytes })},
 	{"PICLOUD_EXECUTOR_MODE", "process (supervised worker processes) or inprocess (unprotected, for debugging).", str(func(c *Config) *string { return &c.Executors.Mode })},
