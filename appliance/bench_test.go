@@ -34,6 +34,12 @@ import (
 
 // Arguments with which the test binary, re-executed, plays one of the
 // processes of the tests and benchmarks instead of running tests.
+// testWorkerCommand starts executor workers from this test binary, through
+// /proc/self/exe as the daemon's own do: a daemon run by root starts its
+// workers as an unprivileged user, who may not search the test binary's
+// directory.
+var testWorkerCommand = []string{"/proc/self/exe", argExecutor}
+
 const (
 	argExecutor  = "picloud-test-executor" // an executor worker
 	argBenchD    = "picloud-bench-daemon"  // the daemon, configured from the environment
@@ -70,7 +76,6 @@ func TestMain(m *testing.M) {
 // benchDaemon runs the whole PiCloud daemon until SIGTERM, printing its
 // address on the first line of its output.
 func benchDaemon() int {
-	exe, _ := os.Executable()
 	cfg := config.Default()
 	cfg.DatabaseURL = os.Getenv(envBenchDB)
 	cfg.DataDir = os.Getenv(envBenchData)
@@ -86,7 +91,7 @@ func benchDaemon() int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	if err := Serve(ctx, cfg, logger, func(a net.Addr) { fmt.Println(a.String()) }, WithWorkerCommand([]string{exe, argExecutor})); err != nil {
+	if err := Serve(ctx, cfg, logger, func(a net.Addr) { fmt.Println(a.String()) }, WithWorkerCommand(testWorkerCommand)); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"os"
 	"runtime"
 	"slices"
 	"strconv"
@@ -160,6 +161,10 @@ func startExecutor(ctx context.Context, cfg config.Config, ports []int, groups *
 		logger.Warn("scripts run inside the daemon (PICLOUD_EXECUTOR_MODE=inprocess): a hostile script can stop it", "component", "appliance")
 		return inProcess{engine.NewInProcess(engine.Options{Logger: logger, Limits: defaultLimits(cfg.Sandbox), Fetch: policy})}, nil
 	}
+	user, err := workers.WorkerIdentity(cfg.Executors.User, os.Geteuid())
+	if err != nil {
+		return nil, fmt.Errorf("PICLOUD_EXECUTOR_USER: %w", err)
+	}
 	shape := poolShape(cfg, memTotal(), runtime.NumCPU())
 	env := []string{
 		"GOGC=" + strconv.Itoa(cfg.GCPercent),
@@ -171,7 +176,7 @@ func startExecutor(ctx context.Context, cfg config.Config, ports []int, groups *
 		Command: command, Env: env, Workers: shape.Workers, PerWorker: shape.PerWorker, Procs: shape.Procs,
 		MaxMemoryBytes: shape.MaxMemoryBytes, Grace: cfg.Executors.KillGrace, DefaultWallTime: cfg.Sandbox.WallTime,
 		Engine:  workers.EngineConfig{Limits: defaultLimits(cfg.Sandbox), Fetch: policy},
-		Cgroups: groups,
+		Cgroups: groups, User: user,
 	}, logger)
 	if err := pool.Start(ctx); err != nil {
 		return nil, fmt.Errorf("start the executor workers: %w", err)

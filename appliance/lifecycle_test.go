@@ -28,10 +28,6 @@ func TestStartFailureUnwinds(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a private PostgreSQL cluster and executor workers")
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
 	for _, d := range []string{filepath.Dir(dir), dir} { // the cluster's user walks them
 		if err := os.Chmod(d, 0o755); err != nil {
@@ -64,7 +60,7 @@ func TestStartFailureUnwinds(t *testing.T) {
 			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel() // before goleak's check
-			opts := []Option{WithWorkerCommand([]string{exe, argExecutor})}
+			opts := []Option{WithWorkerCommand(testWorkerCommand)}
 			var err error
 			if step == "" {
 				served := make(chan struct{})

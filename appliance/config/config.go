@@ -170,6 +170,9 @@ type Executors struct {
 	// KillGrace is how long past an execution's wall time the daemon waits
 	// before it kills the worker running it.
 	KillGrace time.Duration
+	// User is the unprivileged user the workers run as when the daemon
+	// runs as root; empty means picloud, else nobody.
+	User string
 }
 
 // validAllow reports whether s is an address, address:port or network.
@@ -368,6 +371,9 @@ func (c Config) Validate() error {
 	}
 	if e := c.Executors; (e.Mode != "process" && e.Mode != "inprocess") || e.Workers < 0 || e.Concurrency < 0 || e.KillGrace <= 0 || s.MaxMemoryMB < 0 {
 		errs = append(errs, fmt.Errorf("PICLOUD_EXECUTOR_MODE %q must be process or inprocess, PICLOUD_EXECUTOR_WORKERS, PICLOUD_EXECUTOR_CONCURRENCY and PICLOUD_SANDBOX_MAX_MEMORY_MB not negative (0 is automatic), PICLOUD_EXECUTOR_KILL_GRACE_MS positive", e.Mode))
+	}
+	if c.Executors.User == "root" {
+		errs = append(errs, errors.New("PICLOUD_EXECUTOR_USER is root: the executor workers must run as an unprivileged user (leave it empty for picloud, else nobody)"))
 	}
 	if c.LogMaxRecords < 1 || c.LogRetention <= 0 || c.LogFlushInterval <= 0 {
 		errs = append(errs, errors.New("PICLOUD_LOG_MAX_RECORDS, PICLOUD_LOG_RETENTION_HOURS and PICLOUD_LOG_FLUSH_INTERVAL_MS must be positive"))

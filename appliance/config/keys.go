@@ -63,6 +63,7 @@ var Keys = []Key{
 	{"PICLOUD_EXECUTOR_WORKERS", "Executor worker processes; 0 chooses from the machine's cores and memory.", integer(func(c *Config) *int { return &c.Executors.Workers })},
 	{"PICLOUD_EXECUTOR_CONCURRENCY", "Executions one worker runs at once; 0 spreads PICLOUD_MAX_CONCURRENT_EXECUTIONS over the workers.", integer(func(c *Config) *int { return &c.Executors.Concurrency })},
 	{"PICLOUD_EXECUTOR_KILL_GRACE_MS", "How long past its wall time an execution may run before its worker is killed.", dur(time.Millisecond, func(c *Config) *time.Duration { return &c.Executors.KillGrace })},
+	{"PICLOUD_EXECUTOR_USER", "Unprivileged user the executor workers run as when PiCloud runs as root; empty means picloud, else nobody.", str(func(c *Config) *string { return &c.Executors.User })},
 	{"PICLOUD_LOG_RETENTION_HOURS", "Age after which execution records are deleted.", dur(time.Hour, func(c *Config) *time.Duration { return &c.LogRetention })},
 	{"PICLOUD_LOG_MAX_RECORDS", "Most execution records kept; the oldest go first.", integer(func(c *Config) *int { return &c.LogMaxRecords })},
 	{"PICLOUD_LOG_FLUSH_INTERVAL_MS", "How often buffered execution records are written to the database.", dur(time.Millisecond, func(c *Config) *time.Duration { return &c.LogFlushInterval })},

@@ -21,9 +21,11 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/picloud/picloud/appliance/cgroups"
+	"github.com/picloud/picloud/appliance/sandbox"
 	"github.com/picloud/picloud/engine"
 )
 
@@ -37,9 +39,14 @@ type Config struct {
 	// executable (the running binary, through /proc/self/exe) with the
 	// argument "executor".
 	Command []string
-	// Env is added to the worker's environment, which is the daemon's
-	// minus systemd's socket and notify variables.
+	// Env is added to the worker's environment, which otherwise holds
+	// only the few variables of the daemon's that Go reads for time zones,
+	// TLS roots and diagnostics (see inherited).
 	Env []string
+	// User, when not nil, is who the workers run as: a daemon running as
+	// root starts them as this user, with its primary group and no other
+	// (see WorkerIdentity). Nil: as the daemon's user.
+	User *Identity
 	// Workers is the number of worker processes (default 2).
 	Workers int
 	// PerWorker is how many executions one worker runs at once (default 16).
@@ -62,6 +69,13 @@ type Config struct {
 	DefaultWallTime time.Duration
 	// Engine configures the workers' engines.
 	Engine EngineConfig
+	// WatchFiles are files the workers read that may be replaced by a new
+	// file while they run (default: ResolverFiles). A confined worker can
+	// read only the file it started with, so when one is replaced the pool
+	// replaces its workers. WatchInterval is how often they are checked
+	// (default 5s, as often as Go's resolver checks them).
+	WatchFiles    []string
+	WatchInterval time.Duration
 	// Cgroups, when not nil, gives each worker a cgroup of its own below
 	// it (workers/<index>), where the kernel enforces MaxMemoryBytes and
 	// cgroups.WorkerPids. The /proc polling stays, as a second line just
@@ -98,8 +112,19 @@ func (c Config) withDefaults() (Config, error) {
 	if c.DefaultWallTime <= 0 {
 		c.DefaultWallTime = engine.DefaultWallTime
 	}
+	if c.WatchFiles == nil {
+		c.WatchFiles = ResolverFiles
+	}
+	if c.WatchInterval <= 0 {
+		c.WatchInterval = 5 * time.Second
+	}
 	return c, nil
 }
+
+// ResolverFiles are the files Go's resolver reads on every look-up (a
+// script's fetch by name). Network managers replace them with new files
+// rather than rewrite them.
+var ResolverFiles = []string{"/etc/resolv.conf", "/etc/hosts"}
 
 // DefaultProcs is each of n workers' GOMAXPROCS on a machine with cpus
 // cores: the cores but one, shared among the workers, at least 1.
@@ -120,6 +145,7 @@ type Pool struct {
 	ctx     context.Context
 	wg      sync.WaitGroup // supervising goroutines
 
+	unwatch    chan struct{}    // closed by Shutdown: stops watch
 	slotInfo   []slotInfo       // by worker index; guarded by mu
 	groups     []*cgroups.Group // by worker index, when Config.Cgroups is set
 	noCgroupFD atomic.Bool      // starting a process into its cgroup failed once: add it afterwards
@@ -180,7 +206,7 @@ func New(cfg Config, logger *slog.Logger) *Pool {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Pool{cfg: cfg, log: logger.With("component", "workers"), changed: make(chan struct{})}
+	return &Pool{cfg: cfg, log: logger.With("component", "workers"), changed: make(chan struct{}), unwatch: make(chan struct{})}
 }
 
 // Start launches the workers and returns once each has started (not
@@ -192,6 +218,7 @@ func (p *Pool) Start(ctx context.Context) error {
 		return err
 	}
 	p.cfg = cfg
+	watched := fileIDs(cfg.WatchFiles) // as the workers will see them
 	p.slots = make(chan struct{}, cfg.Workers*cfg.PerWorker)
 	if err := p.makeGroups(); err != nil {
 		return err
@@ -211,14 +238,29 @@ func (p *Pool) Start(ctx context.Context) error {
 		p.ready(i, w)
 	}
 	attrs := []any{"workers", cfg.Workers, "per_worker", cfg.PerWorker, "gomaxprocs", cfg.Procs,
-		"max_memory_mb", cfg.MaxMemoryBytes >> 20, "command", strings.Join(cfg.Command, " ")}
+		"max_memory_mb", cfg.MaxMemoryBytes >> 20, "command", strings.Join(cfg.Command, " "), "user", p.userName()}
 	if cfg.Cgroups != nil {
 		attrs = append(attrs, "cgroup", cfg.Cgroups.Workers, "kernel_limits", strings.Join(cfg.Cgroups.Enabled, " "))
 	} else {
 		attrs = append(attrs, "cgroup", "none: memory watched from /proc")
 	}
 	p.log.Info("executor workers started", attrs...)
+	p.wg.Add(1)
+	go p.watch(watched)
+	if sb := sandbox.Probe(); sb.Complete() {
+		p.log.Info("executor workers are confined", "sandbox", sb.String())
+	} else {
+		p.log.Warn("the kernel confines the executor workers only in part", "sandbox", sb.String())
+	}
 	return nil
+}
+
+// userName says who the workers run as, for the log.
+func (p *Pool) userName() string {
+	if p.cfg.User != nil {
+		return p.cfg.User.String()
+	}
+	return "the daemon's (uid " + strconv.Itoa(os.Geteuid()) + ")"
 }
 
 // makeGroups makes each worker's cgroup when the pool has a cgroup tree.
@@ -307,6 +349,9 @@ func (p *Pool) exited(i int, w *worker, d *death, lived time.Duration, delay tim
 // what they run and exit; those still alive when ctx ends are killed.
 func (p *Pool) Shutdown(ctx context.Context) error {
 	p.mu.Lock()
+	if !p.closing {
+		close(p.unwatch)
+	}
 	p.closing = true
 	ws := append([]*worker(nil), p.workers...)
 	p.mu.Unlock()
@@ -532,6 +577,13 @@ func (p *Pool) Ping(ctx context.Context) error {
 func (p *Pool) Reload(ctx context.Context, ec EngineConfig) error {
 	p.mu.Lock()
 	p.cfg.Engine = ec
+	p.mu.Unlock()
+	return p.replaceAll(ctx)
+}
+
+// replaceAll replaces the workers one at a time, as Reload does.
+func (p *Pool) replaceAll(ctx context.Context) error {
+	p.mu.Lock()
 	n := len(p.workers)
 	p.mu.Unlock()
 	for i := range n {
@@ -560,4 +612,45 @@ func (p *Pool) Reload(ctx context.Context, ec EngineConfig) error {
 		}
 	}
 	return nil
+}
+
+// watch replaces the workers when one of Config.WatchFiles is replaced by
+// a new file, until Shutdown; last identifies the files the workers
+// started with.
+func (p *Pool) watch(last string) {
+	defer p.wg.Done()
+	t := time.NewTicker(p.cfg.WatchInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.unwatch:
+			return
+		case <-t.C:
+		}
+		cur := fileIDs(p.cfg.WatchFiles)
+		if cur == last {
+			continue
+		}
+		last = cur
+		p.log.Info("a file the executor workers read was replaced; replacing the workers", "files", strings.Join(p.cfg.WatchFiles, " "))
+		if err := p.replaceAll(p.ctx); err != nil && p.isStarted() {
+			p.log.Warn("replace the executor workers", "err", err)
+		}
+	}
+}
+
+// fileIDs identifies the files behind paths (after symbolic links) by
+// device and inode: a file rewritten in place keeps its identity, one
+// replaced by another does not.
+func fileIDs(paths []string) string {
+	var b strings.Builder
+	for _, path := range paths {
+		var st syscall.Stat_t
+		if err := syscall.Stat(path, &st); err == nil {
+			fmt.Fprintf(&b, "%d:%d ", st.Dev, st.Ino)
+		} else {
+			b.WriteString("- ")
+		}
+	}
+	return b.String()
 }

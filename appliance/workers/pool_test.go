@@ -226,13 +226,21 @@ func TestCancelReachesWorker(t *testing.T) {
 	}
 }
 
-func TestWorkerEnvDropsSystemdVariables(t *testing.T) {
+// A worker's environment is an allow list: the daemon's database URL,
+// settings and systemd's variables stay out.
+func TestWorkerEnvIsAnAllowList(t *testing.T) {
+	for _, k := range inherited {
+		t.Setenv(k, "") // restored after the test
+		os.Unsetenv(k)
+	}
 	t.Setenv("NOTIFY_SOCKET", "/run/systemd/notify")
 	t.Setenv("LISTEN_FDS", "1")
-	for _, kv := range workerEnv([]string{"A=1"}) {
-		if strings.HasPrefix(kv, "NOTIFY_SOCKET=") || strings.HasPrefix(kv, "LISTEN_FDS=") {
-			t.Fatalf("worker inherits %s", kv)
-		}
+	t.Setenv("DATABASE_URL", "postgres://picloud:secret@localhost/picloud")
+	t.Setenv("PICLOUD_DATA_DIR", "/var/lib/picloud")
+	t.Setenv("TZ", "Europe/Paris")
+	got := workerEnv([]string{"A=1"})
+	if strings.Join(got, " ") != "TZ=Europe/Paris A=1" {
+		t.Fatalf("worker environment %q, want TZ and the pool's own", got)
 	}
 }
 

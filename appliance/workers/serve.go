@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"syscall"
 
+	"github.com/picloud/picloud/appliance/sandbox"
 	"github.com/picloud/picloud/engine"
 	"github.com/picloud/picloud/engine/egress"
 	"github.com/picloud/picloud/engine/wire"
@@ -33,7 +34,9 @@ type EngineConfig struct {
 // the invocations read from in on an in-process engine and writes their
 // results to out, until in ends. It has no database and no listener; its
 // logs go to logger (the worker's standard error, which the pool forwards).
-// Its engine settings come from the environment the pool gave it.
+// Its engine settings come from the environment the pool gave it. Before it
+// reads any invocation it confines its process for good (sandbox.Confine):
+// call it only in a process that is a worker and nothing else.
 func ServeWorker(ctx context.Context, in io.Reader, out io.Writer, logger *slog.Logger) error {
 	// Recursion through native calls (deep JSON, deep source) grows the Go
 	// stack; past this the worker dies with "stack overflow" and the pool
@@ -50,6 +53,13 @@ func ServeWorker(ctx context.Context, in io.Reader, out io.Writer, logger *slog.
 			return fmt.Errorf("read %s: %w", envEngine, err)
 		}
 	}
+	// From here on the worker handles scripts: it gives up what it may
+	// still hold and shuts itself in (see package sandbox).
+	report, err := sandbox.Confine()
+	if err != nil {
+		return fmt.Errorf("confine the worker: %w", err)
+	}
+	logger.Debug("worker confined", "sandbox", report.String())
 	exec := engine.NewInProcess(engine.Options{Logger: logger, Limits: ec.Limits, Fetch: ec.Fetch})
 	return wire.Serve(ctx, pollable(in, logger), pollable(out, logger), exec)
 }

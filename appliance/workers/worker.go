@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"slices"
@@ -48,23 +49,20 @@ type death struct{ code, msg string }
 
 func (d *death) Error() string { return d.code + ": " + d.msg }
 
-// inheritedNot lists environment variables a worker must not inherit: it
-// is not the service systemd started, and must not talk to systemd's
-// sockets or claim the daemon's listeners.
-var inheritedNot = []string{"NOTIFY_SOCKET=", "LISTEN_FDS=", "LISTEN_PID=", "LISTEN_FDNAMES=", "WATCHDOG_USEC=", "WATCHDOG_PID="}
+// inherited lists the variables of the daemon's environment a worker
+// gets: what Go reads for diagnostics, time zones and TLS roots. Nothing
+// else reaches it: not the daemon's database URL, settings or credentials,
+// nor systemd's socket, notify and watchdog variables (a worker is not the
+// service systemd started). The pool adds the worker's own settings.
+var inherited = []string{"GODEBUG", "GOTRACEBACK", "TZ", "ZONEINFO", "SSL_CERT_FILE", "SSL_CERT_DIR"}
 
+// workerEnv is a worker's whole environment: the inherited variables the
+// daemon has, then extra.
 func workerEnv(extra []string) []string {
 	var env []string
-	for _, kv := range os.Environ() {
-		skip := false
-		for _, p := range inheritedNot {
-			if strings.HasPrefix(kv, p) {
-				skip = true
-				break
-			}
-		}
-		if !skip {
-			env = append(env, kv)
+	for _, k := range inherited {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
 		}
 	}
 	return append(env, extra...)
@@ -83,10 +81,17 @@ func (p *Pool) start(env []string, group *cgroups.Group, stdin, stdout, stderr *
 			cmd.Args[0] = "picloud" // what ps shows
 		}
 		cmd.Env = env
+		cmd.Dir = "/" // not the daemon's data directory
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
 		// Die with the daemon; own process group, so that a terminal's ^C
 		// reaches the daemon, which then stops the workers in order.
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+		if u := p.cfg.User; u != nil {
+			// No supplementary groups: Groups is empty. The kernel
+			// clears the capabilities of a process whose user ids all
+			// become non-zero, and the worker keeps none.
+			cmd.SysProcAttr.Credential = &syscall.Credential{Uid: u.UID, Gid: u.GID}
+		}
 		if into {
 			cmd.SysProcAttr.UseCgroupFD = true
 			cmd.SysProcAttr.CgroupFD = group.FD()
@@ -161,6 +166,10 @@ func (p *Pool) spawn(i int) (*worker, error) {
 		inW.Close()
 		outR.Close()
 		errR.Close()
+		if u := p.cfg.User; u != nil && errors.Is(err, fs.ErrPermission) {
+			return nil, fmt.Errorf("start executor worker %s as user %s: %w: that user must be able to execute the binary (and, unless it is run through %s, search the directories above it)",
+				p.cfg.Command[0], u, err, selfExe)
+		}
 		return nil, fmt.Errorf("start executor worker %s: %w", p.cfg.Command[0], err)
 	}
 	var oomBase int64
