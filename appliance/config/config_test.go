@@ -68,6 +68,7 @@ func TestLoadErrors(t *testing.T) {
 		{"no body time", "", []string{"PICLOUD_BODY_READ_TIMEOUT_SECONDS=0"}, "PICLOUD_BODY_READ_TIMEOUT_SECONDS must be at least 1"},
 		{"proxy by name", "", []string{"PICLOUD_TRUSTED_PROXIES=127.0.0.1, caddy"}, `PICLOUD_TRUSTED_PROXIES: "caddy" is not an address or network`},
 		{"proxy with a port", "", []string{"PICLOUD_TRUSTED_PROXIES=127.0.0.1:443"}, `"127.0.0.1:443" is not an address or network`},
+		{"workers as root", "", []string{"PICLOUD_EXECUTOR_USER=root"}, "PICLOUD_EXECUTOR_USER is root: the executor workers must run as an unprivileged user"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Load(tc.file, tc.env)

@@ -184,3 +184,25 @@ func expectedWorkerUser(t *testing.T) *osuser.User {
 	t.Fatal("neither the picloud nor the nobody user exists")
 	return nil
 }
+
+// TestWorkerUserMustExist: a daemon run by root refuses to start its
+// workers as a user that does not exist, saying which setting to fix,
+// rather than fall back to root.
+func TestWorkerUserMustExist(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and starts PostgreSQL")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("only a daemon run by root switches users")
+	}
+	d := newDaemon(t, buildBinary(t), "PICLOUD_EXECUTOR_USER=no-such-picloud-user")
+	out, err := d.picloud("", "serve")
+	if err == nil {
+		t.Fatalf("serve started with workers as a missing user:\n%s", out)
+	}
+	for _, want := range []string{"PICLOUD_EXECUTOR_USER", `user "no-such-picloud-user" for the executor workers does not exist`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("serve's output does not say %q:\n%s", want, out)
+		}
+	}
+}
