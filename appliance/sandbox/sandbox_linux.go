@@ -46,8 +46,17 @@ func Probe() Report {
 // dropCapabilities empties the ambient set, then every other set, of all
 // the threads. A worker started by an unprivileged daemon may have
 // inherited ambient capabilities (AmbientCapabilities= in a unit); one
-// started by root as another user has none left.
+// started by root as another user has none left, and one without any
+// changes nothing: a service's system-call filter may refuse capset(2)
+// (systemd's @privileged holds it).
 func dropCapabilities() error {
+	cur, err := cap.GetPID(0)
+	if err != nil {
+		return fmt.Errorf("read the capabilities: %w", err)
+	}
+	if diff, err := cur.Cf(cap.NewSet()); err == nil && diff == 0 {
+		return nil // none: the ambient set is a subset of the permitted one
+	}
 	if err := cap.ResetAmbient(); err != nil {
 		return fmt.Errorf("clear the ambient capabilities: %w", err)
 	}

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"testing"
 
+	seccomp "github.com/elastic/go-seccomp-bpf"
 	"github.com/elastic/go-seccomp-bpf/arch"
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
@@ -25,11 +26,15 @@ const (
 	envChild = "PICLOUD_SANDBOX_TEST_CHILD" // a directory of files to try
 	envTCP   = "PICLOUD_SANDBOX_TEST_TCP"   // a listener to connect to
 	envUnix  = "PICLOUD_SANDBOX_TEST_UNIX"  // a Unix socket to connect to
+	envUnder = "PICLOUD_SANDBOX_TEST_UNDER" // run under a service manager's filter first
 )
 
 // TestMain turns the test binary into a confined child when a test
 // re-executes it.
 func TestMain(m *testing.M) {
+	if os.Getenv(envUnder) != "" {
+		os.Exit(underServiceFilter())
+	}
 	if dir := os.Getenv(envChild); dir != "" {
 		os.Exit(confinedChild(dir))
 	}
@@ -129,6 +134,64 @@ func confinedChild(dir string) int {
 	}
 	_, _ = io.Copy(io.Discard, os.Stdin)
 	return 0
+}
+
+// serviceFilter refuses, as systemd's SystemCallFilter=@system-service
+// with ~@privileged does, capset and the Landlock calls.
+var serviceFilter = seccomp.Filter{NoNewPrivs: true, Flag: seccomp.FilterFlagTSync, Policy: seccomp.Policy{
+	DefaultAction: seccomp.ActionAllow,
+	Syscalls: []seccomp.SyscallGroup{{Action: seccomp.ActionErrno,
+		Names: []string{"capset", "landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self"}}},
+}}
+
+// underServiceFilter is a worker without capabilities started by a service
+// whose filter refuses capset and Landlock: it confines itself with what
+// is left and says what that is.
+func underServiceFilter() int {
+	if err := seccomp.LoadFilter(serviceFilter); err != nil {
+		fmt.Fprintln(os.Stderr, "the service's filter:", err)
+		return 1
+	}
+	r, err := Confine()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "confine:", err)
+		return 1
+	}
+	if err := json.NewEncoder(os.Stdout).Encode(r); err != nil {
+		return 1
+	}
+	return 0
+}
+
+// TestConfineUnderAServiceFilter: a worker that has no capabilities to
+// drop and whose service refuses capset and Landlock still confines
+// itself with the rest, and says Landlock is missing and why.
+func TestConfineUnderAServiceFilter(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("starts the child as another user")
+	}
+	if ok, note := seccompSupported(); !ok {
+		t.Skip(note)
+	}
+	// Through /proc/self/exe, which only the binary's mode restricts,
+	// not the go tool's private directory.
+	cmd := exec.Command("/proc/self/exe", "-test.run=^$")
+	cmd.Env = append(os.Environ(), envUnder+"=1")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%v: %s", err, stderr.String())
+	}
+	var r Report
+	if err := json.Unmarshal(out, &r); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if r.Landlock != 0 || !strings.Contains(r.LandlockNote, "operation not permitted") || !r.Seccomp {
+		t.Fatalf("under the service's filter: %s", r)
+	}
+	t.Logf("under the service's filter: %s", r)
 }
 
 func errnoOf(_, _ uintptr, e syscall.Errno) error {
