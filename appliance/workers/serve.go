@@ -53,6 +53,11 @@ func ServeWorker(ctx context.Context, in io.Reader, out io.Writer, logger *slog.
 			return fmt.Errorf("read %s: %w", envEngine, err)
 		}
 	}
+	// fetch's policy reads the routing tables at every connection, and
+	// the sandbox lets no single file of /proc be opened: open them now.
+	if err := egress.OpenRouteTables(); err != nil {
+		logger.Warn("fetch will refuse the addresses of a family whose routing table cannot be read", "err", err)
+	}
 	// From here on the worker handles scripts: it gives up what it may
 	// still hold and shuts itself in (see package sandbox).
 	report, err := sandbox.Confine()

@@ -2,6 +2,7 @@ package egress
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // localNets returns the networks whose addresses this machine accepts
@@ -28,7 +30,8 @@ const procNet = "/proc/self/net"
 // it sees what the kernel delivers locally: each interface address, the
 // whole subnet of an address on the loopback interface, and networks
 // routed to this machine with `ip route add local`. The tables are read at
-// every call, so an address that DHCP gave a minute ago is known.
+// every call, so an address that DHCP gave a minute ago is known; through
+// the files OpenRouteTables opened, when it was called.
 func routeTables(dir string) localNets {
 	return func(v6 bool) ([]netip.Prefix, error) {
 		name, parse := "fib_trie", parseFibTrie
@@ -36,17 +39,70 @@ func routeTables(dir string) localNets {
 			name, parse = "ipv6_route", parseIPv6Route
 		}
 		path := filepath.Join(dir, name)
-		f, err := os.Open(path)
+		r, done, err := openTable(path)
 		if err != nil {
 			return nil, err
 		}
-		defer f.Close()
-		nets, err := parse(f)
+		defer done()
+		nets, err := parse(r)
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", path, err)
 		}
 		return nets, nil
 	}
+}
+
+// openTables are the routing tables OpenRouteTables opened, by path.
+var openTables struct {
+	sync.Mutex
+	files map[string]*os.File
+}
+
+// OpenRouteTables opens this machine's routing tables once, for good, so
+// that they can still be read after the process has given up opening
+// files (a Landlock sandbox, which cannot allow single files of /proc).
+// Each read starts again from the beginning, which makes the kernel
+// render the table anew.
+func OpenRouteTables() error {
+	openTables.Lock()
+	defer openTables.Unlock()
+	if openTables.files == nil {
+		openTables.files = map[string]*os.File{}
+	}
+	var errs []error
+	for _, name := range []string{"fib_trie", "ipv6_route"} {
+		path := filepath.Join(procNet, name)
+		if openTables.files[path] != nil {
+			continue
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("open the routing table %s: %w", path, err))
+			continue
+		}
+		openTables.files[path] = f
+	}
+	return errors.Join(errs...)
+}
+
+// openTable gives a reader of the table at path from its beginning, and
+// what to call when done with it: the file OpenRouteTables opened, held
+// for the read, or the file opened now.
+func openTable(path string) (io.Reader, func(), error) {
+	openTables.Lock()
+	if f := openTables.files[path]; f != nil {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			openTables.Unlock()
+			return nil, nil, fmt.Errorf("read %s again: %w", path, err)
+		}
+		return bufio.NewReader(f), openTables.Unlock, nil
+	}
+	openTables.Unlock()
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, func() { f.Close() }, nil
 }
 
 // parseFibTrie reads the local (LOCAL and ANYCAST) routes of every table

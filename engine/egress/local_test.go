@@ -158,3 +158,25 @@ func TestUnknownAddressesRefuseEverything(t *testing.T) {
 		t.Errorf("an IPv4 address was refused while only IPv6 is unknown: %v", err)
 	}
 }
+
+// TestOpenRouteTablesReadAgain reads the tables through the files
+// OpenRouteTables keeps open, twice, and finds what a fresh open finds:
+// each read starts from the beginning of a table the kernel renders anew.
+func TestOpenRouteTablesReadAgain(t *testing.T) {
+	if _, err := os.Stat(procNet + "/fib_trie"); err != nil {
+		t.Skip("no /proc routing tables here")
+	}
+	fresh, err := routeTables(procNet)(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := OpenRouteTables(); err != nil {
+		t.Logf("OpenRouteTables: %v", err) // a kernel without IPv6
+	}
+	for i := range 2 {
+		got, err := routeTables(procNet)(false)
+		if err != nil || !slices.Equal(got, fresh) {
+			t.Fatalf("read %d through the open table: %v, %v; a fresh open: %v", i+1, got, err, fresh)
+		}
+	}
+}
