@@ -38,7 +38,12 @@ var layerRules = []struct {
 	{module + "/tui", []string{module + "/appliance", module + "/engine", "github.com/jackc/"}},
 	// What makes data safe to draw: for every layer, so it needs none.
 	{module + "/tui/safetext", []string{module + "/"}},
+	// Test helpers for the tests of every layer, so they need none.
+	{module + "/appliance/testkit", []string{module + "/"}},
 }
+
+// testOnly are packages for tests: no package's non-test code imports them.
+var testOnly = []string{module + "/appliance/testkit"}
 
 type goPackage struct {
 	ImportPath string
@@ -85,6 +90,19 @@ func TestImportRules(t *testing.T) {
 			for _, f := range layerRules[best].forbidden {
 				if imp == strings.TrimSuffix(f, "/") || strings.HasPrefix(imp, f) || strings.HasPrefix(imp, f+"/") {
 					t.Errorf("%s imports %s, which its layer may not", p.ImportPath, imp)
+				}
+			}
+		}
+	}
+}
+
+// TestTestHelpersStayInTests checks that only tests import the test helpers.
+func TestTestHelpersStayInTests(t *testing.T) {
+	for _, p := range listPackages(t) {
+		for _, imp := range p.Imports {
+			for _, f := range testOnly {
+				if imp == f {
+					t.Errorf("%s imports %s, which is for tests only", p.ImportPath, imp)
 				}
 			}
 		}
