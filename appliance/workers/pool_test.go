@@ -7,14 +7,17 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/picloud/picloud/appliance/testkit"
 	"github.com/picloud/picloud/engine"
 	"github.com/picloud/picloud/engine/wire"
 )
@@ -46,7 +49,20 @@ type fakeExec struct{}
 
 var sink [][]byte
 
+// markEnv names the invocation variable with a path: a fake script that
+// has one writes its process id to path+".started" when it starts, and
+// path+".canceled" when its context ends, so that a test can wait for
+// what happens inside the worker process.
+const markEnv = "MARK"
+
+func mark(inv *engine.Invocation, event string) {
+	if path := inv.Env[markEnv]; path != "" {
+		_ = os.WriteFile(path+"."+event, fmt.Append(nil, os.Getpid()), 0o600)
+	}
+}
+
 func (fakeExec) Execute(ctx context.Context, inv *engine.Invocation) (*engine.Result, error) {
+	mark(inv, "started")
 	switch inv.Code {
 	case "hang": // a native call nothing can interrupt
 		for {
@@ -56,6 +72,7 @@ func (fakeExec) Execute(ctx context.Context, inv *engine.Invocation) (*engine.Re
 		select {
 		case <-time.After(2 * time.Second):
 		case <-ctx.Done():
+			mark(inv, "canceled")
 			return &engine.Result{Error: &engine.ExecError{Code: engine.CodeCanceled, Message: "canceled"}}, nil
 		}
 	case "grow": // 8 MiB more every few milliseconds, touched
@@ -65,10 +82,13 @@ func (fakeExec) Execute(ctx context.Context, inv *engine.Invocation) (*engine.Re
 				b[i] = 1
 			}
 			sink = append(sink, b)
+			// The behaviour under test: memory that grows gradually,
+			// between two polls of the pool.
 			time.Sleep(5 * time.Millisecond)
 		}
 	case "crash":
 		go func() { var m map[int]int; m[1] = 1 }()
+		// The panic above ends the process; the script never answers.
 		time.Sleep(time.Second)
 	case "stack":
 		var f func(int) int
@@ -104,15 +124,75 @@ func startPool(t *testing.T, kind string, cfg Config) *Pool {
 	return p
 }
 
+// run runs a fake script on the pool; it fails the test on an error, so
+// call it from the test's goroutine (other goroutines call execute).
 func run(t *testing.T, p *Pool, code string, wall time.Duration) *engine.Result {
 	t.Helper()
-	// A version's code never changes: the code names the "script" here.
-	res, err := p.Execute(context.Background(), &engine.Invocation{ScriptID: code, Code: code, Limits: engine.Limits{WallTime: wall},
-		Request: engine.Request{Method: "GET", URL: "http://x/", Body: []byte(code)}})
+	res, err := execute(p, code, wall, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	return res
+}
+
+// execute runs a fake script on the pool; a non-empty markPath is passed
+// to it (see markEnv).
+func execute(p *Pool, code string, wall time.Duration, markPath string) (*engine.Result, error) {
+	// A version's code never changes: the code names the "script" here.
+	inv := &engine.Invocation{ScriptID: code, Code: code, Limits: engine.Limits{WallTime: wall},
+		Request: engine.Request{Method: "GET", URL: "http://x/", Body: []byte(code)}}
+	if markPath != "" {
+		inv.Env = map[string]string{markEnv: markPath}
+	}
+	res, err := p.Execute(context.Background(), inv)
+	if err != nil {
+		return nil, fmt.Errorf("execute %s: %w", code, err)
+	}
+	return res, nil
+}
+
+// started waits until the fake script given markPath has started in its
+// worker, and returns the worker's process id.
+func started(t *testing.T, markPath string) int {
+	t.Helper()
+	var pid int
+	testkit.Eventually(t, 10*time.Second, "the script starts in its worker", func() error {
+		b, err := os.ReadFile(markPath + ".started")
+		if err != nil {
+			return err
+		}
+		pid, err = strconv.Atoi(string(b))
+		return err
+	})
+	return pid
+}
+
+// outcome is what an execution on another goroutine came to.
+type outcome struct {
+	res *engine.Result
+	err error
+}
+
+// executeAsync runs a fake script on another goroutine; its outcome comes
+// on the channel returned.
+func executeAsync(p *Pool, code string, wall time.Duration, markPath string) <-chan outcome {
+	done := make(chan outcome, 1)
+	go func() {
+		res, err := execute(p, code, wall, markPath)
+		done <- outcome{res, err}
+	}()
+	return done
+}
+
+// wait waits for an execution started by executeAsync; it fails the test
+// on an error.
+func wait(t *testing.T, what string, done <-chan outcome) *engine.Result {
+	t.Helper()
+	o := testkit.Receive(t, 30*time.Second, what, done)
+	if o.err != nil {
+		t.Fatalf("%s: %v", what, o.err)
+	}
+	return o.res
 }
 
 func code(res *engine.Result) string {
@@ -129,7 +209,11 @@ func TestEchoAcrossWorkers(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res := run(t, p, fmt.Sprint("echo", i), time.Second)
+			res, err := execute(p, fmt.Sprint("echo", i), time.Second, "")
+			if err != nil {
+				t.Errorf("echo %d: %v", i, err) // not Fatal: off the test goroutine
+				return
+			}
 			if code(res) != "ok" || string(res.Response.Body) != fmt.Sprint("ok echo", i) {
 				t.Errorf("echo %d: %+v", i, res)
 			}
@@ -144,16 +228,16 @@ func TestEchoAcrossWorkers(t *testing.T) {
 func TestRunawayKilledBystanderRestarted(t *testing.T) {
 	p := startPool(t, "fake", Config{Workers: 1, PerWorker: 4, Grace: 200 * time.Millisecond})
 	before := p.PIDs()
-	var bystander *engine.Result
-	done := make(chan struct{})
-	go func() { defer close(done); bystander = run(t, p, "sleep", 5*time.Second) }()
-	time.Sleep(50 * time.Millisecond)
+	markPath := filepath.Join(t.TempDir(), "bystander")
+	done := executeAsync(p, "sleep", 5*time.Second, markPath)
+	started(t, markPath)
 	start := time.Now()
 	res := run(t, p, "hang", 300*time.Millisecond)
-	took := time.Since(start)
-	<-done
-	if code(res) != engine.CodeTimeLimit || took > 1500*time.Millisecond {
-		t.Fatalf("runaway: %s after %v: %+v", code(res), took, res.Error)
+	bystander := wait(t, "the bystander", done)
+	// The bystander sleeps 2 s, then answers: the runaway was ended by its
+	// limit, well before, and took the bystander's worker with it.
+	if code(res) != engine.CodeTimeLimit {
+		t.Fatalf("runaway: %s after %v: %+v", code(res), time.Since(start), res.Error)
 	}
 	if code(bystander) != engine.CodeExecutorRestarted {
 		t.Fatalf("bystander: %s", code(bystander))
@@ -168,23 +252,33 @@ func TestRunawayKilledBystanderRestarted(t *testing.T) {
 	}
 }
 
-// With two workers, a runaway on one does not stop the other from answering.
+// With two workers, a runaway on one does not stop the other from
+// answering: every bystander request is answered, by the other worker,
+// while the runaway still runs.
 func TestBystanderOnOtherWorkerKeepsAnswering(t *testing.T) {
 	p := startPool(t, "fake", Config{Workers: 2, PerWorker: 4, Grace: 200 * time.Millisecond})
-	done := make(chan *engine.Result)
-	go func() { done <- run(t, p, "hang", 500*time.Millisecond) }()
-	time.Sleep(50 * time.Millisecond)
-	for range 20 {
-		start := time.Now()
-		if res := run(t, p, "echo", time.Second); code(res) != "ok" {
-			t.Fatalf("bystander failed: %+v", res.Error)
+	markPath := filepath.Join(t.TempDir(), "runaway")
+	// The runaway's wall time is long enough for the bystander's requests
+	// to all fall within it on a busy machine.
+	done := executeAsync(p, "hang", 5*time.Second, markPath)
+	runaway := started(t, markPath)
+	for i := range 20 {
+		res := run(t, p, "pid", time.Second)
+		if code(res) != "ok" {
+			t.Fatalf("bystander %d failed: %+v", i, res.Error)
 		}
-		if d := time.Since(start); d > 200*time.Millisecond {
-			t.Fatalf("bystander took %v", d)
+		if pid := string(res.Response.Body); pid == strconv.Itoa(runaway) {
+			t.Fatalf("bystander %d was answered by the runaway's worker %s", i, pid)
 		}
+		select {
+		case o := <-done:
+			t.Fatalf("the runaway ended (%v %+v) before bystander %d: the test proves nothing", o.err, o.res, i)
+		default:
+		}
+		// The behaviour under test: requests spread over the runaway's life.
 		time.Sleep(20 * time.Millisecond)
 	}
-	if res := <-done; code(res) != engine.CodeTimeLimit {
+	if res := wait(t, "the runaway", done); code(res) != engine.CodeTimeLimit {
 		t.Fatalf("runaway: %s", code(res))
 	}
 }
@@ -215,14 +309,27 @@ func TestCrashesAreReplaced(t *testing.T) {
 	}
 }
 
+// Canceling an execution's context cancels the script in its worker: the
+// script sees its context end (it would otherwise answer after 2 s).
 func TestCancelReachesWorker(t *testing.T) {
 	p := startPool(t, "fake", Config{Workers: 1})
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	markPath := filepath.Join(t.TempDir(), "sleep")
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	start := time.Now()
-	res, err := p.Execute(ctx, &engine.Invocation{Code: "sleep", Limits: engine.Limits{WallTime: 5 * time.Second}})
-	if err != nil || code(res) != engine.CodeCanceled || time.Since(start) > time.Second {
-		t.Fatalf("%v %s after %v", err, code(res), time.Since(start))
+	done := make(chan outcome, 1)
+	go func() {
+		res, err := p.Execute(ctx, &engine.Invocation{Code: "sleep", Limits: engine.Limits{WallTime: 5 * time.Second},
+			Env: map[string]string{markEnv: markPath}})
+		done <- outcome{res, err}
+	}()
+	started(t, markPath)
+	cancel()
+	o := testkit.Receive(t, 30*time.Second, "the canceled execution", done)
+	if o.err != nil || code(o.res) != engine.CodeCanceled {
+		t.Fatalf("%v %s", o.err, code(o.res))
+	}
+	if _, err := os.Stat(markPath + ".canceled"); err != nil {
+		t.Fatalf("the script in the worker was not canceled: %v", err)
 	}
 }
 
@@ -255,17 +362,15 @@ func TestPing(t *testing.T) {
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		err := p.Ping(context.Background())
-		if err == nil && !contains(p.PIDs(), pid) {
-			break
+	testkit.Eventually(t, 10*time.Second, "the pool recovers", func() error {
+		if err := p.Ping(context.Background()); err != nil {
+			return err
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the pool did not recover: %v", err)
+		if pids := p.PIDs(); contains(pids, pid) {
+			return fmt.Errorf("the killed worker %d is still listed in %v", pid, pids)
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return nil
+	})
 	if contains(p.PIDs(), pid) {
 		t.Fatal("the killed worker is still listed")
 	}

