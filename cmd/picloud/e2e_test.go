@@ -1,13 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/picloud/picloud/appliance/testkit"
 )
 
 // daemon is the real picloud binary running against its own private
@@ -27,7 +29,7 @@ type daemon struct {
 	env     []string
 	url     string
 	cmd     *exec.Cmd
-	output  *bytes.Buffer
+	output  *testkit.Buffer // written by exec's goroutine while tests read
 	token   string
 }
 
@@ -92,11 +94,33 @@ func (d *daemon) picloud(stdin string, args ...string) (string, error) {
 	return string(out), err
 }
 
+// start starts the daemon and waits until it is healthy.
 func (d *daemon) start() {
 	d.t.Helper()
-	d.output = &bytes.Buffer{}
-	d.cmd = exec.Command(d.bin, "serve")
-	d.cmd.Env = d.env
+	d.launch(exec.Command(d.bin, "serve"))
+	testkit.Eventually(d.t, 60*time.Second, "the daemon becomes healthy", func() error {
+		res, err := http.Get(d.url + "/healthz")
+		if err != nil {
+			return err
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			return fmt.Errorf("/healthz answers %d", res.StatusCode)
+		}
+		return nil
+	})
+}
+
+// launch starts cmd as the daemon, its output in d.output, without waiting
+// for anything; the daemon is killed when the test ends, if still running.
+// cmd.Env defaults to d.env.
+func (d *daemon) launch(cmd *exec.Cmd) {
+	d.t.Helper()
+	d.output = &testkit.Buffer{}
+	d.cmd = cmd
+	if d.cmd.Env == nil {
+		d.cmd.Env = d.env
+	}
 	d.cmd.Stdout = d.output
 	d.cmd.Stderr = d.output
 	if err := d.cmd.Start(); err != nil {
@@ -111,18 +135,36 @@ func (d *daemon) start() {
 			d.t.Logf("daemon output:\n%s", d.output)
 		}
 	})
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		res, err := http.Get(d.url + "/healthz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == 200 {
-				return
+}
+
+// logged waits until the daemon's output from byte offset from on has s.
+func (d *daemon) logged(from int, s string) {
+	d.t.Helper()
+	testkit.Eventually(d.t, 60*time.Second, "the daemon logs "+s, func() error { return d.output.Contains(from, s) })
+}
+
+// await sends a request until check accepts the reply, which it returns;
+// check's error says what it saw instead.
+func (d *daemon) await(what, method, path, body string, check func(reply) error) reply {
+	d.t.Helper()
+	var r reply
+	testkit.Eventually(d.t, 30*time.Second, what, func() error {
+		r = d.call(method, path, body)
+		return check(r)
+	})
+	return r
+}
+
+// has is a check for await: the reply has each string.
+func has(contains ...string) func(reply) error {
+	return func(r reply) error {
+		for _, c := range contains {
+			if !strings.Contains(r.body, c) {
+				return fmt.Errorf("%d %.500s: no %q", r.status, r.body, c)
 			}
 		}
-		time.Sleep(100 * time.Millisecond)
+		return nil
 	}
-	d.t.Fatalf("daemon did not become healthy:\n%s", d.output)
 }
 
 // startAsOwner makes the first owner, admin, with the command, starts the
@@ -141,16 +183,25 @@ func (d *daemon) startAsOwner() {
 // stop sends SIGTERM and waits for a clean exit.
 func (d *daemon) stop() {
 	d.t.Helper()
-	_ = d.cmd.Process.Signal(syscall.SIGTERM)
+	d.waitExit(d.terminate())
+}
+
+// terminate sends SIGTERM; the daemon's exit comes on the channel returned.
+func (d *daemon) terminate() <-chan error {
+	d.t.Helper()
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		d.t.Fatal(err)
+	}
 	done := make(chan error, 1)
 	go func() { done <- d.cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			d.t.Fatalf("daemon exited with %v:\n%s", err, d.output)
-		}
-	case <-time.After(60 * time.Second):
-		d.t.Fatalf("daemon did not stop on SIGTERM:\n%s", d.output)
+	return done
+}
+
+// waitExit waits for a clean exit of the daemon.
+func (d *daemon) waitExit(done <-chan error) {
+	d.t.Helper()
+	if err := testkit.Receive(d.t, 60*time.Second, "the daemon stops on SIGTERM", done); err != nil {
+		d.t.Fatalf("daemon exited with %v:\n%s", err, d.output)
 	}
 }
 
@@ -223,11 +274,22 @@ func TestEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and starts PostgreSQL")
 	}
+	// An upstream that holds the request of the execution in flight at
+	// shutdown until the test releases it.
+	arrived, release := make(chan struct{}, 1), make(chan struct{})
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		<-release
+		fmt.Fprint(w, "released")
+	}))
+	defer upstream.Close()
+	defer close(release)
 	bin := buildBinary(t)
 	d := newDaemon(t, bin,
 		"PICLOUD_MAX_CONCURRENT_EXECUTIONS=2",
 		"PICLOUD_MAX_REQUEST_BODY_BYTES=1024",
 		"PICLOUD_SANDBOX_WALL_TIME_MS=1500",
+		"PICLOUD_FETCH_ALLOW="+upstream.Listener.Addr().String(),
 	)
 
 	// A user made before the daemon ever ran: the command starts the
@@ -307,15 +369,15 @@ func TestEndToEnd(t *testing.T) {
 			}
 		}()
 	}
-	var over reply
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		if over = d.call("POST", "/api/v1/execute/"+echoID, "x"); over.status == 503 {
-			break
+	over := d.await("503 past the cap", "POST", "/api/v1/execute/"+echoID, "x", func(r reply) error {
+		if r.status != 503 {
+			return fmt.Errorf("status %d %s", r.status, r.body)
 		}
-	}
+		return nil
+	})
 	close(stop)
 	wg.Wait()
-	if over.status != 503 || over.header.Get("Retry-After") != "1" {
+	if over.header.Get("Retry-After") != "1" {
 		t.Fatalf("past the cap: %d %q %s", over.status, over.header.Get("Retry-After"), over.body)
 	}
 
@@ -323,31 +385,50 @@ func TestEndToEnd(t *testing.T) {
 	d.expect(d.call("DELETE", "/api/v1/admin/routes/"+routeID, ""), 204)
 	d.expect(d.call("GET", "/hello/pi", ""), 404, "no route matches")
 
-	// Executions were recorded.
-	var logs reply
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if logs = d.call("GET", "/api/v1/admin/logs?script_id="+id, ""); strings.Count(logs.body, `"request_id"`) >= 4 {
-			break
+	// Executions were recorded: the three of hello.ts, of both versions.
+	logs := d.await("three executions in the log", "GET", "/api/v1/admin/logs?script_id="+id, "", func(r reply) error {
+		if n := strings.Count(r.body, `"request_id"`); n != 3 {
+			return fmt.Errorf("%d records: %.500s", n, r.body)
 		}
-	}
-	d.expect(logs, 200, `"status":200`)
+		return nil
+	})
+	d.expect(logs, 200, `"status":200`, `"script_version":1`, `"script_version":2`, `"path":"/hello/pi"`)
 
 	// SIGTERM lets an in-flight execution finish, then stops the private
-	// cluster with the daemon.
-	inflight := make(chan int, 1)
+	// cluster with the daemon. The execution waits for the upstream, which
+	// answers once the daemon is shutting down.
+	held := d.call("POST", "/api/v1/admin/scripts", mustJSON(map[string]string{"name": "held",
+		"source": "export default async () => 'got ' + await (await fetch('" + upstream.URL + "/')).text()"}))
+	d.expect(held, 201)
+	type answer struct {
+		status int
+		body   string
+		err    error
+	}
+	inflight := make(chan answer, 1)
 	go func() {
-		res, err := d.get(slowURL)
+		res, err := d.get(d.url + "/api/v1/execute/" + held.field(t, "id").(string))
 		if err != nil {
-			inflight <- 0
+			inflight <- answer{err: err}
 			return
 		}
-		res.Body.Close()
-		inflight <- res.StatusCode
+		defer res.Body.Close()
+		b, err := io.ReadAll(res.Body)
+		inflight <- answer{res.StatusCode, string(b), err}
 	}()
-	time.Sleep(100 * time.Millisecond)
-	d.stop()
-	if status := <-inflight; status != 200 {
-		t.Errorf("in-flight request during shutdown: status %d, want 200", status)
+	testkit.Receive(t, 30*time.Second, "the in-flight execution reaches the upstream", arrived)
+	mark := d.output.Len()
+	exited := d.terminate()
+	d.logged(mark, "shutting down")
+	select {
+	case a := <-inflight:
+		t.Fatalf("the in-flight request ended before its execution did: %d %s %v", a.status, a.body, a.err)
+	default:
+	}
+	release <- struct{}{}
+	d.waitExit(exited)
+	if a := testkit.Receive(t, 30*time.Second, "the in-flight answer", inflight); a.err != nil || a.status != 200 || a.body != "got released" {
+		t.Errorf("in-flight request during shutdown: %d %q %v, want 200 \"got released\"", a.status, a.body, a.err)
 	}
 	pidFile := filepath.Join(d.dataDir, "postgres", "postmaster.pid")
 	if _, err := os.Stat(pidFile); err == nil {

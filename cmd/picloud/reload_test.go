@@ -15,7 +15,10 @@ import (
 
 // SIGHUP applies a changed configuration file to the running daemon: the
 // limits at once, the fetch policy through fresh workers; a file with an
-// error is refused and the running configuration stays.
+// error is refused and the running configuration stays. Each reload is
+// awaited by its end, READY=1 after RELOADING=1 on the notify socket, which
+// the daemon sends once the reload is applied or refused: nothing of it can
+// come after the checks.
 func TestReloadOnSIGHUP(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and starts PostgreSQL")
@@ -25,7 +28,8 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	port := upstream.Listener.Addr().(*net.TCPAddr).Port
 
 	bin := buildBinary(t)
-	d := newDaemon(t, bin)
+	sock := newNotifySocket(t)
+	d := newDaemon(t, bin, "NOTIFY_SOCKET="+sock.path)
 	var conf string
 	for _, kv := range d.env {
 		if v, ok := strings.CutPrefix(kv, "PICLOUD_CONFIG="); ok {
@@ -39,6 +43,13 @@ func TestReloadOnSIGHUP(t *testing.T) {
 		}
 	}
 	d.startAsOwner()
+	sock.waitFor("READY=1", time.Minute, "RELOADING=1")
+	// reloaded waits for the end of a reload asked for from now on.
+	reloaded := func() {
+		t.Helper()
+		sock.waitFor("RELOADING=1", time.Minute)
+		sock.waitFor("READY=1", 5*time.Minute)
+	}
 	deploy := func(name, src, path string) {
 		created := d.call("POST", "/api/v1/admin/scripts", mustJSON(map[string]string{"name": name, "source": src}))
 		d.expect(created, 201)
@@ -64,25 +75,24 @@ export default () => String(f(800))`, "/deep")
 	if out, err := d.picloud("", "reload", "nonsense"); err == nil {
 		t.Errorf("picloud reload nonsense succeeded: %s", out)
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		r := d.call("GET", "/fetch", "")
-		if r.status == 200 && r.body == "reached upstream" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after SIGHUP, fetch still answers %d %s", r.status, r.body)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	reloaded()
+	d.expect(d.call("GET", "/fetch", ""), 200, "reached upstream")
 	d.expect(d.call("GET", "/deep", ""), 200, "800")
 
-	// A broken file: refused, the daemon keeps its configuration.
+	// A broken file: refused, the daemon keeps its configuration. Applied,
+	// it would bring back the default call depth, where /deep fails.
 	write("PICLOUD_SANDBOX_CALL_DEPTH=lots\n")
+	mark := d.output.Len()
 	if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(500 * time.Millisecond)
+	reloaded()
+	if err := d.output.Contains(mark, "the configuration has errors; keeping the running one"); err != nil {
+		t.Fatalf("the reload of a broken file ended without its refusal: %v", err)
+	}
+	if err := d.output.Contains(mark, "configuration reloaded"); err == nil {
+		t.Fatal("the broken file was applied")
+	}
 	d.expect(d.call("GET", "/deep", ""), 200, "800")
 	d.expect(d.call("GET", "/fetch", ""), 200, "reached upstream")
 

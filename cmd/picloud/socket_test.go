@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/picloud/picloud/appliance/testkit"
 )
 
 // TestSocketActivation runs the real binary as systemd would under
@@ -50,24 +52,11 @@ func TestSocketActivation(t *testing.T) {
 
 	// systemd sets LISTEN_PID in the child after fork; a shell that execs
 	// the daemon keeps its pid.
-	d.output = &bytes.Buffer{}
-	d.cmd = exec.Command("/bin/sh", "-c", `LISTEN_PID=$$ exec "$0" serve`, d.bin)
-	d.cmd.Env = append(d.env, "LISTEN_FDS=1", "LISTEN_FDNAMES=picloud.socket")
-	d.cmd.ExtraFiles = []*os.File{f} // fd 3
-	d.cmd.Stdout, d.cmd.Stderr = d.output, d.output
-	if err := d.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd := exec.Command("/bin/sh", "-c", `LISTEN_PID=$$ exec "$0" serve`, d.bin)
+	cmd.Env = append(d.env, "LISTEN_FDS=1", "LISTEN_FDNAMES=picloud.socket")
+	cmd.ExtraFiles = []*os.File{f} // fd 3
+	d.launch(cmd)
 	f.Close()
-	t.Cleanup(func() {
-		if d.cmd.ProcessState == nil {
-			_ = d.cmd.Process.Kill()
-			_ = d.cmd.Wait()
-		}
-		if t.Failed() {
-			t.Logf("daemon output:\n%s", d.output)
-		}
-	})
 
 	exited := make(chan error, 1)
 	go func() { exited <- d.cmd.Wait() }()
@@ -81,21 +70,21 @@ func TestSocketActivation(t *testing.T) {
 		b, _ := io.ReadAll(res.Body)
 		return res.StatusCode, string(b), nil
 	}
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
+	testkit.Eventually(t, 2*time.Minute, "a healthy answer on the passed socket", func() error {
 		select {
 		case err := <-exited:
 			t.Fatalf("daemon exited (%v) instead of serving on the passed socket", err)
 		default:
 		}
-		if code, body, err := get("/healthz"); err == nil && code == 200 && strings.TrimSpace(body) == "ok" {
-			break
+		code, body, err := get("/healthz")
+		if err != nil {
+			return err
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("no healthy answer on the passed socket within 2 minutes")
+		if code != 200 || strings.TrimSpace(body) != "ok" {
+			return fmt.Errorf("/healthz answers %d %q", code, body)
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return nil
+	})
 	if code, body, err := get("/version"); err != nil || code != 200 || !strings.Contains(body, `"api":"v1"`) {
 		t.Fatalf("/version on the passed socket: %d %q %v", code, body, err)
 	}

@@ -85,22 +85,7 @@ func TestSystemdNotify(t *testing.T) {
 	const watchdog = 3 * time.Second
 	d := newDaemon(t, bin, "NOTIFY_SOCKET="+sock.path,
 		"WATCHDOG_USEC="+strconv.FormatInt(watchdog.Microseconds(), 10))
-	d.output = &bytes.Buffer{}
-	d.cmd = exec.Command(d.bin, "serve")
-	d.cmd.Env = d.env
-	d.cmd.Stdout, d.cmd.Stderr = d.output, d.output
-	if err := d.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if d.cmd.ProcessState == nil {
-			_ = d.cmd.Process.Kill()
-			_ = d.cmd.Wait()
-		}
-		if t.Failed() {
-			t.Logf("daemon output:\n%s", d.output)
-		}
-	})
+	d.launch(exec.Command(d.bin, "serve"))
 
 	// READY first (a first start runs initdb), and /healthz answers then.
 	ready := sock.waitFor("READY=1", 2*time.Minute, "WATCHDOG=1", "STOPPING=1")
@@ -172,14 +157,7 @@ func TestSystemdNotify(t *testing.T) {
 	sock.waitFor("STOPPING=1", 30*time.Second)
 	done := make(chan error, 1)
 	go func() { done <- d.cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("daemon exited with %v", err)
-		}
-	case <-time.After(60 * time.Second):
-		t.Fatal("daemon did not stop on SIGTERM")
-	}
+	d.waitExit(done)
 }
 
 // postmasterPid reads the first line of the private cluster's postmaster.pid.
