@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -14,17 +15,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/picloud/picloud/api"
 	"github.com/picloud/picloud/api/auth"
 	"github.com/picloud/picloud/api/execlog"
 	"github.com/picloud/picloud/api/hosts"
 	"github.com/picloud/picloud/api/manager"
 	"github.com/picloud/picloud/api/model"
-	"github.com/picloud/picloud/api/orchestrator"
 	"github.com/picloud/picloud/api/secrets"
+	"github.com/picloud/picloud/appliance"
+	"github.com/picloud/picloud/appliance/config"
 	"github.com/picloud/picloud/appliance/pgtest"
 	"github.com/picloud/picloud/appliance/store"
-	"github.com/picloud/picloud/engine"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -32,7 +32,9 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 // terminal is the actor of changes made on the board itself.
 var terminal = model.Actor{Channel: model.ChannelTerminal, Remote: "local"}
 
-// stack is the whole HTTP surface on a fresh database, with a logged-in user.
+// stack is the whole HTTP surface on a fresh database, with a logged-in
+// user, built by appliance.NewServices as the daemon builds it, with the
+// in-process executor.
 type stack struct {
 	t       *testing.T
 	handler http.Handler
@@ -42,33 +44,55 @@ type stack struct {
 	box     *secrets.Box
 	rec     *execlog.Recorder
 	token   string
+	// vars are values scenarios pass on to later ones: {name} in a
+	// scenario's URL, headers and body is replaced by vars[name].
+	vars map[string]string
 }
 
 // testCeilings are the administrator's ceilings in these tests.
 var testCeilings = model.ScriptLimits{WallTimeMS: 10000, ResponseBytes: 32 << 20, ConsoleBytes: 1 << 20,
 	CallDepth: 2048, Timers: 10000, Subrequests: 1000}
 
+// testPasswords makes password hashing cheap, so that tests stay fast.
+var testPasswords = auth.Params{Memory: 1024, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32}
+
 type stackOptions struct {
 	maxConcurrent int
 	maxBody       int64
-	limits        model.ScriptLimits // defaults of the executions
+	limits        model.ScriptLimits // defaults of the executions; zero fields keep the configuration's
 	noUsers       bool               // start without alice, as a first start does
-	setupDone     func()             // manager.Config.SetupDone
+	setupDone     func()             // called once the first owner is set up
 	logs          io.Writer          // where the daemon's log goes; discarded by default
 	adminHosts    *hosts.AdminHosts
 }
 
+// config is the daemon's configuration of the stack: the defaults, with
+// the options, a data directory of the test's (the secrets key goes
+// there) and execution records written every 20 ms.
+func (opt stackOptions) config(t *testing.T) config.Config {
+	cfg := config.Default()
+	cfg.DataDir = t.TempDir()
+	cfg.PublicURL = "http://pi.test"
+	cfg.Executors.Mode = "inprocess"
+	cfg.LogFlushInterval = 20 * time.Millisecond
+	cfg.SessionTTL = time.Hour
+	cfg.MaxConcurrentExecutions = cmp.Or(opt.maxConcurrent, 8)
+	cfg.MaxRequestBodyBytes = cmp.Or(opt.maxBody, 1<<20)
+	sb := &cfg.Sandbox
+	sb.WallTime = time.Duration(cmp.Or(opt.limits.WallTimeMS, 2000)) * time.Millisecond
+	sb.ResponseBytes = cmp.Or(opt.limits.ResponseBytes, sb.ResponseBytes)
+	sb.ConsoleBytes = cmp.Or(opt.limits.ConsoleBytes, sb.ConsoleBytes)
+	sb.CallDepth = cmp.Or(opt.limits.CallDepth, sb.CallDepth)
+	sb.Timers = cmp.Or(opt.limits.Timers, sb.Timers)
+	sb.Subrequests = cmp.Or(opt.limits.Subrequests, sb.Subrequests)
+	sb.MaxWallTime = time.Duration(testCeilings.WallTimeMS) * time.Millisecond
+	sb.MaxResponseBytes, sb.MaxConsoleBytes = testCeilings.ResponseBytes, testCeilings.ConsoleBytes
+	sb.MaxCallDepth, sb.MaxTimers, sb.MaxSubrequests = testCeilings.CallDepth, testCeilings.Timers, testCeilings.Subrequests
+	return cfg
+}
+
 func newStack(t *testing.T, opt stackOptions) *stack {
 	t.Helper()
-	if opt.maxConcurrent == 0 {
-		opt.maxConcurrent = 8
-	}
-	if opt.maxBody == 0 {
-		opt.maxBody = 1 << 20
-	}
-	if opt.limits.WallTimeMS == 0 {
-		opt.limits.WallTimeMS = 2000
-	}
 	var logw io.Writer = io.Discard
 	if testing.Verbose() {
 		logw = os.Stderr
@@ -80,52 +104,45 @@ func newStack(t *testing.T, opt stackOptions) *stack {
 	if opt.adminHosts == nil {
 		opt.adminHosts = hosts.DefaultAdminHosts("testhost")
 	}
-	key, _ := secrets.NewKey()
-	box, err := secrets.New(key)
+	cfg := opt.config(t)
+	exec, err := appliance.NewInProcessExecutor(cfg, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := store.New(pgtest.NewDatabase(t))
-	hub := execlog.NewHub()
-	rec := execlog.NewRecorder(execlog.Config{FlushInterval: 20 * time.Millisecond}, st, hub, logger)
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := rec.Start(ctx); err != nil {
-		t.Fatal(err)
+	options := []appliance.ServicesOption{appliance.WithPasswordParams(testPasswords), appliance.WithAdminHosts(opt.adminHosts)}
+	if opt.setupDone != nil {
+		options = append(options, appliance.OnSetupDone(opt.setupDone))
 	}
-	orch := orchestrator.New(orchestrator.Config{MaxConcurrent: opt.maxConcurrent,
-		LimitDefaults: opt.limits, LimitCeilings: testCeilings, Secrets: box},
-		st, engine.NewInProcess(engine.Options{Logger: logger}), rec, logger)
-	creds := &manager.Credentials{
-		Hasher:   auth.NewHasher(auth.Params{Memory: 1024, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32}),
-		Throttle: auth.NewThrottle(auth.ThrottleConfig{}),
-	}
-	mgr := manager.New(manager.Config{SessionTTL: time.Hour, SetupDone: opt.setupDone, Secrets: box, AdminHosts: opt.adminHosts,
-		LimitDefaults: opt.limits, LimitCeilings: testCeilings}, st, creds, orch, logger)
-	h, err := api.New(api.Config{MaxRequestBodyBytes: opt.maxBody, Versions: map[string]any{"api": "v1"}, PublicURL: "http://pi.test", AdminHosts: opt.adminHosts},
-		api.Deps{Manager: mgr, Orchestrator: orch, Hub: hub, Health: st.Ping, Logger: logger})
+	svc, err := appliance.NewServices(context.Background(), cfg, pgtest.NewDatabase(t), exec, logger, options...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(h)
+	srv := httptest.NewServer(svc.Handler)
 	t.Cleanup(func() {
-		hub.CloseAll()
+		svc.Hub.CloseAll() // log streams end first: srv.Close waits for them
 		srv.Close()
-		_ = rec.Shutdown(context.Background())
-		cancel()
+		if err := svc.Shutdown(context.Background()); err != nil {
+			t.Errorf("shut the services down: %v", err)
+		}
 	})
-	s := &stack{t: t, handler: h, srv: srv, store: st, mgr: mgr, box: box, rec: rec}
+	s := &stack{t: t, handler: svc.Handler, srv: srv, store: svc.Store, mgr: svc.Manager, box: svc.Secrets, rec: svc.Recorder,
+		vars: map[string]string{}}
 	if opt.noUsers {
 		return s
 	}
-	if _, err := mgr.AddUser(context.Background(), terminal, "alice", "correct horse battery", "owner"); err != nil {
+	if _, err := s.mgr.AddUser(context.Background(), terminal, "alice", "correct horse battery", "owner"); err != nil {
 		t.Fatal(err)
 	}
-	res := s.do("POST", "/api/v1/admin/auth/login", nil, `{"username":"alice","password":"correct horse battery"}`)
-	if res.status != 200 {
-		t.Fatalf("login: %d %s", res.status, res.body)
-	}
-	s.token = res.json()["token"].(string)
+	s.token = s.login("alice", "correct horse battery")
 	return s
+}
+
+// with is the stack as seen from another test (a subtest): its helpers
+// fail that test.
+func (s *stack) with(t *testing.T) *stack {
+	c := *s
+	c.t = t
+	return &c
 }
 
 type response struct {
@@ -170,16 +187,27 @@ func (s *stack) as(token, method, path, body string) response {
 	return s.do(method, path, map[string]string{"Authorization": "Bearer " + token}, body)
 }
 
-// do sends a request; header values "TOKEN" are replaced by the session token.
+// do sends a request; header values "TOKEN" are replaced by the session
+// token. It fails the test if the request cannot be sent, so call it from
+// the test's goroutine (other goroutines call send).
 func (s *stack) do(method, path string, header map[string]string, body string) response {
 	s.t.Helper()
+	res, err := s.send(method, path, header, body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return res
+}
+
+// send is do for any goroutine: it returns the error.
+func (s *stack) send(method, path string, header map[string]string, body string) (response, error) {
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
 	req, err := http.NewRequest(method, s.srv.URL+path, rd)
 	if err != nil {
-		s.t.Fatal(err)
+		return response{}, fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	for k, v := range header {
 		if k == "Host" {
@@ -193,11 +221,14 @@ func (s *stack) do(method, path string, header map[string]string, body string) r
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		s.t.Fatal(err)
+		return response{}, fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return response{t: s.t, status: res.StatusCode, header: res.Header, body: string(b)}
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		return response{}, fmt.Errorf("%s %s: read the answer: %w", method, path, err)
+	}
+	return response{t: s.t, status: res.StatusCode, header: res.Header, body: string(b)}, nil
 }
 
 // admin sends an authenticated admin request with a JSON body (v may be a

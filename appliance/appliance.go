@@ -54,7 +54,7 @@ func Serve(ctx context.Context, cfg config.Config, logger *slog.Logger, ready fu
 // the database answers and the executors run a script. /healthz is public,
 // so one check serves every caller for a second: a flood of health checks
 // cannot load the workers past the concurrency cap.
-func health(st *store.Store, exec executor) func(context.Context) error {
+func health(st *store.Store, exec Executor) func(context.Context) error {
 	var mu sync.Mutex
 	var last time.Time
 	var lastErr error

@@ -57,9 +57,9 @@ func poolShape(cfg config.Config, memTotal int64, cpus int) PoolShape {
 	return s
 }
 
-// executor is what runs scripts: the in-process engine, or a started pool
+// Executor is what runs scripts: the in-process engine, or a started pool
 // of worker processes.
-type executor interface {
+type Executor interface {
 	engine.Executor
 	// Ping checks that scripts can run: READY waits for it, and the health
 	// check (hence the systemd watchdog) includes it.
@@ -148,18 +148,33 @@ func arrangeCgroups(cfg config.Config, logger *slog.Logger) *cgroups.Layout {
 	return l
 }
 
+// NewInProcessExecutor runs scripts inside this process with the
+// configuration's limits and fetch policy, as PICLOUD_EXECUTOR_MODE=inprocess
+// does; its Shutdown does nothing.
+func NewInProcessExecutor(cfg config.Config, logger *slog.Logger) (Executor, error) {
+	policy, err := fetchPolicy(cfg, nil)
+	if err != nil {
+		return nil, err
+	}
+	return newInProcess(cfg, policy, logger), nil
+}
+
+func newInProcess(cfg config.Config, policy *egress.Policy, logger *slog.Logger) Executor {
+	return inProcess{engine.NewInProcess(engine.Options{Logger: logger, Limits: defaultLimits(cfg.Sandbox), Fetch: policy})}
+}
+
 // startExecutor builds the executor the configuration asks for; ports are
 // the daemon's listeners', which scripts may not fetch; groups, when not
 // nil, is where the workers' cgroups go; command, when not nil, replaces
 // `<this executable> executor` as the workers' command line.
-func startExecutor(ctx context.Context, cfg config.Config, ports []int, groups *cgroups.Layout, command []string, logger *slog.Logger) (executor, error) {
+func startExecutor(ctx context.Context, cfg config.Config, ports []int, groups *cgroups.Layout, command []string, logger *slog.Logger) (Executor, error) {
 	policy, err := fetchPolicy(cfg, ports)
 	if err != nil {
 		return nil, err
 	}
 	if cfg.Executors.Mode == "inprocess" {
 		logger.Warn("scripts run inside the daemon (PICLOUD_EXECUTOR_MODE=inprocess): a hostile script can stop it", "component", "appliance")
-		return inProcess{engine.NewInProcess(engine.Options{Logger: logger, Limits: defaultLimits(cfg.Sandbox), Fetch: policy})}, nil
+		return newInProcess(cfg, policy, logger), nil
 	}
 	user, err := workers.WorkerIdentity(cfg.Executors.User, os.Geteuid())
 	if err != nil {

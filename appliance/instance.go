@@ -11,13 +11,8 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/picloud/picloud/api"
-	"github.com/picloud/picloud/api/execlog"
-	"github.com/picloud/picloud/api/manager"
-	"github.com/picloud/picloud/api/orchestrator"
 	"github.com/picloud/picloud/appliance/cgroups"
 	"github.com/picloud/picloud/appliance/config"
-	"github.com/picloud/picloud/appliance/store"
 )
 
 // instance is PiCloud while it runs: the parts start builds in order, and how
@@ -32,20 +27,15 @@ type instance struct {
 
 	stops []stopper // in start order; shutdown runs them backwards
 
-	ln      net.Listener
-	sshLn   net.Listener // nil without SSH
-	own     ownListeners // every TCP listener's port, refused to scripts' fetch
-	ports   []int        // own's, sealed when the executor starts
-	groups  *cgroups.Layout
-	db      *Database
-	st      *store.Store
-	hub     *execlog.Hub
-	rec     *execlog.Recorder
-	exec    executor
-	orch    *orchestrator.Orchestrator
-	mgr     *manager.Service
-	handler http.Handler
-	srv     *http.Server
+	ln     net.Listener
+	sshLn  net.Listener // nil without SSH
+	own    ownListeners // every TCP listener's port, refused to scripts' fetch
+	ports  []int        // own's, sealed when the executor starts
+	groups *cgroups.Layout
+	db     *Database
+	exec   Executor
+	svc    *Services
+	srv    *http.Server
 }
 
 // stopper stops one started part of the daemon.
@@ -78,9 +68,8 @@ func (d *instance) steps() []startStep {
 		// workers' groups can have controllers.
 		{"cgroups", d.arrangeCgroups},
 		{"database", d.openDatabase},
-		{"execution log", d.startRecorder},
 		{"executor", d.startExecutor},
-		{"services", d.buildServices},
+		{"services", d.startServices},
 		{"session sweeper", d.startSweeper},
 		{"setup", d.prepareSetup},
 		{"http", d.buildHTTP},
@@ -155,7 +144,7 @@ func (d *instance) run(ctx context.Context, ready func(net.Addr)) error {
 // watch applies reloaded configurations until ctx ends, and fails when the
 // private PostgreSQL cluster exits.
 func (d *instance) watch(ctx context.Context) error {
-	rl := &reloader{cfg: d.cfg, orch: d.orch, mgr: d.mgr, exec: d.exec, ports: d.ports, logger: d.log}
+	rl := &reloader{cfg: d.cfg, orch: d.svc.Orchestrator, mgr: d.svc.Manager, exec: d.exec, ports: d.ports, logger: d.log}
 	for {
 		select {
 		case next := <-d.opts.reload:
@@ -227,19 +216,6 @@ func (d *instance) openDatabase(ctx context.Context) error {
 	}
 	d.db = db
 	d.onStop("the database", db.Close)
-	d.st = store.New(db.Pool)
-	return nil
-}
-
-func (d *instance) startRecorder(ctx context.Context) error {
-	d.hub = execlog.NewHub()
-	d.rec = execlog.NewRecorder(execlog.Config{
-		FlushInterval: d.cfg.LogFlushInterval, Retention: d.cfg.LogRetention, MaxRecords: d.cfg.LogMaxRecords,
-	}, d.st, d.hub, d.log)
-	if err := d.rec.Start(ctx); err != nil {
-		return fmt.Errorf("start the execution log: %w", err)
-	}
-	d.onStop("the execution log", d.rec.Shutdown)
 	return nil
 }
 
@@ -254,31 +230,16 @@ func (d *instance) startExecutor(ctx context.Context) error {
 	return nil
 }
 
-// buildServices makes the orchestrator (ingress) and the manager (control
-// plane); they start nothing.
-func (d *instance) buildServices(context.Context) error {
-	// After the database: the private cluster sets up the data directory
-	// the key file goes in.
-	box, err := loadSecrets(d.cfg, d.log)
+// startServices builds the execution log, the orchestrator (ingress), the
+// manager (control plane) and the HTTP handler; only the execution log's
+// writer starts.
+func (d *instance) startServices(ctx context.Context) error {
+	svc, err := NewServices(ctx, d.cfg, d.db.Pool, d.exec, d.log, withStarted(d.started))
 	if err != nil {
 		return err
 	}
-	var opener orchestrator.Opener
-	var sealer manager.Sealer
-	if box != nil {
-		opener, sealer = box, box
-	}
-	limitDefaults, limitCeilings := scriptLimits(d.cfg.Sandbox)
-	d.orch = orchestrator.New(orchestrator.Config{
-		MaxConcurrent: d.cfg.MaxConcurrentExecutions,
-		LimitDefaults: limitDefaults,
-		LimitCeilings: limitCeilings,
-		Secrets:       opener,
-	}, d.st, d.exec, d.rec, d.log)
-	d.mgr = manager.New(manager.Config{SessionTTL: d.cfg.SessionTTL, Secrets: sealer, AdminHosts: adminHosts(d.cfg),
-		LimitDefaults: limitDefaults, LimitCeilings: limitCeilings,
-		SetupDone: func() { removeSetupToken(SetupTokenPath(d.cfg), d.log) },
-	}, d.st, newCredentials(), d.orch, d.log)
+	d.svc = svc
+	d.onStop("the services", svc.Shutdown)
 	return nil
 }
 
@@ -288,7 +249,7 @@ func (d *instance) startSweeper(context.Context) error {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		sweepSessions(ctx, d.st, d.log)
+		sweepSessions(ctx, d.svc.Store, d.log)
 	}()
 	d.onStop("the session sweeper", func(sctx context.Context) error {
 		cancel()
@@ -303,22 +264,13 @@ func (d *instance) startSweeper(context.Context) error {
 }
 
 func (d *instance) prepareSetup(ctx context.Context) error {
-	return prepareSetup(ctx, d.cfg, d.mgr, d.log)
+	return prepareSetup(ctx, d.cfg, d.svc.Manager, d.log)
 }
 
-// buildHTTP makes the HTTP handler and server; run starts serving.
+// buildHTTP makes the HTTP server; run starts serving.
 func (d *instance) buildHTTP(context.Context) error {
-	handler, err := api.New(api.Config{
-		MaxRequestBodyBytes: d.cfg.MaxRequestBodyBytes, BodyReadTimeout: d.cfg.BodyReadTimeout, TrustedProxies: d.cfg.TrustedProxies,
-		Versions: Versions(), PublicURL: d.cfg.BaseURL(), AdminHosts: adminHosts(d.cfg),
-	}, api.Deps{Manager: d.mgr, Orchestrator: d.orch, Hub: d.hub, Health: health(d.st, d.exec), Logger: d.log,
-		System: systemStatus(d.cfg, d.started, d.st, d.exec)})
-	if err != nil {
-		return fmt.Errorf("build the HTTP handler: %w", err)
-	}
-	d.handler = handler
 	d.srv = &http.Server{
-		Handler:           handler,
+		Handler:           d.svc.Handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
@@ -326,7 +278,7 @@ func (d *instance) buildHTTP(context.Context) error {
 	}
 	d.onStop("the HTTP server", func(ctx context.Context) error {
 		// Log streams end first: Shutdown waits for every open request.
-		d.hub.CloseAll()
+		d.svc.Hub.CloseAll()
 		if err := d.srv.Shutdown(ctx); err != nil {
 			_ = d.srv.Close()
 			return fmt.Errorf("in-flight requests did not finish in time: %w", err)
@@ -346,7 +298,7 @@ func (d *instance) pingExecutor(ctx context.Context) error {
 }
 
 func (d *instance) startAdminSocket(context.Context) error {
-	sock, err := startAdminSocket(d.cfg.AdminSocket, d.handler, d.log)
+	sock, err := startAdminSocket(d.cfg.AdminSocket, d.svc.Handler, d.log)
 	if err != nil {
 		return err
 	}
@@ -355,7 +307,7 @@ func (d *instance) startAdminSocket(context.Context) error {
 }
 
 func (d *instance) startSSH(context.Context) error {
-	srv := startSSH(d.cfg, d.sshLn, d.handler, d.mgr, d.log)
+	srv := startSSH(d.cfg, d.sshLn, d.svc.Handler, d.svc.Manager, d.log)
 	if srv != nil {
 		d.onStop("the SSH server", srv.Shutdown)
 	}

@@ -49,7 +49,7 @@ type reloader struct {
 	cfg    config.Config
 	orch   *orchestrator.Orchestrator
 	mgr    *manager.Service
-	exec   executor
+	exec   Executor
 	ports  []int // the daemon's listeners', refused to scripts' fetch
 	logger *slog.Logger
 }

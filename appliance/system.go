@@ -20,7 +20,7 @@ import (
 // systemStatus reports the board's and the daemon's health from /proc,
 // /sys, the data directory's file system, the database and the executor
 // pool; what the board does not expose is left out.
-func systemStatus(cfg config.Config, started time.Time, st *store.Store, exec executor) func(ctx context.Context) (model.SystemStatus, error) {
+func systemStatus(cfg config.Config, started time.Time, st *store.Store, exec Executor) func(ctx context.Context) (model.SystemStatus, error) {
 	return func(ctx context.Context) (model.SystemStatus, error) {
 		s := model.SystemStatus{StartedAt: started.UTC(), UptimeSeconds: int64(time.Since(started).Seconds()),
 			CPUs: runtime.NumCPU(), ExecutorMode: cfg.Executors.Mode}
