@@ -3,263 +3,217 @@ package api_test
 import (
 	"bufio"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/picloud/picloud/api/model"
+	"github.com/picloud/picloud/appliance/testkit"
 )
 
 func TestScriptLifecycle(t *testing.T) {
 	s := newStack(t, stackOptions{})
-	id := s.createScript("greet", `export default { fetch() { return "v1" } }`)
-	s.bind(id, "*", "/greet")
-	expect := func(want string) {
-		t.Helper()
-		if res := s.do("GET", "/greet", nil, ""); res.status != 200 || res.body != want {
-			t.Fatalf("GET /greet = %d %q, want 200 %q", res.status, res.body, want)
-		}
+	serves := func(want string) apiScenario {
+		return apiScenario{name: "serves " + want, method: "GET", url: "/greet", expectedStatus: 200, expectedBody: body(want)}
 	}
-	expect("v1")
-	if res := s.admin("PUT", "/api/v1/admin/scripts/"+id, `{"source":"export default { fetch() { return \"v2\" } }"}`); res.status != 200 {
-		t.Fatalf("update: %d %s", res.status, res.body)
-	}
-	expect("v2")
-	if res := s.admin("PUT", "/api/v1/admin/scripts/"+id, `{"source":"export default { fetch() { return \"v3\" "}`); res.status != 422 {
-		t.Fatalf("broken update: %d %s", res.status, res.body)
-	}
-	expect("v2") // the active version keeps serving
-	res := s.admin("POST", "/api/v1/admin/scripts/"+id+"/rollback", `{"version":1}`)
-	if res.status != 200 || res.json()["active_version"].(float64) != 1 || res.json()["latest_version"].(float64) != 2 {
-		t.Fatalf("rollback: %d %s", res.status, res.body)
-	}
-	expect("v1")
-	if res := s.admin("PUT", "/api/v1/admin/scripts/"+id, `{"name":"greeter","source":"export default () => \"v3\""}`); res.status != 200 || !strings.Contains(res.body, `"name":"greeter"`) || !strings.Contains(res.body, `"active_version":3`) {
-		t.Fatalf("rename: %d %s", res.status, res.body)
-	}
-	expect("v3")
-	if res := s.admin("DELETE", "/api/v1/admin/scripts/"+id, nil); res.status != 204 {
-		t.Fatalf("delete: %d %s", res.status, res.body)
-	}
-	if res := s.do("GET", "/greet", nil, ""); res.status != 404 {
-		t.Fatalf("after delete: %d %s", res.status, res.body)
-	}
+	s.runScenarios(t, []apiScenario{
+		{name: "create", method: "POST", url: "/api/v1/admin/scripts", headers: asAlice,
+			body: map[string]string{"name": "greet", "source": `export default { fetch() { return "v1" } }`}, expectedStatus: 201,
+			after: save("id", "id")},
+		{name: "bind", method: "POST", url: "/api/v1/admin/scripts/{id}/routes", headers: asAlice,
+			body: `{"method":"*","path":"/greet"}`, expectedStatus: 201},
+		serves("v1"),
+		{name: "update", method: "PUT", url: "/api/v1/admin/scripts/{id}", headers: asAlice,
+			body: `{"source":"export default { fetch() { return \"v2\" } }"}`, expectedStatus: 200},
+		serves("v2"),
+		{name: "broken update", method: "PUT", url: "/api/v1/admin/scripts/{id}", headers: asAlice,
+			body: `{"source":"export default { fetch() { return \"v3\" "}`, expectedStatus: 422},
+		serves("v2"), // the active version keeps serving
+		{name: "rollback", method: "POST", url: "/api/v1/admin/scripts/{id}/rollback", headers: asAlice, body: `{"version":1}`,
+			expectedStatus: 200, expectedJSON: map[string]any{"active_version": 1, "latest_version": 2}},
+		serves("v1"),
+		{name: "rename", method: "PUT", url: "/api/v1/admin/scripts/{id}", headers: asAlice,
+			body:           `{"name":"greeter","source":"export default () => \"v3\""}`,
+			expectedStatus: 200, expectedContent: []string{`"name":"greeter"`, `"active_version":3`}},
+		serves("v3"),
+		{name: "delete", method: "DELETE", url: "/api/v1/admin/scripts/{id}", headers: asAlice, expectedStatus: 204},
+		{name: "gone after delete", method: "GET", url: "/greet", expectedStatus: 404},
+	})
 }
 
 func TestRouteDeleteIsLive(t *testing.T) {
 	s := newStack(t, stackOptions{})
-	id := s.createScript("a", `export default () => "a"`)
-	rid := s.bind(id, "GET", "/a/*rest")
-	if res := s.do("GET", "/a/b/c", nil, ""); res.status != 200 {
-		t.Fatalf("GET: %d", res.status)
-	}
-	if res := s.admin("DELETE", "/api/v1/admin/routes/"+rid, nil); res.status != 204 {
-		t.Fatalf("delete route: %d %s", res.status, res.body)
-	}
-	if res := s.do("GET", "/a/b/c", nil, ""); res.status != 404 {
-		t.Fatalf("after delete: %d", res.status)
-	}
+	s.runScenarios(t, []apiScenario{
+		{name: "bound", method: "GET", url: "/a/b/c", expectedStatus: 200,
+			before: func(t *testing.T, s *stack) {
+				s.vars["route"] = s.bind(s.createScript("a", `export default () => "a"`), "GET", "/a/*rest")
+			}},
+		{name: "delete the route", method: "DELETE", url: "/api/v1/admin/routes/{route}", headers: asAlice, expectedStatus: 204},
+		{name: "gone after delete", method: "GET", url: "/a/b/c", expectedStatus: 404},
+	})
 }
 
 func TestExecutionErrors(t *testing.T) {
 	s := newStack(t, stackOptions{maxBody: 1024, limits: model.ScriptLimits{WallTimeMS: 300}})
-	throwing := s.createScript("throws", "export default {\n  fetch() {\n    throw new Error(\"boom\")\n  }\n}")
-	loop := s.createScript("loop", `export default () => { while (true) {} }`)
-	echo := s.createScript("echo", `export default { async fetch(req) { return new Response(await req.text()) } }`)
-
-	res := s.do("GET", "/api/v1/execute/"+throwing, authed, "")
-	if res.status != 500 {
-		t.Fatalf("throwing script: %d %s", res.status, res.body)
-	}
-	m := res.json()
-	if m["code"] != "script.exception" || !strings.Contains(m["error"].(string), "boom") || m["script"] != "throws" || m["line"].(float64) != 3 {
-		t.Errorf("throwing script error = %v, want script.exception naming the script and line 3", m)
-	}
-
-	res = s.do("GET", "/api/v1/execute/"+loop, authed, "")
-	if res.status != 504 || res.json()["code"] != "limit.time" {
-		t.Errorf("endless loop: %d %s, want 504 limit.time", res.status, res.body)
-	}
-
-	res = s.do("POST", "/api/v1/execute/"+echo, map[string]string{"Content-Type": "text/plain", "Authorization": "Bearer TOKEN"}, strings.Repeat("x", 1000))
-	if res.status != 200 || len(res.body) != 1000 {
-		t.Errorf("echo under the cap: %d (%d bytes)", res.status, len(res.body))
-	}
-	res = s.do("POST", "/api/v1/execute/"+echo, map[string]string{"Content-Type": "text/plain", "Authorization": "Bearer TOKEN"}, strings.Repeat("x", 2000))
-	if res.status != 413 {
-		t.Errorf("oversized body: %d %s, want 413", res.status, res.body)
-	}
+	s.vars["throws"] = s.createScript("throws", "export default {\n  fetch() {\n    throw new Error(\"boom\")\n  }\n}")
+	s.vars["loop"] = s.createScript("loop", `export default () => { while (true) {} }`)
+	s.vars["echo"] = s.createScript("echo", `export default { async fetch(req) { return new Response(await req.text()) } }`)
+	text := map[string]string{"Content-Type": "text/plain", "Authorization": "Bearer TOKEN"}
+	s.runScenarios(t, []apiScenario{
+		{name: "throwing script names the script and line", method: "GET", url: "/api/v1/execute/{throws}", headers: asAlice,
+			expectedStatus: 500, expectedContent: []string{"boom"},
+			expectedJSON: map[string]any{"code": "script.exception", "script": "throws", "line": 3}},
+		{name: "endless loop", method: "GET", url: "/api/v1/execute/{loop}", headers: asAlice,
+			expectedStatus: 504, expectedJSON: map[string]any{"code": "limit.time"}},
+		{name: "echo under the cap", method: "POST", url: "/api/v1/execute/{echo}", headers: text, body: strings.Repeat("x", 1000),
+			expectedStatus: 200, expectedBody: body(strings.Repeat("x", 1000))},
+		{name: "oversized body", method: "POST", url: "/api/v1/execute/{echo}", headers: text, body: strings.Repeat("x", 2000),
+			expectedStatus: 413},
+	})
 }
 
 func TestConcurrencyCap(t *testing.T) {
 	s := newStack(t, stackOptions{maxConcurrent: 2})
+	s.vars["fast"] = s.createScript("fast", `export default () => "fast"`)
 	slow := s.createScript("slow", `export default async () => { await new Promise(r => setTimeout(r, 300)); return "done" }`)
-	fast := s.createScript("fast", `export default () => "fast"`)
-	// Two clients keep both slots busy while a third probes with a fast script.
+	// Two clients keep both slots busy while the scenario probes with a
+	// fast script.
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	for i := 0; i < 2; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
+	load := func(*testing.T, *stack) {
+		for range 2 {
+			wg.Go(func() {
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					_, _ = s.send("GET", "/api/v1/execute/"+slow, asAlice, "")
 				}
-				req, _ := http.NewRequest("GET", s.srv.URL+"/api/v1/execute/"+slow, nil)
-				req.Header.Set("Authorization", "Bearer "+s.token)
-				if res, err := http.DefaultClient.Do(req); err == nil {
-					res.Body.Close()
-				}
-			}
-		}()
-	}
-	var res response
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		if res = s.do("GET", "/api/v1/execute/"+fast, authed, ""); res.status == 503 {
-			break
+			})
 		}
 	}
-	close(stop)
-	wg.Wait()
-	if res.status != 503 || res.header.Get("Retry-After") != "1" || !strings.Contains(res.body, "retry") {
-		t.Fatalf("past the cap: %d Retry-After=%q %s", res.status, res.header.Get("Retry-After"), res.body)
+	unload := func(*testing.T, *stack, response) {
+		close(stop)
+		wg.Wait()
 	}
-	if res := s.do("GET", "/api/v1/execute/"+fast, authed, ""); res.status != 200 {
-		t.Fatalf("after the load: %d", res.status)
-	}
+	t.Cleanup(func() {
+		select {
+		case <-stop:
+		default:
+			unload(nil, nil, response{})
+		}
+	})
+	s.runScenarios(t, []apiScenario{
+		{name: "past the cap", method: "GET", url: "/api/v1/execute/{fast}", headers: asAlice, eventually: 10 * time.Second,
+			expectedStatus: 503, expectedHeaders: map[string]string{"Retry-After": "1"}, expectedContent: []string{"retry"},
+			before: load, after: unload},
+		{name: "after the load", method: "GET", url: "/api/v1/execute/{fast}", headers: asAlice, expectedStatus: 200},
+	})
 }
 
 func TestLoginRateLimitAndLogout(t *testing.T) {
 	s := newStack(t, stackOptions{})
-	var last response
-	for i := 0; i < 10; i++ {
-		last = s.do("POST", "/api/v1/admin/auth/login", nil, `{"username":"alice","password":"not the password"}`)
-		if last.status == 429 {
-			break
-		}
-	}
-	if last.status != 429 || last.header.Get("Retry-After") == "" {
-		t.Fatalf("repeated failures: %d %s, want 429 with Retry-After", last.status, last.body)
-	}
-	if res := s.admin("POST", "/api/v1/admin/auth/logout", nil); res.status != 204 {
-		t.Fatalf("logout: %d %s", res.status, res.body)
-	}
-	if res := s.admin("GET", "/api/v1/admin/scripts", nil); res.status != 401 {
-		t.Fatalf("token after logout: %d, want 401", res.status)
-	}
+	s.runScenarios(t, []apiScenario{
+		{name: "repeated failures", method: "POST", url: "/api/v1/admin/auth/login", body: `{"username":"alice","password":"not the password"}`,
+			tries: 10, expectedStatus: 429, expectedHeaders: map[string]string{"Retry-After": ""}},
+		{name: "logout", method: "POST", url: "/api/v1/admin/auth/logout", headers: asAlice, expectedStatus: 204},
+		{name: "token after logout", method: "GET", url: "/api/v1/admin/scripts", headers: asAlice, expectedStatus: 401},
+	})
 }
 
 func TestLoginSetsStrictCookie(t *testing.T) {
 	s := newStack(t, stackOptions{})
-	res := s.do("POST", "/api/v1/admin/auth/login", nil, `{"username":"alice","password":"correct horse battery"}`)
-	c := res.header.Get("Set-Cookie")
-	for _, want := range []string{"picloud_session=", "HttpOnly", "SameSite=Strict", "Path=/api/v1/admin;"} {
-		if !strings.Contains(c, want) {
-			t.Errorf("Set-Cookie %q lacks %q", c, want)
-		}
-	}
+	s.runScenarios(t, []apiScenario{
+		{name: "login", method: "POST", url: "/api/v1/admin/auth/login", body: `{"username":"alice","password":"correct horse battery"}`,
+			expectedStatus: 200, after: func(t *testing.T, s *stack, res response) {
+				c := res.header.Get("Set-Cookie")
+				for _, want := range []string{"picloud_session=", "HttpOnly", "SameSite=Strict", "Path=/api/v1/admin;"} {
+					if !strings.Contains(c, want) {
+						t.Errorf("Set-Cookie %q lacks %q", c, want)
+					}
+				}
+			}},
+	})
 }
 
 func TestExecutionsAreLoggedAndStreamed(t *testing.T) {
 	s := newStack(t, stackOptions{})
-	id := s.createScript("logs", `export default (req) => { console.log("seen", {n: 1}); return "ok" }`)
-
-	req, _ := http.NewRequest("GET", s.srv.URL+"/api/v1/admin/logs/stream?script_id="+id, nil)
-	req.Header.Set("Authorization", "Bearer "+s.token)
-	stream, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stream.Body.Close()
-	if ct := stream.Header.Get("Content-Type"); ct != "text/event-stream" {
-		t.Fatalf("stream content type %q", ct)
-	}
-	lines := bufio.NewScanner(stream.Body)
-	lines.Scan() // ": connected"
-
-	if res := s.do("GET", "/api/v1/execute/"+id, authed, ""); res.status != 200 {
-		t.Fatalf("execute: %d", res.status)
-	}
-	got := make(chan string, 1)
-	go func() {
-		for lines.Scan() {
-			if strings.HasPrefix(lines.Text(), "data: ") {
-				got <- lines.Text()
-				return
+	s.vars["id"] = s.createScript("logs", `export default (req) => { console.log("seen", {n: 1}); return "ok" }`)
+	events := make(chan string, 16)
+	subscribe := func(t *testing.T, s *stack) {
+		req, _ := http.NewRequest("GET", s.srv.URL+"/api/v1/admin/logs/stream?script_id="+s.vars["id"], nil)
+		req.Header.Set("Authorization", "Bearer "+s.token)
+		stream, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { stream.Body.Close() })
+		if ct := stream.Header.Get("Content-Type"); ct != "text/event-stream" {
+			t.Fatalf("stream content type %q", ct)
+		}
+		lines := bufio.NewScanner(stream.Body)
+		lines.Scan() // ": connected"
+		go func() {
+			for lines.Scan() {
+				if strings.HasPrefix(lines.Text(), "data: ") {
+					events <- lines.Text()
+				}
 			}
-		}
-	}()
-	select {
-	case ev := <-got:
-		if !strings.Contains(ev, `seen {\"n\":1}`) || !strings.Contains(ev, `"status":200`) {
-			t.Errorf("stream event %s lacks the console line or status", ev)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("no event on the stream")
+		}()
 	}
-
-	// The record reaches the database with the next flush.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		res := s.admin("GET", "/api/v1/admin/logs?script_id="+id, nil)
-		if strings.Contains(res.body, `"request_id"`) {
-			if !strings.Contains(res.body, `seen {\"n\":1}`) {
-				t.Errorf("logged record lacks console output: %s", res.body)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no execution record: %s", res.body)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	s.runScenarios(t, []apiScenario{
+		{name: "execute while streaming", method: "GET", url: "/api/v1/execute/{id}", headers: asAlice, expectedStatus: 200,
+			before: subscribe,
+			after: func(t *testing.T, s *stack, res response) {
+				ev := testkit.Receive(t, 5*time.Second, "an event on the stream", events)
+				if !strings.Contains(ev, `seen {\"n\":1}`) || !strings.Contains(ev, `"status":200`) {
+					t.Errorf("stream event %s lacks the console line or status", ev)
+				}
+			}},
+		// The record reaches the database with the next flush.
+		{name: "recorded", method: "GET", url: "/api/v1/admin/logs?script_id={id}", headers: asAlice, eventually: 5 * time.Second,
+			expectedStatus: 200, expectedContent: []string{`"request_id"`, `seen {\"n\":1}`}},
+	})
 }
 
 // A script's own limits apply to its next execution, within the ceilings.
 func TestScriptLimits(t *testing.T) {
 	s := newStack(t, stackOptions{limits: model.ScriptLimits{WallTimeMS: 2000, ResponseBytes: 8 << 20, ConsoleBytes: 1 << 16,
 		CallDepth: 512, Timers: 1000, Subrequests: 50}})
-	id := s.createScript("deep", `function f(n) { return n === 0 ? 0 : f(n - 1) + 1 }
+	s.vars["id"] = s.createScript("deep", `function f(n) { return n === 0 ? 0 : f(n - 1) + 1 }
 export default (req) => String(f(Number(new URL(req.url).searchParams.get("n"))))`)
-	call := func(n int) (int, string) {
-		res := s.do("GET", "/api/v1/execute/"+id+"?n="+strconv.Itoa(n), authed, "")
-		return res.status, res.body
+	deep := func(name string, status int, content ...string) apiScenario {
+		return apiScenario{name: name, method: "GET", url: "/api/v1/execute/{id}?n=1000", headers: asAlice,
+			expectedStatus: status, expectedContent: content}
 	}
-	if st, body := call(1000); st != 500 || !strings.Contains(body, `"code":"limit.stack"`) {
-		t.Fatalf("1000 calls under the default depth of 512: %d %s", st, body)
+	setLimits := func(name, body string, status int) apiScenario {
+		return apiScenario{name: name, method: "PUT", url: "/api/v1/admin/scripts/{id}/limits", headers: asAlice, body: body, expectedStatus: status}
 	}
-	res := s.admin("PUT", "/api/v1/admin/scripts/"+id+"/limits", `{"call_depth":2000,"wall_time_ms":500}`)
-	if res.status != 200 || res.json()["effective"].(map[string]any)["call_depth"].(float64) != 2000 {
-		t.Fatalf("set limits: %d %s", res.status, res.body)
-	}
-	if st, body := call(1000); st != 200 || body != "1000" {
-		t.Errorf("1000 calls under its own depth of 2000: %d %s", st, body)
-	}
-	got := s.admin("GET", "/api/v1/admin/scripts/"+id+"/limits", "").json()
-	if got["limits"].(map[string]any)["wall_time_ms"].(float64) != 500 || got["defaults"].(map[string]any)["wall_time_ms"].(float64) != 2000 ||
-		got["ceilings"].(map[string]any)["call_depth"].(float64) != 2048 || got["effective"].(map[string]any)["timers"].(float64) != 1000 {
-		t.Errorf("limits view: %v", got)
-	}
-	// Over a ceiling, negative, unknown: refused, and the limits stay.
-	for _, body := range []string{`{"call_depth":5000}`, `{"wall_time_ms":60000}`, `{"timers":-1}`, `{"wall_time":5}`} {
-		if res := s.admin("PUT", "/api/v1/admin/scripts/"+id+"/limits", body); res.status != 400 {
-			t.Errorf("%s: %d %s", body, res.status, res.body)
-		}
-	}
-	if res := s.admin("PUT", "/api/v1/admin/scripts/"+id+"/limits", `{"call_depth":5000}`); !strings.Contains(res.body, "PICLOUD_SANDBOX_MAX_CALL_DEPTH") {
-		t.Errorf("the refusal does not name the ceiling: %s", res.body)
-	}
-	if st, _ := call(1000); st != 200 {
-		t.Errorf("a refused change altered the limits: %d", st)
-	}
-	// Back to the defaults.
-	s.admin("PUT", "/api/v1/admin/scripts/"+id+"/limits", `{}`)
-	if st, _ := call(1000); st != 500 {
-		t.Errorf("after clearing, 1000 calls answered %d", st)
-	}
+	refused := func(body string) apiScenario { return setLimits("refused "+body, body, 400) }
+
+	ownLimits := setLimits("set limits", `{"call_depth":2000,"wall_time_ms":500}`, 200)
+	ownLimits.expectedJSON = map[string]any{"effective.call_depth": 2000}
+	namesCeiling := refused(`{"call_depth":5000}`)
+	namesCeiling.name = "the refusal names the ceiling"
+	namesCeiling.expectedContent = []string{"PICLOUD_SANDBOX_MAX_CALL_DEPTH"}
+	s.runScenarios(t, []apiScenario{
+		deep("1000 calls under the default depth of 512", 500, `"code":"limit.stack"`),
+		ownLimits,
+		{name: "1000 calls under its own depth of 2000", method: "GET", url: "/api/v1/execute/{id}?n=1000", headers: asAlice,
+			expectedStatus: 200, expectedBody: body("1000")},
+		{name: "limits view", method: "GET", url: "/api/v1/admin/scripts/{id}/limits", headers: asAlice, expectedStatus: 200,
+			expectedJSON: map[string]any{"limits.wall_time_ms": 500, "defaults.wall_time_ms": 2000, "ceilings.call_depth": 2048, "effective.timers": 1000}},
+		// Over a ceiling, negative, unknown: refused, and the limits stay.
+		refused(`{"call_depth":5000}`),
+		refused(`{"wall_time_ms":60000}`),
+		refused(`{"timers":-1}`),
+		refused(`{"wall_time":5}`),
+		namesCeiling,
+		deep("a refused change altered nothing", 200),
+		setLimits("back to the defaults", `{}`, 200),
+		deep("after clearing", 500),
+	})
 }

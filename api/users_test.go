@@ -16,81 +16,76 @@ func (s *stack) newUser(name, password, role string) string {
 	return res.json()["id"].(string)
 }
 
+// login is the scenario of a login that must succeed; the session token
+// is kept in vars[name].
+func login(name, username, password string) apiScenario {
+	return apiScenario{name: name, method: "POST", url: "/api/v1/admin/auth/login",
+		body: fmt.Sprintf(`{"username":%q,"password":%q}`, username, password), expectedStatus: 200, after: save(name, "token")}
+}
+
 func TestDisabledUser(t *testing.T) {
 	s := newStack(t, stackOptions{})
-	bob := s.newUser("bob", "bob's password", "admin")
-	session := s.login("bob", "bob's password")
-	if res := s.as(session, "GET", "/api/v1/admin/apps", ""); res.status != 200 {
-		t.Fatalf("bob before: %d", res.status)
+	s.vars["bob"] = s.newUser("bob", "bob's password", "admin")
+	patch := func(name, body string, status int) apiScenario {
+		return apiScenario{name: name, method: "PATCH", url: "/api/v1/admin/users/{bob}", headers: asAlice, body: body, expectedStatus: status}
 	}
-	res := s.admin("PATCH", "/api/v1/admin/users/"+bob, `{"disabled":true}`)
-	if res.status != 200 || res.json()["disabled"] != true {
-		t.Fatalf("disable: %d %s", res.status, res.body)
-	}
-	// At once: the session is refused and so is a new login.
-	if res := s.as(session, "GET", "/api/v1/admin/apps", ""); res.status != 401 {
-		t.Fatalf("disabled user's session: %d, want 401", res.status)
-	}
-	if res := s.do("POST", "/api/v1/admin/auth/login", nil, `{"username":"bob","password":"bob's password"}`); res.status != 401 {
-		t.Fatalf("disabled user's login: %d, want 401", res.status)
-	}
-	if res := s.admin("PATCH", "/api/v1/admin/users/"+bob, `{"disabled":false}`); res.status != 200 {
-		t.Fatalf("enable: %d %s", res.status, res.body)
-	}
-	// Enabled again, bob logs in anew; the old session stays dead.
-	fresh := s.login("bob", "bob's password")
-	if res := s.as(fresh, "GET", "/api/v1/admin/apps", ""); res.status != 200 {
-		t.Fatalf("re-enabled user: %d", res.status)
-	}
-	if res := s.as(session, "GET", "/api/v1/admin/apps", ""); res.status != 401 {
-		t.Fatalf("session from before the disable: %d, want 401", res.status)
-	}
-	for _, tc := range []struct {
-		body string
-		want int
-	}{
-		{`{}`, 400},
-		{`{"role":"root"}`, 400},
-		{`{"disabled":"yes"}`, 400},
-		{`{"role":"member"}`, 200},
-	} {
-		if res := s.admin("PATCH", "/api/v1/admin/users/"+bob, tc.body); res.status != tc.want {
-			t.Errorf("PATCH %s: %d %s, want %d", tc.body, res.status, res.body, tc.want)
-		}
-	}
-	if res := s.admin("PATCH", "/api/v1/admin/users/00000000-0000-0000-0000-00000000abcd", `{"disabled":true}`); res.status != 404 {
-		t.Errorf("unknown user: %d", res.status)
-	}
+	disable := patch("disable", `{"disabled":true}`, 200)
+	disable.expectedJSON = map[string]any{"disabled": true}
+	s.runScenarios(t, []apiScenario{
+		login("session", "bob", "bob's password"),
+		{name: "bob before", method: "GET", url: "/api/v1/admin/apps", headers: bearer("session"), expectedStatus: 200},
+		disable,
+		// At once: the session is refused and so is a new login.
+		{name: "disabled user's session", method: "GET", url: "/api/v1/admin/apps", headers: bearer("session"), expectedStatus: 401},
+		{name: "disabled user's login", method: "POST", url: "/api/v1/admin/auth/login", body: `{"username":"bob","password":"bob's password"}`,
+			expectedStatus: 401},
+		patch("enable", `{"disabled":false}`, 200),
+		// Enabled again, bob logs in anew; the old session stays dead.
+		login("fresh", "bob", "bob's password"),
+		{name: "re-enabled user", method: "GET", url: "/api/v1/admin/apps", headers: bearer("fresh"), expectedStatus: 200},
+		{name: "session from before the disable", method: "GET", url: "/api/v1/admin/apps", headers: bearer("session"), expectedStatus: 401},
+		patch("empty change", `{}`, 400),
+		patch("unknown role", `{"role":"root"}`, 400),
+		patch("disabled not a boolean", `{"disabled":"yes"}`, 400),
+		patch("new role", `{"role":"member"}`, 200),
+		{name: "unknown user", method: "PATCH", url: "/api/v1/admin/users/00000000-0000-0000-0000-00000000abcd", headers: asAlice,
+			body: `{"disabled":true}`, expectedStatus: 404},
+	})
 }
 
 func TestLastOwner(t *testing.T) {
 	s := newStack(t, stackOptions{})
-	me := s.admin("GET", "/api/v1/admin/auth/me", nil).json()["id"].(string)
-	for _, body := range []string{`{"disabled":true}`, `{"role":"admin"}`, `{"role":"member","disabled":true}`} {
-		if res := s.admin("PATCH", "/api/v1/admin/users/"+me, body); res.status != 409 {
-			t.Fatalf("last owner %s: %d %s, want 409", body, res.status, res.body)
-		}
+	lastOwner := func(body string) apiScenario {
+		return apiScenario{name: "last owner " + body, method: "PATCH", url: "/api/v1/admin/users/{me}", headers: asAlice, body: body,
+			expectedStatus: 409}
 	}
-	// A disabled owner does not count.
-	idle := s.newUser("idle", "idle's password", "owner")
-	if res := s.admin("PATCH", "/api/v1/admin/users/"+idle, `{"disabled":true}`); res.status != 200 {
-		t.Fatalf("disable the other owner: %d %s", res.status, res.body)
-	}
-	if res := s.admin("PATCH", "/api/v1/admin/users/"+me, `{"role":"admin"}`); res.status != 409 {
-		t.Fatalf("last enabled owner demoted: %d %s", res.status, res.body)
-	}
+	s.runScenarios(t, []apiScenario{
+		{name: "me", method: "GET", url: "/api/v1/admin/auth/me", headers: asAlice, expectedStatus: 200, after: save("me", "id")},
+		lastOwner(`{"disabled":true}`),
+		lastOwner(`{"role":"admin"}`),
+		lastOwner(`{"role":"member","disabled":true}`),
+		// A disabled owner does not count.
+		{name: "disable the other owner", method: "PATCH", url: "/api/v1/admin/users/{idle}", headers: asAlice, body: `{"disabled":true}`,
+			expectedStatus: 200, before: func(t *testing.T, s *stack) { s.vars["idle"] = s.newUser("idle", "idle's password", "owner") }},
+		{name: "last enabled owner demoted", method: "PATCH", url: "/api/v1/admin/users/{me}", headers: asAlice, body: `{"role":"admin"}`,
+			expectedStatus: 409},
+	})
 
 	// Two owners disable each other at the same moment: one wins.
+	me := s.vars["me"]
 	carol := s.newUser("carol", "carol's password", "owner")
 	carolSession := s.login("carol", "carol's password")
 	var wg sync.WaitGroup
 	results := make([]int, 2)
 	for i, tc := range []struct{ token, target string }{{s.token, carol}, {carolSession, me}} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i] = s.as(tc.token, "PATCH", "/api/v1/admin/users/"+tc.target, `{"disabled":true}`).status
-		}()
+		wg.Go(func() {
+			res, err := s.send("PATCH", "/api/v1/admin/users/"+tc.target, map[string]string{"Authorization": "Bearer " + tc.token}, `{"disabled":true}`)
+			if err != nil {
+				t.Error(err) // not Fatal: off the test goroutine
+				return
+			}
+			results[i] = res.status
+		})
 	}
 	wg.Wait()
 	won := 0
@@ -107,7 +102,9 @@ func TestLastOwner(t *testing.T) {
 		t.Fatalf("results %v: want exactly one owner disabled", results)
 	}
 	var enabled int
-	_ = s.store.Pool().QueryRow(t.Context(), `SELECT count(*) FROM users WHERE role = 'owner' AND NOT disabled`).Scan(&enabled)
+	if err := s.store.Pool().QueryRow(t.Context(), `SELECT count(*) FROM users WHERE role = 'owner' AND NOT disabled`).Scan(&enabled); err != nil {
+		t.Fatal(err)
+	}
 	if enabled != 1 {
 		t.Fatalf("%d enabled owners left, want 1", enabled)
 	}
@@ -115,57 +112,42 @@ func TestLastOwner(t *testing.T) {
 
 func TestPasswords(t *testing.T) {
 	s := newStack(t, stackOptions{})
-	bob := s.newUser("bob", "bob's password", "member")
-	first, second := s.login("bob", "bob's password"), s.login("bob", "bob's password")
-
-	// Bob changes his own password: the session he uses stays, the other ends.
-	change := func(token, current, next string) response {
-		return s.as(token, "POST", "/api/v1/admin/auth/password", fmt.Sprintf(`{"current_password":%q,"new_password":%q}`, current, next))
+	s.vars["bob"] = s.newUser("bob", "bob's password", "member")
+	change := func(name, session, current, next string, status int) apiScenario {
+		return apiScenario{name: name, method: "POST", url: "/api/v1/admin/auth/password", headers: bearer(session),
+			body: fmt.Sprintf(`{"current_password":%q,"new_password":%q}`, current, next), expectedStatus: status}
 	}
-	if res := change(first, "wrong password", "bob's new password"); res.status != 400 {
-		t.Fatalf("wrong current password: %d %s", res.status, res.body)
+	me := func(name, session string, status int) apiScenario {
+		return apiScenario{name: name, method: "GET", url: "/api/v1/admin/auth/me", headers: bearer(session), expectedStatus: status}
 	}
-	if res := change(first, "bob's password", "short"); res.status != 400 {
-		t.Fatalf("too short: %d %s", res.status, res.body)
+	reset := func(name, user, password string, status int) apiScenario {
+		return apiScenario{name: name, method: "POST", url: "/api/v1/admin/users/" + user + "/password", headers: asAlice,
+			body: fmt.Sprintf(`{"password":%q}`, password), expectedStatus: status}
 	}
-	if res := s.as(first, "POST", "/api/v1/admin/auth/password", `{"new_password":"x"}`); res.status != 400 {
-		t.Fatalf("without the current password: %d", res.status)
-	}
-	if res := change(first, "bob's password", "bob's new password"); res.status != 204 {
-		t.Fatalf("change: %d %s", res.status, res.body)
-	}
-	if res := s.as(first, "GET", "/api/v1/admin/auth/me", ""); res.status != 200 {
-		t.Fatalf("the session that changed it: %d", res.status)
-	}
-	if res := s.as(second, "GET", "/api/v1/admin/auth/me", ""); res.status != 401 {
-		t.Fatalf("the other session: %d, want 401", res.status)
-	}
-	if res := s.do("POST", "/api/v1/admin/auth/login", nil, `{"username":"bob","password":"bob's password"}`); res.status != 401 {
-		t.Fatalf("old password: %d, want 401", res.status)
-	}
-
-	// An owner resets it: every session of bob's ends.
-	if res := s.admin("POST", "/api/v1/admin/users/"+bob+"/password", `{"password":"reset by alice"}`); res.status != 204 {
-		t.Fatalf("reset: %d %s", res.status, res.body)
-	}
-	if res := s.as(first, "GET", "/api/v1/admin/auth/me", ""); res.status != 401 {
-		t.Fatalf("session after reset: %d, want 401", res.status)
-	}
-	s.login("bob", "reset by alice")
-	if res := s.admin("POST", "/api/v1/admin/users/"+bob+"/password", `{"password":"short"}`); res.status != 400 {
-		t.Fatalf("short reset: %d", res.status)
-	}
-	if res := s.admin("POST", "/api/v1/admin/users/00000000-0000-0000-0000-00000000abcd/password", `{"password":"long enough password"}`); res.status != 404 {
-		t.Fatalf("reset of unknown user: %d", res.status)
-	}
-
 	// Wrong current passwords are rate-limited like logins.
-	last := s.login("bob", "reset by alice")
-	var res response
-	for range 6 {
-		res = change(last, "not it at all", "whatever it is")
-	}
-	if res.status != 429 || res.header.Get("Retry-After") == "" {
-		t.Fatalf("after six wrong tries: %d %s", res.status, res.body)
-	}
+	limited := change("after six wrong tries", "last", "not it at all", "whatever it is", 429)
+	limited.tries = 6
+	limited.expectedHeaders = map[string]string{"Retry-After": ""}
+	s.runScenarios(t, []apiScenario{
+		login("first", "bob", "bob's password"),
+		login("second", "bob", "bob's password"),
+		// Bob changes his own password: the session he uses stays, the other ends.
+		change("wrong current password", "first", "wrong password", "bob's new password", 400),
+		change("too short", "first", "bob's password", "short", 400),
+		{name: "without the current password", method: "POST", url: "/api/v1/admin/auth/password", headers: bearer("first"),
+			body: `{"new_password":"x"}`, expectedStatus: 400},
+		change("change", "first", "bob's password", "bob's new password", 204),
+		me("the session that changed it", "first", 200),
+		me("the other session", "second", 401),
+		{name: "old password", method: "POST", url: "/api/v1/admin/auth/login", body: `{"username":"bob","password":"bob's password"}`,
+			expectedStatus: 401},
+		// An owner resets it: every session of bob's ends.
+		reset("reset", "{bob}", "reset by alice", 204),
+		me("session after reset", "first", 401),
+		login("after reset", "bob", "reset by alice"),
+		reset("short reset", "{bob}", "short", 400),
+		reset("reset of unknown user", "00000000-0000-0000-0000-00000000abcd", "long enough password", 404),
+		login("last", "bob", "reset by alice"),
+		limited,
+	})
 }
