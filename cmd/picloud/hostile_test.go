@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/picloud/picloud/appliance/testkit"
 )
 
 // attack is one hostile script and how the platform must answer it.
@@ -152,7 +154,17 @@ export default () => "polluted"`, "GET", "", 200, "", quick, nil},
 					mu.Unlock()
 				}
 			}()
-			time.Sleep(100 * time.Millisecond)
+			answered := func() int {
+				mu.Lock()
+				defer mu.Unlock()
+				return ok
+			}
+			testkit.Eventually(t, 30*time.Second, "the bystander answers before the attack", func() error {
+				if answered() == 0 {
+					return fmt.Errorf("no answer yet")
+				}
+				return nil
+			})
 
 			start := time.Now()
 			var r reply
@@ -162,7 +174,13 @@ export default () => "polluted"`, "GET", "", 200, "", quick, nil},
 				r = d.call("GET", path, "")
 			}
 			took := time.Since(start)
-			time.Sleep(200 * time.Millisecond)
+			after := answered()
+			testkit.Eventually(t, 30*time.Second, "the bystander answers after the attack", func() error {
+				if answered() == after {
+					return fmt.Errorf("%d answers, none since the attack ended", after)
+				}
+				return nil
+			})
 			close(stop)
 			wg.Wait()
 
@@ -187,18 +205,7 @@ export default () => "polluted"`, "GET", "", 200, "", quick, nil},
 			}
 			// The execution log has the attack, with its code.
 			if a.code != "" {
-				deadline := time.Now().Add(5 * time.Second)
-				for {
-					logs := d.call("GET", "/api/v1/admin/logs?script_id="+id, "")
-					if strings.Contains(logs.body, `"error_code":"`+a.code+`"`) {
-						break
-					}
-					if time.Now().After(deadline) {
-						t.Errorf("the execution log has no %s record: %.300s", a.code, logs.body)
-						break
-					}
-					time.Sleep(50 * time.Millisecond)
-				}
+				d.await("the "+a.code+" record in the execution log", "GET", "/api/v1/admin/logs?script_id="+id, "", has(`"error_code":"`+a.code+`"`))
 			}
 			// Nothing carries into the next execution, in this app or another.
 			d.expect(d.call("GET", "/ok", ""), 200, `"polluted":null`, `"leak":null`, `"json":"{\"a\":1}"`)

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/picloud/picloud/tui/client"
 )
@@ -174,12 +173,7 @@ func TestAdminCredentialsAndHostBoundary(t *testing.T) {
 	t.Run("no admin credential in the execution log", func(t *testing.T) {
 		d, anon := within(t, f.d), within(t, f.anon)
 		anon.expect(anon.call("GET", "/echo", "", "Host", hostA, "Cookie", "picloud_session="+d.token, "Authorization", "Bearer "+d.token, "X-Marker", "logged"), 200)
-		var logs reply
-		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-			if logs = d.call("GET", "/api/v1/admin/logs?app_id="+f.appA+"&limit=100", ""); strings.Contains(logs.body, `logged`) {
-				break
-			}
-		}
+		logs := d.await("the execution logged", "GET", "/api/v1/admin/logs?app_id="+f.appA+"&limit=100", "", has("logged"))
 		d.expect(logs, 200, "x-marker")
 		if strings.Contains(logs.body, d.token) {
 			t.Errorf("the owner's session token is in the execution log: %s", logs.body)

@@ -103,15 +103,12 @@ func TestTerminalShowsDataEscaped(t *testing.T) {
 	d.expect(d.call("GET", "/evil/x"+hostileInURL, ""), 200, "body "+hostile)
 	d.expect(d.call("GET", "/evil/boom"+hostileInURL, ""), 500)
 	d.token = saved
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		logs := d.call("GET", "/api/v1/admin/logs?script_id="+id, "")
-		if strings.Count(logs.body, `"request_id"`) >= 2 {
-			break
+	d.await("both executions logged", "GET", "/api/v1/admin/logs?script_id="+id, "", func(r reply) error {
+		if n := strings.Count(r.body, `"request_id"`); n < 2 {
+			return fmt.Errorf("%d records: %.500s", n, r.body)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the executions were not logged: %s", logs.body)
-		}
-	}
+		return nil
+	})
 
 	term := startTerminal(t, d.env, bin, "tui")
 	term.waitFor("admin (owner)")

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/picloud/picloud/appliance/testkit"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -90,6 +92,7 @@ type sshScreen struct {
 	in   io.WriteCloser
 	mu   sync.Mutex
 	out  bytes.Buffer
+	mark int // waitFor looks at what came after the last keys
 	done chan error
 }
 
@@ -99,14 +102,25 @@ func (s *sshScreen) text() string {
 	return ansi.Strip(s.out.String())
 }
 
+// waitFor waits until the session shows want after the last keys sent.
 func (s *sshScreen) waitFor(want string) {
 	s.t.Helper()
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if strings.Contains(s.text(), want) {
-			return
+	testkit.Eventually(s.t, 20*time.Second, "the SSH session shows "+want, func() error {
+		txt := s.text()
+		if strings.Contains(txt[min(s.mark, len(txt)):], want) {
+			return nil
 		}
+		return fmt.Errorf("it showed:\n%s", txt)
+	})
+}
+
+// send types keys; waitFor then looks at what comes after them.
+func (s *sshScreen) send(keys string) {
+	s.t.Helper()
+	s.mark = len(s.text())
+	if _, err := io.WriteString(s.in, keys); err != nil {
+		s.t.Fatal(err)
 	}
-	s.t.Fatalf("the SSH session never showed %q; it showed:\n%s", want, s.text())
 }
 
 func (s *sshScreen) Write(p []byte) (int, error) {
@@ -273,18 +287,12 @@ func TestSSHEndToEnd(t *testing.T) {
 	if strings.Contains(s.text(), "alice (owner)") {
 		t.Fatal("the session shows alice, whose key was only offered")
 	}
-	if _, err := io.WriteString(s.in, "u"); err != nil {
-		t.Fatal(err)
-	}
+	s.send("u")
 	s.waitFor("load users: 403")
 	// Her own keys she may see: the one she signed in with.
-	if _, err := io.WriteString(s.in, "q"); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(100 * time.Millisecond)
-	if _, err := io.WriteString(s.in, "s"); err != nil {
-		t.Fatal(err)
-	}
+	s.send("q") // back to the apps
+	s.waitFor("no apps you may read") // carol is in no app
+	s.send("s")
 	s.waitFor(ssh.FingerprintSHA256(carol.PublicKey()))
 
 	// The audit log has each sign-in, with the key that signed it; the

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/creack/pty"
+	"github.com/picloud/picloud/appliance/testkit"
 )
 
 // terminal is a program running in a pseudo-terminal, with what it drew.
@@ -70,18 +72,16 @@ func (term *terminal) text() string {
 // waitFor waits until the program draws s after the last keys were sent.
 func (term *terminal) waitFor(s string) {
 	term.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
+	testkit.Eventually(term.t, 20*time.Second, "the terminal shows "+s, func() error {
 		txt := term.text()
 		if strings.Contains(txt[min(term.mark, len(txt)):], s) {
-			return
+			return nil
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	term.t.Fatalf("the terminal never showed %q", s)
+		return fmt.Errorf("it shows since the last keys:\n%s", txt[min(term.mark, len(txt)):])
+	})
 }
 
-// send types keys, one write each, with a pause for the program to draw.
+// send types keys, one write each, apart as a person types them.
 func (term *terminal) send(keys ...string) {
 	term.t.Helper()
 	term.mark = len(term.text())
@@ -89,6 +89,9 @@ func (term *terminal) send(keys ...string) {
 		if _, err := io.WriteString(term.pty, k); err != nil {
 			term.t.Fatal(err)
 		}
+		// Not for ordering (the program reads its input in order) but
+		// typing: keys a terminal delivers in one read are one input,
+		// and a lone ESC followed at once by a key reads as Alt+key.
 		time.Sleep(60 * time.Millisecond)
 	}
 }
