@@ -2,10 +2,13 @@ package api_test
 
 import (
 	"bufio"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/picloud/picloud/appliance/testkit"
 )
 
 // TestAppIsolation gives app A's editor (and an API token of theirs scoped
@@ -43,14 +46,12 @@ func TestAppIsolation(t *testing.T) {
 			t.Fatalf("GET /hello on %s: %d %s", x.host, res.status, res.body)
 		}
 	}
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if strings.Contains(s.admin("GET", "/api/v1/admin/logs?app_id="+b.id, nil).body, b.script) {
-			break
+	testkit.Eventually(t, 5*time.Second, "b's execution is logged", func() error {
+		if res := s.admin("GET", "/api/v1/admin/logs?app_id="+b.id, nil); !strings.Contains(res.body, b.script) {
+			return fmt.Errorf("%d %s", res.status, res.body)
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("b's execution was not logged")
-		}
-	}
+		return nil
+	})
 
 	// Everything of B, and of the default app, is not found.
 	other := []string{
@@ -96,18 +97,16 @@ func TestAppIsolation(t *testing.T) {
 			t.Errorf("%s reads the audit log: %d", who, res.status)
 		}
 		// The log of all apps is the log of A for them.
-		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		testkit.Eventually(t, 5*time.Second, who+": a's execution in the log of all apps", func() error {
 			res := s.as(cred, "GET", "/api/v1/admin/logs/all", "")
 			if res.status != 200 || strings.Contains(res.body, b.id) || strings.Contains(res.body, b.script) {
 				t.Fatalf("%s: the log of all apps: %d %s", who, res.status, res.body)
 			}
-			if strings.Contains(res.body, a.script) {
-				break
+			if !strings.Contains(res.body, a.script) {
+				return fmt.Errorf("%s", res.body)
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: a's execution is not in the log of all apps: %s", who, res.body)
-			}
-		}
+			return nil
+		})
 	}
 	if res := s.admin("GET", "/api/v1/admin/logs/all", nil); !strings.Contains(res.body, a.script) || !strings.Contains(res.body, b.script) {
 		t.Errorf("the owner's log of all apps lacks a's or b's executions: %s", res.body)
@@ -128,25 +127,23 @@ func TestAppIsolation(t *testing.T) {
 		if err != nil || stream.StatusCode != 200 {
 			t.Fatalf("a's stream %s: %v %v", path, err, stream)
 		}
+		lines := bufio.NewScanner(stream.Body)
+		if !lines.Scan() || lines.Text() != ": connected" { // the stream is subscribed before it says so
+			t.Fatalf("a's stream %s did not start with \": connected\": %q %v", path, lines.Text(), lines.Err())
+		}
 		events := make(chan string, 4)
 		go func() {
-			lines := bufio.NewScanner(stream.Body)
 			for lines.Scan() {
 				if strings.HasPrefix(lines.Text(), "data: ") {
 					events <- lines.Text()
 				}
 			}
 		}()
-		time.Sleep(50 * time.Millisecond) // subscribed
 		_ = s.do("GET", "/hello", map[string]string{"Host": b.host}, "")
 		_ = s.do("GET", "/hello", map[string]string{"Host": a.host}, "")
-		select {
-		case ev := <-events:
-			if !strings.Contains(ev, a.script) || strings.Contains(ev, b.script) || !strings.Contains(ev, "in a") {
-				t.Errorf("first event on %s: %s", path, ev)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatalf("no event on %s", path)
+		if ev := testkit.Receive(t, 5*time.Second, "an event on "+path, events); !strings.Contains(ev, a.script) ||
+			strings.Contains(ev, b.script) || !strings.Contains(ev, "in a") {
+			t.Errorf("first event on %s: %s", path, ev)
 		}
 		stream.Body.Close()
 	}

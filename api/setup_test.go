@@ -52,7 +52,14 @@ func TestSetupRace(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			results[i] = setup(token, fmt.Sprintf("owner%d", i), "a long password")
+			// send, not setup (do): a failure must not end the test from
+			// another goroutine.
+			res, err := s.send("POST", "/api/v1/admin/setup", nil,
+				fmt.Sprintf(`{"token":%q,"username":"owner%d","password":"a long password"}`, token, i))
+			if err != nil {
+				t.Errorf("client %d: %v", i, err)
+			}
+			results[i] = res
 		}()
 	}
 	close(start)

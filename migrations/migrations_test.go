@@ -3,8 +3,9 @@ package migrations_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/picloud/picloud/appliance/pgtest"
+	"github.com/picloud/picloud/appliance/testkit"
 	"github.com/picloud/picloud/migrations"
 )
 
@@ -207,31 +209,80 @@ func TestRefusesMismatchedDatabase(t *testing.T) {
 	}
 }
 
+// TestConcurrentApply runs two ApplyFS at once: the second waits on the
+// lock while the first is inside a migration, then finds nothing to do.
+// The first migration waits for a lock the test holds, so that the test
+// can see both at the point it means before letting them go on.
 func TestConcurrentApply(t *testing.T) {
 	url := pgtest.NewEmptyDatabaseURL(t)
+	const gate = 4242 // an advisory lock the test holds
 	fsys := sqlFS(map[string]string{
-		"0001_slow.sql":  "SELECT pg_sleep(0.3); CREATE TABLE a (id int);",
+		"0001_slow.sql":  fmt.Sprintf("SELECT pg_advisory_xact_lock_shared(%d); CREATE TABLE a (id int);", gate),
 		"0002_other.sql": "CREATE TABLE b (id int);",
 	})
-	var wg sync.WaitGroup
-	counts := make([]int, 2)
-	errs := make([]error, 2)
+	watch, err := pgxpool.New(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer watch.Close()
+	holder, err := watch.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Release()
+	if _, err := holder.Exec(ctx, "SELECT pg_advisory_lock($1)", gate); err != nil {
+		t.Fatal(err)
+	}
+	// waiting is awaited until n sessions of this database wait on an
+	// advisory lock.
+	waiting := func(n int, what string) {
+		t.Helper()
+		testkit.Eventually(t, 30*time.Second, what, func() error {
+			var got int
+			err := watch.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+				WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory'`).Scan(&got)
+			if err != nil {
+				return err
+			}
+			if got != n {
+				return fmt.Errorf("%d sessions wait on an advisory lock", got)
+			}
+			return nil
+		})
+	}
+	type result struct {
+		n   int
+		err error
+	}
+	results := make(chan result, 2)
 	for i := range 2 {
 		pool, err := pgxpool.New(ctx, url)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer pool.Close()
-		wg.Add(1)
 		go func() {
-			defer wg.Done()
-			counts[i], errs[i] = migrations.ApplyFS(ctx, pool, fsys, nil)
+			n, err := migrations.ApplyFS(ctx, pool, fsys, nil)
+			results <- result{n, err}
 		}()
-		time.Sleep(50 * time.Millisecond) // let the first take the lock
+		if i == 0 {
+			waiting(1, "the first is inside its migration, at the gate")
+		} else {
+			waiting(2, "the second waits for the migration lock")
+		}
 	}
-	wg.Wait()
-	if errors.Join(errs...) != nil || counts[0]+counts[1] != 2 {
-		t.Fatalf("applied %v, errors %v; want 2 in all and no error", counts, errs)
+	if _, err := holder.Exec(ctx, "SELECT pg_advisory_unlock($1)", gate); err != nil {
+		t.Fatal(err)
+	}
+	var counts []int
+	var errs []error
+	for range 2 {
+		r := testkit.Receive(t, 30*time.Second, "ApplyFS returns", results)
+		counts, errs = append(counts, r.n), append(errs, r.err)
+	}
+	slices.Sort(counts)
+	if errors.Join(errs...) != nil || !slices.Equal(counts, []int{0, 2}) {
+		t.Fatalf("applied %v, errors %v; want 2 by one, 0 by the other, and no error", counts, errs)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/picloud/picloud/api/model"
 	"github.com/picloud/picloud/appliance/pgtest"
 	"github.com/picloud/picloud/appliance/store"
+	"github.com/picloud/picloud/appliance/testkit"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -38,17 +39,19 @@ func TestBatchesReachTheDatabase(t *testing.T) {
 		r.Record(rec(i, scriptA))
 	}
 	// Two full batches are written without waiting for the (hour-long) interval.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		got, _ := st.ListExecutions(context.Background(), model.LogQuery{Limit: 100})
-		if len(got) == 20 {
-			break
+	testkit.Eventually(t, 5*time.Second, "two batches written before the interval", func() error {
+		got, err := st.ListExecutions(context.Background(), model.LogQuery{Limit: 100})
+		if err != nil {
+			return err
 		}
-		if len(got) > 20 || time.Now().After(deadline) {
+		if len(got) > 20 {
 			t.Fatalf("%d records written before the interval, want 20 (two batches)", len(got))
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		if len(got) != 20 {
+			return fmt.Errorf("%d records written", len(got))
+		}
+		return nil
+	})
 	if err := r.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
