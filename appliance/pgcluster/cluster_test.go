@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/picloud/picloud/appliance/testkit"
 )
 
 func TestLifecycle(t *testing.T) {
@@ -198,12 +200,15 @@ func TestVersionMismatch(t *testing.T) {
 	t.Log(err)
 }
 
+// waitGroupGone waits until no process of the group pgid is left.
 func waitGroupGone(t *testing.T, pgid int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for syscall.Kill(-pgid, 0) == nil && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	testkit.Eventually(t, 10*time.Second, "the cluster's processes end", func() error {
+		if syscall.Kill(-pgid, 0) == nil {
+			return fmt.Errorf("process group %d is still there", pgid)
+		}
+		return nil
+	})
 }
 
 // TestInterruptedInitdb: a power cut during the first initdb leaves a partial

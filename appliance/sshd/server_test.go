@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -19,6 +20,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/picloud/picloud/appliance/testkit"
 	"go.uber.org/goleak"
 	"golang.org/x/crypto/ssh"
 )
@@ -120,12 +122,12 @@ func (s *screen) text() string {
 
 func (s *screen) waitFor(want string) {
 	s.t.Helper()
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if strings.Contains(s.text(), want) {
-			return
+	testkit.Eventually(s.t, 20*time.Second, "the session shows "+want, func() error {
+		if txt := s.text(); !strings.Contains(txt, want) {
+			return fmt.Errorf("it showed:\n%s", txt)
 		}
-	}
-	s.t.Fatalf("the session never showed %q; it showed:\n%s", want, s.text())
+		return nil
+	})
 }
 
 // ended waits for the session to end.
@@ -164,16 +166,7 @@ func shell(t *testing.T, c *ssh.Client) *screen {
 // naming those that are left when it gives up.
 func noLeaks(t *testing.T, before goleak.Option) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		err := goleak.Find(before)
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("goroutines outlived their connections:\n%v", err)
-		}
-	}
+	testkit.Eventually(t, 20*time.Second, "no goroutine outlives its connection", func() error { return goleak.Find(before) })
 }
 
 // TestConnectionsLeaveNoGoroutines ends connections in every way a client
@@ -390,6 +383,7 @@ func TestConnectionLifetimeEnds(t *testing.T) {
 			if _, err := io.WriteString(s.in, "j"); err != nil {
 				return
 			}
+			// The behaviour under test: a client typing all along.
 			time.Sleep(50 * time.Millisecond)
 		}
 	}()
@@ -419,18 +413,13 @@ func TestSignedInCap(t *testing.T) {
 		t.Fatalf("a session past the cap: %v, want it refused with the reason", err)
 	}
 	first.Close()
-	for deadline := time.Now().Add(20 * time.Second); ; {
+	testkit.Eventually(t, 20*time.Second, "a session once the first connection left", func() error {
 		c, err := ts.dial(ts.alice)
-		if err == nil {
-			_, err = c.NewSession()
-			c.Close()
-			if err == nil {
-				break
-			}
+		if err != nil {
+			return err
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no session once the first connection left: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		defer c.Close()
+		_, err = c.NewSession()
+		return err
+	})
 }
