@@ -290,8 +290,9 @@ func TestSSHEndToEnd(t *testing.T) {
 	s.send("u")
 	s.waitFor("load users: 403")
 	// Her own keys she may see: the one she signed in with.
-	s.send("q") // back to the apps
-	s.waitFor("no apps you may read") // carol is in no app
+	// Back to the apps, of which carol may read none.
+	s.send("q")
+	s.waitFor("no apps you may read")
 	s.send("s")
 	s.waitFor(ssh.FingerprintSHA256(carol.PublicKey()))
 
