@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"net/http"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/picloud/picloud/appliance/testkit"
 )
 
 // probeSource is a script that fetches the URL in its query's u and
@@ -152,7 +153,7 @@ func TestFetchRefusesSocketActivatedListener(t *testing.T) {
 	}
 	ln.Close()
 	d.url = "http://" + ln.Addr().String()
-	d.output = &bytes.Buffer{}
+	d.output = &testkit.Buffer{}
 	d.cmd = exec.Command("/bin/sh", "-c", `LISTEN_PID=$$ exec "$0" serve`, d.bin)
 	d.cmd.Env = append(d.env, "LISTEN_FDS=1", "LISTEN_FDNAMES=picloud.socket")
 	d.cmd.ExtraFiles = []*os.File{f} // fd 3
