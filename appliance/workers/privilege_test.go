@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/picloud/picloud/appliance/testkit"
 	"github.com/picloud/picloud/engine"
 )
 
@@ -238,17 +239,12 @@ func TestWorkersFollowReplacedResolverFiles(t *testing.T) {
 	if err := os.Rename(next, resolv); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		now := p.PIDs()
-		if len(now) == 2 && !contains(now, before[0]) && !contains(now, before[1]) {
-			break
+	testkit.Eventually(t, 10*time.Second, "both workers replaced after the file was replaced", func() error {
+		if now := p.PIDs(); len(now) != 2 || contains(now, before[0]) || contains(now, before[1]) {
+			return fmt.Errorf("workers %v still include some of %v", now, before)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("workers %v still include some of %v after the file was replaced", now, before)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return nil
+	})
 	if res := run(t, p, "pid", 5*time.Second); code(res) != "ok" {
 		t.Fatalf("after the replacement: %s", code(res))
 	}

@@ -184,15 +184,15 @@ func TestFetchRefusesSocketActivatedListener(t *testing.T) {
 func waitHealthy(t *testing.T, d *daemon) {
 	t.Helper()
 	client := &http.Client{Timeout: 5 * time.Second}
-	deadline := time.Now().Add(2 * time.Minute)
-	for time.Now().Before(deadline) {
-		if res, err := client.Get(d.url + "/healthz"); err == nil {
-			res.Body.Close()
-			if res.StatusCode == 200 {
-				return
-			}
+	testkit.Eventually(t, 2*time.Minute, "the daemon healthy on "+d.url, func() error {
+		res, err := client.Get(d.url + "/healthz")
+		if err != nil {
+			return err
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("the daemon did not become healthy on %s", d.url)
+		res.Body.Close()
+		if res.StatusCode != 200 {
+			return fmt.Errorf("/healthz answers %d", res.StatusCode)
+		}
+		return nil
+	})
 }
