@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/picloud/picloud/api/model"
 	"github.com/picloud/picloud/appliance/pgtest"
 	"github.com/picloud/picloud/appliance/store"
+	"github.com/picloud/picloud/appliance/testkit"
 )
 
 func audit(action, app string) model.AuditRecord {
@@ -214,9 +218,13 @@ func TestVariables(t *testing.T) {
 }
 
 // TestSetupTokenTakenOnce races many transactions for one setup token:
-// exactly one gets it.
+// exactly one gets it. The winner keeps its transaction open until every
+// other one has either lost or is waiting for its lock, so that they
+// really contend.
 func TestSetupTokenTakenOnce(t *testing.T) {
-	s := store.New(pgtest.NewDatabase(t))
+	const n = 16
+	pool := poolOf(t, pgtest.NewDatabaseURL(t), n+2) // every contender, and the watcher
+	s := store.New(pool)
 	if _, err := s.SetupToken(ctx); !errors.Is(err, model.ErrNotFound) {
 		t.Fatalf("fresh database: %v", err)
 	}
@@ -231,9 +239,8 @@ func TestSetupTokenTakenOnce(t *testing.T) {
 		t.Fatalf("replaced token: %v, want ErrNotFound", err)
 	}
 	var wg sync.WaitGroup
-	var mu sync.Mutex
-	won := 0
-	for range 16 {
+	var won, lost atomic.Int32
+	for range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -241,38 +248,94 @@ func TestSetupTokenTakenOnce(t *testing.T) {
 				if _, err := s.TakeSetupToken(ctx, []byte("new")); err != nil {
 					return err
 				}
-				time.Sleep(20 * time.Millisecond) // hold the lock a while
-				return nil
+				// Hold the token's lock until the others have lost or wait.
+				return testkit.Poll(10*time.Second, func() error {
+					if w, l := waitingOnLocks(pool), int(lost.Load()); w+l < n-1 {
+						return fmt.Errorf("%d transactions wait for a lock and %d lost, want %d in all", w, l, n-1)
+					}
+					return nil
+				})
 			})
-			if err == nil {
-				mu.Lock()
-				won++
-				mu.Unlock()
-			} else if !errors.Is(err, model.ErrNotFound) {
+			switch {
+			case err == nil:
+				won.Add(1)
+			case errors.Is(err, model.ErrNotFound):
+				lost.Add(1)
+			default:
 				t.Error(err)
 			}
 		}()
 	}
 	wg.Wait()
-	if won != 1 {
-		t.Fatalf("%d callers took the setup token, want 1", won)
+	if won.Load() != 1 {
+		t.Fatalf("%d callers took the setup token, want 1", won.Load())
 	}
 }
 
+// poolOf opens a pool of up to max connections on the database at url.
+func poolOf(t *testing.T, url string, max int32) *pgxpool.Pool {
+	t.Helper()
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MaxConns = max
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
+
+// waitingOnLocks counts the other sessions of pool's database that wait
+// for a lock.
+func waitingOnLocks(pool *pgxpool.Pool) int {
+	var n int
+	_ = pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+		WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n)
+	return n
+}
+
 // TestLastOwnerRace has two transactions each disable one of two owners if
-// another enabled owner remains: only one may succeed.
+// another enabled owner remains: only one may succeed. The first keeps its
+// lock until the second waits for it (or, were there no lock, has read the
+// owners), so that the two overlap whatever the scheduling.
 func TestLastOwnerRace(t *testing.T) {
-	s := store.New(pgtest.NewDatabase(t))
+	pool := poolOf(t, pgtest.NewDatabaseURL(t), 4)
+	s := store.New(pool)
 	a, _ := s.CreateUser(ctx, "a", "h", model.RoleOwner)
 	b, _ := s.CreateUser(ctx, "b", "h", model.RoleOwner)
 	errLast := errors.New("last owner")
-	disable := func(id string) error {
+	locked, secondRead := make(chan struct{}), make(chan struct{})
+	disable := func(id string, first bool) error {
 		return s.Atomically(ctx, func(ctx context.Context) error {
+			if !first {
+				<-locked
+			}
 			owners, err := s.LockEnabledOwners(ctx)
 			if err != nil {
 				return err
 			}
-			time.Sleep(50 * time.Millisecond) // let the other one try
+			if first {
+				close(locked)
+				err := testkit.Poll(10*time.Second, func() error {
+					select {
+					case <-secondRead:
+						return nil
+					default:
+					}
+					if waitingOnLocks(pool) == 0 {
+						return errors.New("the second transaction neither waits for the lock nor has read")
+					}
+					return nil
+				})
+				if err != nil {
+					return err
+				}
+			} else {
+				close(secondRead)
+			}
 			if len(owners) < 2 {
 				return errLast
 			}
@@ -282,8 +345,8 @@ func TestLastOwnerRace(t *testing.T) {
 		})
 	}
 	errs := make(chan error, 2)
-	go func() { errs <- disable(a.ID) }()
-	go func() { errs <- disable(b.ID) }()
+	go func() { errs <- disable(a.ID, true) }()
+	go func() { errs <- disable(b.ID, false) }()
 	e1, e2 := <-errs, <-errs
 	if (e1 == nil) == (e2 == nil) || !(errors.Is(e1, errLast) || errors.Is(e2, errLast)) {
 		t.Fatalf("results %v and %v, want exactly one refused as the last owner", e1, e2)
