@@ -18,6 +18,7 @@ import (
 
 	seccomp "github.com/elastic/go-seccomp-bpf"
 	"github.com/elastic/go-seccomp-bpf/arch"
+	"github.com/picloud/picloud/appliance/testkit"
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 )
@@ -253,7 +254,7 @@ func TestConfine(t *testing.T) {
 	}
 	var o outcome
 	decodeErr := json.NewDecoder(out).Decode(&o)
-	st := status(t, cmd.Process.Pid)
+	st := testkit.ProcStatus(t, cmd.Process.Pid)
 	in.Close()
 	if err := cmd.Wait(); err != nil || decodeErr != nil {
 		t.Fatalf("confined child: %v, %v\n%s", err, decodeErr, stderr.String())
@@ -318,22 +319,6 @@ func TestConfine(t *testing.T) {
 	if !landlock || !seccomp {
 		t.Logf("this kernel does not offer everything: %s", o.Report)
 	}
-}
-
-// status reads the fields of /proc/PID/status.
-func status(t *testing.T, pid int) map[string]string {
-	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := map[string]string{}
-	for _, l := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(l, ":"); ok {
-			st[k] = strings.TrimSpace(v)
-		}
-	}
-	return st
 }
 
 // seccompData is the kernel's struct seccomp_data in the byte order the

@@ -17,6 +17,8 @@ package testkit
 import (
 	"bytes"
 	"fmt"
+	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -119,4 +121,21 @@ func (b *Buffer) Contains(from int, s string) error {
 		out = "…" + out[len(out)-tail:]
 	}
 	return fmt.Errorf("no %q in the output; it ends:\n%s", s, out)
+}
+
+// ProcStatus reads the fields of /proc/PID/status ("Uid", "CapEff",
+// "NoNewPrivs", …), each value trimmed.
+func ProcStatus(t testing.TB, pid int) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := map[string]string{}
+	for _, l := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok {
+			st[k] = strings.TrimSpace(v)
+		}
+	}
+	return st
 }

@@ -19,22 +19,6 @@ import (
 	"github.com/picloud/picloud/engine"
 )
 
-// procStatus reads the fields of /proc/PID/status.
-func procStatus(t *testing.T, pid int) map[string]string {
-	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := map[string]string{}
-	for _, l := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(l, ":"); ok {
-			st[k] = strings.TrimSpace(v)
-		}
-	}
-	return st
-}
-
 // procEnv reads the names of a process's environment variables.
 func procEnv(t *testing.T, pid int) []string {
 	t.Helper()
@@ -55,7 +39,7 @@ func procEnv(t *testing.T, pid int) []string {
 // no_new_privs, and a seccomp filter where the kernel has seccomp.
 func checkConfined(t *testing.T, pid int) {
 	t.Helper()
-	st := procStatus(t, pid)
+	st := testkit.ProcStatus(t, pid)
 	for _, f := range []string{"CapInh", "CapPrm", "CapEff", "CapAmb"} {
 		if v, err := strconv.ParseUint(st[f], 16, 64); err != nil || v != 0 {
 			t.Errorf("worker %d: %s %q, want no capabilities", pid, f, st[f])
@@ -64,7 +48,7 @@ func checkConfined(t *testing.T, pid int) {
 	if st["NoNewPrivs"] != "1" {
 		t.Errorf("worker %d: NoNewPrivs %q, want 1", pid, st["NoNewPrivs"])
 	}
-	if _, has := procStatus(t, os.Getpid())["Seccomp"]; has && st["Seccomp"] != "2" {
+	if _, has := testkit.ProcStatus(t, os.Getpid())["Seccomp"]; has && st["Seccomp"] != "2" {
 		t.Errorf("worker %d: Seccomp %q, want 2 (a filter)", pid, st["Seccomp"])
 	}
 }
@@ -162,7 +146,7 @@ func TestWorkersRunAsTheUnprivilegedUser(t *testing.T) {
 	t.Cleanup(func() { _ = p.Shutdown(context.Background()) })
 	hello(t, p)
 	pid := p.PIDs()[0]
-	st := procStatus(t, pid)
+	st := testkit.ProcStatus(t, pid)
 	uid, gid := strconv.Itoa(int(id.UID)), strconv.Itoa(int(id.GID))
 	if st["Uid"] != strings.Join([]string{uid, uid, uid, uid}, "\t") || st["Gid"] != strings.Join([]string{gid, gid, gid, gid}, "\t") {
 		t.Errorf("Uid %q, Gid %q, want %s and %s throughout", st["Uid"], st["Gid"], uid, gid)

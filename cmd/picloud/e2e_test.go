@@ -98,6 +98,12 @@ func (d *daemon) picloud(stdin string, args ...string) (string, error) {
 func (d *daemon) start() {
 	d.t.Helper()
 	d.launch(exec.Command(d.bin, "serve"))
+	d.waitHealthy()
+}
+
+// waitHealthy waits until the daemon answers /healthz with 200.
+func (d *daemon) waitHealthy() {
+	d.t.Helper()
 	testkit.Eventually(d.t, 60*time.Second, "the daemon becomes healthy", func() error {
 		res, err := http.Get(d.url + "/healthz")
 		if err != nil {

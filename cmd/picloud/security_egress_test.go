@@ -10,9 +10,6 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/picloud/picloud/appliance/testkit"
 )
 
 // probeSource is a script that fetches the URL in its query's u and
@@ -153,46 +150,16 @@ func TestFetchRefusesSocketActivatedListener(t *testing.T) {
 	}
 	ln.Close()
 	d.url = "http://" + ln.Addr().String()
-	d.output = &testkit.Buffer{}
-	d.cmd = exec.Command("/bin/sh", "-c", `LISTEN_PID=$$ exec "$0" serve`, d.bin)
-	d.cmd.Env = append(d.env, "LISTEN_FDS=1", "LISTEN_FDNAMES=picloud.socket")
-	d.cmd.ExtraFiles = []*os.File{f} // fd 3
-	d.cmd.Stdout, d.cmd.Stderr = d.output, d.output
-	if err := d.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd := exec.Command("/bin/sh", "-c", `LISTEN_PID=$$ exec "$0" serve`, d.bin)
+	cmd.Env = append(d.env, "LISTEN_FDS=1", "LISTEN_FDNAMES=picloud.socket")
+	cmd.ExtraFiles = []*os.File{f} // fd 3
+	d.launch(cmd)
 	f.Close()
-	t.Cleanup(func() {
-		if d.cmd.ProcessState == nil {
-			_ = d.cmd.Process.Kill()
-			_ = d.cmd.Wait()
-		}
-		if t.Failed() {
-			t.Logf("daemon output:\n%s", d.output)
-		}
-	})
-	waitHealthy(t, d)
+	d.waitHealthy()
 	login := d.call("POST", "/api/v1/admin/auth/login", `{"username":"admin","password":"s3cret-passw0rd"}`)
 	d.expect(login, 200)
 	d.token = login.field(t, "token").(string)
 	d.deployProbe()
 
 	d.expectRefused(d.url+"/healthz", "PiCloud itself")
-}
-
-// waitHealthy waits until the daemon answers /healthz with 200.
-func waitHealthy(t *testing.T, d *daemon) {
-	t.Helper()
-	client := &http.Client{Timeout: 5 * time.Second}
-	testkit.Eventually(t, 2*time.Minute, "the daemon healthy on "+d.url, func() error {
-		res, err := client.Get(d.url + "/healthz")
-		if err != nil {
-			return err
-		}
-		res.Body.Close()
-		if res.StatusCode != 200 {
-			return fmt.Errorf("/healthz answers %d", res.StatusCode)
-		}
-		return nil
-	})
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/picloud/picloud/appliance/pgtest"
+	"github.com/picloud/picloud/appliance/testkit"
 )
 
 // workerEnvAllowed is every variable an executor worker may see: the Go
@@ -79,7 +80,7 @@ func TestWorkersRunWithLeastPrivilege(t *testing.T) {
 				t.Errorf("the worker lacks its own settings: %v", env)
 			}
 
-			st := processStatus(t, pid)
+			st := testkit.ProcStatus(t, pid)
 			if os.Geteuid() == 0 {
 				want := expectedWorkerUser(t)
 				for _, f := range []string{"Uid", "Gid"} {
@@ -149,26 +150,10 @@ func processEnv(t *testing.T, pid int) map[string]string {
 	return env
 }
 
-// processStatus reads the fields of /proc/PID/status.
-func processStatus(t *testing.T, pid int) map[string]string {
-	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := map[string]string{}
-	for _, l := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(l, ":"); ok {
-			st[k] = strings.TrimSpace(v)
-		}
-	}
-	return st
-}
-
 // kernelHasSeccomp reports whether the kernel shows seccomp modes, as it
 // does when built with seccomp.
 func kernelHasSeccomp(t *testing.T) bool {
-	_, ok := processStatus(t, os.Getpid())["Seccomp"]
+	_, ok := testkit.ProcStatus(t, os.Getpid())["Seccomp"]
 	return ok
 }
 
