@@ -238,8 +238,10 @@ func (s sizes) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (sizes) View() string { return "" }
 
 // TestWindowSizesArriveInOrder resizes the terminal many times in a row:
-// the program gets the size of the pty request first and the last size
-// last, and never an older size after a newer one.
+// the program gets the last size last, and never an older size after a
+// newer one. Sizes it has not taken yet give way to newer ones (the
+// resizer's design), the pty request's own among them when the resizes
+// come before the program has started.
 func TestWindowSizesArriveInOrder(t *testing.T) {
 	got := make(sizes, 1000)
 	ts := startServer(t, Config{newProgram: func(ctx context.Context, in io.Reader, out io.Writer) *tea.Program {
@@ -266,9 +268,6 @@ func TestWindowSizesArriveInOrder(t *testing.T) {
 		case <-timeout:
 			t.Fatalf("the program never got the last size, %d; it got %v", last, seen)
 		}
-	}
-	if seen[0] != 80 {
-		t.Errorf("the first size the program got is %d wide, want the pty request's 80 (all: %v)", seen[0], seen)
 	}
 	for i := 1; i < len(seen); i++ {
 		if seen[i] <= seen[i-1] {
