@@ -16,6 +16,9 @@ type scriptRequest struct {
 	Source   string `json:"source"`
 	Language string `json:"language"`
 	AppID    string `json:"app_id"`
+	// BaseVersion is, on a save, the script's latest version the edit
+	// started from; absent, the save does not check.
+	BaseVersion *int `json:"base_version"`
 }
 
 func (s *server) listScripts(c *gin.Context) {
@@ -72,7 +75,15 @@ func (s *server) updateScript(c *gin.Context) {
 		writeError(c, http.StatusBadRequest, "a script's language and app cannot change; create a new script instead")
 		return
 	}
-	sc, err := s.deps.Manager.UpdateScript(c, s.actor(c), id, manager.ScriptInput{Name: req.Name, Source: req.Source})
+	in := manager.ScriptInput{Name: req.Name, Source: req.Source}
+	if req.BaseVersion != nil {
+		if *req.BaseVersion < 1 {
+			writeError(c, http.StatusBadRequest, "base_version must be a version number (1 or more): the script's latest_version when the edit began")
+			return
+		}
+		in.BaseVersion = *req.BaseVersion
+	}
+	sc, err := s.deps.Manager.UpdateScript(c, s.actor(c), id, in)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -28,7 +28,11 @@ func (s *server) fail(c *gin.Context, err error) {
 	var ce *engine.CompileError
 	var conflict *manager.ConflictError
 	var limited *manager.RateLimitedError
+	var stale *model.VersionConflictError
 	switch {
+	case errors.As(err, &stale):
+		c.AbortWithStatusJSON(http.StatusConflict, gin.H{"error": stale.Error(),
+			"base_version": stale.BaseVersion, "latest_version": stale.LatestVersion, "request_id": c.GetString(requestIDKey)})
 	case errors.As(err, &ce):
 		c.AbortWithStatusJSON(http.StatusUnprocessableEntity, gin.H{
 			"error": ce.Message, "line": ce.Line, "column": ce.Column, "request_id": c.GetString(requestIDKey)})

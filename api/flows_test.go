@@ -42,6 +42,40 @@ func TestScriptLifecycle(t *testing.T) {
 	})
 }
 
+// TestSaveFromAStaleBase has two people edit the same script: the save of
+// the one who started from an older version is refused with 409 and saves
+// nothing, until it names the newer version as its base.
+func TestSaveFromAStaleBase(t *testing.T) {
+	s := newStack(t, stackOptions{})
+	s.vars["id"] = s.createScript("greet", `export default () => "v1"`)
+	s.runScenarios(t, []apiScenario{
+		{name: "save from the latest", method: "PUT", url: "/api/v1/admin/scripts/{id}", headers: asAlice,
+			body:           `{"source":"export default () => \"v2\"","base_version":1}`,
+			expectedStatus: 200, expectedJSON: map[string]any{"active_version": 2, "latest_version": 2}},
+		{name: "save from a stale base", method: "PUT", url: "/api/v1/admin/scripts/{id}", headers: asAlice,
+			body:           `{"source":"export default () => \"lost\"","base_version":1}`,
+			expectedStatus: 409, expectedJSON: map[string]any{"base_version": 1, "latest_version": 2},
+			expectedContent: []string{"version 2 was saved after version 1"}},
+		{name: "nothing saved", method: "GET", url: "/api/v1/admin/scripts/{id}", headers: asAlice,
+			expectedStatus: 200, expectedJSON: map[string]any{"latest_version": 2, "source": `export default () => "v2"`}},
+		{name: "overwrite knowingly", method: "PUT", url: "/api/v1/admin/scripts/{id}", headers: asAlice,
+			body:           `{"source":"export default () => \"v3\"","base_version":2}`,
+			expectedStatus: 200, expectedJSON: map[string]any{"latest_version": 3}},
+		{name: "without a base", method: "PUT", url: "/api/v1/admin/scripts/{id}", headers: asAlice,
+			body:           `{"source":"export default () => \"v4\""}`,
+			expectedStatus: 200, expectedJSON: map[string]any{"latest_version": 4}},
+		{name: "a base that is no version", method: "PUT", url: "/api/v1/admin/scripts/{id}", headers: asAlice,
+			body:           `{"source":"export default () => \"v5\"","base_version":0}`,
+			expectedStatus: 400, expectedContent: []string{"base_version must be"}},
+		{name: "a base from the future", method: "PUT", url: "/api/v1/admin/scripts/{id}", headers: asAlice,
+			body:           `{"source":"export default () => \"v5\"","base_version":9}`,
+			expectedStatus: 409, expectedJSON: map[string]any{"base_version": 9, "latest_version": 4}},
+		{name: "unknown script", method: "PUT", url: "/api/v1/admin/scripts/00000000-0000-0000-0000-00000000abcd", headers: asAlice,
+			body:           `{"source":"export default () => 1","base_version":1}`,
+			expectedStatus: 404},
+	})
+}
+
 func TestRouteDeleteIsLive(t *testing.T) {
 	s := newStack(t, stackOptions{})
 	s.runScenarios(t, []apiScenario{

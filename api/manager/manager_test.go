@@ -529,6 +529,40 @@ func TestRefusedInput(t *testing.T) {
 	}
 }
 
+// TestSaveFromAStaleBase refuses a save whose base is no longer the
+// script's latest version, saving nothing and telling both versions; a save
+// without a base, or from the latest, goes through.
+func TestSaveFromAStaleBase(t *testing.T) {
+	f := newFixture(t)
+	base, err := f.svc.Script(ctx, f.script)
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved, err := f.svc.UpdateScript(ctx, f.actor, f.script, ScriptInput{Source: helloJS + "// theirs\n", BaseVersion: base.LatestVersion})
+	if err != nil {
+		t.Fatalf("save from the latest version: %v", err)
+	}
+	calls := f.inval.calls
+	_, err = f.svc.UpdateScript(ctx, f.actor, f.script, ScriptInput{Source: helloJS + "// mine\n", BaseVersion: base.LatestVersion})
+	var stale *model.VersionConflictError
+	if !errors.As(err, &stale) || !errors.Is(err, model.ErrConflict) {
+		t.Fatalf("save from a stale base: %v, want a *model.VersionConflictError", err)
+	}
+	if stale.BaseVersion != base.LatestVersion || stale.LatestVersion != saved.LatestVersion {
+		t.Fatalf("conflict %+v, want base %d and latest %d", stale, base.LatestVersion, saved.LatestVersion)
+	}
+	now, _ := f.svc.Script(ctx, f.script)
+	if now.LatestVersion != saved.LatestVersion || now.Source != saved.Source || f.inval.calls != calls {
+		t.Fatalf("the refused save changed the script: %+v (invalidations %d, were %d)", now, f.inval.calls, calls)
+	}
+	if _, err := f.svc.UpdateScript(ctx, f.actor, f.script, ScriptInput{Source: helloJS, BaseVersion: -1}); !errors.Is(err, model.ErrInvalid) {
+		t.Fatalf("negative base: %v, want ErrInvalid", err)
+	}
+	if _, err := f.svc.UpdateScript(ctx, f.actor, f.script, ScriptInput{Source: helloJS + "// mine\n"}); err != nil {
+		t.Fatalf("save without a base: %v", err)
+	}
+}
+
 // TestConflicts checks what a change that collides with existing data
 // answers: model.ErrConflict with a sentence for a person, or a
 // *ConflictError listing what is in the way, also when a concurrent

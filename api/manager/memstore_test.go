@@ -683,6 +683,9 @@ func (m *memStore) AddVersion(ctx context.Context, id, name string, v model.NewV
 	if !ok {
 		return model.Script{}, notFound("script", id)
 	}
+	if v.Base != 0 && v.Base != s.script.LatestVersion {
+		return model.Script{}, &model.VersionConflictError{BaseVersion: v.Base, LatestVersion: s.script.LatestVersion}
+	}
 	if name != "" && name != s.script.Name {
 		if m.scriptNamed(s.script.AppID, name) {
 			return model.Script{}, conflict("rename script " + id)

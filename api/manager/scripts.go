@@ -17,6 +17,10 @@ type ScriptInput struct {
 	Name     string
 	Language string // "js", "ts", or "" to infer from the name
 	Source   string
+	// BaseVersion, when not 0, is the script's latest version the edit
+	// started from; a save over a newer version is refused with a
+	// *model.VersionConflictError.
+	BaseVersion int
 }
 
 var scriptNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
@@ -91,11 +95,16 @@ func (s *Service) CreateScript(ctx context.Context, a model.Actor, in ScriptInpu
 
 // UpdateScript saves a new version of a script (and renames it when in.Name
 // is set); the new version becomes active. A source that does not compile is
-// refused and the active version keeps serving.
+// refused and the active version keeps serving. With in.BaseVersion set, a
+// save whose base is no longer the latest version saves nothing and returns
+// a *model.VersionConflictError.
 func (s *Service) UpdateScript(ctx context.Context, a model.Actor, id string, in ScriptInput) (model.Script, error) {
 	cur, err := s.store.ScriptByID(ctx, id)
 	if err != nil {
 		return model.Script{}, err
+	}
+	if in.BaseVersion < 0 {
+		return model.Script{}, fmt.Errorf("%w: base_version must be a positive version number", model.ErrInvalid)
 	}
 	if in.Name != "" {
 		if err := validateName(in.Name); err != nil {
@@ -109,11 +118,16 @@ func (s *Service) UpdateScript(ctx context.Context, a model.Actor, id string, in
 	var sc model.Script
 	err = s.store.Atomically(ctx, func(ctx context.Context) error {
 		var err error
-		if sc, err = s.store.AddVersion(ctx, id, in.Name, model.NewVersion{Source: in.Source, Code: code, CreatedBy: a.UserID}); err != nil {
+		nv := model.NewVersion{Source: in.Source, Code: code, CreatedBy: a.UserID, Base: in.BaseVersion}
+		if sc, err = s.store.AddVersion(ctx, id, in.Name, nv); err != nil {
 			return err
 		}
 		return s.audit(ctx, a, "script.update", sc.AppID, id, map[string]any{"name": sc.Name, "version": sc.ActiveVersion})
 	})
+	var stale *model.VersionConflictError
+	if errors.As(err, &stale) {
+		return model.Script{}, err
+	}
 	if errors.Is(err, model.ErrConflict) {
 		return model.Script{}, fmt.Errorf("%w: a script named %q already exists in this app", model.ErrConflict, in.Name)
 	}

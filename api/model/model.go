@@ -136,4 +136,8 @@ type NewVersion struct {
 	Source    string
 	Code      string // transpiled, ready for the engine
 	CreatedBy string // user id, or "" when not known (e.g. the command line)
+	// Base, when not 0, is the script's latest version the edit started
+	// from: the save is refused with a *VersionConflictError when another
+	// version has been saved since.
+	Base int
 }

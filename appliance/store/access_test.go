@@ -395,3 +395,60 @@ func TestUserUpdatesAndSessions(t *testing.T) {
 		t.Fatalf("count: %d", n)
 	}
 }
+
+// TestConcurrentSavesFromOneBase has two transactions save a new version of
+// one script from the same base: one saves, the other is refused with a
+// *model.VersionConflictError. The first keeps its transaction open until
+// the second waits for its lock (or has finished), so that they overlap.
+func TestConcurrentSavesFromOneBase(t *testing.T) {
+	pool := poolOf(t, pgtest.NewDatabaseURL(t), 4)
+	s := store.New(pool)
+	sc, err := s.CreateScript(ctx, model.DefaultAppID, "greet", "js", model.NewVersion{Source: "v1", Code: "v1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved, secondDone := make(chan struct{}), make(chan struct{})
+	save := func(src string, first bool) error {
+		if !first {
+			<-saved
+			defer close(secondDone)
+			_, err := s.AddVersion(ctx, sc.ID, "", model.NewVersion{Source: src, Code: src, Base: 1})
+			return err
+		}
+		return s.Atomically(ctx, func(ctx context.Context) error {
+			if _, err := s.AddVersion(ctx, sc.ID, "", model.NewVersion{Source: src, Code: src, Base: 1}); err != nil {
+				return err
+			}
+			close(saved)
+			return testkit.Poll(10*time.Second, func() error {
+				select {
+				case <-secondDone:
+					return nil
+				default:
+				}
+				if waitingOnLocks(pool) == 0 {
+					return errors.New("the second save neither waits for the lock nor has finished")
+				}
+				return nil
+			})
+		})
+	}
+	errs := make(chan error, 2)
+	go func() { errs <- save("alice", true) }()
+	go func() { errs <- save("bob", false) }()
+	e1, e2 := <-errs, <-errs
+	var stale *model.VersionConflictError
+	if (e1 == nil) == (e2 == nil) || !(errors.As(e1, &stale) || errors.As(e2, &stale)) {
+		t.Fatalf("results %v and %v, want one save and one *model.VersionConflictError", e1, e2)
+	}
+	if stale.BaseVersion != 1 || stale.LatestVersion != 2 {
+		t.Fatalf("conflict %+v, want base 1 and latest 2", stale)
+	}
+	got, err := s.ScriptByID(ctx, sc.ID)
+	if err != nil || got.LatestVersion != 2 || got.Source != "alice" {
+		t.Fatalf("script after the race: %+v %v, want version 2 with alice's source", got, err)
+	}
+	if _, err := s.AddVersion(ctx, sc.ID, "", model.NewVersion{Source: "v3", Code: "v3"}); err != nil {
+		t.Fatalf("save without a base: %v", err)
+	}
+}

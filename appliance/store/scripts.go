@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -80,11 +81,16 @@ func (s *Store) AllActiveScripts(ctx context.Context) ([]model.Script, error) {
 func (s *Store) AddVersion(ctx context.Context, id, name string, v model.NewVersion) (out model.Script, err error) {
 	err = s.Atomically(ctx, func(ctx context.Context) error {
 		q := s.q(ctx)
+		// The UPDATE locks the script's row: a concurrent save from the
+		// same base waits for this one and then finds latest_version moved.
 		var version int
 		err := q.QueryRow(ctx, `
 UPDATE scripts SET latest_version = latest_version + 1, active_version = latest_version + 1,
     name = COALESCE(NULLIF($2, ''), name), updated_at = now()
-WHERE id = $1 RETURNING latest_version`, id, name).Scan(&version)
+WHERE id = $1 AND ($3::int = 0 OR latest_version = $3) RETURNING latest_version`, id, name, v.Base).Scan(&version)
+		if errors.Is(err, pgx.ErrNoRows) && v.Base != 0 {
+			return s.versionConflict(ctx, id, v.Base)
+		}
 		if err != nil {
 			return fmt.Errorf("save script %s: %w", id, mapError(err))
 		}
@@ -96,6 +102,17 @@ VALUES ($1, $2, $3, $4, $5)`, id, version, v.Source, v.Code, nullable(v.CreatedB
 		return err
 	})
 	return out, err
+}
+
+// versionConflict explains why a save from base matched no script: the
+// script is gone, or another version is its latest.
+func (s *Store) versionConflict(ctx context.Context, id string, base int) error {
+	var latest int
+	err := s.q(ctx).QueryRow(ctx, `SELECT latest_version FROM scripts WHERE id = $1`, id).Scan(&latest)
+	if err != nil {
+		return fmt.Errorf("save script %s: %w", id, mapError(err))
+	}
+	return &model.VersionConflictError{BaseVersion: base, LatestVersion: latest}
 }
 
 // ActivateVersion makes an existing version of a script the active one.
