@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -25,6 +26,9 @@ var (
 	keyShowDiff = bind([]string{"d"}, "d", "diff against the active")
 	keyDoRoll   = bind([]string{"y", "enter"}, "y/enter", "roll back to it")
 	keyScroll   = bind([]string{"up", "down"}, "↑/↓", "scroll")
+	keyMerge    = bind([]string{"m"}, "m", "merge into it")
+	keyOverride = bind([]string{"o"}, "o", "overwrite it")
+	keyKeepEdit = bind([]string{"esc"}, "esc", "keep editing")
 )
 
 // editor modes.
@@ -33,6 +37,7 @@ const (
 	modeDiff
 	modeVersions
 	modeVersionDiff
+	modeConflict
 )
 
 // editorScreen edits a script: saving makes a new version, after a look at
@@ -52,6 +57,11 @@ type editorScreen struct {
 	markRow  int           // the display row marked as the error's, -1 for none
 	vdiff    int           // the version whose diff against the active one is shown
 	loadErr  error         // why the source cannot be edited here
+	// baseVersion is the script's latest version when the text was
+	// loaded or saved: a save from it is refused when another version
+	// has been saved since.
+	baseVersion int
+	theirs      client.Script // on a refused save, the script as it is now
 }
 
 type scriptLoadedMsg struct {
@@ -60,6 +70,13 @@ type scriptLoadedMsg struct {
 }
 
 type savedMsg struct {
+	to
+	s client.Script
+}
+
+// staleMsg tells that a save was refused because another version was saved
+// since the edit began; s is the script as it is now.
+type staleMsg struct {
 	to
 	s client.Script
 }
@@ -122,6 +139,8 @@ func (s *editorScreen) keys() bindings {
 		return bindings{keyRollback, keyShowDiff, keyUp, keyDown, keyCancel}
 	case s.mode == modeVersionDiff:
 		return bindings{keyDoRoll, keyScroll, keyCancel}
+	case s.mode == modeConflict:
+		return bindings{keyMerge, keyOverride, keyScroll, keyKeepEdit}
 	}
 	return bindings{keySave, keyVersions, keyLeave}
 }
@@ -141,15 +160,27 @@ func (s *editorScreen) update(msg tea.Msg) tea.Cmd {
 			s.loaded = false
 			return func() tea.Msg { return errMsg{"edit " + msg.s.Name, err} }
 		}
-		s.active, s.loaded = msg.s.Source, true
+		s.active, s.loaded, s.baseVersion = msg.s.Source, true, msg.s.LatestVersion
 		s.ta.SetValue(v)
 		s.gotoLine(1, 1)
 		s.compile, s.markRow = nil, -1
 		return nil
 	case savedMsg:
 		s.script, s.active, s.compile, s.markRow, s.mode = msg.s, s.source(), nil, -1, modeEdit
+		s.baseVersion = msg.s.LatestVersion
 		return func() tea.Msg {
 			return infoMsg(fmt.Sprintf("saved %s version %d, active now", msg.s.Name, msg.s.ActiveVersion))
+		}
+	case staleMsg:
+		s.theirs, s.mode = msg.s, modeConflict
+		d := unifiedDiff(msg.s.Source, s.source(), 3, s.e.st)
+		if d == "" {
+			d = s.e.st.faint.Render("your text is the same as the newer version's")
+		}
+		s.diff = viewport.New(s.w, max(1, s.h-2))
+		s.diff.SetContent(d)
+		return func() tea.Msg {
+			return errMsg{"save " + s.script.Name, fmt.Errorf("version %d was saved since you began editing version %d; nothing was saved", msg.s.LatestVersion, s.baseVersion)}
 		}
 	case saveFailedMsg:
 		s.mode = modeEdit
@@ -203,6 +234,14 @@ func (s *editorScreen) update(msg tea.Msg) tea.Cmd {
 		return nil
 	}
 	switch s.mode {
+	case modeConflict:
+		if isKey && key.Matches(k, keyMerge) {
+			return s.merge()
+		}
+		return s.inDiff(msg, keyOverride, func() tea.Cmd {
+			s.baseVersion = s.theirs.LatestVersion
+			return s.save()
+		}, modeEdit)
 	case modeDiff:
 		return s.inDiff(msg, keyConfirm, s.save, modeEdit)
 	case modeVersionDiff:
@@ -281,16 +320,47 @@ func (s *editorScreen) inDiff(msg tea.Msg, yes key.Binding, do func() tea.Cmd, b
 	return cmd
 }
 
-// save sends the text as a new version.
+// save sends the text as a new version, from the version the edit
+// started from. When another version was saved since, it loads the script
+// as it is now for the person to merge or overwrite.
 func (s *editorScreen) save() tea.Cmd {
-	src := s.source()
+	src, base := s.source(), s.baseVersion
 	return s.e.call("save "+s.script.Name, func(ctx context.Context) (tea.Msg, error) {
-		sc, err := s.e.c.SaveScript(ctx, s.script.ID, src)
+		sc, err := s.e.c.SaveScript(ctx, s.script.ID, src, base)
+		if _, stale := client.StaleBase(err); stale {
+			now, err := s.e.c.Script(ctx, s.script.ID)
+			return staleMsg{s.to(), now}, err
+		}
 		if err != nil {
 			return saveFailedMsg{s.to(), err}, nil
 		}
 		return savedMsg{s.to(), sc}, nil
 	})
+}
+
+// merge puts the newer version in the editor with the person's changes
+// re-applied; where both changed the same lines, both texts stay between
+// conflict markers for the person to resolve. Nothing is saved yet.
+func (s *editorScreen) merge() tea.Cmd {
+	n := s.theirs.LatestVersion
+	merged, conflicts := merge3(s.active, s.source(), s.theirs.Source, fmt.Sprintf("version %d", n))
+	v, err := toEditor(merged)
+	if err != nil {
+		return func() tea.Msg { return errMsg{"merge", err} }
+	}
+	line := s.ta.Line() + 1
+	if conflicts > 0 {
+		line = slices.Index(strings.Split(merged, "\n"), "<<<<<<< yours") + 1
+	}
+	s.script, s.active, s.baseVersion, s.mode = s.theirs, s.theirs.Source, n, modeEdit
+	s.compile, s.markRow = nil, -1
+	s.ta.SetValue(v)
+	s.gotoLine(line, 1)
+	msg := fmt.Sprintf("your changes are re-applied on version %d: look, then ctrl+s", n)
+	if conflicts > 0 {
+		msg = fmt.Sprintf("%d of your changes clash with version %d: both texts are between <<<<<<< and >>>>>>>; resolve them, then ctrl+s", conflicts, n)
+	}
+	return func() tea.Msg { return infoMsg(msg) }
 }
 
 // rollback makes version n active and loads its source.
@@ -370,6 +440,11 @@ func (s *editorScreen) view() string {
 		info = "versions of " + safe(s.script.Name)
 		body = s.vt.view()
 		last = st.faint.Render("enter: make the version active · d: its diff against the active one")
+	case modeConflict:
+		info = fmt.Sprintf("your text against version %d, saved since you began from version %d", s.theirs.LatestVersion, s.baseVersion)
+		body = s.diff.View()
+		last = st.warn.Render(fmt.Sprintf("version %d is newer.", s.theirs.LatestVersion)) + " " +
+			st.faint.Render("[m: take it, re-apply yours · o: overwrite it · esc: edit]")
 	case modeVersionDiff:
 		info = fmt.Sprintf("version %d against the active version %d", s.vdiff, s.script.ActiveVersion)
 		body = s.diff.View()

@@ -309,3 +309,52 @@ func TestResize(t *testing.T) {
 		}
 	}
 }
+
+// TestEditorStaleSave shows a save refused because another version was
+// saved since: the diff against the newer version, then the newer version
+// with the person's changes re-applied, clashes marked.
+func TestEditorStaleSave(t *testing.T) {
+	for _, size := range sizes {
+		w, h := size[0], size[1]
+		t.Run(fmt.Sprintf("%dx%d", w, h), func(t *testing.T) {
+			m := newTestModel(t, w, h)
+			ed := open(m, newEditorScreen(m.e, shop, hello)).(*editorScreen)
+			feed(m, scriptLoadedMsg{to{ed.id()}, hello})
+			if ed.baseVersion != 3 {
+				t.Fatalf("base version %d after loading, want the latest, 3", ed.baseVersion)
+			}
+			mine := strings.Replace(helloSrc, "{ hello: ctx.params.name }", "{ hello: ctx.params.name, at: Date.now() }", 1)
+			ed.ta.SetValue(mine)
+			theirs := hello
+			theirs.ActiveVersion, theirs.LatestVersion = 4, 4
+			theirs.Source = strings.Replace(helloSrc, "export default {", "export default { // greets", 1)
+			feed(m, staleMsg{to{ed.id()}, theirs})
+			golden(t, m, "editor_stale")
+			m.Update(press("m"))
+			want := strings.Replace(mine, "export default {", "export default { // greets", 1)
+			if ed.source() != want || ed.baseVersion != 4 || ed.mode != modeEdit {
+				t.Fatalf("after m: base %d, mode %d, text\n%s\nwant base 4 and\n%s", ed.baseVersion, ed.mode, ed.source(), want)
+			}
+			golden(t, m, "editor_stale_merged")
+
+			// Both changed the same line: both texts stay, marked.
+			ed.ta.SetValue(strings.Replace(want, "'hello'", "'hi'", 1))
+			theirs.ActiveVersion, theirs.LatestVersion = 5, 5
+			theirs.Source = strings.Replace(want, "'hello'", "'hey'", 1)
+			feed(m, staleMsg{to{ed.id()}, theirs})
+			m.Update(press("m"))
+			if src := ed.source(); !strings.Contains(src, "<<<<<<< yours\n    console.log('hi', ctx.params.name)\n") ||
+				!strings.Contains(src, "=======\n    console.log('hey', ctx.params.name)\n") || !strings.Contains(src, ">>>>>>> version 5\n") {
+				t.Fatalf("clashing merge:\n%s", ed.source())
+			}
+			golden(t, m, "editor_stale_clash")
+
+			// o saves again over the newer version, knowingly.
+			feed(m, staleMsg{to{ed.id()}, client.Script{ID: hello.ID, Name: hello.Name, ActiveVersion: 6, LatestVersion: 6, Source: helloSrc}})
+			m.Update(press("o"))
+			if ed.baseVersion != 6 {
+				t.Fatalf("base version %d after o, want 6", ed.baseVersion)
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -252,4 +253,69 @@ func TestTUIEndToEnd(t *testing.T) {
 	audit := d.call("GET", "/api/v1/admin/audit?limit=20", "")
 	d.expect(audit, 200, `"action":"script.create"`, `"action":"route.create"`, `"action":"user.grant_role"`, `"action":"user.revoke_role"`,
 		`"channel":"terminal"`, `"remote":"local uid `)
+}
+
+// TestTUITwoEditors has two people edit one script: one in picloud tui,
+// the other through the API. The terminal's save from the older version is
+// refused and shows the diff against the newer one; m re-applies the
+// terminal's change on it, and o overwrites a newer version knowingly.
+func TestTUITwoEditors(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and starts PostgreSQL")
+	}
+	bin := buildBinary(t)
+	d := newDaemon(t, bin)
+	if out, err := d.picloud("first owner's password", "user", "add", "admin", "--password-stdin"); err != nil {
+		t.Fatalf("user add: %v\n%s", err, out)
+	}
+	d.start()
+	login := d.call("POST", "/api/v1/admin/auth/login", `{"username":"admin","password":"first owner's password"}`)
+	d.token = login.field(t, "token").(string)
+	src := func(comment, greeting string) string {
+		b, _ := json.Marshal("// " + comment + "\nexport default {\n  fetch() {\n    return \"" + greeting + "\"\n  }\n}\n")
+		return string(b)
+	}
+	created := d.call("POST", "/api/v1/admin/scripts", `{"name":"greet.js","source":`+src("greeting", "hello")+`}`)
+	d.expect(created, 201)
+	id := created.field(t, "id").(string)
+
+	term := startTerminal(t, d.env, bin, "tui")
+	term.waitFor("default")
+	term.send(enter)
+	term.waitFor("greet.js")
+	term.send(enter)
+	term.waitFor("greet.js · js · version 1 active")
+	term.waitFor(`return "hello"`)
+	term.send(arrowD, arrowD, arrowD, ctrlK, `    return "hello from the terminal"`)
+	term.waitFor("modified")
+
+	// Meanwhile, through the API, version 2 changes the first line.
+	d.expect(d.call("PUT", "/api/v1/admin/scripts/"+id, `{"base_version":1,"source":`+src("greeting, by the API", "hello")+`}`), 200, `"latest_version":2`)
+
+	term.send(ctrlS)
+	term.waitFor("changes against the active version 1")
+	term.send("y")
+	term.waitFor("version 2 is newer.")
+	term.waitFor("- // greeting, by the API")
+	d.expect(d.call("GET", "/api/v1/admin/scripts/"+id, ""), 200, `"latest_version":2`, `by the API`)
+
+	// m: version 2 with the terminal's change on it, saved as version 3.
+	term.send("m")
+	term.waitFor("re-applied on version 2")
+	term.send(ctrlS)
+	term.waitFor("changes against the active version 2")
+	term.send("y")
+	term.waitFor("saved greet.js version 3")
+	d.expect(d.call("GET", "/api/v1/admin/scripts/"+id, ""), 200, `"latest_version":3`, `// greeting, by the API`, `hello from the terminal`)
+
+	// Version 4 through the API; the terminal overwrites it knowingly.
+	d.expect(d.call("PUT", "/api/v1/admin/scripts/"+id, `{"base_version":3,"source":`+src("greeting", "the API's")+`}`), 200, `"latest_version":4`)
+	term.send(ctrlA, ctrlK, `    return "the terminal's"`, ctrlS)
+	term.waitFor("changes against the active version 3")
+	term.send("y")
+	term.waitFor("version 4 is newer.")
+	term.send("o")
+	term.waitFor("saved greet.js version 5")
+	d.expect(d.call("GET", "/api/v1/admin/scripts/"+id, ""), 200, `"latest_version":5`, `the terminal's`)
+	d.expect(d.call("GET", "/api/v1/admin/scripts/"+id+"/versions/4", ""), 200, `the API's`)
 }

@@ -58,6 +58,21 @@ type Error struct {
 	Line, Column int
 	// Conflicts are the routes a new route conflicts with (409).
 	Conflicts []Route
+	// BaseVersion and LatestVersion, on a save refused with 409, are the
+	// version the edit started from and the script's latest version,
+	// saved since.
+	BaseVersion, LatestVersion int
+}
+
+// StaleBase reports whether err refuses a script save because another
+// version was saved since the edit's base; the newer version is its
+// LatestVersion.
+func StaleBase(err error) (*Error, bool) {
+	var e *Error
+	if errors.As(err, &e) && e.Status == http.StatusConflict && e.LatestVersion > 0 {
+		return e, true
+	}
+	return nil, false
 }
 
 func (e *Error) Error() string {
@@ -136,10 +151,13 @@ func decodeError(status int, data []byte) error {
 		Line      int     `json:"line"`
 		Column    int     `json:"column"`
 		Conflicts []Route `json:"conflicts"`
+		Base      int     `json:"base_version"`
+		Latest    int     `json:"latest_version"`
 	}
 	e := &Error{Status: status}
 	if json.Unmarshal(data, &body) == nil && body.Error != "" {
 		e.Message, e.RequestID, e.Line, e.Column, e.Conflicts = body.Error, body.RequestID, body.Line, body.Column, body.Conflicts
+		e.BaseVersion, e.LatestVersion = body.Base, body.Latest
 	} else {
 		e.Message = strings.TrimSpace(string(data))
 		if e.Message == "" {
@@ -188,10 +206,17 @@ func (c *Client) CreateScript(ctx context.Context, appID, name, source string) (
 }
 
 // SaveScript saves source as a new version, active at once. A source that
-// does not compile is an *Error with status 422 and its line.
-func (c *Client) SaveScript(ctx context.Context, id, source string) (Script, error) {
+// does not compile is an *Error with status 422 and its line. base, when
+// not 0, is the script's latest version the edit started from: when
+// another version has been saved since, nothing is saved and the error is
+// one StaleBase reports.
+func (c *Client) SaveScript(ctx context.Context, id, source string, base int) (Script, error) {
 	var s Script
-	return s, c.do(ctx, "PUT", admin+"/scripts/"+url.PathEscape(id), map[string]string{"source": source}, &s)
+	body := map[string]any{"source": source}
+	if base > 0 {
+		body["base_version"] = base
+	}
+	return s, c.do(ctx, "PUT", admin+"/scripts/"+url.PathEscape(id), body, &s)
 }
 
 // DeleteScript deletes a script with its versions and routes.
