@@ -50,6 +50,14 @@ func (p *prompt) ask(st *styles, label, value string, done func(string) tea.Cmd)
 	return p.in.Focus()
 }
 
+// askHint asks for one line of text starting empty, with an example shown
+// faint until the first key.
+func (p *prompt) askHint(st *styles, label, example string, done func(string) tea.Cmd) tea.Cmd {
+	cmd := p.ask(st, label, "", done)
+	p.in.Placeholder = safe(example)
+	return cmd
+}
+
 // askSecret asks for a password: what is typed shows as *.
 func (p *prompt) askSecret(st *styles, label string, done func(string) tea.Cmd) tea.Cmd {
 	cmd := p.ask(st, label, "", done)

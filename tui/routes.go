@@ -127,9 +127,9 @@ func (s *routesScreen) update(msg tea.Msg) tea.Cmd {
 func (s *routesScreen) onKey(k tea.KeyMsg) tea.Cmd {
 	switch {
 	case key.Matches(k, keyAddRoute):
-		return s.in.ask(s.e.st, "new route (METHOD /path)", "GET /", s.add)
+		return s.in.askHint(s.e.st, "new route (METHOD /path)", "GET /hello/:name", s.add)
 	case key.Matches(k, keyMatch):
-		return s.in.ask(s.e.st, "request ([host] METHOD /path)", "GET /", s.match)
+		return s.in.askHint(s.e.st, "request ([host] METHOD /path)", "GET /hello/pi", s.match)
 	case key.Matches(k, keyDelete):
 		if i := s.t.selected(); i >= 0 {
 			r := s.routes[i]

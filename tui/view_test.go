@@ -358,3 +358,27 @@ func TestEditorStaleSave(t *testing.T) {
 		})
 	}
 }
+
+// TestNewRoutePromptStartsEmpty types the help text's own example into the
+// new-route prompt, which shows an example but holds nothing.
+func TestNewRoutePromptStartsEmpty(t *testing.T) {
+	for _, size := range sizes {
+		w, h := size[0], size[1]
+		t.Run(fmt.Sprintf("%dx%d", w, h), func(t *testing.T) {
+			m := newTestModel(t, w, h)
+			rs := open(m, newRoutesScreen(m.e, shop, hello)).(*routesScreen)
+			feed(m, routesMsg{to{rs.id()}, []client.Route{{ID: "r1", Method: "GET", Path: "/hi"}}})
+			for _, k := range []string{"a", "m"} {
+				m.Update(press(k))
+				if k == "a" {
+					golden(t, m, "routes_new")
+				}
+				m.Update(press("GET /greet/:name"))
+				if v := rs.in.in.Value(); v != "GET /greet/:name" {
+					t.Fatalf("%s then GET /greet/:name: the prompt holds %q", k, v)
+				}
+				m.Update(press("esc"))
+			}
+		})
+	}
+}

@@ -177,7 +177,7 @@ func TestTUIEndToEnd(t *testing.T) {
 	term.waitFor("no routes")
 	term.send("a")
 	term.waitFor("new route")
-	term.send("greet/:name", enter)
+	term.send("GET /greet/:name", enter)
 	term.waitFor("GET /greet/:name now reaches greet.js")
 	term.send("m")
 	term.waitFor("request ([host]")
