@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -94,13 +95,18 @@ func (s *scriptsScreen) keys() bindings {
 func (s *scriptsScreen) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case scriptsMsg:
+		cur, _ := s.current()
 		s.scripts, s.routes, s.last, s.loaded = msg.scripts, msg.routes, msg.last, true
 		s.refresh()
+		s.selectScript(cur.ID)
 		return nil
 	case scriptCreatedMsg:
-		s.scripts = append(s.scripts, msg.s)
+		// In the list's order (by name), and under the cursor, so that
+		// the keys after the editor act on it.
+		i, _ := slices.BinarySearchFunc(s.scripts, msg.s.Name, func(sc client.Script, name string) int { return strings.Compare(sc.Name, name) })
+		s.scripts = slices.Insert(s.scripts, i, msg.s)
 		s.refresh()
-		s.t.selectRow(len(s.scripts) - 1)
+		s.selectScript(msg.s.ID)
 		return tea.Batch(s.init(), push(newEditorScreen(s.e, s.app, msg.s)))
 	case scriptDeletedMsg:
 		return tea.Batch(s.init(), info("deleted "+msg.name))
@@ -146,6 +152,19 @@ func (s *scriptsScreen) create(name string) tea.Cmd {
 		sc, err := s.e.c.CreateScript(ctx, s.app.ID, name, newScriptSource)
 		return scriptCreatedMsg{s.to(), sc}, err
 	})
+}
+
+// selectScript puts the cursor on the script with the given id, if shown;
+// the list's rows move when scripts come and go.
+func (s *scriptsScreen) selectScript(id string) {
+	if id == "" {
+		return
+	}
+	for i, sc := range s.scripts {
+		if sc.ID == id {
+			s.t.selectRow(i)
+		}
+	}
 }
 
 func (s *scriptsScreen) current() (client.Script, bool) {

@@ -382,3 +382,30 @@ func TestNewRoutePromptStartsEmpty(t *testing.T) {
 		})
 	}
 }
+
+// TestNewScriptIsSelected creates a script that sorts first: after the
+// list reloads, the cursor is on it, and t opens its routes.
+func TestNewScriptIsSelected(t *testing.T) {
+	for _, size := range sizes {
+		w, h := size[0], size[1]
+		t.Run(fmt.Sprintf("%dx%d", w, h), func(t *testing.T) {
+			m := newTestModel(t, w, h)
+			sc := open(m, newScriptsScreen(m.e, shop)).(*scriptsScreen)
+			none := map[string][]client.Route{}
+			last := map[string]client.Execution{}
+			feed(m, scriptsMsg{to{sc.id()}, []client.Script{hello, cron, orders}, none, last})
+			boom := client.Script{ID: "55555555-aaaa-bbbb-cccc-000000000005", AppID: "a1", Name: "boom.js", Language: "js", ActiveVersion: 1, LatestVersion: 1}
+			feed(m, scriptCreatedMsg{to{sc.id()}, boom})
+			if cur, _ := sc.current(); cur.ID != boom.ID {
+				t.Fatalf("after create the cursor is on %s, want boom.js", cur.Name)
+			}
+			feed(m, scriptsMsg{to{sc.id()}, []client.Script{boom, hello, cron, orders}, none, last})
+			golden(t, m, "scripts_created")
+			follow(m, press("t"))
+			rs, ok := m.top().(*routesScreen)
+			if !ok || rs.script.ID != boom.ID {
+				t.Fatalf("t after creating boom.js opened %T (%v)", m.top(), m.top().title())
+			}
+		})
+	}
+}
