@@ -56,7 +56,8 @@ func TestSSHKeys(t *testing.T) {
 	}
 	// One user per key: not again, not for another.
 	bob := s.admin("POST", "/api/v1/admin/users", `{"username":"bob","password":"bob's long password"}`).json()["id"].(string)
-	if res := s.admin("POST", "/api/v1/admin/users/"+bob+"/keys", map[string]string{"public_key": line}); res.status != 409 || !strings.Contains(res.body, "already registered") {
+	if res := s.admin("POST", "/api/v1/admin/users/"+bob+"/keys", map[string]string{"public_key": line}); res.status != 409 ||
+		!strings.Contains(res.body, "this key ("+k["fingerprint"].(string)+") is already registered") {
 		t.Errorf("a key of alice's for bob: %d %s", res.status, res.body)
 	}
 	for _, bad := range []string{"", "ssh-ed25519", "not a key at all", `command="x" ` + line, line + "\n" + newPublicKey(t)} {

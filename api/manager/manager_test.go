@@ -637,7 +637,7 @@ func TestConflicts(t *testing.T) {
 			_, err := f.svc.AddUser(ctx, f.actor, "mia", "correct horse", model.RoleMember)
 			return err
 		}},
-		{name: "SSH key registered to someone", message: "is already registered", do: func(f *fixture) error {
+		{name: "SSH key registered to someone", message: "this key (SHA256:", do: func(f *fixture) error {
 			line := fmt.Sprintf("%s %s", f.st.data.sshKeys[f.sshKey].PublicKey, "copy")
 			_, err := f.svc.AddSSHKey(ctx, f.actor, f.owner, line)
 			return err

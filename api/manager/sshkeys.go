@@ -60,9 +60,13 @@ func (s *Service) AddSSHKey(ctx context.Context, a model.Actor, userID, line str
 		if len(keys) >= maxSSHKeys {
 			return fmt.Errorf("%w: a user may have at most %d SSH keys", model.ErrInvalid, maxSSHKeys)
 		}
-		if k, err = s.store.CreateSSHKey(ctx, k); err != nil {
+		// A failed insert returns no key: keep k, whose fingerprint the
+		// error names.
+		saved, err := s.store.CreateSSHKey(ctx, k)
+		if err != nil {
 			return err
 		}
+		k = saved
 		return s.audit(ctx, a, "sshkey.add", "", k.ID, map[string]any{"username": u.Username, "fingerprint": k.Fingerprint, "comment": k.Comment})
 	})
 	if errors.Is(err, model.ErrConflict) {

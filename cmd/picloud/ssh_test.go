@@ -186,6 +186,11 @@ func TestSSHEndToEnd(t *testing.T) {
 	if out, err := d.picloud(authorizedKey(alice)+"\n", "user", "add-key", "alice"); err != nil || !strings.Contains(out, "added ssh-ed25519 key SHA256:") {
 		t.Fatalf("user add-key: %v\n%s", err, out)
 	}
+	// The same key again: refused, naming its fingerprint.
+	if out, err := d.picloud(authorizedKey(alice)+"\n", "user", "add-key", "alice"); err == nil ||
+		!strings.Contains(out, "this key ("+ssh.FingerprintSHA256(alice.PublicKey())+") is already registered") {
+		t.Fatalf("user add-key with a registered key: %v\n%s", err, out)
+	}
 	if out, err := d.picloud("not a key", "user", "add-key", "alice"); err == nil || !strings.Contains(out, "authorized_keys") {
 		t.Fatalf("user add-key with a bad key: %v\n%s", err, out)
 	}
