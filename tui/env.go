@@ -16,6 +16,7 @@ type env struct {
 	st     *styles
 	me     client.User
 	nextID int
+	calls  int // API calls started so far, which numbers them
 }
 
 // callTimeout bounds one API call.
@@ -30,8 +31,12 @@ func (e *env) newID() int {
 // busyMsg says an API call started: the spinner runs until its doneMsg.
 type busyMsg struct{ what string }
 
-// doneMsg ends an API call; msg goes on to the screen that made it.
-type doneMsg struct{ msg tea.Msg }
+// doneMsg ends an API call; msg goes on to the screen that made it. seq
+// numbers the call in the order the calls started.
+type doneMsg struct {
+	msg tea.Msg
+	seq int
+}
 
 // errMsg is a failed operation, shown in the status line.
 type errMsg struct {
@@ -63,6 +68,8 @@ func (t to) target() int { return t.id }
 // its message (or an errMsg) comes back through the root.
 func (e *env) call(what string, fn func(ctx context.Context) (tea.Msg, error)) tea.Cmd {
 	ctx := e.ctx
+	e.calls++
+	seq := e.calls
 	return tea.Sequence(
 		func() tea.Msg { return busyMsg{what} },
 		func() tea.Msg {
@@ -70,9 +77,9 @@ func (e *env) call(what string, fn func(ctx context.Context) (tea.Msg, error)) t
 			defer cancel()
 			msg, err := fn(cctx)
 			if err != nil {
-				return doneMsg{errMsg{what, err}}
+				return doneMsg{errMsg{what, err}, seq}
 			}
-			return doneMsg{msg}
+			return doneMsg{msg, seq}
 		})
 }
 

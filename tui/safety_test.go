@@ -59,7 +59,7 @@ func TestDataIsDrawnEscaped(t *testing.T) {
 		drawnSafe(t, m, "apps")
 		feed(m, busyMsg{"load " + evil})
 		drawnSafe(t, m, "busy")
-		feed(m, doneMsg{errMsg{"load " + evil, errors.New("failed: " + evil)}})
+		feed(m, doneMsg{msg: errMsg{"load " + evil, errors.New("failed: " + evil)}})
 		drawnSafe(t, m, "error")
 		feed(m, infoMsg("saved "+evil))
 		drawnSafe(t, m, "info")

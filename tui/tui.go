@@ -45,6 +45,9 @@ type Model struct {
 	busyWhat string
 	status   string
 	isErr    bool
+	// errSeq is the number of API calls started when the error in the
+	// status line came: a later call that succeeds clears it.
+	errSeq int
 }
 
 // New returns the program's root model, opening on the list of apps.
@@ -94,6 +97,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case doneMsg:
 		m.busy = max(0, m.busy-1)
+		if _, failed := msg.msg.(errMsg); !failed && m.isErr && msg.seq > m.errSeq {
+			m.clearStatus()
+		}
 		return m.Update(msg.msg)
 	case spinner.TickMsg:
 		if m.busy == 0 {
@@ -103,7 +109,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.spin, cmd = m.spin.Update(msg)
 		return m, cmd
 	case errMsg:
-		m.status, m.isErr = msg.what+": "+oneLine(msg.err.Error()), true
+		m.status, m.isErr, m.errSeq = msg.what+": "+oneLine(msg.err.Error()), true, m.e.calls
 		return m, nil
 	case infoMsg:
 		m.status, m.isErr = string(msg), false
@@ -114,7 +120,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case pushMsg:
 		m.stack = append(m.stack, msg.s)
 		m.layout()
-		m.status = ""
+		m.clearStatus()
 		return m, msg.s.init()
 	case popMsg:
 		return m, m.back()
@@ -163,13 +169,16 @@ func (m *Model) back() tea.Cmd {
 	}
 	m.top().close()
 	m.stack = m.stack[:len(m.stack)-1]
-	m.status = ""
+	m.clearStatus()
 	m.layout()
 	if r, ok := m.top().(resumer); ok {
 		return r.resume()
 	}
 	return nil
 }
+
+// clearStatus empties the status line, an error's too.
+func (m *Model) clearStatus() { m.status, m.isErr = "", false }
 
 // resumer is a screen that reloads when it is on top again, since the
 // screens above it may have changed what it shows.

@@ -289,7 +289,7 @@ func TestScreens(t *testing.T) {
 // screen, not a crash.
 func TestErrorsShowInTheStatusLine(t *testing.T) {
 	m := newTestModel(t, 80, 24)
-	feed(m, busyMsg{"load apps"}, doneMsg{errMsg{"load apps", &client.Error{Status: 403, Message: "your role does not allow this\n(users.manage)"}}})
+	feed(m, busyMsg{"load apps"}, doneMsg{msg: errMsg{"load apps", &client.Error{Status: 403, Message: "your role does not allow this\n(users.manage)"}}})
 	if v := m.View(); !strings.Contains(v, "✗ load apps: 403: your role does not allow this (users.manage)") {
 		t.Fatalf("status line:\n%s", v)
 	}
@@ -405,6 +405,49 @@ func TestNewScriptIsSelected(t *testing.T) {
 			rs, ok := m.top().(*routesScreen)
 			if !ok || rs.script.ID != boom.ID {
 				t.Fatalf("t after creating boom.js opened %T (%v)", m.top(), m.top().title())
+			}
+		})
+	}
+}
+
+// TestStaleErrorsClear has a call fail, then another succeed: the error
+// leaves the status line. A call that started before the error came does
+// not clear it, and a screen opened or closed after it shows no bare ✗.
+func TestStaleErrorsClear(t *testing.T) {
+	for _, size := range sizes {
+		w, h := size[0], size[1]
+		t.Run(fmt.Sprintf("%dx%d", w, h), func(t *testing.T) {
+			m := newTestModel(t, w, h)
+			rs := open(m, newRoutesScreen(m.e, shop, hello))
+			feed(m, routesMsg{to{rs.id()}, []client.Route{{ID: "r1", Method: "GET", Path: "/hi"}}})
+			// call starts a call as the screens do, and returns its number.
+			call := func(what string) int {
+				m.e.call(what, nil)
+				feed(m, busyMsg{what})
+				return m.e.calls
+			}
+			older := call("load routes")
+			failed := call("add GET /api/x")
+			feed(m, doneMsg{errMsg{"add GET /api/x", &client.Error{Status: 400, Message: "/api/ is reserved for PiCloud's own API"}}, failed})
+			feed(m, doneMsg{routesMsg{to{rs.id()}, []client.Route{{ID: "r1", Method: "GET", Path: "/hi"}}}, older})
+			if !strings.Contains(m.View(), "✗ add GET /api/x: 400: /api/ is reserved") {
+				t.Fatalf("the error went with the success of a call started before it:\n%s", m.View())
+			}
+			added := call("add GET /greet/:name")
+			feed(m, doneMsg{routeAddedMsg{to{rs.id()}, client.Route{ID: "r2", Method: "GET", Path: "/greet/:name"}}, added})
+			golden(t, m, "routes_added_after_error")
+			if strings.Contains(m.View(), "✗") {
+				t.Fatalf("the old error stayed next to the success:\n%s", m.View())
+			}
+
+			feed(m, errMsg{"delete route", &client.Error{Status: 404, Message: "not found"}})
+			feed(m, pushMsg{newTryScreen(m.e, shop, hello, nil)})
+			if strings.Contains(m.View(), "✗") {
+				t.Fatalf("a bare ✗ on the next screen:\n%s", m.View())
+			}
+			feed(m, errMsg{"send", &client.Error{Status: 502, Message: "bad gateway"}}, popMsg{})
+			if strings.Contains(m.View(), "✗") {
+				t.Fatalf("a bare ✗ on the screen below:\n%s", m.View())
 			}
 		})
 	}
