@@ -245,7 +245,7 @@ func (s *editorScreen) update(msg tea.Msg) tea.Cmd {
 	case modeDiff:
 		return s.inDiff(msg, keyConfirm, s.save, modeEdit)
 	case modeVersionDiff:
-		return s.inDiff(msg, keyDoRoll, func() tea.Cmd { return s.rollback(s.vdiff) }, modeVersions)
+		return s.inDiff(msg, keyDoRoll, func() tea.Cmd { return s.askRollback(s.vdiff, false) }, modeVersions)
 	case modeVersions:
 		if isKey {
 			switch {
@@ -261,9 +261,7 @@ func (s *editorScreen) update(msg tea.Msg) tea.Cmd {
 				}
 			case key.Matches(k, keyRollback):
 				if i := s.vt.selected(); i >= 0 {
-					v := s.versions[i]
-					s.ask.ask(fmt.Sprintf("make version %d active?%s", v.Version, map[bool]string{true: " Your unsaved changes are lost.", false: ""}[s.dirty()]),
-						func() tea.Cmd { return s.rollback(v.Version) })
+					return s.askRollback(s.versions[i].Version, true)
 				}
 			default:
 				s.vt.update(k)
@@ -361,6 +359,29 @@ func (s *editorScreen) merge() tea.Cmd {
 		msg = fmt.Sprintf("%d of your changes clash with version %d: both texts are between <<<<<<< and >>>>>>>; resolve them, then ctrl+s", conflicts, n)
 	}
 	return func() tea.Msg { return infoMsg(msg) }
+}
+
+// askRollback rolls back to version n after a yes: always when the text
+// has unsaved changes, which the rollback would throw away, else when ask
+// (the version's diff, where y is the answer, asks no more).
+func (s *editorScreen) askRollback(n int, ask bool) tea.Cmd {
+	switch {
+	case s.dirty():
+		s.ask.ask(fmt.Sprintf("make version %d active and throw away your unsaved changes?", n), func() tea.Cmd { return s.rollback(n) })
+	case ask:
+		s.ask.ask(fmt.Sprintf("make version %d active?", n), func() tea.Cmd { return s.rollback(n) })
+	default:
+		return s.rollback(n)
+	}
+	return nil
+}
+
+// unsaved names the changes that leaving would throw away, "" for none.
+func (s *editorScreen) unsaved() string {
+	if s.dirty() {
+		return "your changes to " + s.script.Name
+	}
+	return ""
 }
 
 // rollback makes version n active and loads its source.

@@ -45,6 +45,8 @@ type Model struct {
 	busyWhat string
 	status   string
 	isErr    bool
+	// quit asks before quitting throws away unsaved changes.
+	quit confirm
 	// errSeq is the number of API calls started when the error in the
 	// status line came: a later call that succeeds clears it.
 	errSeq int
@@ -140,11 +142,18 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 // key handles the global keys, and gives the rest to the top screen.
 func (m *Model) key(k tea.KeyMsg) tea.Cmd {
-	if key.Matches(k, keyQuit) {
-		for _, s := range m.stack {
-			s.close()
+	if m.quit.active() {
+		if key.Matches(k, keyQuit) {
+			return m.quitNow()
 		}
-		return tea.Quit
+		return m.quit.update(k)
+	}
+	if key.Matches(k, keyQuit) {
+		if what := m.unsaved(); what != "" {
+			m.quit.ask("quit and throw away "+what+"?", m.quitNow)
+			return nil
+		}
+		return m.quitNow()
 	}
 	if !m.top().typing() {
 		switch {
@@ -159,6 +168,30 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 		}
 	}
 	return m.top().update(k)
+}
+
+// quitNow closes every screen and ends the program.
+func (m *Model) quitNow() tea.Cmd {
+	for _, s := range m.stack {
+		s.close()
+	}
+	return tea.Quit
+}
+
+// saver is a screen with changes of the person's that leaving it would
+// throw away; unsaved names them, "" when there are none.
+type saver interface{ unsaved() string }
+
+// unsaved names the first unsaved changes of the open screens, "" for none.
+func (m *Model) unsaved() string {
+	for _, s := range m.stack {
+		if sv, ok := s.(saver); ok {
+			if what := sv.unsaved(); what != "" {
+				return what
+			}
+		}
+	}
+	return ""
 }
 
 // back closes the top screen; on the first screen it quits.
@@ -188,6 +221,9 @@ type resumer interface{ resume() tea.Cmd }
 // after ?.
 func (m *Model) helpView() string {
 	screen := m.top().keys()
+	if m.quit.active() {
+		return shortHelp(m.e.st, bindings{keyYes, keyNo}, keyQuit, m.w)
+	}
 	if m.showAll {
 		all := append(append(bindings{}, screen...), keyHelp, keyBack, keyQuit)
 		if m.top().typing() {
@@ -232,6 +268,8 @@ func (m *Model) View() string {
 
 	var status string
 	switch {
+	case m.quit.active():
+		status = m.quit.view(st)
 	case m.busy > 0:
 		status = m.spin.View() + " " + safe(m.busyWhat) + "…"
 	case m.isErr:

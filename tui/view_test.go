@@ -76,6 +76,8 @@ func press(s string) tea.KeyMsg {
 		return tea.KeyMsg{Type: tea.KeyTab}
 	case "ctrl+s":
 		return tea.KeyMsg{Type: tea.KeyCtrlS}
+	case "ctrl+c":
+		return tea.KeyMsg{Type: tea.KeyCtrlC}
 	case "down":
 		return tea.KeyMsg{Type: tea.KeyDown}
 	case "right":
@@ -448,6 +450,80 @@ func TestStaleErrorsClear(t *testing.T) {
 			feed(m, errMsg{"send", &client.Error{Status: 502, Message: "bad gateway"}}, popMsg{})
 			if strings.Contains(m.View(), "✗") {
 				t.Fatalf("a bare ✗ on the screen below:\n%s", m.View())
+			}
+		})
+	}
+}
+
+// quits reports whether cmd ends the program.
+func quits(cmd tea.Cmd) bool {
+	if cmd == nil {
+		return false
+	}
+	_, ok := cmd().(tea.QuitMsg)
+	return ok
+}
+
+// TestUnsavedEditsAreAskedAbout types in the editor, then rolls back and
+// quits: each asks first, and no keeps the text.
+func TestUnsavedEditsAreAskedAbout(t *testing.T) {
+	for _, size := range sizes {
+		w, h := size[0], size[1]
+		t.Run(fmt.Sprintf("%dx%d", w, h), func(t *testing.T) {
+			m := newTestModel(t, w, h)
+			ed := open(m, newEditorScreen(m.e, shop, hello)).(*editorScreen)
+			feed(m, scriptLoadedMsg{to{ed.id()}, hello})
+			m.Update(press("// mine"))
+			mine := ed.source()
+			versions := versionsMsg{to{ed.id()}, []client.Version{{Version: 3, CreatedAt: at, Active: true}, {Version: 2, CreatedAt: at.Add(-time.Hour)}}}
+
+			// ctrl+o, j, enter: the rollback asks about the changes.
+			feed(m, versions)
+			m.Update(press("j"))
+			if _, cmd := m.Update(press("enter")); cmd != nil {
+				t.Fatal("enter on a version rolled back without asking")
+			}
+			golden(t, m, "editor_rollback_unsaved")
+			m.Update(press("n"))
+			// From the version's diff, y asks too.
+			feed(m, versionSourceMsg{to{ed.id()}, client.Version{Version: 2, Source: helloSrc}})
+			if _, cmd := m.Update(press("y")); cmd != nil || !strings.Contains(m.View(), "make version 2 active and throw away your unsaved changes?") {
+				t.Fatalf("y on a version's diff rolled back without asking:\n%s", m.View())
+			}
+			m.Update(press("n"))
+			m.Update(press("esc"))
+			m.Update(press("esc"))
+			if ed.mode != modeEdit || ed.source() != mine {
+				t.Fatalf("after no: mode %d, text\n%s", ed.mode, ed.source())
+			}
+
+			// ctrl+c asks; n keeps the program and the text.
+			_, cmd := m.Update(press("ctrl+c"))
+			if quits(cmd) {
+				t.Fatal("ctrl+c quit with unsaved changes")
+			}
+			golden(t, m, "editor_quit_unsaved")
+			if _, cmd := m.Update(press("n")); quits(cmd) || ed.source() != mine {
+				t.Fatalf("n quit, or changed the text:\n%s", ed.source())
+			}
+			if strings.Contains(m.View(), "quit and throw away") {
+				t.Fatalf("the question stayed after n:\n%s", m.View())
+			}
+			// y, or ctrl+c again, quits.
+			m.Update(press("ctrl+c"))
+			if _, cmd := m.Update(press("y")); !quits(cmd) {
+				t.Fatal("y did not quit")
+			}
+			m.Update(press("ctrl+c"))
+			if _, cmd := m.Update(press("ctrl+c")); !quits(cmd) {
+				t.Fatal("a second ctrl+c did not quit")
+			}
+			// Without changes, ctrl+c quits at once.
+			m = newTestModel(t, w, h)
+			ed = open(m, newEditorScreen(m.e, shop, hello)).(*editorScreen)
+			feed(m, scriptLoadedMsg{to{ed.id()}, hello})
+			if _, cmd := m.Update(press("ctrl+c")); !quits(cmd) {
+				t.Fatal("ctrl+c without changes did not quit")
 			}
 		})
 	}

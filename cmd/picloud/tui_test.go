@@ -259,6 +259,8 @@ func TestTUIEndToEnd(t *testing.T) {
 // the other through the API. The terminal's save from the older version is
 // refused and shows the diff against the newer one; m re-applies the
 // terminal's change on it, and o overwrites a newer version knowingly.
+// Then unsaved text is asked about before a rollback or ctrl+c throws it
+// away.
 func TestTUITwoEditors(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and starts PostgreSQL")
@@ -318,4 +320,30 @@ func TestTUITwoEditors(t *testing.T) {
 	term.waitFor("saved greet.js version 5")
 	d.expect(d.call("GET", "/api/v1/admin/scripts/"+id, ""), 200, `"latest_version":5`, `the terminal's`)
 	d.expect(d.call("GET", "/api/v1/admin/scripts/"+id+"/versions/4", ""), 200, `the API's`)
+
+	// Unsaved text: a rollback and ctrl+c ask first, and no keeps it.
+	term.send(" // unsaved")
+	term.waitFor("modified")
+	term.send("\x0f")
+	term.waitFor("versions of greet.js")
+	term.send("j", enter)
+	term.waitFor("make version 4 active and throw away your unsaved changes?")
+	term.send("n", esc)
+	term.waitFor("modified")
+	term.send(ctrlC)
+	term.waitFor("quit and throw away your changes to greet.js?")
+	term.send("n")
+	term.waitFor("ctrl+s save") // the editor's keys again
+	select {
+	case <-term.done:
+		t.Fatal("picloud tui quit after n")
+	default:
+	}
+	term.send(ctrlC, "y")
+	select {
+	case <-term.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("picloud tui did not quit after ctrl+c and y")
+	}
+	d.expect(d.call("GET", "/api/v1/admin/scripts/"+id, ""), 200, `"latest_version":5`, `"active_version":5`)
 }
