@@ -325,9 +325,12 @@ func (s *editorScreen) save() tea.Cmd {
 	src, base := s.source(), s.baseVersion
 	return s.e.call("save "+s.script.Name, func(ctx context.Context) (tea.Msg, error) {
 		sc, err := s.e.c.SaveScript(ctx, s.script.ID, src, base)
-		if _, stale := client.StaleBase(err); stale {
+		if e, stale := client.StaleBase(err); stale {
 			now, err := s.e.c.Script(ctx, s.script.ID)
-			return staleMsg{s.to(), now}, err
+			if err != nil {
+				return saveFailedMsg{s.to(), fmt.Errorf("nothing saved: version %d was saved since, and loading it failed: %w", e.LatestVersion, err)}, nil
+			}
+			return staleMsg{s.to(), now}, nil
 		}
 		if err != nil {
 			return saveFailedMsg{s.to(), err}, nil
