@@ -83,16 +83,17 @@ func (x inProcess) Reload(_ context.Context, ec workers.EngineConfig) error {
 // defaultLimits are the limits of executions whose script sets none.
 func defaultLimits(s config.Sandbox) engine.Limits {
 	return engine.Limits{WallTime: s.WallTime, MaxResponseBytes: s.ResponseBytes, MaxConsoleBytes: s.ConsoleBytes,
-		MaxCallDepth: s.CallDepth, MaxTimers: s.Timers, MaxSubrequests: s.Subrequests}
+		MaxCallDepth: s.CallDepth, MaxTimers: s.Timers, MaxSubrequests: s.Subrequests,
+		MaxDataCalls: s.DataCalls}
 }
 
 // scriptLimits are the defaults and the administrator's ceilings of the
 // limits a script may set for itself, in the control plane's units.
 func scriptLimits(s config.Sandbox) (defaults, ceilings model.ScriptLimits) {
 	return model.ScriptLimits{WallTimeMS: int(s.WallTime / time.Millisecond), ResponseBytes: s.ResponseBytes,
-			ConsoleBytes: s.ConsoleBytes, CallDepth: s.CallDepth, Timers: s.Timers, Subrequests: s.Subrequests},
+			ConsoleBytes: s.ConsoleBytes, CallDepth: s.CallDepth, Timers: s.Timers, Subrequests: s.Subrequests, DataCalls: s.DataCalls},
 		model.ScriptLimits{WallTimeMS: int(s.MaxWallTime / time.Millisecond), ResponseBytes: s.MaxResponseBytes,
-			ConsoleBytes: s.MaxConsoleBytes, CallDepth: s.MaxCallDepth, Timers: s.MaxTimers, Subrequests: s.MaxSubrequests}
+			ConsoleBytes: s.MaxConsoleBytes, CallDepth: s.MaxCallDepth, Timers: s.MaxTimers, Subrequests: s.MaxSubrequests, DataCalls: s.MaxDataCalls}
 }
 
 // fetchPolicy turns the PICLOUD_FETCH_* settings into the engine's policy;
@@ -156,25 +157,26 @@ func NewInProcessExecutor(cfg config.Config, logger *slog.Logger) (Executor, err
 	if err != nil {
 		return nil, err
 	}
-	return newInProcess(cfg, policy, logger), nil
+	return newInProcess(cfg, policy, nil, logger), nil
 }
 
-func newInProcess(cfg config.Config, policy *egress.Policy, logger *slog.Logger) Executor {
-	return inProcess{engine.NewInProcess(engine.Options{Logger: logger, Limits: defaultLimits(cfg.Sandbox), Fetch: policy})}
+func newInProcess(cfg config.Config, policy *egress.Policy, ds engine.DataService, logger *slog.Logger) Executor {
+	return inProcess{engine.NewInProcess(engine.Options{Logger: logger, Limits: defaultLimits(cfg.Sandbox), Fetch: policy, Data: ds})}
 }
 
 // startExecutor builds the executor the configuration asks for; ports are
 // the daemon's listeners', which scripts may not fetch; groups, when not
 // nil, is where the workers' cgroups go; command, when not nil, replaces
-// `<this executable> executor` as the workers' command line.
-func startExecutor(ctx context.Context, cfg config.Config, ports []int, groups *cgroups.Layout, command []string, logger *slog.Logger) (Executor, error) {
+// `<this executable> executor` as the workers' command line; ds answers the
+// scripts' data calls, in this process.
+func startExecutor(ctx context.Context, cfg config.Config, ports []int, groups *cgroups.Layout, command []string, ds engine.DataService, logger *slog.Logger) (Executor, error) {
 	policy, err := fetchPolicy(cfg, ports)
 	if err != nil {
 		return nil, err
 	}
 	if cfg.Executors.Mode == "inprocess" {
 		logger.Warn("scripts run inside the daemon (PICLOUD_EXECUTOR_MODE=inprocess): a hostile script can stop it", "component", "appliance")
-		return newInProcess(cfg, policy, logger), nil
+		return newInProcess(cfg, policy, ds, logger), nil
 	}
 	user, err := workers.WorkerIdentity(cfg.Executors.User, os.Geteuid())
 	if err != nil {
@@ -191,7 +193,7 @@ func startExecutor(ctx context.Context, cfg config.Config, ports []int, groups *
 		Command: command, Env: env, Workers: shape.Workers, PerWorker: shape.PerWorker, Procs: shape.Procs,
 		MaxMemoryBytes: shape.MaxMemoryBytes, Grace: cfg.Executors.KillGrace, DefaultWallTime: cfg.Sandbox.WallTime,
 		Engine:  workers.EngineConfig{Limits: defaultLimits(cfg.Sandbox), Fetch: policy},
-		Cgroups: groups, User: user,
+		Cgroups: groups, User: user, Data: ds,
 	}, logger)
 	if err := pool.Start(ctx); err != nil {
 		return nil, fmt.Errorf("start the executor workers: %w", err)

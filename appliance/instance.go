@@ -221,7 +221,8 @@ func (d *instance) openDatabase(ctx context.Context) error {
 
 func (d *instance) startExecutor(ctx context.Context) error {
 	d.ports = d.own.seal()
-	exec, err := startExecutor(ctx, d.cfg, d.ports, d.groups, d.opts.workerCommand, d.log)
+	ds := startDataService(d.db.Pool, d.log, d.onStop)
+	exec, err := startExecutor(ctx, d.cfg, d.ports, d.groups, d.opts.workerCommand, ds, d.log)
 	if err != nil {
 		return err
 	}

@@ -49,10 +49,15 @@ type Limits struct {
 	MaxCallDepth     int           `json:"max_call_depth"`     // limit.stack: nested JavaScript calls
 	MaxTimers        int           `json:"max_timers"`         // limit.timers: setTimeout/setInterval calls
 	MaxSubrequests   int           `json:"max_subrequests"`    // limit.subrequests: fetch calls
+	MaxDataCalls     int           `json:"max_data_calls"`     // limit.data_calls: kv (and later docs) calls
 }
 
 // Invocation is one call of one script version.
 type Invocation struct {
+	// AppID is the app the script belongs to, set by the orchestrator: the
+	// data service keeps each app's data apart by it, never by anything
+	// the script passes.
+	AppID      string            `json:"app_id"`
 	ScriptID   string            `json:"script_id"`
 	ScriptName string            `json:"script_name"`
 	Version    int               `json:"version"`
@@ -80,6 +85,7 @@ const (
 	CodeConsoleLimit    = "limit.console"           // console output past its cap
 	CodeTimersLimit     = "limit.timers"            // too many timers created
 	CodeSubrequestLimit = "limit.subrequests"       // too many fetch calls
+	CodeDataCallsLimit  = "limit.data_calls"        // too many data (kv) calls
 	CodeInternal        = "engine.internal"         // the engine failed, not the script
 	CodeCanceled        = "execution.canceled"      // the caller's context was canceled (client gone)
 

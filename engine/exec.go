@@ -32,9 +32,11 @@ type execution struct {
 	timers  timerQueue
 	waits   []goja.Value // ctx.waitUntil promises
 
-	completions chan func() // continuations of Go work (see goAsync)
-	inflight    int         // Go work started and not yet continued
-	subrequests int         // fetch calls made
+	completions chan func()     // continuations of Go work (see goAsync)
+	inflight    int             // Go work started and not yet continued
+	subrequests int             // fetch calls made
+	dataCalls   int             // data (kv) calls made
+	ctx         context.Context // the caller's, which data calls derive from
 
 	// Rejected promises nobody handled, reported as console errors at the
 	// end, but for the ones the engine itself awaits.
@@ -62,6 +64,7 @@ func newExecution(x *InProcess, inv *Invocation, lim Limits) *execution {
 // run executes the program and fills res with its response or error.
 func (e *execution) run(parent context.Context, prog *program, res *Result) {
 	e.prog = prog
+	e.ctx = parent
 	e.done = make(chan struct{})
 	if err := parent.Err(); err != nil {
 		e.stop(context.Cause(parent))

@@ -18,6 +18,7 @@ const (
 	DefaultMaxCallDepth     = 512
 	DefaultMaxTimers        = 1000
 	DefaultMaxSubrequests   = 50
+	DefaultMaxDataCalls     = 1000
 	DefaultCacheSize        = 256
 )
 
@@ -33,6 +34,9 @@ type Options struct {
 	Limits    Limits         // defaults for zero fields of Invocation.Limits
 	CacheSize int            // compiled programs kept (LRU)
 	Fetch     *egress.Policy // what fetch may reach; nil: egress.Default()
+	// Data answers the SDK's data calls (kv); nil: every data call fails
+	// with data.unavailable.
+	Data DataService
 }
 
 // InProcess runs invocations in the calling goroutine, each in a fresh goja
@@ -43,6 +47,7 @@ type InProcess struct {
 	limits Limits
 	cache  *programCache
 	fetch  atomic.Pointer[egress.Client]
+	data   DataService
 }
 
 var _ Executor = (*InProcess)(nil)
@@ -65,6 +70,7 @@ func NewInProcess(opts Options) *InProcess {
 		log:    log.With("component", "engine"),
 		limits: opts.Limits.orDefaults(DefaultLimits()),
 		cache:  newProgramCache(size),
+		data:   opts.Data,
 	}
 	x.fetch.Store(egress.New(policy))
 	return x
@@ -82,7 +88,8 @@ func (x *InProcess) SetFetchPolicy(p *egress.Policy) {
 // DefaultLimits are the engine's limits, sized for a Raspberry Pi.
 func DefaultLimits() Limits {
 	return Limits{WallTime: DefaultWallTime, MaxResponseBytes: DefaultMaxResponseBytes, MaxConsoleBytes: DefaultMaxConsoleBytes,
-		MaxCallDepth: DefaultMaxCallDepth, MaxTimers: DefaultMaxTimers, MaxSubrequests: DefaultMaxSubrequests}
+		MaxCallDepth: DefaultMaxCallDepth, MaxTimers: DefaultMaxTimers, MaxSubrequests: DefaultMaxSubrequests,
+		MaxDataCalls: DefaultMaxDataCalls}
 }
 
 // orDefaults fills zero fields of l from def.
@@ -104,6 +111,9 @@ func (l Limits) orDefaults(def Limits) Limits {
 	}
 	if l.MaxSubrequests <= 0 {
 		l.MaxSubrequests = def.MaxSubrequests
+	}
+	if l.MaxDataCalls <= 0 {
+		l.MaxDataCalls = def.MaxDataCalls
 	}
 	return l
 }

@@ -137,9 +137,8 @@ func (e *execution) require(call goja.FunctionCall) goja.Value {
 	if name != SDKModule {
 		e.throw("Error", "Cannot find module "+quote(name)+": scripts can only import \""+SDKModule+"\"")
 	}
-	// The SDK is empty for now; its modules will be added here.
 	if e.sdk == nil {
-		e.sdk = e.r.NewObject()
+		e.sdk = e.newSDK()
 	}
 	return e.sdk
 }

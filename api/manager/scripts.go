@@ -248,6 +248,7 @@ func (s *Service) SetScriptLimits(ctx context.Context, a model.Actor, id string,
 		{"call_depth", "PICLOUD_SANDBOX_MAX_CALL_DEPTH", l.CallDepth, ceil.CallDepth},
 		{"timers", "PICLOUD_SANDBOX_MAX_TIMERS", l.Timers, ceil.Timers},
 		{"subrequests", "PICLOUD_SANDBOX_MAX_SUBREQUESTS", l.Subrequests, ceil.Subrequests},
+		{"data_calls", "PICLOUD_SANDBOX_MAX_DATA_CALLS", l.DataCalls, ceil.DataCalls},
 	} {
 		switch {
 		case f.v < 0:

@@ -55,6 +55,7 @@ type ScriptLimits struct {
 	CallDepth     int `json:"call_depth,omitempty"`
 	Timers        int `json:"timers,omitempty"`
 	Subrequests   int `json:"subrequests,omitempty"`
+	DataCalls     int `json:"data_calls,omitempty"`
 }
 
 // Apply returns the limits that hold for a script with these own limits:
@@ -78,6 +79,7 @@ func (l ScriptLimits) Apply(defaults, ceilings ScriptLimits) ScriptLimits {
 		CallDepth:     pick(l.CallDepth, defaults.CallDepth, ceilings.CallDepth),
 		Timers:        pick(l.Timers, defaults.Timers, ceilings.Timers),
 		Subrequests:   pick(l.Subrequests, defaults.Subrequests, ceilings.Subrequests),
+		DataCalls:     pick(l.DataCalls, defaults.DataCalls, ceilings.DataCalls),
 	}
 }
 

@@ -299,7 +299,7 @@ func (o *Orchestrator) Run(ctx context.Context, target Target, call Call) (*engi
 	defer func() { <-o.slots }()
 	sc := target.Script
 	res, err := o.exec.Execute(ctx, &engine.Invocation{
-		ScriptID: sc.ID, ScriptName: sc.Name, Version: sc.ActiveVersion, Code: sc.Code,
+		AppID: sc.AppID, ScriptID: sc.ID, ScriptName: sc.Name, Version: sc.ActiveVersion, Code: sc.Code,
 		Request: call.Request, Params: target.Params, Env: snap.env[sc.AppID],
 		Limits: o.limitsFor(sc),
 	})
@@ -327,7 +327,8 @@ func (o *Orchestrator) SetLimits(defaults, ceilings model.ScriptLimits) {
 // engineLimits converts limits from the control plane's units.
 func engineLimits(l model.ScriptLimits) engine.Limits {
 	return engine.Limits{WallTime: time.Duration(l.WallTimeMS) * time.Millisecond, MaxResponseBytes: l.ResponseBytes,
-		MaxConsoleBytes: l.ConsoleBytes, MaxCallDepth: l.CallDepth, MaxTimers: l.Timers, MaxSubrequests: l.Subrequests}
+		MaxConsoleBytes: l.ConsoleBytes, MaxCallDepth: l.CallDepth, MaxTimers: l.Timers, MaxSubrequests: l.Subrequests,
+		MaxDataCalls: l.DataCalls}
 }
 
 // InFlight reports how many executions are running.

@@ -109,6 +109,8 @@ type Sandbox struct {
 	MaxTimers        int
 	Subrequests      int
 	MaxSubrequests   int
+	DataCalls        int
+	MaxDataCalls     int
 	// MaxMemoryMB is each executor worker's resident memory ceiling; past
 	// it the worker is killed and its executions end with limit.memory.
 	// 0 means chosen from the machine's memory (see docs/executors.md).
@@ -216,7 +218,7 @@ func Default() Config {
 			ConsoleBytes: 64 << 10, MaxConsoleBytes: 1 << 20,
 			CallDepth: 512, MaxCallDepth: 2048,
 			Timers: 1000, MaxTimers: 10000,
-			Subrequests: 50, MaxSubrequests: 1000,
+			Subrequests: 50, MaxSubrequests: 1000, DataCalls: 1000, MaxDataCalls: 100000,
 		},
 		Fetch:            Fetch{PrivateNetworks: true, Timeout: 10 * time.Second, MaxResponseBytes: 8 << 20},
 		Executors:        Executors{Mode: "process", KillGrace: time.Second},
@@ -345,6 +347,7 @@ func (c Config) Validate() error {
 		{"CALL_DEPTH", s.CallDepth, s.MaxCallDepth},
 		{"TIMERS", s.Timers, s.MaxTimers},
 		{"SUBREQUESTS", s.Subrequests, s.MaxSubrequests},
+		{"DATA_CALLS", s.DataCalls, s.MaxDataCalls},
 	} {
 		switch {
 		case l.value < 1 || l.maxVal < 1:

@@ -52,6 +52,8 @@ var Keys = []Key{
 	{"PICLOUD_SANDBOX_MAX_TIMERS", "Ceiling of the timers limit that no script setting may pass.", integer(func(c *Config) *int { return &c.Sandbox.MaxTimers })},
 	{"PICLOUD_SANDBOX_SUBREQUESTS", "Default number of fetch calls per execution (limit.subrequests).", integer(func(c *Config) *int { return &c.Sandbox.Subrequests })},
 	{"PICLOUD_SANDBOX_MAX_SUBREQUESTS", "Ceiling of the subrequests limit that no script setting may pass.", integer(func(c *Config) *int { return &c.Sandbox.MaxSubrequests })},
+	{"PICLOUD_SANDBOX_DATA_CALLS", "Default number of data (kv) calls per execution (limit.data_calls).", integer(func(c *Config) *int { return &c.Sandbox.DataCalls })},
+	{"PICLOUD_SANDBOX_MAX_DATA_CALLS", "Ceiling of the data calls limit that no script setting may pass.", integer(func(c *Config) *int { return &c.Sandbox.MaxDataCalls })},
 	{"PICLOUD_SANDBOX_MAX_MEMORY_MB", "Resident memory ceiling of each executor worker; 0 chooses from the machine's memory.", integer(func(c *Config) *int { return &c.Sandbox.MaxMemoryMB })},
 	{"PICLOUD_FETCH_HOSTS", "Comma-separated hosts scripts may fetch from (exact, or *.example.com); empty allows every host the rules below allow.", list(func(c *Config) *[]string { return &c.Fetch.Hosts })},
 	{"PICLOUD_FETCH_PRIVATE_NETWORKS", "true lets scripts reach private networks (10/8, 172.16/12, 192.168/16, fc00::/7, 100.64/10); false refuses them.", boolean(func(c *Config) *bool { return &c.Fetch.PrivateNetworks })},

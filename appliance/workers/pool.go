@@ -69,6 +69,9 @@ type Config struct {
 	DefaultWallTime time.Duration
 	// Engine configures the workers' engines.
 	Engine EngineConfig
+	// Data answers the data calls (kv) of the scripts the workers run, in
+	// the daemon: the workers hold no database connection. Nil: they fail.
+	Data engine.DataService
 	// WatchFiles are files the workers read that may be replaced by a new
 	// file while they run (default: ResolverFiles). A confined worker can
 	// read only the file it started with, so when one is replaced the pool

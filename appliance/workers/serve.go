@@ -65,7 +65,7 @@ func ServeWorker(ctx context.Context, in io.Reader, out io.Writer, logger *slog.
 		return fmt.Errorf("confine the worker: %w", err)
 	}
 	logger.Debug("worker confined", "sandbox", report.String())
-	exec := engine.NewInProcess(engine.Options{Logger: logger, Limits: ec.Limits, Fetch: ec.Fetch})
+	exec := engine.NewInProcess(engine.Options{Logger: logger, Limits: ec.Limits, Fetch: ec.Fetch, Data: wire.RemoteData})
 	return wire.Serve(ctx, pollable(in, logger), pollable(out, logger), exec)
 }
 

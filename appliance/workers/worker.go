@@ -193,7 +193,7 @@ func (p *Pool) spawn(i int) (*worker, error) {
 		}
 		w.mu.Unlock()
 		_ = w.proc.Kill()
-	})
+	}, wire.WithData(p.cfg.Data))
 	stderrDone := make(chan struct{})
 	go w.copyStderr(errR, stderrDone)
 	stopPoll := make(chan struct{})

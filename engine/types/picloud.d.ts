@@ -30,8 +30,104 @@ interface Handler {
   fetch(request: Request, env: Env, ctx: ExecutionContext): Response | string | object | Promise<Response | string | object>
 }
 
-/** The SDK module (`import ... from "picloud"`); it grows with the platform. */
-declare module "picloud" {}
+/**
+ * The SDK module (`import { kv } from "picloud"`); it grows with the
+ * platform. See docs/sdk.md.
+ */
+declare module "picloud" {
+  /** A value kv stores: text, bytes, or anything JSON can represent. */
+  type KVValue = string | ArrayBuffer | ArrayBufferView | number | boolean | null | object
+
+  /** How get returns a value; none: as it was put. */
+  type KVType = "text" | "json" | "arrayBuffer"
+
+  interface KVGetOptions {
+    type?: KVType
+  }
+
+  interface KVPutOptions {
+    /** Seconds until the key expires. */
+    ttl?: number
+    /** When the key expires: a Date or milliseconds since the epoch. */
+    expiresAt?: Date | number
+    /** Any JSON value, at most 1 KiB as JSON, returned by getWithMetadata and list. */
+    metadata?: unknown
+    /** Write only over this version; null: only if the key is absent. A mismatch throws data.version_mismatch. */
+    ifVersion?: number | null
+  }
+
+  interface KVEntry<V = unknown> {
+    value: V | null
+    metadata: unknown
+    /** Changes on every write; null when the key is absent. */
+    version: number | null
+    /** Milliseconds since the epoch, or null if the key never expires. */
+    expiresAt: number | null
+  }
+
+  interface KVListOptions {
+    /** Only keys starting with it; not with start/end. */
+    prefix?: string
+    /** First key (inclusive). */
+    start?: string
+    /** Last key (exclusive). */
+    end?: string
+    reverse?: boolean
+    /** Keys per page, 1 to 1000 (default 1000). */
+    limit?: number
+    /** The cursor of the previous page. */
+    cursor?: string
+    /** Return the values too. */
+    values?: boolean
+    /** How values are returned, with values. */
+    type?: KVType
+  }
+
+  interface KVListItem {
+    key: string
+    metadata: unknown
+    version: number
+    expiresAt: number | null
+    /** With the values option. */
+    value?: unknown
+  }
+
+  interface KVListResult {
+    items: KVListItem[]
+    /** Pass it to the next list call; null when complete. */
+    cursor: string | null
+    complete: boolean
+  }
+
+  /** The error of a failed data call: code says why (data.version_mismatch, data.invalid, data.too_large, …). */
+  interface DataError extends Error {
+    code: string
+  }
+
+  /** A kv collection of the script's app, created on first write. */
+  interface KVCollection {
+    readonly name: string
+    get(key: string, options: { type: "text" } | "text"): Promise<string | null>
+    get(key: string, options: { type: "arrayBuffer" } | "arrayBuffer"): Promise<ArrayBuffer | null>
+    get<T = unknown>(key: string, options: { type: "json" } | "json"): Promise<T | null>
+    /** The value as it was put (a string, an ArrayBuffer or a JSON value), or null. */
+    get<T = unknown>(key: string, options?: KVGetOptions | KVType): Promise<T | null>
+    getWithMetadata<V = unknown>(key: string, options?: KVGetOptions | KVType): Promise<KVEntry<V>>
+    /** At most 100 keys; absent ones map to null. */
+    getMany(keys: string[], options?: KVGetOptions | KVType): Promise<Map<string, unknown>>
+    put(key: string, value: KVValue, options?: KVPutOptions): Promise<{ version: number }>
+    /** Whether a key was there; with ifVersion, throws data.version_mismatch unless it was at that version. */
+    delete(key: string, options?: { ifVersion?: number }): Promise<boolean>
+    /** Adds delta (default 1) to a number, atomically; an absent key counts as 0. */
+    incr(key: string, delta?: number): Promise<{ value: number; version: number }>
+    list(options?: KVListOptions): Promise<KVListResult>
+  }
+
+  export const kv: {
+    /** A handle on a collection: a name of 1 to 256 bytes. */
+    collection(name: string): KVCollection
+  }
+}
 
 type BufferSource = ArrayBuffer | ArrayBufferView
 type HeadersInit = Headers | [string, string][] | Record<string, string>

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/picloud/picloud/engine"
 )
@@ -25,7 +26,8 @@ const maxKnownVersions = 4096
 // invocations and matches results to their callers by request id. It is
 // safe for concurrent use.
 type Client struct {
-	out *writer
+	out  *writer
+	data engine.DataService // nil: data calls fail
 
 	mu      sync.Mutex
 	nextID  uint64
@@ -39,17 +41,33 @@ type Client struct {
 type call struct {
 	inv *engine.Invocation
 	ch  chan *engine.Result
+	// ctx ends when Execute returns: the data calls the execution made
+	// and that still run are canceled with it.
+	ctx       context.Context
+	dataCalls atomic.Int64
+}
+
+// ClientOption changes a Client.
+type ClientOption func(*Client)
+
+// WithData makes the client answer its executions' data calls with ds, for
+// the app of the invocation each belongs to.
+func WithData(ds engine.DataService) ClientOption {
+	return func(c *Client) { c.data = ds }
 }
 
 // NewClient starts reading results from r. When r fails or ends, onBroken
 // is called with the error (for instance to find out why the worker died)
 // and must eventually call Close; a nil onBroken closes the client at once.
-func NewClient(r io.Reader, w io.Writer, onBroken func(error)) *Client {
+func NewClient(r io.Reader, w io.Writer, onBroken func(error), opts ...ClientOption) *Client {
 	c := &Client{
 		out:     newWriter(w),
 		pending: map[uint64]*call{},
 		known:   map[string]struct{}{},
 		closed:  make(chan struct{}),
+	}
+	for _, o := range opts {
+		o(c)
 	}
 	go c.readLoop(bufio.NewReaderSize(r, 64<<10), onBroken)
 	return c
@@ -58,7 +76,7 @@ func NewClient(r io.Reader, w io.Writer, onBroken func(error)) *Client {
 func (c *Client) readLoop(r *bufio.Reader, onBroken func(error)) {
 	for {
 		f, err := ReadFrame(r)
-		if err == nil && f.Kind != KindResult && f.Kind != KindNeedCode {
+		if err == nil && f.Kind != KindResult && f.Kind != KindNeedCode && f.Kind != KindData {
 			err = fmt.Errorf("wire: unexpected frame kind %d from worker", f.Kind)
 		}
 		if err != nil {
@@ -76,6 +94,10 @@ func (c *Client) readLoop(r *bufio.Reader, onBroken func(error)) {
 		}
 		c.mu.Unlock()
 		if cl == nil {
+			continue
+		}
+		if f.Kind == KindData {
+			go c.serveData(cl, f.ID, f.Payload)
 			continue
 		}
 		if f.Kind == KindNeedCode {
@@ -133,7 +155,9 @@ func (c *Client) Pending() int {
 // connection makes it return an error. The code of a script version is
 // sent with its first invocation only.
 func (c *Client) Execute(ctx context.Context, inv *engine.Invocation) (*engine.Result, error) {
-	cl := &call{inv: inv, ch: make(chan *engine.Result, 1)}
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	cl := &call{inv: inv, ch: make(chan *engine.Result, 1), ctx: cctx}
 	c.mu.Lock()
 	if c.err != nil {
 		err := c.err
@@ -173,6 +197,32 @@ func (c *Client) Execute(ctx context.Context, inv *engine.Invocation) (*engine.R
 			_ = c.out.frame(KindCancel, id, nil)
 		}
 	}
+}
+
+// serveData answers one data call of the execution cl with the data
+// service, for cl's app: the worker's frame names only the call.
+func (c *Client) serveData(cl *call, id uint64, payload []byte) {
+	seq, dc, err := DecodeDataCall(payload)
+	if err != nil {
+		c.Close(fmt.Errorf("wire: %w", err))
+		return
+	}
+	var res engine.DataResult
+	var xe *engine.DataError
+	switch max := cl.inv.Limits.MaxDataCalls; {
+	case c.data == nil:
+		xe = &engine.DataError{Code: engine.CodeDataUnavailable, Message: "this daemon has no data service"}
+	case max > 0 && cl.dataCalls.Add(1) > int64(max):
+		xe = &engine.DataError{Code: engine.CodeDataCallsLimit, Message: fmt.Sprintf("the script made more than %d data calls", max)}
+	default:
+		res, err = c.data.Call(cl.ctx, cl.inv.AppID, *dc)
+		if err != nil {
+			if !errors.As(err, &xe) {
+				xe = &engine.DataError{Code: engine.CodeDataUnavailable, Message: err.Error()}
+			}
+		}
+	}
+	_ = c.out.dataResult(id, seq, &res, xe) // a write error ends the connection's reads too
 }
 
 func (c *Client) forget(id uint64) {

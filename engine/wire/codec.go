@@ -200,6 +200,7 @@ func AppendInvocation(b []byte, inv *engine.Invocation) []byte {
 // appendInvocation encodes inv, leaving its code out unless withCode.
 func appendInvocation(b []byte, inv *engine.Invocation, withCode bool) []byte {
 	e := encoder{b}
+	e.str(inv.AppID)
 	e.str(inv.ScriptID)
 	e.str(inv.ScriptName)
 	e.int(int64(inv.Version))
@@ -220,6 +221,7 @@ func appendInvocation(b []byte, inv *engine.Invocation, withCode bool) []byte {
 	e.int(int64(inv.Limits.MaxCallDepth))
 	e.int(int64(inv.Limits.MaxTimers))
 	e.int(int64(inv.Limits.MaxSubrequests))
+	e.int(int64(inv.Limits.MaxDataCalls))
 	return e.b
 }
 
@@ -228,6 +230,7 @@ func appendInvocation(b []byte, inv *engine.Invocation, withCode bool) []byte {
 func DecodeInvocation(p []byte) (*engine.Invocation, error) {
 	d := decoder{b: p}
 	inv := &engine.Invocation{}
+	inv.AppID = d.str()
 	inv.ScriptID = d.str()
 	inv.ScriptName = d.str()
 	inv.Version = d.intField()
@@ -244,6 +247,7 @@ func DecodeInvocation(p []byte) (*engine.Invocation, error) {
 	inv.Limits.MaxCallDepth = d.intField()
 	inv.Limits.MaxTimers = d.intField()
 	inv.Limits.MaxSubrequests = d.intField()
+	inv.Limits.MaxDataCalls = d.intField()
 	if err := d.done("invocation"); err != nil {
 		return nil, err
 	}
@@ -315,4 +319,68 @@ func DecodeResult(p []byte) (*engine.Result, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// AppendDataCall appends the encoding of a data call, numbered seq within
+// its execution, to b.
+func AppendDataCall(b []byte, seq uint64, call *engine.DataCall) []byte {
+	e := encoder{b}
+	e.uint(seq)
+	e.str(call.Op)
+	e.str(call.Collection)
+	e.uint(call.Tx)
+	e.bytes(call.Args)
+	return e.b
+}
+
+// DecodeDataCall decodes a Data payload. Byte slices of the result share
+// p's memory.
+func DecodeDataCall(p []byte) (uint64, *engine.DataCall, error) {
+	d := decoder{b: p}
+	seq := d.uint()
+	call := &engine.DataCall{}
+	call.Op = d.str()
+	call.Collection = d.str()
+	call.Tx = d.uint()
+	call.Args = d.bytes()
+	if err := d.done("data call"); err != nil {
+		return 0, nil, err
+	}
+	return seq, call, nil
+}
+
+// AppendDataResult appends the encoding of the answer to data call seq:
+// res, or the failure xe when it is not nil.
+func AppendDataResult(b []byte, seq uint64, res *engine.DataResult, xe *engine.DataError) []byte {
+	e := encoder{b}
+	e.uint(seq)
+	e.bool(xe != nil)
+	if xe != nil {
+		e.str(xe.Code)
+		e.str(xe.Message)
+		return e.b
+	}
+	e.bytes(res.Value)
+	return e.b
+}
+
+// DecodeDataResult decodes a DataResult payload: the call number and
+// either the result or the failure. Byte slices share p's memory.
+func DecodeDataResult(p []byte) (uint64, *engine.DataResult, *engine.DataError, error) {
+	d := decoder{b: p}
+	seq := d.uint()
+	var res *engine.DataResult
+	var xe *engine.DataError
+	if d.bool() {
+		xe = &engine.DataError{}
+		xe.Code = d.str()
+		xe.Message = d.str()
+	} else {
+		res = &engine.DataResult{}
+		res.Value = d.bytes()
+	}
+	if err := d.done("data result"); err != nil {
+		return 0, nil, nil, err
+	}
+	return seq, res, xe, nil
 }

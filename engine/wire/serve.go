@@ -31,6 +31,7 @@ func Serve(ctx context.Context, r io.Reader, w io.Writer, exec engine.Executor) 
 
 	var mu sync.Mutex
 	running := map[uint64]context.CancelFunc{}
+	conns := map[uint64]*execConn{} // by Exec id, for their data calls
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	jobs := make(chan func())
@@ -60,9 +61,11 @@ func Serve(ctx context.Context, r io.Reader, w io.Writer, exec engine.Executor) 
 				}
 				continue
 			}
-			ectx, cancel := context.WithCancelCause(ctx)
+			conn := &execConn{out: out, id: f.ID, pending: map[uint64]chan dataReply{}}
+			ectx, cancel := context.WithCancelCause(context.WithValue(ctx, execKey{}, conn))
 			mu.Lock()
 			running[f.ID] = func() { cancel(context.Canceled) }
+			conns[f.ID] = conn
 			mu.Unlock()
 			wg.Add(1)
 			id := f.ID
@@ -72,6 +75,7 @@ func Serve(ctx context.Context, r io.Reader, w io.Writer, exec engine.Executor) 
 				cancel(nil)
 				mu.Lock()
 				delete(running, id)
+				delete(conns, id)
 				mu.Unlock()
 				if errors.Is(err, engine.ErrCodeNeeded) {
 					_ = out.frame(KindNeedCode, id, nil)
@@ -86,6 +90,15 @@ func Serve(ctx context.Context, r io.Reader, w io.Writer, exec engine.Executor) 
 			case jobs <- job: // an idle runner took it
 			default:
 				go runner(ctx, jobs, job)
+			}
+		case KindDataResult:
+			mu.Lock()
+			conn := conns[f.ID]
+			mu.Unlock()
+			if conn != nil {
+				if err := conn.deliver(f.Payload); err != nil {
+					return fmt.Errorf("wire: %w", err)
+				}
 			}
 		case KindCancel:
 			mu.Lock()

@@ -11,6 +11,11 @@
 // it: the daemon then sends the Exec again with the code. So each version's
 // code crosses the pipe once per worker, not once per request.
 //
+// While an Exec runs, the worker may send Data frames, each a data call of
+// the script (kv …) with the Exec's id, which the daemon answers with a
+// DataResult. The daemon serves them for the app of the Exec it sent, never
+// one the worker names, and stops serving them once the Exec has answered.
+//
 // Each end writes its frames into a buffer that a goroutine of its own
 // flushes after yielding to the goroutines ready to run, so that under load
 // the frames of a burst (results finishing together, requests arriving
@@ -37,6 +42,12 @@ const (
 	// KindNeedCode (worker → daemon, no payload): send that Exec again,
 	// with the script's code.
 	KindNeedCode Kind = 4
+	// KindData (worker → daemon): a data call of the running Exec whose id
+	// the frame carries: a call number and an engine.DataCall. The daemon
+	// answers with KindDataResult, the same id and call number.
+	KindData Kind = 5
+	// KindDataResult (daemon → worker): the answer to a KindData frame.
+	KindDataResult Kind = 6
 )
 
 // MaxFrame is the largest frame either end accepts: a request body, a

@@ -1,0 +1,156 @@
+// Package data is the data service: it answers the data calls of scripts
+// (the SDK's kv module; later docs and transactions) for the app of the
+// execution that made them, which the executor gives with each call. It
+// checks every argument again (a worker is not trusted), applies the size
+// limits and maps the storage's answers to the errors a script sees.
+package data
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/picloud/picloud/api/model"
+	"github.com/picloud/picloud/engine"
+)
+
+// Limits of the stored data.
+const (
+	MaxNameBytes     = 256     // a collection's name
+	MaxKeyBytes      = 1 << 10 // a key
+	MaxMetadataBytes = 1 << 10 // a key's metadata, as JSON
+	MaxValueBytes    = 1 << 20 // a value
+	MaxList          = 1000    // keys in one list page
+	MaxMany          = 100     // keys of one getMany
+)
+
+// KVStore is the storage of kv collections; appliance/store's Store
+// satisfies it. Keys of an app are only ever reached with its id.
+type KVStore interface {
+	GetKV(ctx context.Context, appID, collection, key string) (model.KVEntry, error)
+	GetManyKV(ctx context.Context, appID, collection string, keys []string) ([]model.KVEntry, error)
+	PutKV(ctx context.Context, p model.KVPut) (int64, error)
+	DeleteKV(ctx context.Context, appID, collection, key string, ifVersion *int64) (bool, error)
+	IncrKV(ctx context.Context, appID, collection, key string, delta float64) (float64, int64, error)
+	ListKV(ctx context.Context, q model.KVListQuery) ([]model.KVEntry, error)
+	PurgeExpiredKV(ctx context.Context, limit int) (int, error)
+}
+
+// Service answers data calls. It is safe for concurrent use.
+type Service struct {
+	kv  KVStore
+	log *slog.Logger
+	now func() time.Time
+}
+
+var _ engine.DataService = (*Service)(nil)
+
+// New returns a data service on kv.
+func New(kv KVStore, logger *slog.Logger) *Service {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{kv: kv, log: logger.With("component", "data"), now: time.Now}
+}
+
+// invalid is a data.invalid error: the script gets a TypeError.
+func invalid(format string, args ...any) error {
+	return &engine.DataError{Code: engine.CodeDataInvalid, Message: fmt.Sprintf(format, args...)}
+}
+
+func tooLarge(format string, args ...any) error {
+	return &engine.DataError{Code: engine.CodeDataTooLarge, Message: fmt.Sprintf(format, args...)}
+}
+
+// Call answers one data call of an execution of app appID.
+func (s *Service) Call(ctx context.Context, appID string, call engine.DataCall) (engine.DataResult, error) {
+	if appID == "" {
+		return engine.DataResult{}, &engine.DataError{Code: engine.CodeDataUnavailable, Message: "this execution belongs to no app"}
+	}
+	if call.Tx != 0 {
+		return engine.DataResult{}, invalid("%s: transactions are not supported yet", call.Op)
+	}
+	if err := checkName("a collection name", call.Collection, MaxNameBytes); err != nil {
+		return engine.DataResult{}, err
+	}
+	var v any
+	var err error
+	switch call.Op {
+	case "kv.get":
+		v, err = s.kvGet(ctx, appID, call)
+	case "kv.getMany":
+		v, err = s.kvGetMany(ctx, appID, call)
+	case "kv.put":
+		v, err = s.kvPut(ctx, appID, call)
+	case "kv.delete":
+		v, err = s.kvDelete(ctx, appID, call)
+	case "kv.incr":
+		v, err = s.kvIncr(ctx, appID, call)
+	case "kv.list":
+		v, err = s.kvList(ctx, appID, call)
+	default:
+		err = invalid("unknown data operation %q", call.Op)
+	}
+	if err != nil {
+		return engine.DataResult{}, s.scriptError(call, err)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return engine.DataResult{}, fmt.Errorf("%s: encode the result: %w", call.Op, err)
+	}
+	return engine.DataResult{Value: b}, nil
+}
+
+// scriptError is what the script sees of err: a DataError as it is, the
+// storage's refusal of a value as data.invalid, anything else logged and
+// reported as data.unavailable (the script is not told the database's
+// internals).
+func (s *Service) scriptError(call engine.DataCall, err error) error {
+	var de *engine.DataError
+	switch {
+	case errors.As(err, &de):
+		return de
+	case errors.Is(err, model.ErrInvalid):
+		return invalid("%s: %v", call.Op, err)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return &engine.DataError{Code: engine.CodeDataUnavailable, Message: call.Op + ": the execution ended"}
+	}
+	s.log.Error("data call", "op", call.Op, "collection", call.Collection, "err", err)
+	return &engine.DataError{Code: engine.CodeDataUnavailable, Message: call.Op + ": the data service failed; see the daemon's log"}
+}
+
+// checkName checks a collection name or a key: UTF-8, not empty, no NUL,
+// at most max bytes.
+func checkName(what, s string, max int) error {
+	switch {
+	case s == "":
+		return invalid("%s must not be empty", what)
+	case len(s) > max:
+		return tooLarge("%s is %d bytes, over the %d allowed", what, len(s), max)
+	case !isText(s):
+		return invalid("%s must be valid UTF-8 without NUL characters", what)
+	}
+	return nil
+}
+
+func isText(s string) bool {
+	return strings.ToValidUTF8(s, "\uFFFD") == s && !strings.ContainsRune(s, 0)
+}
+
+// decodeArgs decodes a call's JSON arguments into v, refusing unknown
+// fields.
+func decodeArgs(call engine.DataCall, v any) error {
+	dec := json.NewDecoder(strings.NewReader(string(call.Args)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return invalid("%s: malformed arguments: %v", call.Op, err)
+	}
+	if dec.More() {
+		return invalid("%s: malformed arguments: data after the object", call.Op)
+	}
+	return nil
+}

@@ -1,0 +1,150 @@
+package engine
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+
+	"github.com/dop251/goja"
+)
+
+// DataCall is one call of the SDK's data modules (kv; later docs and queue
+// sends): an operation on a collection of the execution's app, with its
+// arguments as JSON. The app is never part of it: the host that answers
+// knows which execution made the call.
+type DataCall struct {
+	Op         string // "kv.get", "kv.put", …
+	Collection string
+	// Tx is the transaction the call belongs to, 0 for none. Reserved for
+	// db.transaction: no call sets it yet.
+	Tx   uint64
+	Args []byte // the operation's arguments, a JSON object
+}
+
+// DataResult is the answer to a DataCall: the operation's result as JSON.
+type DataResult struct {
+	Value []byte
+}
+
+// DataService answers data calls for an app. In a worker process it is the
+// daemon's, reached over the worker protocol; the app is the execution's,
+// taken by the daemon from what it asked the worker to run.
+type DataService interface {
+	Call(ctx context.Context, appID string, call DataCall) (DataResult, error)
+}
+
+// Codes of data call errors, besides the limit codes.
+const (
+	CodeDataInvalid     = "data.invalid"          // bad arguments: the script gets a TypeError
+	CodeDataTooLarge    = "data.too_large"        // a key, value or metadata over its limit: a RangeError
+	CodeDataConflict    = "data.version_mismatch" // ifVersion did not match: nothing changed
+	CodeDataNotNumber   = "data.not_a_number"     // incr of a value that is not a number
+	CodeDataUnavailable = "data.unavailable"      // the data service failed or is missing
+)
+
+// DataError is a data call's failure that the script sees with its code.
+type DataError struct {
+	Code    string
+	Message string
+}
+
+func (e *DataError) Error() string { return e.Code + ": " + e.Message }
+
+// dataError makes a DataError from err: itself if it is one, else an
+// unavailable error with err's text.
+func dataError(err error) *DataError {
+	var de *DataError
+	if errors.As(err, &de) {
+		return de
+	}
+	return &DataError{Code: CodeDataUnavailable, Message: err.Error()}
+}
+
+// maxDataArgs bounds the arguments of one data call as the engine sends
+// them: a value at its limit, base64-encoded, and the rest fit well below.
+const maxDataArgs = 3 << 20
+
+// jsDataCall is the SDK's one way to its data: call(op, collection,
+// argsJSON) returns a promise of the result's JSON text. It counts against
+// the execution's data call limit, and ends with the execution: the call's
+// context is canceled when the execution stops.
+func (e *execution) jsDataCall(call goja.FunctionCall) goja.Value {
+	e.dataCalls++
+	if e.dataCalls > e.lim.MaxDataCalls {
+		e.limit(CodeDataCallsLimit, fmt.Sprintf("the script made more than %d data calls", e.lim.MaxDataCalls))
+		return e.rejected(e.dataErrorValue(&DataError{Code: CodeDataCallsLimit, Message: "data call limit reached"}))
+	}
+	dc := DataCall{Op: call.Argument(0).String(), Collection: call.Argument(1).String(), Args: []byte(call.Argument(2).String())}
+	if len(dc.Args) > maxDataArgs {
+		return e.rejected(e.dataErrorValue(&DataError{Code: CodeDataTooLarge,
+			Message: fmt.Sprintf("%s: the arguments are %d bytes, over the %d a call may carry", dc.Op, len(dc.Args), maxDataArgs)}))
+	}
+	p, resolve, reject := e.r.NewPromise()
+	svc := e.x.data
+	parent := e.ctx
+	app := e.inv.AppID
+	e.goAsync(func() func() {
+		ctx, cancel := context.WithCancel(parent)
+		defer cancel()
+		go func() {
+			select {
+			case <-e.done:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		var res DataResult
+		var err error
+		if svc == nil {
+			err = &DataError{Code: CodeDataUnavailable, Message: "this executor has no data service"}
+		} else {
+			res, err = svc.Call(ctx, app, dc)
+		}
+		return func() {
+			if err != nil {
+				_ = reject(e.dataErrorValue(dataError(err)))
+				return
+			}
+			_ = resolve(e.str(string(res.Value)))
+		}
+	})
+	return e.r.ToValue(p)
+}
+
+// dataErrorValue is the script's error for a failed data call: a TypeError
+// for bad arguments, a RangeError for a size limit, else an Error; its code
+// property is the DataError's code.
+func (e *execution) dataErrorValue(de *DataError) goja.Value {
+	kind := "Error"
+	switch de.Code {
+	case CodeDataInvalid:
+		kind = "TypeError"
+	case CodeDataTooLarge:
+		kind = "RangeError"
+	}
+	v := e.newError(kind, de.Message)
+	if obj, ok := v.(*goja.Object); ok {
+		_ = obj.Set("code", de.Code)
+	}
+	return v
+}
+
+// jsToBase64 encodes an ArrayBuffer or view as base64, for values sent to
+// the data service.
+func (e *execution) jsToBase64(call goja.FunctionCall) goja.Value {
+	b, ok := bufferBytes(e.r, call.Argument(0))
+	if !ok {
+		e.throw("TypeError", "expected an ArrayBuffer or a view of one")
+	}
+	return e.str(base64.StdEncoding.EncodeToString(b))
+}
+
+// jsFromBase64 decodes base64 from the data service into an ArrayBuffer.
+func (e *execution) jsFromBase64(call goja.FunctionCall) goja.Value {
+	b, err := base64.StdEncoding.DecodeString(call.Argument(0).String())
+	if err != nil {
+		e.throw("TypeError", "the data service sent a malformed binary value")
+	}
+	return e.newArrayBuffer(b)
+}
