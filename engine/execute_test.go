@@ -515,7 +515,7 @@ func TestSDKImport(t *testing.T) {
 	res := run(t, `import * as sdk from "picloud"
 import { kv } from "picloud"
 export default () => ({ sdk: typeof sdk, kv: typeof kv })`)
-	jsonEq(t, respBody(t, res), `{"sdk":"object","kv":"undefined"}`)
+	jsonEq(t, respBody(t, res), `{"sdk":"object","kv":"object"}`)
 	res = run(t, `export default () => ({ require: typeof require, module: typeof module })`)
 	jsonEq(t, respBody(t, res), `{"require":"undefined","module":"undefined"}`)
 }
@@ -561,4 +561,18 @@ func TestEnvReachable(t *testing.T) {
 			t.Errorf("%s: %q", src, got)
 		}
 	}
+}
+
+// An executor without a data service fails each data call with a clear
+// error that the script can catch; the arguments are checked before.
+func TestDataCallWithoutService(t *testing.T) {
+	res := run(t, `import { kv } from "picloud"
+export default async () => {
+  const out = {}
+  try { await kv.collection("c").get("k") } catch (e) { out.get = e.name + " " + e.code }
+  try { await kv.collection("c").get(1) } catch (e) { out.bad = e.name + " " + e.code }
+  try { kv.collection("") } catch (e) { out.name = e.name + " " + e.code }
+  return out
+}`)
+	jsonEq(t, respBody(t, res), `{"get":"Error data.unavailable","bad":"TypeError data.invalid","name":"TypeError data.invalid"}`)
 }

@@ -227,7 +227,7 @@ func TestDataKV(t *testing.T) {
 		for _, n := range names {
 			for _, k := range keys {
 				if got := cb.ok("get", n, k); got != "null" {
-					t.Errorf("B reads A's %q/%q: %s", n, k, got)
+					t.Errorf("B reads A's %.40q/%.40q: %s", n, k, got)
 				}
 				if got := cb.ok("delete", n, k); got != "false" {
 					t.Errorf("B deletes A's %q/%q: %s", n, k, got)

@@ -1,8 +1,10 @@
 package wire
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"reflect"
 	"strings"
@@ -123,5 +125,54 @@ export default async (req) => {
 	defer ds.mu.Unlock()
 	if got := strings.Join(ds.apps, " "); got != "app-a app-a app-a app-a app-b app-b app-b app-b" {
 		t.Errorf("calls were served for %s", got)
+	}
+}
+
+// TestDaemonCountsDataCalls plays a worker that ignores its limits: the
+// daemon's side answers no more data calls than the invocation allows, and
+// none once the execution has answered.
+func TestDaemonCountsDataCalls(t *testing.T) {
+	reqR, reqW := io.Pipe()
+	resR, resW := io.Pipe()
+	ds := &memoryData{m: map[string]string{}}
+	c := NewClient(resR, reqW, nil, WithData(ds))
+	defer c.Close(nil)
+	results := make(chan []string, 1)
+	go func() {
+		br := bufio.NewReader(reqR)
+		bw := bufio.NewWriter(resW)
+		f, err := ReadFrame(br)
+		if err != nil || f.Kind != KindExec {
+			results <- []string{fmt.Sprint("read exec: ", f.Kind, err)}
+			return
+		}
+		var got []string
+		for seq := uint64(1); seq <= 3; seq++ {
+			_ = WriteFrame(bw, KindData, f.ID, AppendDataCall(nil, seq, &engine.DataCall{Op: "kv.get", Collection: "c", Args: []byte(`{"key":"k"}`)}))
+			_ = bw.Flush()
+			r, err := ReadFrame(br)
+			if err != nil {
+				got = append(got, err.Error())
+				break
+			}
+			_, res, xe, err := DecodeDataResult(r.Payload)
+			switch {
+			case err != nil:
+				got = append(got, err.Error())
+			case xe != nil:
+				got = append(got, xe.Code)
+			default:
+				got = append(got, string(res.Value))
+			}
+		}
+		_ = WriteFrame(bw, KindResult, f.ID, AppendResult(nil, &engine.Result{Logs: []engine.LogLine{}}))
+		_ = bw.Flush()
+		results <- got
+	}()
+	if _, err := c.Execute(context.Background(), &engine.Invocation{AppID: "a", Limits: engine.Limits{MaxDataCalls: 2}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(<-results, " "); got != "null null limit.data_calls" {
+		t.Errorf("answers: %s", got)
 	}
 }
