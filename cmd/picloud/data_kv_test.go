@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -385,36 +386,79 @@ export default async () => { const c = kv.collection("greedy"); for (let i = 0; 
 	})
 
 	t.Run("a killed worker leaves no half-written value", func(t *testing.T) {
-		// The writes are in flight when the worker is stuck in a sort it
-		// cannot interrupt, and killed.
-		deploy("killed", `import { kv } from "picloud"
+		// The script keeps writes in flight until its worker is killed.
+		id := deploy("writer", `import { kv } from "picloud"
 export default async () => {
   const c = kv.collection("killed")
-  const big = "x".repeat(300 * 1024)
-  for (let i = 0; i < 20; i++) c.put("k" + i, big)
-  const a = new Array(4000000).fill(7); a.sort()
-  return "sorted"
-}`, "/killed", "")
-		r := d.call("GET", "/killed", "")
-		if r.status == 200 || !strings.Contains(r.body, "limit.") {
-			t.Fatalf("the stuck execution answered %d %s", r.status, r.body)
-		}
+  const big = "x".repeat(64 * 1024)
+  for (let i = 0; ; i++) {
+    const p = c.put("k" + i, big + i)
+    if (i % 8 === 7) await p
+  }
+}`, "/writer", "")
+		d.expect(d.call("PUT", "/api/v1/admin/scripts/"+id+"/limits", `{"wall_time_ms": 30000}`), 200)
+		answered := make(chan reply, 1)
+		go func() {
+			r, err := d.send(http.DefaultClient, "GET", "/writer", "")
+			if err != nil {
+				r.body = err.Error()
+			}
+			answered <- r
+		}()
 		c := kvClient{d: &daemon{t: t, url: d.url, token: d.token}}
-		var page struct {
-			Items []struct {
-				Key   string
-				Value string
+		testkit.Eventually(t, 20*time.Second, "the writer's first keys land", func() error {
+			if n := strings.Count(c.ok("list", "killed", map[string]any{"limit": 20}), `"key"`); n < 20 {
+				return fmt.Errorf("%d keys", n)
+			}
+			return nil
+		})
+		var sys struct {
+			Workers []struct {
+				PID int `json:"pid"`
+			} `json:"workers"`
+		}
+		if err := json.Unmarshal([]byte(d.call("GET", "/api/v1/admin/system", "").body), &sys); err != nil || len(sys.Workers) == 0 {
+			t.Fatalf("system status: %v %+v", err, sys)
+		}
+		for _, w := range sys.Workers {
+			if w.PID != 0 {
+				_ = syscall.Kill(w.PID, syscall.SIGKILL)
 			}
 		}
-		if err := json.Unmarshal([]byte(c.ok("list", "killed", map[string]any{"values": true})), &page); err != nil {
-			t.Fatal(err)
+		r := testkit.Receive(t, 30*time.Second, "the writer's answer", answered)
+		if r.status == 200 || !strings.Contains(r.body, "executor.") {
+			t.Fatalf("the killed execution answered %d %s", r.status, r.body)
 		}
-		for _, it := range page.Items {
-			if len(it.Value) != 300*1024 {
-				t.Errorf("key %s holds %d bytes", it.Key, len(it.Value))
+		big := strings.Repeat("x", 64*1024)
+		seen, cursor := 0, ""
+		for {
+			opts := map[string]any{"values": true, "limit": 50}
+			if cursor != "" {
+				opts["cursor"] = cursor
 			}
+			var page struct {
+				Items []struct {
+					Key   string
+					Value string
+				}
+				Cursor   string
+				Complete bool
+			}
+			if err := json.Unmarshal([]byte(c.ok("list", "killed", opts)), &page); err != nil {
+				t.Fatal(err)
+			}
+			for _, it := range page.Items {
+				if it.Value != big+strings.TrimPrefix(it.Key, "k") {
+					t.Errorf("key %s holds %d bytes that are not what was written", it.Key, len(it.Value))
+				}
+			}
+			seen += len(page.Items)
+			if page.Complete {
+				break
+			}
+			cursor = page.Cursor
 		}
-		t.Logf("%d of 20 writes landed before the kill", len(page.Items))
+		t.Logf("%d writes landed whole before the kill", seen)
 	})
 }
 
