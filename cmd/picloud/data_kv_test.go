@@ -162,14 +162,14 @@ func TestDataKV(t *testing.T) {
 		}
 	})
 
-	t.Run("list pages by prefix, range and cursor", func(t *testing.T) {
+	t.Run("list pages by prefix, range and cursor, under inserts", func(t *testing.T) {
 		c := kvClient{d: &daemon{t: t, url: d.url, token: d.token}}
 		for i := range 25 {
 			c.ok("put", "list", fmt.Sprintf("user:%02d", i), i)
 		}
 		c.ok("put", "list", "other", 1)
 		var keys []string
-		cursor := ""
+		cursor, inserted := "", 0
 		for pages := 0; ; pages++ {
 			if pages > 10 {
 				t.Fatal("list never completes")
@@ -190,11 +190,19 @@ func TestDataKV(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, it := range page.Items {
+				if it.Value < 0 {
+					inserted++ // one written while paging
+					continue
+				}
 				if want := fmt.Sprintf("user:%02d", it.Value); it.Key != want {
 					t.Errorf("item %s has value %d", it.Key, it.Value)
 				}
 				keys = append(keys, it.Key)
 			}
+			// Others write while this client pages, behind and ahead of
+			// its position.
+			c.ok("put", "list", fmt.Sprintf("user:%02d5", pages*10), -1)
+			c.ok("put", "list", fmt.Sprintf("user:%02d5", pages*10+15), -1)
 			if page.Complete {
 				if page.Cursor != nil {
 					t.Errorf("a complete page has a cursor")
@@ -203,13 +211,18 @@ func TestDataKV(t *testing.T) {
 			}
 			cursor = *page.Cursor
 		}
-		if len(keys) != 25 || keys[0] != "user:00" || keys[24] != "user:24" {
+		for i, k := range keys {
+			if want := fmt.Sprintf("user:%02d", i); k != want {
+				t.Fatalf("paging under inserts listed %v (and %d new keys)", keys, inserted)
+			}
+		}
+		if len(keys) != 25 {
 			t.Errorf("listed %d keys: %v", len(keys), keys)
 		}
-		rev := c.ok("list", "list", map[string]any{"start": "user:10", "end": "user:13", "reverse": true})
+		rev := c.ok("list", "list", map[string]any{"start": "user:11", "end": "user:13", "reverse": true})
 		var r struct{ Items []struct{ Key string } }
 		_ = json.Unmarshal([]byte(rev), &r)
-		if len(r.Items) != 3 || r.Items[0].Key != "user:12" || r.Items[2].Key != "user:10" {
+		if len(r.Items) != 2 || r.Items[0].Key != "user:12" || r.Items[1].Key != "user:11" {
 			t.Errorf("reverse range: %s", rev)
 		}
 	})
