@@ -484,3 +484,40 @@ func version(t *testing.T, result string) int64 {
 	}
 	return r.Version
 }
+
+// TestDataKVInProcess checks kv where scripts run inside the daemon
+// (PICLOUD_EXECUTOR_MODE=inprocess): the same data service, the same app
+// boundary.
+func TestDataKVInProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and starts PostgreSQL")
+	}
+	d := newDaemon(t, buildBinary(t), "PICLOUD_EXECUTOR_MODE=inprocess")
+	d.startAsOwner()
+	for _, app := range []string{"", "other"} {
+		body := map[string]string{"name": "kv" + app, "source": kvScript}
+		if app != "" {
+			created := d.call("POST", "/api/v1/admin/apps", `{"name":"other"}`)
+			d.expect(created, 201)
+			appID := created.field(t, "id").(string)
+			d.expect(d.call("POST", "/api/v1/admin/apps/"+appID+"/domains", `{"pattern":"other.test"}`), 201)
+			body["app_id"] = appID
+		}
+		sc := d.call("POST", "/api/v1/admin/scripts", mustJSON(body))
+		d.expect(sc, 201)
+		d.expect(d.call("POST", "/api/v1/admin/scripts/"+sc.field(t, "id").(string)+"/routes", `{"method":"*","path":"/kv"}`), 201)
+	}
+	a := kvClient{d: d}
+	b := kvClient{d: d, host: []string{"Host", "other.test"}}
+	a.ok("put", "c", "k", "A's")
+	if got := a.ok("incr", "c", "n", 2); !strings.Contains(got, `"value":2`) {
+		t.Errorf("incr: %s", got)
+	}
+	if got := b.ok("get", "c", "k"); got != "null" {
+		t.Errorf("app B reads app A's key: %s", got)
+	}
+	b.ok("put", "c", "k", "B's")
+	if got := a.ok("get", "c", "k"); got != `"A's"` {
+		t.Errorf("app A's key became %s", got)
+	}
+}
