@@ -36,16 +36,16 @@ interface Handler {
  */
 declare module "picloud" {
   /** A value kv stores: text, bytes, or anything JSON can represent. */
-  type KVValue = string | ArrayBuffer | ArrayBufferView | number | boolean | null | object
+  export type KVValue = string | ArrayBuffer | ArrayBufferView | number | boolean | null | object
 
   /** How get returns a value; none: as it was put. */
-  type KVType = "text" | "json" | "arrayBuffer"
+  export type KVType = "text" | "json" | "arrayBuffer"
 
-  interface KVGetOptions {
+  export interface KVGetOptions {
     type?: KVType
   }
 
-  interface KVPutOptions {
+  export interface KVPutOptions {
     /** Seconds until the key expires. */
     ttl?: number
     /** When the key expires: a Date or milliseconds since the epoch. */
@@ -56,7 +56,7 @@ declare module "picloud" {
     ifVersion?: number | null
   }
 
-  interface KVEntry<V = unknown> {
+  export interface KVEntry<V = unknown> {
     value: V | null
     metadata: unknown
     /** Changes on every write; null when the key is absent. */
@@ -65,7 +65,7 @@ declare module "picloud" {
     expiresAt: number | null
   }
 
-  interface KVListOptions {
+  export interface KVListOptions {
     /** Only keys starting with it; not with start/end. */
     prefix?: string
     /** First key (inclusive). */
@@ -83,7 +83,7 @@ declare module "picloud" {
     type?: KVType
   }
 
-  interface KVListItem {
+  export interface KVListItem {
     key: string
     metadata: unknown
     version: number
@@ -92,7 +92,7 @@ declare module "picloud" {
     value?: unknown
   }
 
-  interface KVListResult {
+  export interface KVListResult {
     items: KVListItem[]
     /** Pass it to the next list call; null when complete. */
     cursor: string | null
@@ -100,12 +100,12 @@ declare module "picloud" {
   }
 
   /** The error of a failed data call: code says why (data.version_mismatch, data.invalid, data.too_large, …). */
-  interface DataError extends Error {
+  export interface DataError extends Error {
     code: string
   }
 
   /** A kv collection of the script's app, created on first write. */
-  interface KVCollection {
+  export interface KVCollection {
     readonly name: string
     get(key: string, options: { type: "text" } | "text"): Promise<string | null>
     get(key: string, options: { type: "arrayBuffer" } | "arrayBuffer"): Promise<ArrayBuffer | null>
