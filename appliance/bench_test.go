@@ -44,6 +44,7 @@ const (
 	argExecutor  = "picloud-test-executor" // an executor worker
 	argBenchD    = "picloud-bench-daemon"  // the daemon, configured from the environment
 	argBenchGin  = "picloud-bench-gin"     // the raw gin baseline
+	argBenchKV   = "picloud-bench-kv-gin"  // the raw gin + pgx baseline of kv
 	envBenchDB   = "PICLOUD_BENCH_DATABASE_URL"
 	envBenchData = "PICLOUD_BENCH_DATA_DIR"
 )
@@ -60,6 +61,8 @@ func TestMain(m *testing.M) {
 			os.Exit(benchDaemon())
 		case argBenchGin:
 			os.Exit(benchGin())
+		case argBenchKV:
+			os.Exit(benchKVGin())
 		}
 	}
 	pgtest.Main(func() int {
@@ -111,6 +114,12 @@ func benchGin() int {
 		}
 		c.JSON(http.StatusOK, v)
 	})
+	return serveGin(r)
+}
+
+// serveGin serves r on a loopback port until SIGTERM, printing its address
+// on the first line of its output.
+func serveGin(r *gin.Engine) int {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -217,6 +226,13 @@ func startNode(b *testing.B) (server, bool) {
 // startPiCloud runs the daemon on a fresh database with each script bound
 // to its path.
 func startPiCloud(b *testing.B, scripts map[string]string) server {
+	s, _ := startPiCloudDB(b, scripts)
+	return s
+}
+
+// startPiCloudDB is startPiCloud that also returns the URL of the daemon's
+// database.
+func startPiCloudDB(b *testing.B, scripts map[string]string) (server, string) {
 	exe, _ := os.Executable()
 	cmd := exec.Command(exe, argBenchD)
 	dbURL := pgtest.NewDatabaseURL(b)
@@ -239,7 +255,7 @@ func startPiCloud(b *testing.B, scripts map[string]string) server {
 		id := postJSON(b, s.url+"/api/v1/admin/scripts", token, fmt.Sprintf(`{"name":%q,"source":%q}`, name, scripts[path]), "id")
 		postJSON(b, s.url+"/api/v1/admin/scripts/"+id+"/routes", token, `{"method":"*","path":"`+path+`"}`, "id")
 	}
-	return s
+	return s, dbURL
 }
 
 func postJSON(b *testing.B, url, token, body, field string) string {
@@ -289,6 +305,9 @@ type load struct {
 	path string
 	body []byte // POST as JSON when set, else GET
 	want func([]byte) error
+	// keys, when set, adds ?n=i to the path of the i-th request, i counting
+	// from 0 modulo keys: the key of a kv benchmark.
+	keys int64
 }
 
 var (
@@ -383,12 +402,17 @@ func BenchmarkEcho(b *testing.B) {
 	compare(b, "echo", echoLoad, servers)
 }
 
-func newRequest(url string, l load) *http.Request {
+// newRequest makes the i-th request of the load.
+func newRequest(url string, l load, i int64) *http.Request {
+	path := l.path
+	if l.keys > 0 {
+		path += "?n=" + strconv.FormatInt(i%l.keys, 10)
+	}
 	if l.body == nil {
-		req, _ := http.NewRequest("GET", url+l.path, nil)
+		req, _ := http.NewRequest("GET", url+path, nil)
 		return req
 	}
-	req, _ := http.NewRequest("POST", url+l.path, bytes.NewReader(l.body))
+	req, _ := http.NewRequest("POST", url+path, bytes.NewReader(l.body))
 	req.Header.Set("Content-Type", "application/json")
 	return req
 }
@@ -396,7 +420,7 @@ func newRequest(url string, l load) *http.Request {
 // probe checks that a server answers the load correctly before it is
 // measured.
 func probe(url string, l load) error {
-	res, err := http.DefaultClient.Do(newRequest(url, l))
+	res, err := http.DefaultClient.Do(newRequest(url, l, 0))
 	if err != nil {
 		return err
 	}
@@ -423,8 +447,8 @@ func run(b *testing.B, s server, l load, key string) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for next.Add(1) <= int64(b.N) {
-				res, err := client.Do(newRequest(s.url, l))
+			for i := next.Add(1); i <= int64(b.N); i = next.Add(1) {
+				res, err := client.Do(newRequest(s.url, l, i-1))
 				if err != nil {
 					failed.Add(1)
 					continue
