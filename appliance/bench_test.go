@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -47,6 +48,7 @@ const (
 	argBenchKV   = "picloud-bench-kv-gin"  // the raw gin + pgx baseline of kv
 	envBenchDB   = "PICLOUD_BENCH_DATABASE_URL"
 	envBenchData = "PICLOUD_BENCH_DATA_DIR"
+	envBenchProf = "PICLOUD_BENCH_CPUPROFILE" // a file for the daemon's CPU profile, from start to SIGTERM
 )
 
 func TestMain(m *testing.M) {
@@ -91,6 +93,19 @@ func benchDaemon() int {
 		cfg.Executors.Mode = m
 	}
 	cfg.MaxConcurrentExecutions = 64
+	if path := os.Getenv(envBenchProf); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -337,9 +352,14 @@ var rounds = flag.Int("rounds", 3, "interleaved rounds of each throughput benchm
 
 // sample is one measured run of one server.
 type sample struct {
-	rps       float64 // requests per second
-	cpuPerReq float64 // CPU seconds of the server's processes per request
+	rps         float64 // requests per second
+	cpuPerReq   float64 // CPU seconds of the server's processes per request
+	dbCPUPerReq float64 // CPU seconds of PostgreSQL's processes per request, when dbPID is set
 }
+
+// dbPID is the PostgreSQL postmaster whose processes' CPU time the
+// benchmarks that use the database count too (0: none).
+var dbPID atomic.Int64
 
 var (
 	resultsMu sync.Mutex
@@ -441,6 +461,11 @@ func run(b *testing.B, s server, l load, key string) {
 	var next, failed atomic.Int64
 	var wg sync.WaitGroup
 	cpu0 := treeCPU(s.pid)
+	db := int(dbPID.Load())
+	var dbCPU0 time.Duration
+	if db != 0 {
+		dbCPU0 = treeCPU(db)
+	}
 	b.ResetTimer()
 	start := time.Now()
 	for c := 0; c < clients; c++ {
@@ -471,6 +496,10 @@ func run(b *testing.B, s server, l load, key string) {
 	smp := sample{rps: float64(b.N) / elapsed.Seconds(), cpuPerReq: cpu.Seconds() / float64(b.N)}
 	b.ReportMetric(smp.rps, "req/s")
 	b.ReportMetric(smp.cpuPerReq*1e6, "cpu-µs/req")
+	if db != 0 {
+		smp.dbCPUPerReq = (treeCPU(db) - dbCPU0).Seconds() / float64(b.N)
+		b.ReportMetric(smp.dbCPUPerReq*1e6, "db-cpu-µs/req")
+	}
 	resultsMu.Lock()
 	last[key] = smp
 	resultsMu.Unlock()
@@ -606,6 +635,7 @@ func printSummary() {
 		}
 		rps := func(s sample) float64 { return s.rps }
 		cpu := func(s sample) float64 { return s.cpuPerReq * 1e6 }
+		dbCPU := func(s sample) float64 { return s.dbCPUPerReq * 1e6 }
 		baseRPS := stat(base, rps)
 		fmt.Printf("\n%s at %d concurrent clients, %d CPUs (%s/%s), medians of %d rounds:\n",
 			bench, clients, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, len(base))
@@ -616,8 +646,12 @@ func printSummary() {
 		sort.Strings(names)
 		for _, n := range names {
 			ss := results[bench][n]
-			fmt.Printf("  %-8s %8.0f req/s %6.1f%% of gin  %6.1f CPU-µs/req  RSS after load %s\n",
-				n, stat(ss, rps), 100*stat(ss, rps)/baseRPS, stat(ss, cpu), memory[bench][n])
+			db := ""
+			if d := stat(ss, dbCPU); d > 0 {
+				db = fmt.Sprintf(" + PostgreSQL %.1f", d)
+			}
+			fmt.Printf("  %-8s %8.0f req/s %6.1f%% of gin  %6.1f%s CPU-µs/req  RSS after load %s\n",
+				n, stat(ss, rps), 100*stat(ss, rps)/baseRPS, stat(ss, cpu), db, memory[bench][n])
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
 	"testing"
 	"time"
 
@@ -173,6 +174,15 @@ func startKVBench(b *testing.B) kvBench {
 		b.Fatalf("make the app of the gin baseline: %v", err)
 	}
 	apps := map[string]string{"picloud": scriptApp, "gin": ginApp}
+	var backend int64
+	if err := pool.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&backend); err != nil {
+		b.Fatalf("find PostgreSQL's processes: %v", err)
+	}
+	if f := statFields(fmt.Sprintf("/proc/%d/stat", backend)); len(f) > 1 {
+		postmaster, _ := strconv.ParseInt(f[1], 10, 64)
+		dbPID.Store(postmaster)
+		b.Cleanup(func() { dbPID.Store(0) })
+	}
 	for _, app := range apps {
 		for n := 0; n < benchKeys; n++ {
 			if _, err := pool.Exec(ctx, kvPutSQL, app, "bench", fmt.Sprintf("k%d", n), "json", kvValue(n), nil, nil); err != nil {
