@@ -354,6 +354,7 @@ var rounds = flag.Int("rounds", 3, "interleaved rounds of each throughput benchm
 type sample struct {
 	rps         float64 // requests per second
 	cpuPerReq   float64 // CPU seconds of the server's processes per request
+	mainPerReq  float64 // of which its main process's (not its workers')
 	dbCPUPerReq float64 // CPU seconds of PostgreSQL's processes per request, when dbPID is set
 }
 
@@ -460,7 +461,7 @@ func run(b *testing.B, s server, l load, key string) {
 	client := &http.Client{Transport: tr}
 	var next, failed atomic.Int64
 	var wg sync.WaitGroup
-	cpu0 := treeCPU(s.pid)
+	cpu0, main0 := treeCPU(s.pid), procCPU(s.pid)
 	db := int(dbPID.Load())
 	var dbCPU0 time.Duration
 	if db != 0 {
@@ -489,11 +490,11 @@ func run(b *testing.B, s server, l load, key string) {
 	wg.Wait()
 	elapsed := time.Since(start)
 	b.StopTimer()
-	cpu := treeCPU(s.pid) - cpu0
+	cpu, mainCPU := treeCPU(s.pid)-cpu0, procCPU(s.pid)-main0
 	if n := failed.Load(); n > 0 {
 		b.Fatalf("%d of %d requests failed", n, b.N)
 	}
-	smp := sample{rps: float64(b.N) / elapsed.Seconds(), cpuPerReq: cpu.Seconds() / float64(b.N)}
+	smp := sample{rps: float64(b.N) / elapsed.Seconds(), cpuPerReq: cpu.Seconds() / float64(b.N), mainPerReq: mainCPU.Seconds() / float64(b.N)}
 	b.ReportMetric(smp.rps, "req/s")
 	b.ReportMetric(smp.cpuPerReq*1e6, "cpu-µs/req")
 	if db != 0 {
@@ -564,17 +565,22 @@ func contains(xs []int, x int) bool {
 
 // treeCPU is the CPU time (user and system) of pid and its descendants.
 func treeCPU(pid int) time.Duration {
-	var ticks int64
+	var t time.Duration
 	for _, p := range tree(pid) {
-		f := statFields("/proc/" + strconv.Itoa(p) + "/stat")
-		if len(f) < 13 {
-			continue
-		}
-		u, _ := strconv.ParseInt(f[11], 10, 64) // utime, field 14
-		s, _ := strconv.ParseInt(f[12], 10, 64) // stime, field 15
-		ticks += u + s
+		t += procCPU(p)
 	}
-	return time.Duration(ticks) * time.Second / 100 // USER_HZ is 100 on Linux
+	return t
+}
+
+// procCPU is the CPU time (user and system) of pid alone.
+func procCPU(pid int) time.Duration {
+	f := statFields("/proc/" + strconv.Itoa(pid) + "/stat")
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)       // utime, field 14
+	s, _ := strconv.ParseInt(f[12], 10, 64)       // stime, field 15
+	return time.Duration(u+s) * time.Second / 100 // USER_HZ is 100 on Linux
 }
 
 // treeMemory describes the resident memory of pid and of each descendant.
@@ -636,6 +642,7 @@ func printSummary() {
 		rps := func(s sample) float64 { return s.rps }
 		cpu := func(s sample) float64 { return s.cpuPerReq * 1e6 }
 		dbCPU := func(s sample) float64 { return s.dbCPUPerReq * 1e6 }
+		mainCPU := func(s sample) float64 { return s.mainPerReq * 1e6 }
 		baseRPS := stat(base, rps)
 		fmt.Printf("\n%s at %d concurrent clients, %d CPUs (%s/%s), medians of %d rounds:\n",
 			bench, clients, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, len(base))
@@ -649,6 +656,9 @@ func printSummary() {
 			db := ""
 			if d := stat(ss, dbCPU); d > 0 {
 				db = fmt.Sprintf(" + PostgreSQL %.1f", d)
+			}
+			if m := stat(ss, mainCPU); stat(ss, cpu)-m > 0.05 {
+				db = fmt.Sprintf(" (main %.1f)", m) + db
 			}
 			fmt.Printf("  %-8s %8.0f req/s %6.1f%% of gin  %6.1f%s CPU-µs/req  RSS after load %s\n",
 				n, stat(ss, rps), 100*stat(ss, rps)/baseRPS, stat(ss, cpu), db, memory[bench][n])
