@@ -51,7 +51,8 @@ unit:
 
 # bench serves a hello-world and a 1 KiB JSON echo handler from raw gin, a
 # Node.js http server and PiCloud script routes (through the executor
-# workers), interleaved, and prints medians, ratios, CPU time per request and
+# workers), and kv reads and writes from PiCloud scripts and from raw gin +
+# pgx, interleaved, and prints medians, ratios, CPU time per request and
 # memory after the load (docs/performance.md).
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchtime 2s -count 1 -timeout 20m ./appliance/ -args -rounds 5
