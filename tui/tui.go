@@ -50,6 +50,8 @@ type Model struct {
 	// errSeq is the number of API calls started when the error in the
 	// status line came: a later call that succeeds clears it.
 	errSeq int
+	// ended is set once the program quits: keys after it are not handled.
+	ended bool
 }
 
 // New returns the program's root model, opening on the list of apps.
@@ -89,7 +91,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.layout()
 		return m, nil
 	case tea.KeyMsg:
-		return m, m.key(msg)
+		return m, m.keys(msg)
 	case busyMsg:
 		m.busy++
 		m.busyWhat = msg.what
@@ -140,6 +142,25 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, m.top().update(msg)
 }
 
+// keys handles one key, or each of the keys that came in one read.
+// Bubble Tea hands printable characters read together as one message
+// ("kj" when both arrive in one write, as a laggy SSH link does), which no
+// binding matches; each is its own key press, in the order typed. A paste
+// stays one message: it is text, not keys.
+func (m *Model) keys(k tea.KeyMsg) tea.Cmd {
+	if k.Type != tea.KeyRunes || k.Paste || len(k.Runes) < 2 {
+		return m.key(k)
+	}
+	cmds := make([]tea.Cmd, 0, len(k.Runes))
+	for _, r := range k.Runes {
+		if m.ended {
+			break
+		}
+		cmds = append(cmds, m.key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: k.Alt}))
+	}
+	return tea.Batch(cmds...)
+}
+
 // key handles the global keys, and gives the rest to the top screen.
 func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 	if m.quit.active() {
@@ -172,6 +193,7 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 
 // quitNow closes every screen and ends the program.
 func (m *Model) quitNow() tea.Cmd {
+	m.ended = true
 	for _, s := range m.stack {
 		s.close()
 	}
@@ -198,6 +220,7 @@ func (m *Model) unsaved() string {
 func (m *Model) back() tea.Cmd {
 	if len(m.stack) == 1 {
 		m.top().close()
+		m.ended = true
 		return tea.Quit
 	}
 	m.top().close()

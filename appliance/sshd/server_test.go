@@ -422,3 +422,27 @@ func TestSignedInCap(t *testing.T) {
 		return err
 	})
 }
+
+// TestKeysInOneWrite sends keys the way a laggy link delivers them, several
+// in one write, and checks the terminal UI takes each, in order: / opens
+// the filter, and the x and q after it are typed into it rather than q
+// quitting.
+func TestKeysInOneWrite(t *testing.T) {
+	ts := startServer(t, Config{})
+	c, err := ts.dial(ts.alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s := shell(t, c)
+	s.waitFor("alice (owner)")
+	if _, err := io.WriteString(s.in, "/xq"); err != nil {
+		t.Fatal(err)
+	}
+	s.waitFor("/xq")
+	// ctrl+c quits from the filter too.
+	if _, err := io.WriteString(s.in, "\x03"); err != nil {
+		t.Fatal(err)
+	}
+	s.ended()
+}
