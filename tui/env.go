@@ -28,8 +28,12 @@ func (e *env) newID() int {
 	return e.nextID
 }
 
-// busyMsg says an API call started: the spinner runs until its doneMsg.
-type busyMsg struct{ what string }
+// busyMsg says the API call numbered seq started: the spinner runs until
+// its doneMsg.
+type busyMsg struct {
+	what string
+	seq  int
+}
 
 // doneMsg ends an API call; msg goes on to the screen that made it. seq
 // numbers the call in the order the calls started.
@@ -71,7 +75,7 @@ func (e *env) call(what string, fn func(ctx context.Context) (tea.Msg, error)) t
 	e.calls++
 	seq := e.calls
 	return tea.Sequence(
-		func() tea.Msg { return busyMsg{what} },
+		func() tea.Msg { return busyMsg{what, seq} },
 		func() tea.Msg {
 			cctx, cancel := context.WithTimeout(ctx, callTimeout)
 			defer cancel()

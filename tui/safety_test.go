@@ -57,7 +57,7 @@ func TestDataIsDrawnEscaped(t *testing.T) {
 		m := newTestModel(t, w, h)
 		feed(m, appsMsg{to{m.stack[0].id()}, []client.App{app}})
 		drawnSafe(t, m, "apps")
-		feed(m, busyMsg{"load " + evil})
+		feed(m, busyMsg{what: "load " + evil})
 		drawnSafe(t, m, "busy")
 		feed(m, doneMsg{msg: errMsg{"load " + evil, errors.New("failed: " + evil)}})
 		drawnSafe(t, m, "error")

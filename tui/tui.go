@@ -35,16 +35,18 @@ type Options struct {
 
 // Model is the root model: a stack of screens, a status line and a help bar.
 type Model struct {
-	e        *env
-	via      string
-	stack    []screen
-	w, h     int
-	showAll  bool
-	spin     spinner.Model
-	busy     int
-	busyWhat string
-	status   string
-	isErr    bool
+	e       *env
+	via     string
+	stack   []screen
+	w, h    int
+	showAll bool
+	spin    spinner.Model
+	busy    int
+	// running names the API calls still running, by number: the spinner
+	// names the last started of them.
+	running map[int]string
+	status  string
+	isErr   bool
 	// quit asks before quitting throws away unsaved changes.
 	quit confirm
 	// errSeq is the number of API calls started when the error in the
@@ -63,7 +65,7 @@ func New(ctx context.Context, opt Options) *Model {
 	st := newStyles(r, opt.NoColor)
 	e := &env{ctx: ctx, c: opt.Client, st: st}
 	sp := spinner.New(spinner.WithSpinner(spinner.Line), spinner.WithStyle(st.focused))
-	m := &Model{e: e, via: opt.Via, spin: sp, w: 80, h: 24}
+	m := &Model{e: e, via: opt.Via, spin: sp, w: 80, h: 24, running: map[int]string{}}
 	m.stack = []screen{newAppsScreen(e)}
 	m.layout()
 	return m
@@ -93,14 +95,15 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.KeyMsg:
 		return m, m.keys(msg)
 	case busyMsg:
-		m.busy++
-		m.busyWhat = msg.what
+		m.running[msg.seq] = msg.what
+		m.busy = len(m.running)
 		if m.busy == 1 {
 			return m, m.spin.Tick
 		}
 		return m, nil
 	case doneMsg:
-		m.busy = max(0, m.busy-1)
+		delete(m.running, msg.seq)
+		m.busy = len(m.running)
 		if _, failed := msg.msg.(errMsg); !failed && m.isErr && msg.seq > m.errSeq {
 			m.clearStatus()
 		}
@@ -294,7 +297,7 @@ func (m *Model) View() string {
 	case m.quit.active():
 		status = m.quit.view(st)
 	case m.busy > 0:
-		status = m.spin.View() + " " + safe(m.busyWhat) + "…"
+		status = m.spin.View() + " " + safe(m.busyWhat()) + "…"
 	case m.isErr:
 		status = st.err.Render("✗ " + safe(m.status))
 	case m.status != "":
@@ -305,6 +308,15 @@ func (m *Model) View() string {
 	helpView := m.helpView()
 	body := fitBlock(m.top().view(), m.w, m.h-2-lipgloss.Height(helpView))
 	return strings.Join([]string{header, body, status, helpView}, "\n")
+}
+
+// busyWhat names the last started of the calls still running.
+func (m *Model) busyWhat() string {
+	last := -1
+	for seq := range m.running {
+		last = max(last, seq)
+	}
+	return m.running[last]
 }
 
 // fitLine puts left and right on one line of width w.

@@ -291,7 +291,7 @@ func TestScreens(t *testing.T) {
 // screen, not a crash.
 func TestErrorsShowInTheStatusLine(t *testing.T) {
 	m := newTestModel(t, 80, 24)
-	feed(m, busyMsg{"load apps"}, doneMsg{msg: errMsg{"load apps", &client.Error{Status: 403, Message: "your role does not allow this\n(users.manage)"}}})
+	feed(m, busyMsg{what: "load apps"}, doneMsg{msg: errMsg{"load apps", &client.Error{Status: 403, Message: "your role does not allow this\n(users.manage)"}}})
 	if v := m.View(); !strings.Contains(v, "✗ load apps: 403: your role does not allow this (users.manage)") {
 		t.Fatalf("status line:\n%s", v)
 	}
@@ -425,7 +425,7 @@ func TestStaleErrorsClear(t *testing.T) {
 			// call starts a call as the screens do, and returns its number.
 			call := func(what string) int {
 				m.e.call(what, nil)
-				feed(m, busyMsg{what})
+				feed(m, busyMsg{what, m.e.calls})
 				return m.e.calls
 			}
 			older := call("load routes")
@@ -526,5 +526,26 @@ func TestUnsavedEditsAreAskedAbout(t *testing.T) {
 				t.Fatal("ctrl+c without changes did not quit")
 			}
 		})
+	}
+}
+
+// TestSpinnerNamesARunningCall checks that the status line names a call
+// that still runs: after esc leaves "try it" while its request waits, the
+// scripts screen's reload ends first, and the spinner goes on naming the
+// request, not the finished reload.
+func TestSpinnerNamesARunningCall(t *testing.T) {
+	m := newTestModel(t, 80, 24)
+	feed(m, busyMsg{what: "send GET /slow", seq: 1}, busyMsg{what: "load scripts", seq: 2})
+	if v := m.View(); !strings.Contains(v, "load scripts…") {
+		t.Fatalf("while both run, the status line should name the last started:\n%s", v)
+	}
+	feed(m, doneMsg{msg: infoMsg(""), seq: 2})
+	v := m.View()
+	if strings.Contains(v, "load scripts") || !strings.Contains(v, "send GET /slow…") {
+		t.Fatalf("after the reload ended, the status line should name the request still waiting:\n%s", v)
+	}
+	feed(m, doneMsg{msg: infoMsg(""), seq: 1})
+	if m.busy != 0 || strings.Contains(m.View(), "send GET") {
+		t.Fatalf("after both ended, busy = %d and the status line shows:\n%s", m.busy, m.View())
 	}
 }
