@@ -6,6 +6,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/picloud/picloud/api/access"
 	"github.com/picloud/picloud/tui/client"
 )
 
@@ -45,7 +46,15 @@ func (s *appsScreen) init() tea.Cmd {
 }
 
 func (s *appsScreen) keys() bindings {
-	return s.list.keys(bindings{keyScripts, keyLogs, keyAllLogs, keyUsers, keyOwnKeys, keySystem, keyAudit, keyFilter, keyReload})
+	own := bindings{keyScripts, keyLogs, keyAllLogs}
+	if s.e.can(access.ManageUsers, "") {
+		own = append(own, keyUsers)
+	}
+	own = append(own, keyOwnKeys, keySystem)
+	if s.e.can(access.ReadAudit, "") {
+		own = append(own, keyAudit)
+	}
+	return s.list.keys(append(own, keyFilter, keyReload))
 }
 
 func (s *appsScreen) update(msg tea.Msg) tea.Cmd {
@@ -65,11 +74,11 @@ func (s *appsScreen) update(msg tea.Msg) tea.Cmd {
 func (s *appsScreen) onKey(k tea.KeyMsg) tea.Cmd {
 	app, ok := s.current()
 	switch {
-	case key.Matches(k, keyUsers):
+	case key.Matches(k, keyUsers) && s.e.can(access.ManageUsers, ""):
 		return push(newUsersScreen(s.e))
 	case key.Matches(k, keySystem):
 		return push(newSystemScreen(s.e))
-	case key.Matches(k, keyAudit):
+	case key.Matches(k, keyAudit) && s.e.can(access.ReadAudit, ""):
 		return push(newAuditScreen(s.e))
 	case key.Matches(k, keyAllLogs):
 		return push(newAllLogsScreen(s.e))

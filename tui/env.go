@@ -6,6 +6,8 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/picloud/picloud/api/access"
+	"github.com/picloud/picloud/api/model"
 	"github.com/picloud/picloud/tui/client"
 )
 
@@ -17,6 +19,13 @@ type env struct {
 	me     client.User
 	nextID int
 	calls  int // API calls started so far, which numbers them
+}
+
+// can reports whether the user may do c (on the app appID, "" for the
+// whole instance), by the rules the API applies: a key the user may not use
+// is not offered. Before the program knows who the user is, nothing is.
+func (e *env) can(c access.Capability, appID string) bool {
+	return access.Can(model.Principal{User: e.me}, c, appID)
 }
 
 // callTimeout bounds one API call.

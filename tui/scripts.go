@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/picloud/picloud/api/access"
 	"github.com/picloud/picloud/tui/client"
 )
 
@@ -55,7 +56,11 @@ type scriptDeletedMsg struct {
 }
 
 func newScriptsScreen(e *env, app client.App) *scriptsScreen {
-	return &scriptsScreen{app: app, list: newList(e, "no scripts yet: press n to write one",
+	empty := "no scripts yet"
+	if e.can(access.WriteApp, app.ID) {
+		empty += ": press n to write one"
+	}
+	return &scriptsScreen{app: app, list: newList(e, empty,
 		column{"SCRIPT", 18}, column{"VER", 5}, column{"ROUTES", 0}, column{"LAST RUN", 22}).withDialog("create")}
 }
 
@@ -89,6 +94,9 @@ func (s *scriptsScreen) init() tea.Cmd {
 }
 
 func (s *scriptsScreen) keys() bindings {
+	if !s.e.can(access.WriteApp, s.app.ID) {
+		return s.list.keys(bindings{keyEdit, keyRoutes, keyTry, keyLogs, keyFilter, keyReload})
+	}
 	return s.list.keys(bindings{keyEdit, keyNew, keyRoutes, keyTry, keyLogs, keyDelete, keyFilter, keyReload})
 }
 
@@ -117,8 +125,9 @@ func (s *scriptsScreen) update(msg tea.Msg) tea.Cmd {
 // onKey starts a new script, or opens or deletes the one under the cursor.
 func (s *scriptsScreen) onKey(k tea.KeyMsg) tea.Cmd {
 	sc, ok := s.current()
+	writes := s.e.can(access.WriteApp, s.app.ID)
 	switch {
-	case key.Matches(k, keyNew):
+	case key.Matches(k, keyNew) && writes:
 		return s.in.ask(s.e.st, "name of the new script", "", s.create)
 	case key.Matches(k, keyLogs):
 		if ok {
@@ -132,7 +141,7 @@ func (s *scriptsScreen) onKey(k tea.KeyMsg) tea.Cmd {
 		return push(newRoutesScreen(s.e, s.app, sc))
 	case key.Matches(k, keyTry):
 		return push(newTryScreen(s.e, s.app, sc, s.routes[sc.ID]))
-	case key.Matches(k, keyDelete):
+	case key.Matches(k, keyDelete) && writes:
 		s.ask.ask(fmt.Sprintf("delete %s with its versions and routes?", sc.Name), func() tea.Cmd {
 			return s.e.call("delete "+sc.Name, func(ctx context.Context) (tea.Msg, error) {
 				return scriptDeletedMsg{s.to(), sc.Name}, s.e.c.DeleteScript(ctx, sc.ID)

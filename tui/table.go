@@ -30,6 +30,7 @@ type table struct {
 	filter  textinput.Model
 	editing bool   // the filter field has the keys
 	empty   string // what an empty table says
+	set     bool   // rows came: before, or when loading failed, it says nothing
 	// follow keeps the cursor on the last row as rows are added.
 	follow bool
 }
@@ -40,7 +41,7 @@ func newTable(st *styles, empty string, cols ...column) table {
 
 // setRows replaces the rows, keeping the cursor on the same index.
 func (t *table) setRows(rows [][]string) {
-	t.rows = rows
+	t.rows, t.set = rows, true
 	t.apply()
 }
 
@@ -208,7 +209,7 @@ func (t *table) view() string {
 	}
 	b.WriteString("  " + t.st.header.Render(pad(t.cells(heads, ws), t.w-2)))
 	lines := 1
-	if len(t.shown) == 0 {
+	if len(t.shown) == 0 && t.set {
 		msg := t.empty
 		if len(t.rows) > 0 {
 			msg = "nothing matches the filter"

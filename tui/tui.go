@@ -6,8 +6,10 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -52,6 +54,9 @@ type Model struct {
 	// errSeq is the number of API calls started when the error in the
 	// status line came: a later call that succeeds clears it.
 	errSeq int
+	// signedOut is set once the API answered 401: the session's user may
+	// do nothing more, so no key but quitting is offered.
+	signedOut bool
 	// ended is set once the program quits: keys after it are not handled.
 	ended bool
 }
@@ -116,7 +121,14 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.spin, cmd = m.spin.Update(msg)
 		return m, cmd
 	case errMsg:
-		m.status, m.isErr, m.errSeq = msg.what+": "+oneLine(msg.err.Error()), true, m.e.calls
+		if client.StatusOf(msg.err) == http.StatusUnauthorized {
+			m.signedOut = true
+			m.status = "session ended: the user was disabled or signed out; ctrl+c quits"
+		} else if !m.signedOut {
+			m.status = msg.what + ": " + oneLine(errText(msg.err))
+		}
+		m.isErr, m.errSeq = true, m.e.calls
+		m.layout()
 		return m, nil
 	case infoMsg:
 		m.status, m.isErr = string(msg), false
@@ -171,6 +183,9 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 			return m.quitNow()
 		}
 		return m.quit.update(k)
+	}
+	if m.signedOut && !key.Matches(k, keyQuit) {
+		return nil
 	}
 	if key.Matches(k, keyQuit) {
 		if what := m.unsaved(); what != "" {
@@ -237,7 +252,11 @@ func (m *Model) back() tea.Cmd {
 }
 
 // clearStatus empties the status line, an error's too.
-func (m *Model) clearStatus() { m.status, m.isErr = "", false }
+func (m *Model) clearStatus() {
+	if !m.signedOut {
+		m.status, m.isErr = "", false
+	}
+}
 
 // resumer is a screen that reloads when it is on top again, since the
 // screens above it may have changed what it shows.
@@ -249,6 +268,9 @@ func (m *Model) helpView() string {
 	screen := m.top().keys()
 	if m.quit.active() {
 		return shortHelp(m.e.st, bindings{keyYes, keyNo}, keyQuit, m.w)
+	}
+	if m.signedOut {
+		return shortHelp(m.e.st, nil, keyQuit, m.w)
 	}
 	if m.showAll {
 		all := append(append(bindings{}, screen...), keyHelp, keyBack, keyQuit)
@@ -341,6 +363,19 @@ func fitBlock(s string, w, h int) string {
 		lines[i] = ansi.Truncate(l, w, "")
 	}
 	return strings.Join(lines, "\n")
+}
+
+// errText says what went wrong in words: a refusal for the user's role
+// as such, an API error without its status number.
+func errText(err error) string {
+	var ae *client.Error
+	if !errors.As(err, &ae) {
+		return err.Error()
+	}
+	if ae.Status == http.StatusForbidden {
+		return "needs another role: " + ae.Message
+	}
+	return ae.Error()
 }
 
 // oneLine joins a message's lines, for the status line.

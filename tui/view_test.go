@@ -37,7 +37,7 @@ func newTestModel(t *testing.T, w, h int) *Model {
 	r := lipgloss.NewRenderer(nil)
 	r.SetColorProfile(termenv.Ascii)
 	m := New(context.Background(), Options{Client: client.New("http://picloud.invalid", nil, ""), Renderer: r, NoColor: true, Via: "local"})
-	feed(m, tea.WindowSizeMsg{Width: w, Height: h}, meMsg{client.User{Username: "alice", Role: "owner"}})
+	feed(m, tea.WindowSizeMsg{Width: w, Height: h}, meMsg{client.User{ID: "u1", Username: "alice", Role: "owner"}})
 	return m
 }
 
@@ -292,7 +292,7 @@ func TestScreens(t *testing.T) {
 func TestErrorsShowInTheStatusLine(t *testing.T) {
 	m := newTestModel(t, 80, 24)
 	feed(m, busyMsg{what: "load apps"}, doneMsg{msg: errMsg{"load apps", &client.Error{Status: 403, Message: "your role does not allow this\n(users.manage)"}}})
-	if v := m.View(); !strings.Contains(v, "✗ load apps: 403: your role does not allow this (users.manage)") {
+	if v := m.View(); !strings.Contains(v, "✗ load apps: needs another role: your role does not allow this (users.manage)") {
 		t.Fatalf("status line:\n%s", v)
 	}
 	if m.busy != 0 {
@@ -547,5 +547,46 @@ func TestSpinnerNamesARunningCall(t *testing.T) {
 	feed(m, doneMsg{msg: infoMsg(""), seq: 1})
 	if m.busy != 0 || strings.Contains(m.View(), "send GET") {
 		t.Fatalf("after both ended, busy = %d and the status line shows:\n%s", m.busy, m.View())
+	}
+}
+
+// TestMembersMeetNoDeadEnds checks that a member is offered only what
+// they may do, and that a session whose user was disabled says so plainly
+// and offers nothing but quitting.
+func TestMembersMeetNoDeadEnds(t *testing.T) {
+	bob := client.User{ID: "u2", Username: "bob", Role: "member", AppRoles: map[string]string{"a1": "viewer"}}
+	for _, size := range sizes {
+		w, h := size[0], size[1]
+		t.Run(fmt.Sprintf("%dx%d", w, h), func(t *testing.T) {
+			m := newTestModel(t, w, h)
+			feed(m, meMsg{bob}, appsMsg{to{m.stack[0].id()}, []client.App{shop}})
+			golden(t, m, "apps_member")
+			for _, k := range []string{"u", "h"} {
+				if _, cmd := m.Update(press(k)); cmd != nil {
+					t.Errorf("%s opened a screen a member may not use", k)
+				}
+			}
+
+			// A viewer of the app is not asked to write a script.
+			sc := open(m, newScriptsScreen(m.e, shop))
+			feed(m, scriptsMsg{to{sc.id()}, nil, nil, nil})
+			golden(t, m, "scripts_viewer")
+			if _, cmd := m.Update(press("n")); cmd != nil || m.top().typing() {
+				t.Error("n asked a viewer for a new script's name")
+			}
+
+			// Disabled meanwhile: the reload is refused with 401.
+			m = newTestModel(t, w, h)
+			feed(m, meMsg{bob})
+			sc = open(m, newScriptsScreen(m.e, shop))
+			feed(m, busyMsg{what: "load scripts", seq: 1}, doneMsg{errMsg{"load scripts", &client.Error{Status: 401, Message: "not signed in"}}, 1})
+			golden(t, m, "scripts_signed_out")
+			if _, cmd := m.Update(press("q")); cmd != nil || len(m.stack) != 2 {
+				t.Error("q still acted after the session ended")
+			}
+			if _, cmd := m.Update(press("ctrl+c")); !quits(cmd) {
+				t.Error("ctrl+c did not quit after the session ended")
+			}
+		})
 	}
 }
