@@ -303,7 +303,13 @@ func (d *instance) startAdminSocket(context.Context) error {
 	if err != nil {
 		return err
 	}
-	d.onStop("the admin socket", sock.Shutdown)
+	d.onStop("the admin socket", func(ctx context.Context) error {
+		// It stops before the HTTP server, which ends the log streams:
+		// end them now, for Shutdown waits for every open request, and a
+		// terminal UI showing live logs holds one.
+		d.svc.Hub.CloseAll()
+		return sock.Shutdown(ctx)
+	})
 	return nil
 }
 

@@ -2,7 +2,9 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -46,6 +48,17 @@ type logsScreen struct {
 	shown    []int
 	stream   *client.Stream
 	live     bool
+	// gen numbers the stream opened last: the messages of an older one,
+	// and a reconnection planned for it, are ignored.
+	gen int
+	// opening says a stream is being opened; retryIn, when not 0, that
+	// the next try is that far off; tries counts the tries since the
+	// stream was last live.
+	opening bool
+	retryIn time.Duration
+	tries   int
+	// reopen says the stream was open before: its opening is news.
+	reopen bool
 }
 
 type logsMsg struct {
@@ -57,7 +70,8 @@ type logsMsg struct {
 
 type streamMsg struct {
 	to
-	s *client.Stream
+	s   *client.Stream
+	gen int
 }
 
 // discard closes a stream that arrives for a screen already closed.
@@ -65,12 +79,32 @@ func (m streamMsg) discard() { m.s.Close() }
 
 type executionMsg struct {
 	to
-	e client.Execution
+	e   client.Execution
+	gen int
 }
 
+// streamEndMsg says the stream numbered gen ended, or (opening) could not
+// be opened.
 type streamEndMsg struct {
 	to
-	err error
+	err     error
+	gen     int
+	opening bool
+}
+
+// reconnectMsg is the time to open the stream again.
+type reconnectMsg struct {
+	to
+	gen int
+}
+
+// reconnectDelay is how long to wait before the try-th try (from 0) to
+// open the live stream again: 1s, 2s, 4s, 8s, then 15s.
+func reconnectDelay(try int) time.Duration {
+	if try >= 4 {
+		return 15 * time.Second
+	}
+	return time.Second << try
 }
 
 func newLogsScreen(e *env, app client.App, sc *client.Script) *logsScreen {
@@ -107,16 +141,39 @@ type reloadLogsMsg struct{ to }
 
 // init opens the live stream first, then reads the recent executions, so
 // that none falls between the two.
-func (s *logsScreen) init() tea.Cmd {
-	ctx := s.e.ctx
-	open := func() tea.Msg {
-		st, err := s.e.c.Stream(ctx, s.app.ID, "")
+func (s *logsScreen) init() tea.Cmd { return s.open() }
+
+// open opens the live stream, numbered gen.
+func (s *logsScreen) open() tea.Cmd {
+	ctx, gen, id, app := s.e.ctx, s.gen, s.to(), s.app.ID
+	s.opening, s.retryIn = true, 0
+	return func() tea.Msg {
+		st, err := s.e.c.Stream(ctx, app, "")
 		if err != nil {
-			return errMsg{"open the live log stream", err}
+			return streamEndMsg{id, err, gen, true}
 		}
-		return streamMsg{s.to(), st}
+		return streamMsg{id, st, gen}
 	}
-	return open
+}
+
+// restart closes the stream, if open, and opens it anew.
+func (s *logsScreen) restart() tea.Cmd {
+	s.close()
+	s.tries = 0
+	return s.open()
+}
+
+// retry plans the next try to open the stream, later each time, unless
+// the stream cannot come back: the user may not read the logs (403), or
+// the session ended (401).
+func (s *logsScreen) retry(err error) tea.Cmd {
+	if st := client.StatusOf(err); st >= 400 && st < 500 {
+		return nil
+	}
+	s.retryIn = reconnectDelay(s.tries)
+	s.tries++
+	id, gen := s.to(), s.gen
+	return tea.Tick(s.retryIn, func(time.Time) tea.Msg { return reconnectMsg{id, gen} })
 }
 
 // load reads the app's scripts (every readable app's, across apps) and
@@ -148,17 +205,21 @@ func (s *logsScreen) load() tea.Cmd {
 
 // next waits for the stream's next execution.
 func (s *logsScreen) next() tea.Cmd {
-	st := s.stream
+	st, id, gen := s.stream, s.to(), s.gen
 	return func() tea.Msg {
 		e, err := st.Next()
 		if err != nil {
-			return streamEndMsg{s.to(), err}
+			return streamEndMsg{to: id, err: err, gen: gen}
 		}
-		return executionMsg{s.to(), e}
+		return executionMsg{id, e, gen}
 	}
 }
 
+// close closes the stream, if open; what is still to come of it, and a
+// planned reconnection, are ignored.
 func (s *logsScreen) close() {
+	s.gen++
+	s.live, s.opening, s.retryIn = false, false, 0
 	if s.stream != nil {
 		s.stream.Close()
 		s.stream = nil
@@ -201,12 +262,28 @@ func (s *logsScreen) update(msg tea.Msg) tea.Cmd {
 		s.refresh()
 		return nil
 	case streamMsg:
-		s.stream, s.live = msg.s, true
+		if msg.gen != s.gen {
+			msg.s.Close()
+			return nil
+		}
+		news := ""
+		if s.reopen {
+			news = "live logs reconnected"
+		}
+		s.stream, s.live, s.opening, s.tries, s.reopen = msg.s, true, false, 0, true
 		id := s.to()
-		return tea.Batch(s.next(), s.load(), tea.Tick(backlogAgain, func(time.Time) tea.Msg { return reloadLogsMsg{id} }))
+		return tea.Batch(s.next(), s.load(), tea.Tick(backlogAgain, func(time.Time) tea.Msg { return reloadLogsMsg{id} }), info(news))
 	case reloadLogsMsg:
 		return s.load()
+	case reconnectMsg:
+		if msg.gen != s.gen {
+			return nil
+		}
+		return s.open()
 	case executionMsg:
+		if msg.gen != s.gen {
+			return nil
+		}
 		s.all = append(s.all, msg.e)
 		if len(s.all) > maxLogRows {
 			s.all = s.all[len(s.all)-maxLogRows:]
@@ -214,13 +291,32 @@ func (s *logsScreen) update(msg tea.Msg) tea.Cmd {
 		s.refresh()
 		return s.next()
 	case streamEndMsg:
-		s.live = false
-		if s.stream == nil {
-			return nil // closed on purpose
+		if msg.gen != s.gen {
+			return nil // an older stream's, closed on purpose
 		}
-		return func() tea.Msg { return errMsg{"live log stream ended", msg.err} }
+		return s.ended(msg)
 	}
-	return s.dispatch(msg, s.load, s.onKey)
+	return s.dispatch(msg, s.restart, s.onKey)
+}
+
+// ended handles the end of the stream, or a failure to open it: it says
+// why, unless the daemon merely closed the stream, and plans the next try.
+func (s *logsScreen) ended(msg streamEndMsg) tea.Cmd {
+	if s.stream != nil {
+		s.stream.Close()
+		s.stream = nil
+	}
+	s.live, s.opening = false, false
+	what := "live log stream ended"
+	if msg.opening {
+		what = "open the live log stream"
+	}
+	var report tea.Cmd
+	if !errors.Is(msg.err, io.EOF) {
+		err := msg.err
+		report = func() tea.Msg { return errMsg{what, err} }
+	}
+	return tea.Batch(report, s.retry(msg.err))
 }
 
 // onKey changes the filters and following, or opens the execution under
@@ -339,9 +435,18 @@ func logNote(e client.Execution) string {
 
 func (s *logsScreen) view() string {
 	st := s.e.st
-	state := st.err.Render("○ not live")
-	if s.live {
+	var state string
+	switch {
+	case s.live:
 		state = st.ok.Render("● live")
+	case s.opening && s.tries > 0:
+		state = st.warn.Render("○ reconnecting…")
+	case s.opening:
+		state = st.faint.Render("○ connecting…")
+	case s.retryIn > 0:
+		state = st.err.Render(fmt.Sprintf("○ not live · reconnecting in %s…", s.retryIn))
+	default:
+		state = st.err.Render("○ not live")
 	}
 	script := "all scripts"
 	if s.script != "" {

@@ -2,8 +2,10 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -189,7 +191,7 @@ func TestScreens(t *testing.T) {
 			m = newTestModel(t, w, h)
 			lg := open(m, newLogsScreen(m.e, shop, nil))
 			ex := executions()
-			feed(m, logsMsg{to{lg.id()}, nil, []client.Script{hello, orders, cron}, ex[1:]}, streamMsg{to{lg.id()}, client.NewStream(http.NoBody, nil)}, executionMsg{to{lg.id()}, ex[0]})
+			feed(m, logsMsg{to{lg.id()}, nil, []client.Script{hello, orders, cron}, ex[1:]}, streamMsg{to{lg.id()}, client.NewStream(http.NoBody, nil), 0}, executionMsg{to{lg.id()}, ex[0], 0})
 			golden(t, m, "logs")
 			m.Update(press("v"))
 			m.Update(press("v"))
@@ -209,7 +211,7 @@ func TestScreens(t *testing.T) {
 			ex = append(ex, client.Execution{AppID: defApp.ID, ScriptID: status.ID, ScriptVersion: 1, RequestID: "r-0", Method: "GET",
 				Path: "/status", Status: 200, DurationUS: 310, CreatedAt: at.Add(-3 * time.Minute)})
 			feed(m, logsMsg{to{al.id()}, []client.App{defApp, shop}, []client.Script{hello, orders, cron, status}, ex[1:]},
-				streamMsg{to{al.id()}, client.NewStream(http.NoBody, nil)}, executionMsg{to{al.id()}, ex[0]})
+				streamMsg{to{al.id()}, client.NewStream(http.NoBody, nil), 0}, executionMsg{to{al.id()}, ex[0], 0})
 			golden(t, m, "logs_all")
 			m.Update(press("a"))
 			golden(t, m, "logs_all_default")
@@ -588,5 +590,78 @@ func TestMembersMeetNoDeadEnds(t *testing.T) {
 				t.Error("ctrl+c did not quit after the session ended")
 			}
 		})
+	}
+}
+
+// TestLogsReconnect checks that the live logs open their stream again
+// when it ends (the daemon restarted), later after each failed try, say so,
+// and are live again once it opens; and that r opens it anew, ignoring
+// what the old stream still sends.
+func TestLogsReconnect(t *testing.T) {
+	for _, size := range sizes {
+		w, h := size[0], size[1]
+		t.Run(fmt.Sprintf("%dx%d", w, h), func(t *testing.T) {
+			m := newTestModel(t, w, h)
+			lg := open(m, newLogsScreen(m.e, shop, nil)).(*logsScreen)
+			id := to{lg.id()}
+			state := func(want string) {
+				t.Helper()
+				if first := strings.Split(m.View(), "\n")[1]; !strings.HasPrefix(first, want) {
+					t.Fatalf("the state line is %q, want it to start with %q", first, want)
+				}
+			}
+			state("○ connecting…")
+			feed(m, streamMsg{id, client.NewStream(http.NoBody, nil), 0}, logsMsg{id, nil, []client.Script{hello}, executions()[:1]})
+			state("● live")
+
+			// The daemon stops: the stream ends, and a try is planned.
+			_, cmd := m.Update(streamEndMsg{to: id, err: io.EOF})
+			if cmd == nil {
+				t.Fatal("no reconnection planned when the stream ended")
+			}
+			state("○ not live · reconnecting in 1s…")
+			feed(m, reconnectMsg{id, 0})
+			state("○ reconnecting…")
+			feed(m, streamEndMsg{id, errors.New("dial unix admin.sock: connect: connection refused"), 0, true})
+			golden(t, m, "logs_reconnecting")
+			state("○ not live · reconnecting in 2s…")
+			feed(m, reconnectMsg{id, 0}, streamMsg{id, client.NewStream(http.NoBody, nil), 0})
+			state("● live")
+			// Live again, the next end starts from the shortest wait.
+			feed(m, streamEndMsg{to: id, err: io.EOF})
+			state("○ not live · reconnecting in 1s…")
+
+			// r opens the stream anew at once; the planned try and the
+			// old stream's messages are ignored.
+			feed(m, press("r"))
+			state("○ connecting…")
+			feed(m, reconnectMsg{id, 0}, streamEndMsg{to: id, err: io.EOF}, executionMsg{id, executions()[1], 0})
+			state("○ connecting…")
+			feed(m, streamMsg{id, client.NewStream(http.NoBody, nil), 1})
+			state("● live")
+			if len(lg.all) != 1 {
+				t.Errorf("%d executions, want the 1 loaded: the old stream's was taken", len(lg.all))
+			}
+
+			// Refused for the user's role or session: no more tries.
+			if _, cmd := m.Update(streamEndMsg{id, &client.Error{Status: 403, Message: "your role does not allow this"}, 1, true}); cmd == nil {
+				t.Fatal("the refusal was not reported")
+			}
+			state("○ not live ·")
+			if lg.retryIn != 0 {
+				t.Errorf("a try planned in %s after a 403", lg.retryIn)
+			}
+		})
+	}
+}
+
+// TestReconnectDelay checks the waits between tries to reopen the live
+// logs: doubling from 1s, at most 15s.
+func TestReconnectDelay(t *testing.T) {
+	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 15 * time.Second, 15 * time.Second}
+	for try, d := range want {
+		if got := reconnectDelay(try); got != d {
+			t.Errorf("try %d: wait %s, want %s", try, got, d)
+		}
 	}
 }

@@ -347,3 +347,49 @@ func TestTUITwoEditors(t *testing.T) {
 	}
 	d.expect(d.call("GET", "/api/v1/admin/scripts/"+id, ""), 200, `"latest_version":5`, `"active_version":5`)
 }
+
+// TestTUILogsReconnect keeps the live logs open while the daemon restarts:
+// they say they reconnect, are live again once it is back, and show the
+// requests after it.
+func TestTUILogsReconnect(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and starts PostgreSQL")
+	}
+	bin := buildBinary(t)
+	d := newDaemon(t, bin)
+	d.startAsOwner()
+	created := d.call("POST", "/api/v1/admin/scripts", mustJSON(map[string]string{"name": "hello.js",
+		"source": "export default { async fetch() { return new Response('hi') } }"}))
+	d.expect(created, 201)
+	d.expect(d.call("POST", "/api/v1/admin/scripts/"+created.field(t, "id").(string)+"/routes",
+		mustJSON(map[string]string{"method": "GET", "path": "/hello"})), 201)
+
+	term := startTerminal(t, d.env, bin, "tui")
+	term.waitFor("default")
+	term.send("l")
+	term.waitFor("● live")
+
+	d.stop()
+	term.waitFor("reconnecting in")
+	term.mark = len(term.text())
+	d.start()
+	term.waitFor("● live")
+	term.waitFor("live logs reconnected")
+
+	res, err := d.get(d.url + "/hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("GET /hello answered %d", res.StatusCode)
+	}
+	term.waitFor("GET /hello")
+
+	// r opens the stream anew.
+	term.send(esc, "l")
+	term.waitFor("GET /hello")
+	term.send("r")
+	term.waitFor("live logs reconnected")
+	term.send(ctrlC)
+}
