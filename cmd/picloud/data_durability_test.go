@@ -92,10 +92,7 @@ func TestDataKVDurability(t *testing.T) {
 		{"dur-incr", durIncr, "/dur/incr"},
 		{"dur-reader", durReader, "/dur/read"},
 	} {
-		created := d.call("POST", "/api/v1/admin/scripts", mustJSON(map[string]string{"name": s.name, "source": s.src}))
-		d.expect(created, 201)
-		id := created.field(t, "id").(string)
-		d.expect(d.call("POST", "/api/v1/admin/scripts/"+id+"/routes", mustJSON(map[string]string{"method": "POST", "path": s.path})), 201)
+		d.deploy("", s.name, s.src, "POST", s.path)
 	}
 
 	client := &http.Client{Timeout: 20 * time.Second}

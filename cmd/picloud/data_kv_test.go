@@ -98,15 +98,7 @@ func TestDataKV(t *testing.T) {
 	d.startAsOwner()
 	deploy := func(name, src, path, appID string) string {
 		t.Helper()
-		body := map[string]string{"name": name, "source": src}
-		if appID != "" {
-			body["app_id"] = appID
-		}
-		created := d.call("POST", "/api/v1/admin/scripts", mustJSON(body))
-		d.expect(created, 201)
-		id := created.field(t, "id").(string)
-		d.expect(d.call("POST", "/api/v1/admin/scripts/"+id+"/routes", mustJSON(map[string]string{"method": "*", "path": path})), 201)
-		return id
+		return d.deploy(appID, name, src, "*", path)
 	}
 	deploy("kv", kvScript, "/kv", "")
 	other := d.call("POST", "/api/v1/admin/apps", `{"name":"other"}`)

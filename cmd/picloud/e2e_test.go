@@ -117,6 +117,21 @@ func (d *daemon) waitHealthy() {
 	})
 }
 
+// deploy creates a script in an app ("" for the default app) and binds it
+// to method and path; it returns the script's id.
+func (d *daemon) deploy(appID, name, src, method, path string) string {
+	d.t.Helper()
+	body := map[string]string{"name": name, "source": src}
+	if appID != "" {
+		body["app_id"] = appID
+	}
+	created := d.call("POST", "/api/v1/admin/scripts", mustJSON(body))
+	d.expect(created, 201)
+	id := created.field(d.t, "id").(string)
+	d.expect(d.call("POST", "/api/v1/admin/scripts/"+id+"/routes", mustJSON(map[string]string{"method": method, "path": path})), 201)
+	return id
+}
+
 // launch starts cmd as the daemon, its output in d.output, without waiting
 // for anything; the daemon is killed when the test ends, if still running.
 // cmd.Env defaults to d.env.

@@ -52,28 +52,15 @@ func TestHostileScripts(t *testing.T) {
 	)
 	d.startAsOwner()
 
-	deploy := func(d *daemon, name, src, path string, appID string) string {
-		t.Helper()
-		body := map[string]string{"name": name, "source": src}
-		if appID != "" {
-			body["app_id"] = appID
-		}
-		created := d.call("POST", "/api/v1/admin/scripts", mustJSON(body))
-		d.expect(created, 201)
-		id := created.field(t, "id").(string)
-		d.expect(d.call("POST", "/api/v1/admin/scripts/"+id+"/routes",
-			mustJSON(map[string]string{"method": "*", "path": path})), 201)
-		return id
-	}
 	// The bystander also reports what leaked into a fresh runtime.
-	deploy(d, "bystander", `export default () => Response.json({ ok: true, polluted: ({}).polluted ?? null, leak: globalThis.leak ?? null, json: JSON.stringify({ a: 1 }) })`, "/ok", "")
+	d.deploy("", "bystander", `export default () => Response.json({ ok: true, polluted: ({}).polluted ?? null, leak: globalThis.leak ?? null, json: JSON.stringify({ a: 1 }) })`, "*", "/ok")
 	// An app of its own, reached by Host, to check that nothing crosses
 	// apps either.
 	other := d.call("POST", "/api/v1/admin/apps", `{"name":"other"}`)
 	d.expect(other, 201)
 	otherID := other.field(t, "id").(string)
 	d.expect(d.call("POST", "/api/v1/admin/apps/"+otherID+"/domains", `{"pattern":"other.test"}`), 201)
-	deploy(d, "other-bystander", `export default () => Response.json({ polluted: ({}).polluted ?? null, leak: globalThis.leak ?? null, arr: [].polluted ?? null })`, "/ok", otherID)
+	d.deploy(otherID, "other-bystander", `export default () => Response.json({ polluted: ({}).polluted ?? null, leak: globalThis.leak ?? null, arr: [].polluted ?? null })`, "*", "/ok")
 
 	limit := wall + grace + 2*time.Second // the worker is killed at wall + grace
 	quick := 2 * time.Second
@@ -113,7 +100,7 @@ export default () => "polluted"`, "GET", "", 200, "", quick, nil},
 		t.Run(a.name, func(t *testing.T) {
 			d := &daemon{t: t, url: d.url, token: d.token}
 			path := fmt.Sprintf("/attack/%d", i)
-			id := deploy(d, fmt.Sprintf("attack-%d", i), a.src, path, "")
+			id := d.deploy("", fmt.Sprintf("attack-%d", i), a.src, "*", path)
 
 			stop := make(chan struct{})
 			var wg sync.WaitGroup

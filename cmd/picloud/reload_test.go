@@ -50,17 +50,11 @@ func TestReloadOnSIGHUP(t *testing.T) {
 		sock.waitFor("RELOADING=1", time.Minute)
 		sock.waitFor("READY=1", 5*time.Minute)
 	}
-	deploy := func(name, src, path string) {
-		created := d.call("POST", "/api/v1/admin/scripts", mustJSON(map[string]string{"name": name, "source": src}))
-		d.expect(created, 201)
-		d.expect(d.call("POST", "/api/v1/admin/scripts/"+created.field(t, "id").(string)+"/routes",
-			mustJSON(map[string]string{"method": "GET", "path": path})), 201)
-	}
-	deploy("fetcher", fmt.Sprintf(`export default async () => {
+	d.deploy("", "fetcher", fmt.Sprintf(`export default async () => {
   try { const r = await fetch("http://127.0.0.1:%d/"); return "reached " + await r.text() } catch (e) { return e.message }
-}`, port), "/fetch")
-	deploy("deep", `function f(n) { return n === 0 ? 0 : f(n - 1) + 1 }
-export default () => String(f(800))`, "/deep")
+}`, port), "GET", "/fetch")
+	d.deploy("", "deep", `function f(n) { return n === 0 ? 0 : f(n - 1) + 1 }
+export default () => String(f(800))`, "GET", "/deep")
 
 	if r := d.call("GET", "/fetch", ""); !strings.Contains(r.body, "refused by the fetch policy") {
 		t.Fatalf("before the reload, fetch answered %d %s", r.status, r.body)

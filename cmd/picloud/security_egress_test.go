@@ -25,10 +25,7 @@ const probeSource = `export default async (req) => {
 // deployProbe creates the probe script on the route /probe.
 func (d *daemon) deployProbe() {
 	d.t.Helper()
-	created := d.call("POST", "/api/v1/admin/scripts", mustJSON(map[string]string{"name": "probe", "source": probeSource}))
-	d.expect(created, 201)
-	d.expect(d.call("POST", "/api/v1/admin/scripts/"+created.field(d.t, "id").(string)+"/routes",
-		mustJSON(map[string]string{"method": "GET", "path": "/probe"})), 201)
+	d.deploy("", "probe", probeSource, "GET", "/probe")
 }
 
 // probe makes the probe script fetch target and returns what it answered.

@@ -81,15 +81,7 @@ func newHTTPFixture(t *testing.T) *httpFixture {
 // to GET path; it returns the script's id.
 func (f *httpFixture) deploy(appID, name, src, path string) string {
 	f.d.t.Helper()
-	body := map[string]string{"name": name, "source": src}
-	if appID != "" {
-		body["app_id"] = appID
-	}
-	created := f.d.call("POST", "/api/v1/admin/scripts", mustJSON(body))
-	f.d.expect(created, 201)
-	id := created.field(f.d.t, "id").(string)
-	f.d.expect(f.d.call("POST", "/api/v1/admin/scripts/"+id+"/routes", mustJSON(map[string]string{"method": "GET", "path": path})), 201)
-	return id
+	return f.d.deploy(appID, name, src, "GET", path)
 }
 
 // seen decodes the headers an echoHeaders script answered with.

@@ -265,14 +265,8 @@ func TestTUITwoEditors(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and starts PostgreSQL")
 	}
-	bin := buildBinary(t)
-	d := newDaemon(t, bin)
-	if out, err := d.picloud("first owner's password", "user", "add", "admin", "--password-stdin"); err != nil {
-		t.Fatalf("user add: %v\n%s", err, out)
-	}
-	d.start()
-	login := d.call("POST", "/api/v1/admin/auth/login", `{"username":"admin","password":"first owner's password"}`)
-	d.token = login.field(t, "token").(string)
+	d := newDaemon(t, buildBinary(t))
+	d.startAsOwner()
 	src := func(comment, greeting string) string {
 		b, _ := json.Marshal("// " + comment + "\nexport default {\n  fetch() {\n    return \"" + greeting + "\"\n  }\n}\n")
 		return string(b)
@@ -281,7 +275,7 @@ func TestTUITwoEditors(t *testing.T) {
 	d.expect(created, 201)
 	id := created.field(t, "id").(string)
 
-	term := startTerminal(t, d.env, bin, "tui")
+	term := startTerminal(t, d.env, d.bin, "tui")
 	term.waitFor("default")
 	term.send(enter)
 	term.waitFor("greet.js")
