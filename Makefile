@@ -8,7 +8,8 @@ LDFLAGS  := -s -w -X github.com/picloud/picloud/appliance.Version=$(VERSION)
 BIN      := bin/picloud
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build run test test-all check unit bench deps clean deb package-test apt-repo system-test system-test-vm
+.PHONY: all build run test test-all check unit wpt bench deps clean deb package-test apt-repo system-test system-test-vm \
+	dashboard dashboard-check browser-test dashboard-docs
 
 all: build
 
@@ -34,20 +35,33 @@ run: deps build
 	./$(BIN) serve
 
 # test: formatting, vet and every Go test, against real PostgreSQL clusters
-# that the tests start themselves.
-test: deps check unit
+# that the tests start themselves, then the web-platform-tests table.
+test: deps check unit wpt
 
-# test-all adds the slow suites to test: the packages (lintian, qemu) and an
+# test-all adds the slow suites to test: the dashboard's build check and browser
+# test, the packages (lintian, qemu) and an
 # install into a booted Debian (as root). It is what CI runs.
-test-all: test package-test system-test
+test-all: test dashboard-check browser-test package-test system-test
 
 check:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 		if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags browser ./cmd/picloud/
 
 unit:
 	$(GO) test -count=1 -timeout 20m ./...
+
+# wpt runs the conformance vectors of engine/testdata/wpt (WPT's URL
+# vectors, the Encoding standard's labels, UTF-8) through the engine's URL
+# and TextDecoder and, in the same run, through Node.js, and prints both
+# pass tables (docs/scripts.md records them). Without node on PATH it
+# prints PiCloud's alone.
+NODE := $(shell command -v node 2>/dev/null)
+
+wpt:
+	@[ -n '$(NODE)' ] || echo "node is not installed: the table has no Node.js column"
+	$(GO) test -count=1 -run '^TestWPT$$' -v ./engine/ $(if $(NODE),-args -wpt.node)
 
 # bench serves a hello-world and a 1 KiB JSON echo handler from raw gin, a
 # Node.js http server and PiCloud script routes (through the executor
@@ -56,6 +70,37 @@ unit:
 # memory after the load (docs/performance.md).
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchtime 2s -count 1 -timeout 20m ./appliance/ -args -rounds 5
+
+# dashboard rebuilds the browser dashboard (api/dashboard/web, SvelteKit)
+# into api/dashboard/build, which is committed and embedded in the binary:
+# building the daemon needs no Node.js. npm's cache stays in .cache/npm.
+DASHBOARD_WEB := api/dashboard/web
+NPM           := npm_config_cache=$(CURDIR)/.cache/npm npm --prefix $(DASHBOARD_WEB)
+
+dashboard:
+	$(NPM) ci --no-audit --no-fund
+	$(NPM) run build
+
+# dashboard-check rebuilds the dashboard from the lock file, runs its type
+# check and component tests, and fails when the committed build is not
+# what the sources give.
+dashboard-check: dashboard
+	$(NPM) run check
+	$(NPM) test
+	@changed=$$(git status --porcelain -- api/dashboard/build); if [ -n "$$changed" ]; then \
+		echo "api/dashboard/build differs from a fresh build (make dashboard, then commit it):"; \
+		echo "$$changed"; exit 1; fi
+
+# browser-test drives the dashboard in Debian's Chromium against the real
+# daemon (cmd/picloud/dashboard_test.go, build tag browser).
+browser-test: deps
+	$(GO) test -tags browser -count=1 -timeout 15m -run 'TestDashboard' ./cmd/picloud/
+
+# dashboard-docs runs the browser test as well, saving its screenshots into
+# docs/images (docs/dashboard.md) and the dashboard's sizes and load times
+# (medians of several loads) into docs/performance.md.
+dashboard-docs: deps
+	DASHBOARD_DOCS_DIR=$(CURDIR)/docs $(GO) test -tags browser -count=1 -timeout 15m -run 'TestDashboard' ./cmd/picloud/
 
 # deb builds dist/picloud_VERSION_{amd64,arm64,armhf}.deb with nfpm
 # (packaging/cmd/mkdeb); armhf is ARMv6 (GOARM=6) for a Pi Zero / Pi 1.

@@ -79,7 +79,7 @@ func (s *server) checkRoute(c *gin.Context) {
 }
 
 // matchRoute says which app and script a request would reach, with its
-// domain and route parameters.
+// domain and route parameters and the interceptors that run before it.
 func (s *server) matchRoute(c *gin.Context) {
 	method, path := c.Query("method"), c.Query("path")
 	if method == "" {
@@ -98,6 +98,14 @@ func (s *server) matchRoute(c *gin.Context) {
 		c.JSON(http.StatusOK, gin.H{"matched": false})
 		return
 	}
+	chain := make([]gin.H, 0, len(t.Interceptors))
+	for _, i := range t.Interceptors {
+		h := gin.H{"interceptor_id": i.ID, "path": i.Path, "order": i.Order, "script_id": i.ScriptID}
+		if i.Script != nil {
+			h["script_name"], h["version"] = i.Script.Name, i.Script.ActiveVersion
+		}
+		chain = append(chain, h)
+	}
 	c.JSON(http.StatusOK, gin.H{"matched": true, "app_id": t.AppID, "route_id": t.RouteID, "script_id": t.Script.ID,
-		"script_name": t.Script.Name, "version": t.Script.ActiveVersion, "params": t.Params})
+		"script_name": t.Script.Name, "version": t.Script.ActiveVersion, "params": t.Params, "interceptors": chain})
 }

@@ -19,6 +19,9 @@ type scriptRequest struct {
 	// BaseVersion is, on a save, the script's latest version the edit
 	// started from; absent, the save does not check.
 	BaseVersion *int `json:"base_version"`
+	// Activate, on a save, false stores the new version as a draft: the
+	// active version keeps serving. Absent, the new version goes live.
+	Activate *bool `json:"activate"`
 }
 
 func (s *server) listScripts(c *gin.Context) {
@@ -37,6 +40,10 @@ func (s *server) createScript(c *gin.Context) {
 	}
 	app, ok := appFromField(c, req.AppID)
 	if !ok || !s.permit(c, access.WriteApp, app) {
+		return
+	}
+	if req.Activate != nil && !*req.Activate {
+		writeError(c, http.StatusBadRequest, "a new script's version 1 is always active; save a draft with PUT on the script once it exists")
 		return
 	}
 	sc, err := s.deps.Manager.CreateScript(c, s.actor(c), manager.ScriptInput{
@@ -75,7 +82,7 @@ func (s *server) updateScript(c *gin.Context) {
 		writeError(c, http.StatusBadRequest, "a script's language and app cannot change; create a new script instead")
 		return
 	}
-	in := manager.ScriptInput{Name: req.Name, Source: req.Source}
+	in := manager.ScriptInput{Name: req.Name, Source: req.Source, Draft: req.Activate != nil && !*req.Activate}
 	if req.BaseVersion != nil {
 		if *req.BaseVersion < 1 {
 			writeError(c, http.StatusBadRequest, "base_version must be a version number (1 or more): the script's latest_version when the edit began")

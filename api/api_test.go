@@ -88,7 +88,8 @@ func TestAdminScenarios(t *testing.T) {
 		{name: "execute on a host of the app", method: "GET", url: "/api/v1/execute/{script}", headers: map[string]string{"Host": "pi.example.net"}, expectedStatus: 200, expectedContent: []string{"hello world"}},
 		{name: "unknown admin endpoint", method: "GET", url: "/api/v1/admin/nope", headers: authed, expectedStatus: 404},
 		{name: "unknown api path", method: "GET", url: "/api/v2/x", expectedStatus: 404},
-		{name: "dashboard reserved", method: "GET", url: "/admin/", expectedStatus: 404},
+		{name: "dashboard", method: "GET", url: "/admin/", expectedStatus: 200, expectedContent: []string{"<title>PiCloud</title>"}, expectedHeaders: map[string]string{"Cache-Control": "no-cache"}},
+		{name: "dashboard deep link", method: "GET", url: "/admin/apps/x", expectedStatus: 200, expectedContent: []string{"<title>PiCloud</title>"}},
 		{name: "request id echoed", method: "GET", url: "/healthz", headers: map[string]string{"X-Request-Id": "abc-123"}, expectedStatus: 200, expectedHeaders: map[string]string{"X-Request-Id": "abc-123"}},
 	}
 	for i := range scenarios {

@@ -76,7 +76,10 @@ func (s *server) run(c *gin.Context, t orchestrator.Target, on served) {
 		scheme = "https"
 	}
 	reqID := c.GetString(requestIDKey)
-	res, err := s.deps.Orchestrator.Run(c, t, orchestrator.Call{
+	// The client's address reaches the data service (users.verify is
+	// throttled per account and address), never the script.
+	ctx := engine.WithClientAddress(c, c.ClientIP())
+	res, err := s.deps.Orchestrator.Run(ctx, t, orchestrator.Call{
 		RequestID: reqID,
 		Path:      r.URL.Path,
 		Request: engine.Request{

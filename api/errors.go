@@ -55,6 +55,13 @@ func (s *server) fail(c *gin.Context, err error) {
 		writeError(c, http.StatusConflict, clean(err))
 	case errors.Is(err, model.ErrUnauthorized):
 		writeError(c, http.StatusUnauthorized, clean(err))
+	case errors.Is(err, model.ErrQuotaExceeded):
+		writeError(c, http.StatusInsufficientStorage, clean(err))
+	case errors.Is(err, model.ErrStorageFull):
+		s.log.Error("the disk holding the database is full", "method", c.Request.Method, "path", c.FullPath(),
+			"request_id", c.GetString(requestIDKey), "err", err)
+		writeError(c, http.StatusInsufficientStorage, "the disk holding the database is full, so nothing was saved: "+
+			"free some space on it (picloud status shows how much is left), then try again")
 	default:
 		s.log.Error("request failed", "method", c.Request.Method, "path", c.FullPath(),
 			"request_id", c.GetString(requestIDKey), "err", err)
@@ -66,7 +73,7 @@ func (s *server) fail(c *gin.Context, err error) {
 // input: name is taken" becomes "name is taken").
 func clean(err error) string {
 	msg := err.Error()
-	for _, sentinel := range []error{model.ErrInvalid, model.ErrConflict, model.ErrUnauthorized} {
+	for _, sentinel := range []error{model.ErrInvalid, model.ErrConflict, model.ErrUnauthorized, model.ErrQuotaExceeded} {
 		msg = strings.ReplaceAll(msg, sentinel.Error()+": ", "")
 	}
 	return msg

@@ -89,6 +89,20 @@ func routeApp(s *server, c *gin.Context) (string, bool) {
 	return r.AppID, true
 }
 
+// triggerApp is the app of the trigger named by :id.
+func triggerApp(s *server, c *gin.Context) (string, bool) {
+	id, ok := idParam(c, "id")
+	if !ok {
+		return "", false
+	}
+	t, err := s.deps.Manager.Trigger(c, id)
+	if err != nil {
+		s.fail(c, err)
+		return "", false
+	}
+	return t.AppID, true
+}
+
 // queryApp is the app_id of the query string, the default app when absent.
 func queryApp(s *server, c *gin.Context) (string, bool) {
 	return appFromField(c, c.Query("app_id"))

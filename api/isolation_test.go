@@ -17,13 +17,16 @@ import (
 // domain reach nothing of the admin API.
 func TestAppIsolation(t *testing.T) {
 	s := newStack(t, stackOptions{})
-	type app struct{ id, host, script string }
+	type app struct{ id, host, script, doc, index string }
 	apps := map[string]*app{}
 	for _, name := range []string{"a", "b"} {
 		a := &app{host: name + ".example.org"}
 		a.id = s.admin("POST", "/api/v1/admin/apps", `{"name":"`+name+`"}`).json()["id"].(string)
 		_ = s.admin("POST", "/api/v1/admin/apps/"+a.id+"/domains", `{"pattern":"`+a.host+`"}`)
 		_ = s.admin("PUT", "/api/v1/admin/apps/"+a.id+"/variables/NAME", `{"value":"`+name+`"}`)
+		_ = s.admin("PUT", "/api/v1/admin/apps/"+a.id+"/kv/c/keys/k", `{"type":"text","value":"`+name+`"}`)
+		a.doc = s.admin("POST", "/api/v1/admin/apps/"+a.id+"/docs/c/documents", `{"doc":{"name":"`+name+`"}}`).json()["id"].(string)
+		a.index = s.admin("POST", "/api/v1/admin/apps/"+a.id+"/docs/c/indexes", `{"paths":["name"]}`).json()["name"].(string)
 		res := s.admin("POST", "/api/v1/admin/scripts", map[string]string{"app_id": a.id, "name": "hello",
 			"source": `export default (req, env) => { console.log("in " + env.NAME); return env.NAME }`})
 		a.script = res.json()["id"].(string)
@@ -59,6 +62,15 @@ func TestAppIsolation(t *testing.T) {
 		"/api/v1/admin/apps/" + b.id + "/domains",
 		"/api/v1/admin/apps/" + b.id + "/variables",
 		"/api/v1/admin/apps/" + b.id + "/variables/NAME",
+		"/api/v1/admin/apps/" + b.id + "/kv",
+		"/api/v1/admin/apps/" + b.id + "/kv/c/keys",
+		"/api/v1/admin/apps/" + b.id + "/kv/c/keys/k",
+		"/api/v1/admin/apps/" + b.id + "/kv/c/keys/..%2F" + a.id + "%2Fkv",
+		"/api/v1/admin/apps/" + b.id + "/docs",
+		"/api/v1/admin/apps/" + b.id + "/docs/c/documents",
+		"/api/v1/admin/apps/" + b.id + "/docs/c/documents/" + b.doc,
+		"/api/v1/admin/apps/" + b.id + "/docs/c/indexes",
+		"/api/v1/admin/apps/" + a.id + "/docs/c/documents/" + b.doc,
 		"/api/v1/admin/scripts?app_id=" + b.id,
 		"/api/v1/admin/scripts/" + b.script,
 		"/api/v1/admin/scripts/" + b.script + "/versions",
@@ -80,6 +92,16 @@ func TestAppIsolation(t *testing.T) {
 		for _, req := range []struct{ method, path, body string }{
 			{"PUT", "/api/v1/admin/apps/" + b.id + "/variables/NAME", `{"value":"mine"}`},
 			{"DELETE", "/api/v1/admin/apps/" + b.id + "/variables/NAME", ""},
+			{"PUT", "/api/v1/admin/apps/" + b.id + "/kv/c/keys/k", `{"type":"text","value":"mine"}`},
+			{"DELETE", "/api/v1/admin/apps/" + b.id + "/kv/c/keys/k", ""},
+			{"POST", "/api/v1/admin/apps/" + b.id + "/docs/c/documents", `{"doc":{"name":"mine"}}`},
+			{"PUT", "/api/v1/admin/apps/" + b.id + "/docs/c/documents/" + b.doc, `{"doc":{"name":"mine"}}`},
+			{"PUT", "/api/v1/admin/apps/" + a.id + "/docs/c/documents/" + b.doc, `{"doc":{"name":"mine"}}`},
+			{"DELETE", "/api/v1/admin/apps/" + b.id + "/docs/c/documents/" + b.doc, ""},
+			{"DELETE", "/api/v1/admin/apps/" + a.id + "/docs/c/documents/" + b.doc, ""},
+			{"POST", "/api/v1/admin/apps/" + b.id + "/docs/c/indexes", `{"paths":["x"]}`},
+			{"DELETE", "/api/v1/admin/apps/" + b.id + "/docs/c/indexes/" + b.index, ""},
+			{"DELETE", "/api/v1/admin/apps/" + a.id + "/docs/c/indexes/" + b.index, ""},
 			{"PUT", "/api/v1/admin/scripts/" + b.script, `{"source":"export default () => 'taken'"}`},
 			{"DELETE", "/api/v1/admin/scripts/" + b.script, ""},
 			{"POST", "/api/v1/admin/scripts", `{"app_id":"` + b.id + `","name":"x","source":"export default () => 1"}`},
@@ -116,6 +138,16 @@ func TestAppIsolation(t *testing.T) {
 	}
 	if got := s.do("GET", "/hello", map[string]string{"Host": b.host}, "").body; got != "b" {
 		t.Fatalf("b changed: %s", got)
+	}
+	if res := s.admin("GET", "/api/v1/admin/apps/"+b.id+"/kv/c/keys/k", nil); res.status != 200 || !strings.Contains(res.body, `"value":"b"`) {
+		t.Fatalf("b's key changed: %d %s", res.status, res.body)
+	}
+	if res := s.admin("GET", "/api/v1/admin/apps/"+b.id+"/docs", nil); res.status != 200 ||
+		!strings.Contains(res.body, `"documents":1,`) || !strings.Contains(res.body, `"paths":["name"]`) || strings.Contains(res.body, `"paths":["x"]`) {
+		t.Fatalf("b's documents or indexes changed: %d %s", res.status, res.body)
+	}
+	if res := s.admin("GET", "/api/v1/admin/apps/"+b.id+"/docs/c/documents/"+b.doc, nil); !strings.Contains(res.body, `"name":"b"`) {
+		t.Fatalf("b's document changed: %d %s", res.status, res.body)
 	}
 
 	// A's log stream, and A's token's stream of all apps, carry A's

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 
 	"github.com/picloud/picloud/api/model"
 )
@@ -17,7 +18,7 @@ import (
 type endpoint struct {
 	capability string // a capability of api/access, or "" for any user and token
 	method     string
-	path       string // {app}, {script}, {route}, {domain}, {user}, {var}, {owntoken}, {password} are filled in per cell
+	path       string // {app}, {script}, {route}, {domain}, {user}, {interceptor}, {appuser}, {var}, {kvkey}, {docid}, {queuemsg}, {docsindex}, {owntoken}, {password} are filled in per cell
 	body       string
 	fresh      bool // needs its own session, and may end the others (logout, password change)
 }
@@ -37,59 +38,106 @@ var sessionOnly = map[string]bool{
 // endpoints lists every authenticated admin endpoint; TestRoleTable fails
 // when the router serves one that is not here.
 var endpoints = map[string]endpoint{
-	"POST /api/v1/admin/auth/logout":                   {"credentials.own", "POST", "/api/v1/admin/auth/logout", "", true},
-	"GET /api/v1/admin/auth/me":                        {"", "GET", "/api/v1/admin/auth/me", "", false},
-	"GET /api/v1/admin/apps":                           {"", "GET", "/api/v1/admin/apps", "", false},
-	"POST /api/v1/admin/apps":                          {"apps.manage", "POST", "/api/v1/admin/apps", `{"name":"new-{n}"}`, false},
-	"GET /api/v1/admin/apps/:id":                       {"app.read", "GET", "/api/v1/admin/apps/{app}", "", false},
-	"PATCH /api/v1/admin/apps/:id":                     {"apps.manage", "PATCH", "/api/v1/admin/apps/{app}", `{"description":"changed"}`, false},
-	"DELETE /api/v1/admin/apps/:id":                    {"apps.manage", "DELETE", "/api/v1/admin/apps/{newapp}", "", false},
-	"GET /api/v1/admin/apps/:id/domains":               {"app.read", "GET", "/api/v1/admin/apps/{app}/domains", "", false},
-	"POST /api/v1/admin/apps/:id/domains":              {"app.write", "POST", "/api/v1/admin/apps/{app}/domains", `{"pattern":"d{n}.example.com"}`, false},
-	"DELETE /api/v1/admin/apps/:id/domains/:domain_id": {"app.write", "DELETE", "/api/v1/admin/apps/{app}/domains/{domain}", "", false},
-	"GET /api/v1/admin/settings":                       {"apps.manage", "GET", "/api/v1/admin/settings", "", false},
-	"PATCH /api/v1/admin/settings":                     {"instance.manage", "PATCH", "/api/v1/admin/settings", `{"default_app_fallback":true}`, false},
-	"GET /api/v1/admin/users":                          {"users.manage", "GET", "/api/v1/admin/users", "", false},
-	"POST /api/v1/admin/users":                         {"users.manage", "POST", "/api/v1/admin/users", `{"username":"u{n}","password":"long enough password"}`, false},
-	"POST /api/v1/admin/users/:id/roles":               {"users.manage", "POST", "/api/v1/admin/users/{user}/roles", `{"app_id":"{app}","role":"viewer"}`, false},
-	"DELETE /api/v1/admin/users/:id/roles/:app_id":     {"users.manage", "DELETE", "/api/v1/admin/users/{user}/roles/{app}", "", false},
-	"GET /api/v1/admin/scripts":                        {"app.read", "GET", "/api/v1/admin/scripts?app_id={app}", "", false},
-	"POST /api/v1/admin/scripts":                       {"app.write", "POST", "/api/v1/admin/scripts", `{"app_id":"{app}","name":"s{n}","source":"export default () => 1"}`, false},
-	"GET /api/v1/admin/scripts/:id":                    {"app.read", "GET", "/api/v1/admin/scripts/{script}", "", false},
-	"PUT /api/v1/admin/scripts/:id":                    {"app.write", "PUT", "/api/v1/admin/scripts/{script}", `{"source":"export default () => 2"}`, false},
-	"DELETE /api/v1/admin/scripts/:id":                 {"app.write", "DELETE", "/api/v1/admin/scripts/{script}", "", false},
-	"GET /api/v1/admin/scripts/:id/versions":           {"app.read", "GET", "/api/v1/admin/scripts/{script}/versions", "", false},
-	"GET /api/v1/admin/scripts/:id/versions/:version":  {"app.read", "GET", "/api/v1/admin/scripts/{script}/versions/1", "", false},
-	"POST /api/v1/admin/scripts/:id/rollback":          {"app.write", "POST", "/api/v1/admin/scripts/{script}/rollback", `{"version":1}`, false},
-	"GET /api/v1/admin/scripts/:id/limits":             {"app.read", "GET", "/api/v1/admin/scripts/{script}/limits", "", false},
-	"PUT /api/v1/admin/scripts/:id/limits":             {"app.write", "PUT", "/api/v1/admin/scripts/{script}/limits", `{"wall_time_ms":1000}`, false},
-	"GET /api/v1/admin/scripts/:id/routes":             {"app.read", "GET", "/api/v1/admin/scripts/{script}/routes", "", false},
-	"POST /api/v1/admin/scripts/:id/routes":            {"app.write", "POST", "/api/v1/admin/scripts/{script}/routes", `{"method":"GET","path":"/r{n}"}`, false},
-	"DELETE /api/v1/admin/routes/:id":                  {"app.write", "DELETE", "/api/v1/admin/routes/{route}", "", false},
-	"POST /api/v1/admin/routes/check":                  {"app.read", "POST", "/api/v1/admin/routes/check", `{"app_id":"{app}","method":"GET","path":"/x"}`, false},
-	"GET /api/v1/admin/routes/match":                   {"app.read", "GET", "/api/v1/admin/routes/match?host={host}&path=/x", "", false},
-	"GET /api/v1/admin/logs":                           {"app.read", "GET", "/api/v1/admin/logs?app_id={app}", "", false},
-	"GET /api/v1/admin/logs/stream":                    {"app.read", "GET", "/api/v1/admin/logs/stream?script_id={script}", "", false},
-	"GET /api/v1/admin/logs/all":                       {"", "GET", "/api/v1/admin/logs/all", "", false},
-	"GET /api/v1/admin/logs/all/stream":                {"", "GET", "/api/v1/admin/logs/all/stream", "", false},
-	"GET /api/v1/admin/audit":                          {"audit.read", "GET", "/api/v1/admin/audit?app_id={app}", "", false},
-	"POST /api/v1/admin/auth/password":                 {"credentials.own", "POST", "/api/v1/admin/auth/password", `{"current_password":"{password}","new_password":"{password}"}`, true},
-	"PATCH /api/v1/admin/users/:id":                    {"users.manage", "PATCH", "/api/v1/admin/users/{user}", `{"disabled":true}`, false},
-	"POST /api/v1/admin/users/:id/password":            {"users.manage", "POST", "/api/v1/admin/users/{user}/password", `{"password":"another fixture password"}`, false},
-	"GET /api/v1/admin/tokens":                         {"credentials.own", "GET", "/api/v1/admin/tokens", "", false},
-	"POST /api/v1/admin/tokens":                        {"app.read", "POST", "/api/v1/admin/tokens", `{"name":"t{n}","apps":["{app}"],"capabilities":["app.read"]}`, false},
-	"DELETE /api/v1/admin/tokens/:id":                  {"credentials.own", "DELETE", "/api/v1/admin/tokens/{owntoken}", "", false},
-	"GET /api/v1/admin/apps/:id/variables":             {"app.read", "GET", "/api/v1/admin/apps/{app}/variables", "", false},
-	"GET /api/v1/admin/apps/:id/variables/:name":       {"app.read", "GET", "/api/v1/admin/apps/{app}/variables/{var}", "", false},
-	"PUT /api/v1/admin/apps/:id/variables/:name":       {"app.write", "PUT", "/api/v1/admin/apps/{app}/variables/V{n}", `{"value":"x","secret":true}`, false},
-	"DELETE /api/v1/admin/apps/:id/variables/:name":    {"app.write", "DELETE", "/api/v1/admin/apps/{app}/variables/{var}", "", false},
-	"GET /api/v1/admin/system":                         {"apps.manage", "GET", "/api/v1/admin/system", "", false},
-	"GET /api/v1/admin/auth/keys":                      {"credentials.own", "GET", "/api/v1/admin/auth/keys", "", false},
-	"POST /api/v1/admin/auth/keys":                     {"credentials.own", "POST", "/api/v1/admin/auth/keys", `{"public_key":"{pubkey}"}`, false},
-	"DELETE /api/v1/admin/auth/keys/:key_id":           {"credentials.own", "DELETE", "/api/v1/admin/auth/keys/{ownkey}", "", false},
-	"GET /api/v1/admin/users/:id/keys":                 {"users.manage", "GET", "/api/v1/admin/users/{user}/keys", "", false},
-	"POST /api/v1/admin/users/:id/keys":                {"users.manage", "POST", "/api/v1/admin/users/{user}/keys", `{"public_key":"{pubkey}"}`, false},
-	"DELETE /api/v1/admin/users/:id/keys/:key_id":      {"users.manage", "DELETE", "/api/v1/admin/users/{user}/keys/{userkey}", "", false},
+	"POST /api/v1/admin/auth/logout":                                {"credentials.own", "POST", "/api/v1/admin/auth/logout", "", true},
+	"GET /api/v1/admin/auth/me":                                     {"", "GET", "/api/v1/admin/auth/me", "", false},
+	"GET /api/v1/admin/apps":                                        {"", "GET", "/api/v1/admin/apps", "", false},
+	"POST /api/v1/admin/apps":                                       {"apps.manage", "POST", "/api/v1/admin/apps", `{"name":"new-{n}"}`, false},
+	"GET /api/v1/admin/apps/:id":                                    {"app.read", "GET", "/api/v1/admin/apps/{app}", "", false},
+	"PATCH /api/v1/admin/apps/:id":                                  {"apps.manage", "PATCH", "/api/v1/admin/apps/{app}", `{"description":"changed"}`, false},
+	"DELETE /api/v1/admin/apps/:id":                                 {"apps.manage", "DELETE", "/api/v1/admin/apps/{newapp}", "", false},
+	"GET /api/v1/admin/apps/:id/domains":                            {"app.read", "GET", "/api/v1/admin/apps/{app}/domains", "", false},
+	"POST /api/v1/admin/apps/:id/domains":                           {"app.write", "POST", "/api/v1/admin/apps/{app}/domains", `{"pattern":"d{n}.example.com"}`, false},
+	"DELETE /api/v1/admin/apps/:id/domains/:domain_id":              {"app.write", "DELETE", "/api/v1/admin/apps/{app}/domains/{domain}", "", false},
+	"GET /api/v1/admin/apps/:id/interceptors":                       {"app.read", "GET", "/api/v1/admin/apps/{app}/interceptors", "", false},
+	"POST /api/v1/admin/apps/:id/interceptors":                      {"app.write", "POST", "/api/v1/admin/apps/{app}/interceptors", `{"script_id":"{script}","path":"/i{n}/*rest"}`, false},
+	"DELETE /api/v1/admin/interceptors/:id":                         {"app.write", "DELETE", "/api/v1/admin/interceptors/{interceptor}", "", false},
+	"GET /api/v1/admin/apps/:id/users":                              {"apps.manage", "GET", "/api/v1/admin/apps/{app}/users?search=example", "", false},
+	"PATCH /api/v1/admin/apps/:id/users/:user_id":                   {"apps.manage", "PATCH", "/api/v1/admin/apps/{app}/users/{appuser}", `{"disabled":true}`, false},
+	"DELETE /api/v1/admin/apps/:id/users/:user_id":                  {"apps.manage", "DELETE", "/api/v1/admin/apps/{app}/users/{appuser}", "", false},
+	"POST /api/v1/admin/apps/:id/users/:user_id/revoke-sessions":    {"apps.manage", "POST", "/api/v1/admin/apps/{app}/users/{appuser}/revoke-sessions", "", false},
+	"GET /api/v1/admin/settings":                                    {"apps.manage", "GET", "/api/v1/admin/settings", "", false},
+	"PATCH /api/v1/admin/settings":                                  {"instance.manage", "PATCH", "/api/v1/admin/settings", `{"default_app_fallback":true}`, false},
+	"GET /api/v1/admin/users":                                       {"users.manage", "GET", "/api/v1/admin/users", "", false},
+	"POST /api/v1/admin/users":                                      {"users.manage", "POST", "/api/v1/admin/users", `{"username":"u{n}","password":"long enough password"}`, false},
+	"POST /api/v1/admin/users/:id/roles":                            {"users.manage", "POST", "/api/v1/admin/users/{user}/roles", `{"app_id":"{app}","role":"viewer"}`, false},
+	"DELETE /api/v1/admin/users/:id/roles/:app_id":                  {"users.manage", "DELETE", "/api/v1/admin/users/{user}/roles/{app}", "", false},
+	"GET /api/v1/admin/scripts":                                     {"app.read", "GET", "/api/v1/admin/scripts?app_id={app}", "", false},
+	"POST /api/v1/admin/scripts":                                    {"app.write", "POST", "/api/v1/admin/scripts", `{"app_id":"{app}","name":"s{n}","source":"export default () => 1"}`, false},
+	"GET /api/v1/admin/scripts/:id":                                 {"app.read", "GET", "/api/v1/admin/scripts/{script}", "", false},
+	"PUT /api/v1/admin/scripts/:id":                                 {"app.write", "PUT", "/api/v1/admin/scripts/{script}", `{"source":"export default () => 2"}`, false},
+	"DELETE /api/v1/admin/scripts/:id":                              {"app.write", "DELETE", "/api/v1/admin/scripts/{script}", "", false},
+	"GET /api/v1/admin/scripts/:id/versions":                        {"app.read", "GET", "/api/v1/admin/scripts/{script}/versions", "", false},
+	"GET /api/v1/admin/scripts/:id/versions/:version":               {"app.read", "GET", "/api/v1/admin/scripts/{script}/versions/1", "", false},
+	"POST /api/v1/admin/scripts/:id/rollback":                       {"app.write", "POST", "/api/v1/admin/scripts/{script}/rollback", `{"version":1}`, false},
+	"GET /api/v1/admin/scripts/:id/limits":                          {"app.read", "GET", "/api/v1/admin/scripts/{script}/limits", "", false},
+	"PUT /api/v1/admin/scripts/:id/limits":                          {"app.write", "PUT", "/api/v1/admin/scripts/{script}/limits", `{"wall_time_ms":1000}`, false},
+	"GET /api/v1/admin/scripts/:id/routes":                          {"app.read", "GET", "/api/v1/admin/scripts/{script}/routes", "", false},
+	"POST /api/v1/admin/scripts/:id/routes":                         {"app.write", "POST", "/api/v1/admin/scripts/{script}/routes", `{"method":"GET","path":"/r{n}"}`, false},
+	"DELETE /api/v1/admin/routes/:id":                               {"app.write", "DELETE", "/api/v1/admin/routes/{route}", "", false},
+	"POST /api/v1/admin/routes/check":                               {"app.read", "POST", "/api/v1/admin/routes/check", `{"app_id":"{app}","method":"GET","path":"/x"}`, false},
+	"GET /api/v1/admin/routes/match":                                {"app.read", "GET", "/api/v1/admin/routes/match?host={host}&path=/x", "", false},
+	"GET /api/v1/admin/logs":                                        {"app.read", "GET", "/api/v1/admin/logs?app_id={app}", "", false},
+	"GET /api/v1/admin/logs/stream":                                 {"app.read", "GET", "/api/v1/admin/logs/stream?script_id={script}", "", false},
+	"GET /api/v1/admin/logs/all":                                    {"", "GET", "/api/v1/admin/logs/all", "", false},
+	"GET /api/v1/admin/logs/all/stream":                             {"", "GET", "/api/v1/admin/logs/all/stream", "", false},
+	"GET /api/v1/admin/audit":                                       {"audit.read", "GET", "/api/v1/admin/audit?app_id={app}", "", false},
+	"GET /api/v1/admin/metrics":                                     {"app.read", "GET", "/api/v1/admin/metrics?app_id={app}", "", false},
+	"GET /metrics":                                                  {"metrics.read", "GET", "/metrics", "", false},
+	"POST /api/v1/admin/auth/password":                              {"credentials.own", "POST", "/api/v1/admin/auth/password", `{"current_password":"{password}","new_password":"{password}"}`, true},
+	"PATCH /api/v1/admin/users/:id":                                 {"users.manage", "PATCH", "/api/v1/admin/users/{user}", `{"disabled":true}`, false},
+	"POST /api/v1/admin/users/:id/password":                         {"users.manage", "POST", "/api/v1/admin/users/{user}/password", `{"password":"another fixture password"}`, false},
+	"GET /api/v1/admin/tokens":                                      {"credentials.own", "GET", "/api/v1/admin/tokens", "", false},
+	"POST /api/v1/admin/tokens":                                     {"app.read", "POST", "/api/v1/admin/tokens", `{"name":"t{n}","apps":["{app}"],"capabilities":["app.read"]}`, false},
+	"DELETE /api/v1/admin/tokens/:id":                               {"credentials.own", "DELETE", "/api/v1/admin/tokens/{owntoken}", "", false},
+	"GET /api/v1/admin/apps/:id/variables":                          {"app.read", "GET", "/api/v1/admin/apps/{app}/variables", "", false},
+	"GET /api/v1/admin/apps/:id/variables/:name":                    {"app.read", "GET", "/api/v1/admin/apps/{app}/variables/{var}", "", false},
+	"PUT /api/v1/admin/apps/:id/variables/:name":                    {"app.write", "PUT", "/api/v1/admin/apps/{app}/variables/V{n}", `{"value":"x","secret":true}`, false},
+	"DELETE /api/v1/admin/apps/:id/variables/:name":                 {"app.write", "DELETE", "/api/v1/admin/apps/{app}/variables/{var}", "", false},
+	"GET /api/v1/admin/system":                                      {"apps.manage", "GET", "/api/v1/admin/system", "", false},
+	"GET /api/v1/admin/apps/:id/kv":                                 {"app.read", "GET", "/api/v1/admin/apps/{app}/kv", "", false},
+	"GET /api/v1/admin/apps/:id/kv/:collection/keys":                {"app.read", "GET", "/api/v1/admin/apps/{app}/kv/c/keys?prefix=k", "", false},
+	"GET /api/v1/admin/apps/:id/kv/:collection/keys/*key":           {"app.read", "GET", "/api/v1/admin/apps/{app}/kv/c/keys/{kvkey}", "", false},
+	"PUT /api/v1/admin/apps/:id/kv/:collection/keys/*key":           {"app.write", "PUT", "/api/v1/admin/apps/{app}/kv/c/keys/k{n}", `{"type":"text","value":"x"}`, false},
+	"DELETE /api/v1/admin/apps/:id/kv/:collection/keys/*key":        {"app.write", "DELETE", "/api/v1/admin/apps/{app}/kv/c/keys/{kvkey}", "", false},
+	"GET /api/v1/admin/auth/keys":                                   {"credentials.own", "GET", "/api/v1/admin/auth/keys", "", false},
+	"POST /api/v1/admin/auth/keys":                                  {"credentials.own", "POST", "/api/v1/admin/auth/keys", `{"public_key":"{pubkey}"}`, false},
+	"DELETE /api/v1/admin/auth/keys/:key_id":                        {"credentials.own", "DELETE", "/api/v1/admin/auth/keys/{ownkey}", "", false},
+	"GET /api/v1/admin/users/:id/keys":                              {"users.manage", "GET", "/api/v1/admin/users/{user}/keys", "", false},
+	"POST /api/v1/admin/users/:id/keys":                             {"users.manage", "POST", "/api/v1/admin/users/{user}/keys", `{"public_key":"{pubkey}"}`, false},
+	"DELETE /api/v1/admin/users/:id/keys/:key_id":                   {"users.manage", "DELETE", "/api/v1/admin/users/{user}/keys/{userkey}", "", false},
+	"GET /api/v1/admin/apps/:id/usage":                              {"app.read", "GET", "/api/v1/admin/apps/{app}/usage", "", false},
+	"PUT /api/v1/admin/apps/:id/limits":                             {"apps.manage", "PUT", "/api/v1/admin/apps/{app}/limits", `{"storage_bytes":1048576}`, false},
+	"GET /api/v1/admin/scripts/:id/triggers":                        {"app.read", "GET", "/api/v1/admin/scripts/{script}/triggers", "", false},
+	"POST /api/v1/admin/scripts/:id/triggers":                       {"app.write", "POST", "/api/v1/admin/scripts/{script}/triggers", `{"type":"cron","schedule":"@daily"}`, false},
+	"DELETE /api/v1/admin/triggers/:id":                             {"app.write", "DELETE", "/api/v1/admin/triggers/{trigger}", "", false},
+	"POST /api/v1/admin/triggers/:id/run":                           {"app.write", "POST", "/api/v1/admin/triggers/{trigger}/run", "", false},
+	"POST /api/v1/admin/backups":                                    {"instance.manage", "POST", "/api/v1/admin/backups", `{}`, false},
+	"GET /api/v1/admin/apps/:id/queues":                             {"app.read", "GET", "/api/v1/admin/apps/{app}/queues", "", false},
+	"GET /api/v1/admin/apps/:id/queues/:queue/messages":             {"app.read", "GET", "/api/v1/admin/apps/{app}/queues/q/messages", "", false},
+	"POST /api/v1/admin/apps/:id/queues/:queue/messages/:msg/retry": {"app.write", "POST", "/api/v1/admin/apps/{app}/queues/q/messages/{queuemsg}/retry", "", false},
+	"DELETE /api/v1/admin/apps/:id/queues/:queue/messages/:msg":     {"app.write", "DELETE", "/api/v1/admin/apps/{app}/queues/q/messages/{queuemsg}", "", false},
+	"POST /api/v1/admin/apps/:id/queues/:queue/redrive":             {"app.write", "POST", "/api/v1/admin/apps/{app}/queues/q/redrive", "", false},
+	"POST /api/v1/admin/apps/:id/deploy":                            {"app.write", "POST", "/api/v1/admin/apps/{app}/deploy", `{"scripts":[{"name":"d{n}","source":"export default () => 1"}]}`, false},
+}
+
+// docsEndpoints are the endpoints of the scripts' documents, kept apart
+// from endpoints so that their long paths do not realign the table.
+var docsEndpoints = map[string]endpoint{
+	"GET /api/v1/admin/apps/:id/docs":                               {"app.read", "GET", "/api/v1/admin/apps/{app}/docs", "", false},
+	"GET /api/v1/admin/apps/:id/docs/:collection/documents":         {"app.read", "GET", "/api/v1/admin/apps/{app}/docs/c/documents?where=%7B%22n%22%3A1%7D", "", false},
+	"POST /api/v1/admin/apps/:id/docs/:collection/documents":        {"app.write", "POST", "/api/v1/admin/apps/{app}/docs/c/documents", `{"doc":{"n":{n}}}`, false},
+	"GET /api/v1/admin/apps/:id/docs/:collection/documents/:doc":    {"app.read", "GET", "/api/v1/admin/apps/{app}/docs/c/documents/{docid}", "", false},
+	"PUT /api/v1/admin/apps/:id/docs/:collection/documents/:doc":    {"app.write", "PUT", "/api/v1/admin/apps/{app}/docs/c/documents/{docid}", `{"doc":{"n":0}}`, false},
+	"DELETE /api/v1/admin/apps/:id/docs/:collection/documents/:doc": {"app.write", "DELETE", "/api/v1/admin/apps/{app}/docs/c/documents/{docid}", "", false},
+	"GET /api/v1/admin/apps/:id/docs/:collection/indexes":           {"app.read", "GET", "/api/v1/admin/apps/{app}/docs/c/indexes", "", false},
+	"POST /api/v1/admin/apps/:id/docs/:collection/indexes":          {"app.write", "POST", "/api/v1/admin/apps/{app}/docs/c/indexes", `{"paths":["p{n}"]}`, false},
+	"DELETE /api/v1/admin/apps/:id/docs/:collection/indexes/:index": {"app.write", "DELETE", "/api/v1/admin/apps/{app}/docs/c/indexes/{docsindex}", "", false},
+}
+
+func init() {
+	for k, ep := range docsEndpoints {
+		endpoints[k] = ep
+	}
 }
 
 // public lists the admin endpoints that need no credentials.
@@ -110,8 +158,8 @@ var readOnly = map[string]bool{"POST /api/v1/admin/routes/check": true}
 var holds = map[string]map[string]bool{
 	"reader": {"": true, "app.read": true},
 	"writer": {"": true, "app.read": true, "app.write": true},
-	"owner":  {"": true, "credentials.own": true, "users.manage": true, "instance.manage": true, "apps.manage": true, "audit.read": true, "app.read": true, "app.write": true},
-	"admin":  {"": true, "credentials.own": true, "apps.manage": true, "audit.read": true, "app.read": true, "app.write": true},
+	"owner":  {"": true, "credentials.own": true, "users.manage": true, "instance.manage": true, "apps.manage": true, "audit.read": true, "metrics.read": true, "app.read": true, "app.write": true},
+	"admin":  {"": true, "credentials.own": true, "apps.manage": true, "audit.read": true, "metrics.read": true, "app.read": true, "app.write": true},
 	"editor": {"": true, "credentials.own": true, "app.read": true, "app.write": true},
 	"viewer": {"": true, "credentials.own": true, "app.read": true},
 	"member": {"": true, "credentials.own": true},
@@ -167,7 +215,7 @@ func TestRoleTable(t *testing.T) {
 	// Every served admin endpoint must be in the table.
 	for _, r := range s.handler.(*gin.Engine).Routes() {
 		key := r.Method + " " + r.Path
-		if strings.HasPrefix(r.Path, "/api/v1/admin/") && !public[key] {
+		if (strings.HasPrefix(r.Path, "/api/v1/admin/") || r.Path == "/metrics") && !public[key] {
 			if _, ok := endpoints[key]; !ok {
 				t.Errorf("%s has no entry in the role table", key)
 			}
@@ -184,12 +232,26 @@ func TestRoleTable(t *testing.T) {
 				fill := func(v string) string {
 					r := strings.NewReplacer("{app}", app, "{host}", hostOf[which], "{n}", fmt.Sprint(n), "{password}", logins[role][1])
 					v = r.Replace(v)
-					if strings.Contains(v, "{script}") || strings.Contains(v, "{route}") {
+					if strings.Contains(v, "{script}") || strings.Contains(v, "{route}") || strings.Contains(v, "{trigger}") {
 						script := create("/api/v1/admin/scripts", fmt.Sprintf(`{"app_id":%q,"name":"fixture-%d","source":"export default () => 1"}`, app, n))
 						v = strings.ReplaceAll(v, "{script}", script)
+						if strings.Contains(v, "{trigger}") {
+							v = strings.ReplaceAll(v, "{trigger}", create("/api/v1/admin/scripts/"+script+"/triggers", `{"type":"cron","schedule":"@yearly"}`))
+						}
 						if strings.Contains(v, "{route}") {
 							v = strings.ReplaceAll(v, "{route}", create("/api/v1/admin/scripts/"+script+"/routes", fmt.Sprintf(`{"method":"GET","path":"/fixture-%d"}`, n)))
 						}
+					}
+					if strings.Contains(v, "{interceptor}") {
+						script := create("/api/v1/admin/scripts", fmt.Sprintf(`{"app_id":%q,"name":"fixture-i%d","source":"export default { intercept() {} }"}`, app, n))
+						v = strings.ReplaceAll(v, "{interceptor}", create("/api/v1/admin/apps/"+app+"/interceptors", fmt.Sprintf(`{"script_id":%q,"path":"/fixture-%d"}`, script, n)))
+					}
+					if strings.Contains(v, "{appuser}") {
+						u, err := s.store.CreateAppUser(context.Background(), app, fmt.Sprintf("fixture-%d@example.org", n), "", []byte(`{}`))
+						if err != nil {
+							t.Fatal(err)
+						}
+						v = strings.ReplaceAll(v, "{appuser}", u.ID)
 					}
 					if strings.Contains(v, "{domain}") {
 						v = strings.ReplaceAll(v, "{domain}", create("/api/v1/admin/apps/"+app+"/domains", fmt.Sprintf(`{"pattern":"fixture-%d.example.org"}`, n)))
@@ -203,6 +265,44 @@ func TestRoleTable(t *testing.T) {
 							t.Fatalf("setup variable: %d %s", res.status, res.body)
 						}
 						v = strings.ReplaceAll(v, "{var}", name)
+					}
+					if strings.Contains(v, "{kvkey}") {
+						key := fmt.Sprint("fixture/", n)
+						if _, err := s.store.PutKV(context.Background(), model.KVPut{AppID: app, Collection: "c", Key: key,
+							Type: "text", Value: []byte("v")}); err != nil {
+							t.Fatal(err)
+						}
+						v = strings.ReplaceAll(v, "{kvkey}", key)
+					}
+					if strings.Contains(v, "{queuemsg}") {
+						key := fmt.Sprint("fixture-", n)
+						if err := s.store.SendQueue(context.Background(), app, "q", []model.QueueSend{{Body: `1`, DedupeKey: key}}); err != nil {
+							t.Fatal(err)
+						}
+						ms, err := s.store.QueueMessages(context.Background(), app, "q", "", "", 1000)
+						if err != nil {
+							t.Fatal(err)
+						}
+						for _, m := range ms {
+							if m.DedupeKey == key {
+								v = strings.ReplaceAll(v, "{queuemsg}", m.ID)
+							}
+						}
+					}
+					if strings.Contains(v, "{docid}") {
+						id := uuid.Must(uuid.NewV7()).String()
+						if _, err := s.store.InsertDoc(context.Background(), app, "c", id, []byte(`{"n":1}`)); err != nil {
+							t.Fatal(err)
+						}
+						v = strings.ReplaceAll(v, "{docid}", id)
+					}
+					if strings.Contains(v, "{docsindex}") {
+						ix := model.DocsIndex{AppID: app, Collection: "c", Name: fmt.Sprint("docs_ix_fixture_", n),
+							Paths: []model.DocsPath{{fmt.Sprint("f", n)}}}
+						if err := s.store.EnsureDocsIndex(context.Background(), ix); err != nil {
+							t.Fatal(err)
+						}
+						v = strings.ReplaceAll(v, "{docsindex}", ix.Name)
 					}
 					if strings.Contains(v, "{owntoken}") {
 						tok, err := s.store.CreateAPIToken(context.Background(), model.APIToken{UserID: userIDs[role], Name: "fixture",

@@ -6,6 +6,7 @@ package api
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/picloud/picloud/api/access"
+	"github.com/picloud/picloud/api/dashboard"
 	"github.com/picloud/picloud/api/execlog"
 	"github.com/picloud/picloud/api/hosts"
 	"github.com/picloud/picloud/api/manager"
@@ -50,6 +52,11 @@ type Deps struct {
 	// System reports the board's and the daemon's health for
 	// GET /api/v1/admin/system; nil reports only the versions.
 	System func(ctx context.Context) (model.SystemStatus, error)
+	// Metrics serves GET /metrics in Prometheus's format; nil answers 404.
+	Metrics http.Handler
+	// Backup writes a backup of the board, or of the app named app, to w
+	// (POST /api/v1/admin/backups); nil answers 404.
+	Backup func(ctx context.Context, w io.Writer, app string, passphrase []byte) error
 	Logger *slog.Logger
 }
 
@@ -119,17 +126,31 @@ func New(cfg Config, deps Deps) (http.Handler, error) {
 	authed.GET("/apps/:id", s.allow(access.ReadApp, appParam), s.getApp)
 	authed.PATCH("/apps/:id", s.allow(access.ManageApps, appParam), s.updateApp)
 	authed.DELETE("/apps/:id", s.allow(access.ManageApps, appParam), s.deleteApp)
+	authed.GET("/apps/:id/usage", s.allow(access.ReadApp, appParam), s.appUsage)
+	authed.PUT("/apps/:id/limits", s.allow(access.ManageApps, appParam), s.setAppLimits)
 	authed.GET("/apps/:id/domains", s.allow(access.ReadApp, appParam), s.listDomains)
 	authed.POST("/apps/:id/domains", s.allow(access.WriteApp, appParam), s.claimDomain)
 	authed.DELETE("/apps/:id/domains/:domain_id", s.allow(access.WriteApp, appParam), s.releaseDomain)
+	authed.POST("/apps/:id/deploy", s.allow(access.WriteApp, appParam), s.deployApp)
 	authed.GET("/apps/:id/variables", s.allow(access.ReadApp, appParam), s.listVariables)
 	authed.GET("/apps/:id/variables/:name", s.allow(access.ReadApp, appParam), s.getVariable)
 	authed.PUT("/apps/:id/variables/:name", s.allow(access.WriteApp, appParam), s.putVariable)
 	authed.DELETE("/apps/:id/variables/:name", s.allow(access.WriteApp, appParam), s.deleteVariable)
+	s.kvRoutes(authed)
+	s.queueRoutes(authed)
+	s.docsRoutes(authed)
+	authed.GET("/apps/:id/interceptors", s.allow(access.ReadApp, appParam), s.listInterceptors)
+	authed.POST("/apps/:id/interceptors", s.allow(access.WriteApp, appParam), s.createInterceptor)
+	authed.DELETE("/interceptors/:id", s.allow(access.WriteApp, interceptorApp), s.deleteInterceptor)
+	authed.GET("/apps/:id/users", s.allow(access.ManageApps, appParam), s.listAppUsers)
+	authed.PATCH("/apps/:id/users/:user_id", s.allow(access.ManageApps, appParam), s.updateAppUser)
+	authed.DELETE("/apps/:id/users/:user_id", s.allow(access.ManageApps, appParam), s.deleteAppUser)
+	authed.POST("/apps/:id/users/:user_id/revoke-sessions", s.allow(access.ManageApps, appParam), s.revokeAppUserSessions)
 
 	authed.GET("/settings", s.allow(access.ManageApps, nil), s.getSettings)
 	authed.GET("/system", s.allow(access.ManageApps, nil), s.system)
 	authed.PATCH("/settings", s.allow(access.ManageInstance, nil), s.updateSettings)
+	authed.POST("/backups", s.allow(access.ManageInstance, nil), s.createBackup)
 	authed.GET("/users", s.allow(access.ManageUsers, nil), s.listUsers)
 	authed.POST("/users", s.allow(access.ManageUsers, nil), s.createUser)
 	authed.PATCH("/users/:id", s.allow(access.ManageUsers, nil), s.updateUser)
@@ -153,6 +174,10 @@ func New(cfg Config, deps Deps) (http.Handler, error) {
 	authed.GET("/scripts/:id/routes", s.allow(access.ReadApp, scriptApp), s.listRoutes)
 	authed.POST("/scripts/:id/routes", s.allow(access.WriteApp, scriptApp), s.createRoute)
 	authed.DELETE("/routes/:id", s.allow(access.WriteApp, routeApp), s.deleteRoute)
+	authed.GET("/scripts/:id/triggers", s.allow(access.ReadApp, scriptApp), s.listTriggers)
+	authed.POST("/scripts/:id/triggers", s.allow(access.WriteApp, scriptApp), s.createTrigger)
+	authed.DELETE("/triggers/:id", s.allow(access.WriteApp, triggerApp), s.deleteTrigger)
+	authed.POST("/triggers/:id/run", s.allow(access.WriteApp, triggerApp), s.runTrigger)
 	authed.POST("/routes/check", s.checkRoute) // the app is in the body
 	authed.GET("/routes/match", s.allow(access.ReadApp, hostApp), s.matchRoute)
 	authed.GET("/logs", s.allow(access.ReadApp, logsApp), s.listLogs)
@@ -160,11 +185,21 @@ func New(cfg Config, deps Deps) (http.Handler, error) {
 	authed.GET("/logs/all", s.listAllLogs)          // the apps the caller may read
 	authed.GET("/logs/all/stream", s.streamAllLogs) // the same, as they happen
 	authed.GET("/audit", s.allow(access.ReadAudit, nil), s.listAudit)
+	authed.GET("/metrics", s.listRollups) // the app or script asked, or every app the caller may read
+
+	// Prometheus scrapes with an API token that holds metrics.read; owners
+	// and admins may read it with their session or through the socket.
+	r.GET("/metrics", s.adminHost, refuseURLCredentials, s.authenticate, s.allow(access.ReadMetrics, nil), s.metrics)
 
 	r.Any("/api/v1/execute/:id", s.execute)
 	r.Any("/api/v1/execute/:id/*rest", s.execute)
-	r.Any("/admin", s.adminHost, s.dashboard)
-	r.Any("/admin/*rest", s.adminHost, s.dashboard)
+	board, err := dashboard.New()
+	if err != nil {
+		return nil, err
+	}
+	serveBoard := gin.WrapH(board)
+	r.Any("/admin", s.adminHost, serveBoard)
+	r.Any("/admin/*rest", s.adminHost, serveBoard)
 	r.NoRoute(s.dispatch)
 	return r, nil
 }
@@ -172,9 +207,4 @@ func New(cfg Config, deps Deps) (http.Handler, error) {
 // notFound answers paths under /api/ that no endpoint serves.
 func notFound(c *gin.Context) {
 	writeError(c, http.StatusNotFound, "no such endpoint: "+c.Request.Method+" "+c.Request.URL.Path)
-}
-
-// dashboard reserves /admin for the browser dashboard.
-func (s *server) dashboard(c *gin.Context) {
-	writeError(c, http.StatusNotFound, "the browser dashboard is not part of this version; use the admin API under /api/v1/admin")
 }

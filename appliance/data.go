@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/picloud/picloud/api/auth"
 	"github.com/picloud/picloud/api/data"
 	"github.com/picloud/picloud/appliance/store"
 )
@@ -20,11 +21,13 @@ const (
 )
 
 // startDataService builds the data service that answers scripts' data
-// calls on the database, and starts the purge of expired keys; onStop
-// registers how to stop it.
-func startDataService(pool *pgxpool.Pool, logger *slog.Logger, onStop func(string, func(context.Context) error)) *data.Service {
+// calls on the database, with storageMB the apps' default storage quota,
+// and queue messages of at most maxMessageBytes, and starts the purge of expired keys; onStop registers how to stop it.
+func startDataService(pool *pgxpool.Pool, storageMB, maxMessageBytes int, logger *slog.Logger, onStop func(string, func(context.Context) error)) *data.Service {
 	st := store.New(pool)
-	ds := data.New(st, logger)
+	ds := data.New(st, logger).WithTransactions(txStore{st}, maxScriptTransactions(pool)).
+		WithStorageQuota(st, int64(storageMB)<<20).WithQueues(st, maxMessageBytes).
+		WithUsers(st, auth.NewHasher(auth.DefaultParams), auth.NewThrottle(auth.ThrottleConfig{}))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -43,7 +46,26 @@ func startDataService(pool *pgxpool.Pool, logger *slog.Logger, onStop func(strin
 	return ds
 }
 
-// purgeExpired deletes expired kv keys in small batches until ctx ends.
+// maxScriptTransactions bounds the transactions scripts hold open at once:
+// each pins a connection, and half the pool stays for the control plane,
+// the execution log and the calls outside transactions.
+func maxScriptTransactions(pool *pgxpool.Pool) int {
+	return max(int(pool.Config().MaxConns)/2, 1)
+}
+
+// txStore begins the data service's transactions on the store.
+type txStore struct{ st *store.Store }
+
+func (t txStore) BeginSerializable(ctx context.Context) (data.Tx, error) {
+	tx, err := t.st.BeginSerializable(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return tx, nil
+}
+
+// purgeExpired deletes expired kv keys and app users' tokens in small
+// batches until ctx ends.
 func purgeExpired(ctx context.Context, st *store.Store, logger *slog.Logger) {
 	t := time.NewTicker(purgeInterval)
 	defer t.Stop()
@@ -53,17 +75,23 @@ func purgeExpired(ctx context.Context, st *store.Store, logger *slog.Logger) {
 			return
 		case <-t.C:
 		}
-		for ctx.Err() == nil {
-			n, err := st.PurgeExpiredKV(ctx, purgeBatch)
-			if err != nil {
-				if ctx.Err() == nil {
-					logger.Warn("purge expired keys", "component", "data", "err", err)
-				}
-				break
+		purgeBatches(ctx, "purge expired keys", st.PurgeExpiredKV, logger)
+		purgeBatches(ctx, "purge expired app user tokens", st.PurgeExpiredAppUserTokens, logger)
+	}
+}
+
+// purgeBatches runs purge until a batch comes back short or ctx ends.
+func purgeBatches(ctx context.Context, what string, purge func(context.Context, int) (int, error), logger *slog.Logger) {
+	for ctx.Err() == nil {
+		n, err := purge(ctx, purgeBatch)
+		if err != nil {
+			if ctx.Err() == nil {
+				logger.Warn(what, "component", "data", "err", err)
 			}
-			if n < purgeBatch {
-				break
-			}
+			return
+		}
+		if n < purgeBatch {
+			return
 		}
 	}
 }

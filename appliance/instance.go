@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/picloud/picloud/api/data"
 	"github.com/picloud/picloud/appliance/cgroups"
 	"github.com/picloud/picloud/appliance/config"
 )
@@ -34,6 +35,7 @@ type instance struct {
 	groups *cgroups.Layout
 	db     *Database
 	exec   Executor
+	data   *data.Service // answers the scripts' data calls
 	svc    *Services
 	srv    *http.Server
 }
@@ -71,10 +73,14 @@ func (d *instance) steps() []startStep {
 		{"executor", d.startExecutor},
 		{"services", d.startServices},
 		{"session sweeper", d.startSweeper},
+		{"disk watch", d.startDiskWatch},
+		{"scheduled backups", d.startBackups},
 		{"setup", d.prepareSetup},
 		{"http", d.buildHTTP},
 		// READY (and "PiCloud is serving") only once the executors answer.
 		{"executor ping", d.pingExecutor},
+		// Cron runs start once the executors answer.
+		{"jobs", d.startJobs},
 		// The admin socket and SSH come up before HTTP answers, so that a
 		// healthy /healthz means every listener is there.
 		{"admin socket", d.startAdminSocket},
@@ -112,7 +118,7 @@ func start(ctx context.Context, cfg config.Config, logger *slog.Logger, o serveO
 var errStartStopped = errors.New("start-up stopped on purpose")
 
 // run serves until ctx ends, the HTTP server fails or the private database
-// exits, then shuts the daemon down within cfg.ShutdownTimeout. Its
+// dies beyond what its supervisor restarts, then shuts the daemon down within cfg.ShutdownTimeout. Its
 // goroutines run in an errgroup: the first to fail ends the others.
 func (d *instance) run(ctx context.Context, ready func(net.Addr)) error {
 	g, gctx := errgroup.WithContext(ctx)
@@ -142,9 +148,12 @@ func (d *instance) run(ctx context.Context, ready func(net.Addr)) error {
 }
 
 // watch applies reloaded configurations until ctx ends, and fails when the
-// private PostgreSQL cluster exits.
+// private PostgreSQL cluster dies beyond what its supervisor brings back.
 func (d *instance) watch(ctx context.Context) error {
-	rl := &reloader{cfg: d.cfg, orch: d.svc.Orchestrator, mgr: d.svc.Manager, exec: d.exec, ports: d.ports, logger: d.log}
+	rl := &reloader{cfg: d.cfg, orch: d.svc.Orchestrator, mgr: d.svc.Manager, exec: d.exec, data: d.data, ports: d.ports, logger: d.log}
+	if d.svc.Jobs != nil {
+		rl.jobs = d.svc.Jobs
+	}
 	for {
 		select {
 		case next := <-d.opts.reload:
@@ -153,7 +162,7 @@ func (d *instance) watch(ctx context.Context) error {
 				d.opts.reloaded()
 			}
 		case <-d.db.Died():
-			return errors.New("the private PostgreSQL cluster exited unexpectedly; see its log lines above")
+			return fmt.Errorf("the private PostgreSQL cluster could not be kept running (%w); see its log lines above", d.db.DiedErr())
 		case <-ctx.Done():
 			return nil
 		}
@@ -210,7 +219,7 @@ func (d *instance) arrangeCgroups(context.Context) error {
 }
 
 func (d *instance) openDatabase(ctx context.Context) error {
-	db, err := OpenDatabase(ctx, d.cfg, d.log)
+	db, err := openDaemonDatabase(ctx, d.cfg, d.log)
 	if err != nil {
 		return err
 	}
@@ -221,8 +230,8 @@ func (d *instance) openDatabase(ctx context.Context) error {
 
 func (d *instance) startExecutor(ctx context.Context) error {
 	d.ports = d.own.seal()
-	ds := startDataService(d.db.Pool, d.log, d.onStop)
-	exec, err := startExecutor(ctx, d.cfg, d.ports, d.groups, d.opts.workerCommand, ds, d.log)
+	d.data = startDataService(d.db.Pool, d.cfg.Sandbox.StorageMB, d.cfg.QueueMaxMessageBytes, d.log, d.onStop)
+	exec, err := startExecutor(ctx, d.cfg, d.ports, d.groups, d.opts.workerCommand, d.data, d.log)
 	if err != nil {
 		return err
 	}
@@ -235,7 +244,7 @@ func (d *instance) startExecutor(ctx context.Context) error {
 // manager (control plane) and the HTTP handler; only the execution log's
 // writer starts.
 func (d *instance) startServices(ctx context.Context) error {
-	svc, err := NewServices(ctx, d.cfg, d.db.Pool, d.exec, d.log, withStarted(d.started))
+	svc, err := NewServices(ctx, d.cfg, d.db.Pool, d.exec, d.log, withStarted(d.started), withData(d.data))
 	if err != nil {
 		return err
 	}
@@ -246,13 +255,36 @@ func (d *instance) startServices(ctx context.Context) error {
 
 // startSweeper deletes expired sessions every hour until the daemon stops.
 func (d *instance) startSweeper(context.Context) error {
+	d.background("the session sweeper", func(ctx context.Context) { sweepSessions(ctx, d.svc.Store, d.log) })
+	return nil
+}
+
+// diskCheckInterval is how often the daemon looks at the free space of the
+// disk holding its data.
+const diskCheckInterval = time.Minute
+
+// startDiskWatch warns, in the log and to the execution log, when the disk
+// holding the data becomes nearly full.
+func (d *instance) startDiskWatch(context.Context) error {
+	if d.cfg.DataDir == "" {
+		return nil
+	}
+	d.background("the disk watch", func(ctx context.Context) {
+		watchDisk(ctx, d.cfg.DataDir, diskCheckInterval, d.svc.Recorder, d.log)
+	})
+	return nil
+}
+
+// background runs fn in a goroutine until the daemon stops, which cancels
+// its context and waits for it to return.
+func (d *instance) background(name string, fn func(ctx context.Context)) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		sweepSessions(ctx, d.svc.Store, d.log)
+		fn(ctx)
 	}()
-	d.onStop("the session sweeper", func(sctx context.Context) error {
+	d.onStop(name, func(sctx context.Context) error {
 		cancel()
 		select {
 		case <-done:
@@ -261,7 +293,6 @@ func (d *instance) startSweeper(context.Context) error {
 			return sctx.Err()
 		}
 	})
-	return nil
 }
 
 func (d *instance) prepareSetup(ctx context.Context) error {
@@ -295,6 +326,17 @@ func (d *instance) pingExecutor(ctx context.Context) error {
 	if err := d.exec.Ping(pctx); err != nil {
 		return fmt.Errorf("the executor workers do not answer: %w", err)
 	}
+	return nil
+}
+
+// startJobs starts the job engine, which runs triggers' jobs until the
+// daemon stops; stopping waits for the runs in progress until the
+// shutdown deadline, then cancels them (River takes them up again).
+func (d *instance) startJobs(ctx context.Context) error {
+	if err := d.svc.Jobs.Start(context.WithoutCancel(ctx)); err != nil {
+		return err
+	}
+	d.onStop("the job engine", d.svc.Jobs.Stop)
 	return nil
 }
 

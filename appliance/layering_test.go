@@ -27,6 +27,8 @@ var layerRules = []struct {
 	{module + "/engine/egress", []string{module + "/", "github.com/gin-gonic/", "github.com/jackc/"}},
 	{module + "/api/model", []string{module + "/"}},
 	{module + "/api/routing", []string{module + "/", "net/http", "github.com/gin-gonic/"}},
+	// The dashboard's files and their headers: plain net/http.
+	{module + "/api/dashboard", []string{module + "/", "github.com/gin-gonic/"}},
 	{module + "/api/hosts", []string{module + "/", "net/http", "github.com/gin-gonic/"}},
 	{module + "/api/access", []string{module + "/api/manager", module + "/api/orchestrator", "net/http", "github.com/gin-gonic/", "github.com/jackc/"}},
 	{module + "/api/auth", []string{module + "/", "net/http", "github.com/gin-gonic/", "github.com/jackc/"}},

@@ -17,6 +17,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/picloud/picloud/appliance/config"
+	"github.com/picloud/picloud/appliance/pgtest"
 )
 
 // TestStartFailureUnwinds makes start-up fail after each of its steps in
@@ -133,6 +134,9 @@ func children(t *testing.T) []string {
 		t.Fatal(err)
 	}
 	self := strconv.Itoa(os.Getpid())
+	// The tests' shared cluster (pgtest), when another test of the
+	// package started it, is this process's child too, and stays.
+	shared := strconv.Itoa(pgtest.ClusterPid())
 	var out []string
 	for _, p := range procs {
 		if _, err := strconv.Atoi(p.Name()); err != nil {
@@ -151,7 +155,7 @@ func children(t *testing.T) []string {
 				ppid = strings.TrimSpace(v)
 			}
 		}
-		if ppid == self {
+		if ppid == self && p.Name() != shared {
 			out = append(out, fmt.Sprintf("%s %s", p.Name(), name))
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"time"
 
+	"github.com/picloud/picloud/api/data"
 	"github.com/picloud/picloud/api/manager"
 	"github.com/picloud/picloud/api/orchestrator"
 	"github.com/picloud/picloud/appliance/config"
@@ -42,7 +43,12 @@ func WithReload(ch <-chan config.Config, done func()) Option {
 }
 
 // reloadable lists what a running daemon applies on reload.
-const reloadable = "PICLOUD_SANDBOX_* limits and ceilings (but the workers' memory ceiling), PICLOUD_FETCH_*, PICLOUD_LOG_LEVEL"
+const reloadable = "PICLOUD_SANDBOX_* limits and ceilings (but the workers' memory ceiling), PICLOUD_FETCH_*, PICLOUD_LOG_LEVEL; apps, domains, routes and triggers from the database"
+
+// planner plans the triggers that have no planned run (jobs.Engine).
+type planner interface {
+	PlanUnplanned(ctx context.Context) error
+}
 
 // reloader applies a new configuration to a running daemon.
 type reloader struct {
@@ -50,7 +56,9 @@ type reloader struct {
 	orch   *orchestrator.Orchestrator
 	mgr    *manager.Service
 	exec   Executor
-	ports  []int // the daemon's listeners', refused to scripts' fetch
+	data   *data.Service // nil: no data service
+	jobs   planner       // nil: no job engine
+	ports  []int         // the daemon's listeners', refused to scripts' fetch
 	logger *slog.Logger
 }
 
@@ -63,7 +71,20 @@ func (r *reloader) apply(ctx context.Context, next config.Config) {
 	}
 	defaults, ceilings := scriptLimits(next.Sandbox)
 	r.orch.SetLimits(defaults, ceilings)
+	// Apps, domains and routes are read again: picloud restore --app adds
+	// them behind the daemon's back and then asks for a reload.
+	r.orch.Invalidate()
+	if r.jobs != nil {
+		// Triggers restored with the app get their runs planned.
+		if err := r.jobs.PlanUnplanned(ctx); err != nil {
+			log.Error("reload: plan the triggers without a planned run", "err", err)
+		}
+	}
 	r.mgr.SetLimits(defaults, ceilings)
+	r.mgr.SetStorageLimits(int64(next.Sandbox.StorageMB)<<20, int64(next.Sandbox.MaxStorageMB)<<20)
+	if r.data != nil {
+		r.data.SetDefaultStorageQuota(int64(next.Sandbox.StorageMB) << 20)
+	}
 	// Every invocation carries its whole limits, so only the fetch policy
 	// needs fresh workers.
 	if !reflect.DeepEqual(next.Fetch, r.cfg.Fetch) {
@@ -97,6 +118,9 @@ func needsRestart(old, next config.Config) []string {
 	check("PICLOUD_POSTGRES_*", old.PostgresBinDir != next.PostgresBinDir || old.PostgresUser != next.PostgresUser)
 	check("PICLOUD_SESSION_TTL_HOURS", old.SessionTTL != next.SessionTTL)
 	check("PICLOUD_MAX_CONCURRENT_EXECUTIONS", old.MaxConcurrentExecutions != next.MaxConcurrentExecutions)
+	check("PICLOUD_BACKGROUND_SHARE_PERCENT, PICLOUD_CRON_SECONDS",
+		old.BackgroundSharePercent != next.BackgroundSharePercent || old.CronSeconds != next.CronSeconds)
+	check("PICLOUD_QUEUE_MAX_MESSAGE_BYTES", old.QueueMaxMessageBytes != next.QueueMaxMessageBytes)
 	check("PICLOUD_MAX_REQUEST_BODY_BYTES", old.MaxRequestBodyBytes != next.MaxRequestBodyBytes)
 	check("PICLOUD_BODY_READ_TIMEOUT_SECONDS", old.BodyReadTimeout != next.BodyReadTimeout)
 	check("PICLOUD_TRUSTED_PROXIES", !reflect.DeepEqual(old.TrustedProxies, next.TrustedProxies))

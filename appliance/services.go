@@ -2,6 +2,7 @@ package appliance
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -11,12 +12,16 @@ import (
 
 	"github.com/picloud/picloud/api"
 	"github.com/picloud/picloud/api/auth"
+	"github.com/picloud/picloud/api/data"
 	"github.com/picloud/picloud/api/execlog"
 	"github.com/picloud/picloud/api/hosts"
 	"github.com/picloud/picloud/api/manager"
+	"github.com/picloud/picloud/api/metrics"
+	"github.com/picloud/picloud/api/model"
 	"github.com/picloud/picloud/api/orchestrator"
 	"github.com/picloud/picloud/api/secrets"
 	"github.com/picloud/picloud/appliance/config"
+	"github.com/picloud/picloud/appliance/jobs"
 	"github.com/picloud/picloud/appliance/store"
 )
 
@@ -30,19 +35,38 @@ type Services struct {
 	Secrets      *secrets.Box // nil without a data directory
 	Hub          *execlog.Hub
 	Recorder     *execlog.Recorder
+	Metrics      *metrics.Metrics
+	Rollups      *metrics.Rollups
 	Orchestrator *orchestrator.Orchestrator
 	Manager      *manager.Service
-	Handler      http.Handler
+	// Jobs is the job engine behind triggers; NewServices builds it, the
+	// daemon starts it (its "jobs" start step).
+	Jobs    *jobs.Engine
+	Handler http.Handler
 }
 
 // ServicesOption changes how NewServices builds the services.
 type ServicesOption func(*servicesOptions)
 
 type servicesOptions struct {
-	passwords  *auth.Params
-	adminHosts *hosts.AdminHosts
-	setupDone  func()
-	started    time.Time
+	passwords    *auth.Params
+	adminHosts   *hosts.AdminHosts
+	setupDone    func()
+	started      time.Time
+	data         *data.Service
+	quotaChanged func(appID string)
+	storage      manager.StorageAccount // nil: no quotas (no data service)
+}
+
+// withData makes the system status report the data service's
+// transactions, and storage quota changes reach it.
+func withData(ds *data.Service) ServicesOption {
+	return func(o *servicesOptions) {
+		o.data = ds
+		if ds != nil {
+			o.quotaChanged, o.storage = ds.ForgetUsage, ds
+		}
+	}
 }
 
 // WithPasswordParams hashes passwords with p instead of auth.DefaultParams:
@@ -92,12 +116,22 @@ func NewServices(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, exe
 	if err := s.Recorder.Start(ctx); err != nil {
 		return nil, fmt.Errorf("start the execution log: %w", err)
 	}
-	s.build(cfg, exec, o, logger)
+	s.Rollups = metrics.NewRollups(s.Store, logger)
+	s.Metrics = metrics.New(s.Store, s.Rollups, logger)
+	s.Rollups.Start()
+	s.Metrics.Start()
+	if err := s.build(cfg, pool, exec, o, logger); err != nil {
+		_ = s.Shutdown(context.Background())
+		return nil, err
+	}
+	registerGauges(s.Metrics, s, pool, exec, logger)
 	handler, err := api.New(api.Config{
 		MaxRequestBodyBytes: cfg.MaxRequestBodyBytes, BodyReadTimeout: cfg.BodyReadTimeout, TrustedProxies: cfg.TrustedProxies,
 		Versions: Versions(), PublicURL: cfg.BaseURL(), AdminHosts: o.adminHosts,
 	}, api.Deps{Manager: s.Manager, Orchestrator: s.Orchestrator, Hub: s.Hub, Health: health(s.Store, exec), Logger: logger,
-		System: systemStatus(cfg, o.started, s.Store, exec)})
+		Metrics: s.Metrics.Handler(),
+		Backup:  backupTo(cfg, pool),
+		System:  systemStatus(cfg, o.started, s.Store, exec, o.data)})
 	if err != nil {
 		_ = s.Shutdown(context.Background())
 		return nil, fmt.Errorf("build the HTTP handler: %w", err)
@@ -106,8 +140,9 @@ func NewServices(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, exe
 	return s, nil
 }
 
-// build makes the orchestrator and the manager; they start nothing.
-func (s *Services) build(cfg config.Config, exec Executor, o servicesOptions, logger *slog.Logger) {
+// build makes the orchestrator, the job engine and the manager; they start
+// nothing.
+func (s *Services) build(cfg config.Config, pool *pgxpool.Pool, exec Executor, o servicesOptions, logger *slog.Logger) error {
 	var opener orchestrator.Opener
 	var sealer manager.Sealer
 	if s.Secrets != nil {
@@ -115,17 +150,40 @@ func (s *Services) build(cfg config.Config, exec Executor, o servicesOptions, lo
 	}
 	limitDefaults, limitCeilings := scriptLimits(cfg.Sandbox)
 	s.Orchestrator = orchestrator.New(orchestrator.Config{
-		MaxConcurrent: cfg.MaxConcurrentExecutions,
-		LimitDefaults: limitDefaults,
-		LimitCeilings: limitCeilings,
-		Secrets:       opener,
-	}, s.Store, exec, s.Recorder, logger)
+		MaxConcurrent:        cfg.MaxConcurrentExecutions,
+		MaxBackground:        cfg.BackgroundSlots(),
+		ResponsePreviewBytes: cfg.LogResponseBytes,
+		LimitDefaults:        limitDefaults,
+		LimitCeilings:        limitCeilings,
+		Secrets:              opener,
+	}, s.Store, exec, recorders{s.Recorder, s.Metrics}, logger)
+	if o.data != nil {
+		// Scripts invoke scripts of their app through the orchestrator.
+		o.data.SetInvoker(s.Orchestrator)
+	}
+	var err error
+	s.Jobs, err = jobs.New(pool, s.Store, s.Orchestrator, jobs.Config{
+		Workers:     s.Orchestrator.BackgroundSlots(),
+		RunTimeout:  time.Duration(limitCeilings.WallTimeMS)*time.Millisecond + runTimeoutMargin,
+		CronSeconds: cfg.CronSeconds,
+	}, logger)
+	if err != nil {
+		return err
+	}
 	creds := newCredentials()
+	if h, ok := dataHasher(o.data); ok {
+		// One bound on argon2 runs for admins' and app users' passwords.
+		creds.Hasher = h
+	}
 	if o.passwords != nil {
 		creds.Hasher = auth.NewHasher(*o.passwords)
 	}
 	s.Manager = manager.New(manager.Config{SessionTTL: cfg.SessionTTL, Secrets: sealer, AdminHosts: o.adminHosts,
 		LimitDefaults: limitDefaults, LimitCeilings: limitCeilings,
+		StorageDefault: int64(cfg.Sandbox.StorageMB) << 20, StorageCeiling: int64(cfg.Sandbox.MaxStorageMB) << 20,
+		QuotaChanged: o.quotaChanged, Storage: o.storage,
+		Triggers: s.Store, Scheduler: s.Jobs, Queues: s.Store, CronSeconds: cfg.CronSeconds,
+		Interceptors: s.Store, AppUsers: s.Store,
 		SetupDone: func() {
 			removeSetupToken(SetupTokenPath(cfg), logger)
 			if o.setupDone != nil {
@@ -133,11 +191,35 @@ func (s *Services) build(cfg config.Config, exec Executor, o servicesOptions, lo
 			}
 		},
 	}, s.Store, creds, s.Orchestrator, logger)
+	return nil
 }
+
+// runTimeoutMargin is what a background run may take past the wall-time
+// ceiling: waiting for its slot, starting a worker, writing its outcome.
+const runTimeoutMargin = 10 * time.Second
 
 // Shutdown ends the log streams and writes the execution records still
 // buffered.
 func (s *Services) Shutdown(ctx context.Context) error {
 	s.Hub.CloseAll()
-	return s.Recorder.Shutdown(ctx)
+	return errors.Join(s.Recorder.Shutdown(ctx), s.Metrics.Shutdown(ctx), s.Rollups.Shutdown(ctx))
+}
+
+// recorders hands each execution record to each of them.
+type recorders []orchestrator.Recorder
+
+func (rs recorders) Record(rec model.ExecutionRecord) {
+	for _, r := range rs {
+		r.Record(rec)
+	}
+}
+
+// dataHasher is the data service's hasher of app users' passwords, if it
+// has one.
+func dataHasher(ds *data.Service) (*auth.Hasher, bool) {
+	if ds == nil {
+		return nil, false
+	}
+	h, ok := ds.UsersHasher().(*auth.Hasher)
+	return h, ok
 }

@@ -134,6 +134,14 @@ func Status(ctx context.Context, cfg config.Config, w io.Writer) error {
 	if name, err := os.Hostname(); err == nil && cfg.PublicURL == "" {
 		fmt.Fprintf(w, "  from other machines: http://%s.local:%s (%s)\n", name, port, settingHint(cfg, "PICLOUD_PUBLIC_URL"))
 	}
+	if cfg.DataDir != "" {
+		if total, free, err := diskUsage(cfg.DataDir); err == nil {
+			fmt.Fprintf(w, "  disk:    %s free of %s (%s)\n", humanBytes(free), humanBytes(total), cfg.DataDir)
+			if warn := diskWarning(total, free); warn != "" {
+				fmt.Fprintf(w, "  warning: %s\n", warn)
+			}
+		}
+	}
 	fmt.Fprintf(w, "  admin API: %s/api/v1/admin (docs/api.md)\n", cfg.BaseURL())
 	printTerminal(w, cfg)
 	printSetup(w, cfg, client, local)

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/picloud/picloud/api/data"
 	"github.com/picloud/picloud/api/model"
 	"github.com/picloud/picloud/appliance/config"
 	"github.com/picloud/picloud/appliance/store"
@@ -19,8 +20,10 @@ import (
 
 // systemStatus reports the board's and the daemon's health from /proc,
 // /sys, the data directory's file system, the database and the executor
-// pool; what the board does not expose is left out.
-func systemStatus(cfg config.Config, started time.Time, st *store.Store, exec Executor) func(ctx context.Context) (model.SystemStatus, error) {
+// pool, each app's data against its storage quota, and the scripts' open
+// transactions from ds (when not nil); what the board does not expose is
+// left out.
+func systemStatus(cfg config.Config, started time.Time, st *store.Store, exec Executor, ds *data.Service) func(ctx context.Context) (model.SystemStatus, error) {
 	return func(ctx context.Context) (model.SystemStatus, error) {
 		s := model.SystemStatus{StartedAt: started.UTC(), UptimeSeconds: int64(time.Since(started).Seconds()),
 			CPUs: runtime.NumCPU(), ExecutorMode: cfg.Executors.Mode}
@@ -43,6 +46,9 @@ func systemStatus(cfg config.Config, started time.Time, st *store.Store, exec Ex
 				s.DiskPath = cfg.DataDir
 				s.DiskTotalBytes = int64(fs.Blocks) * int64(fs.Bsize) // Bsize is int32 on 32-bit ARM
 				s.DiskFreeBytes = int64(fs.Bavail) * int64(fs.Bsize)
+				if w := diskWarning(s.DiskTotalBytes, s.DiskFreeBytes); w != "" {
+					s.Warnings = append(s.Warnings, w)
+				}
 			}
 		}
 		if n, err := st.DatabaseSize(ctx); err == nil {
@@ -64,6 +70,27 @@ func systemStatus(cfg config.Config, started time.Time, st *store.Store, exec Ex
 					ws.LastExit = &model.WorkerExit{Code: w.LastCode, Reason: w.LastReason, At: w.LastAt.UTC()}
 				}
 				s.Workers = append(s.Workers, ws)
+			}
+		}
+		if apps, err := st.AppsStorage(ctx); err == nil {
+			def := int64(cfg.Sandbox.StorageMB) << 20
+			if ds != nil && ds.DefaultStorageQuota() > 0 {
+				def = ds.DefaultStorageQuota() // as a reload left it
+			}
+			for _, a := range apps {
+				a.QuotaBytes = def
+				if a.OwnQuotaBytes != nil {
+					a.QuotaBytes = *a.OwnQuotaBytes
+				}
+				s.Storage = append(s.Storage, a)
+			}
+		}
+		if c, err := st.CountAppUsers(ctx); err == nil {
+			s.AppUsers = &c
+		}
+		if ds != nil {
+			if open, max := ds.Transactions(); max > 0 {
+				s.Transactions = &model.TransactionsStatus{Open: open, Max: max}
 			}
 		}
 		return s, nil

@@ -73,6 +73,25 @@ func BenchmarkExecuteJSONEcho(b *testing.B) {
 	runBench(b, x, inv)
 }
 
+// BenchmarkExecuteURL is the common URL path of a handler: the request's
+// URL parsed, its path and a query parameter read.
+func BenchmarkExecuteURL(b *testing.B) {
+	x, inv := benchInvocation(b, `export default { fetch(request) {
+  const u = new URL(request.url)
+  return new Response(u.pathname + " " + u.searchParams.get("q"))
+} }`, Request{Method: "GET", URL: "http://pi.local/users/7?q=two&x=1"})
+	runBench(b, x, inv)
+}
+
+// BenchmarkExecuteURLRelative resolves a path against the request's URL,
+// as a redirect or an upstream call does.
+func BenchmarkExecuteURLRelative(b *testing.B) {
+	x, inv := benchInvocation(b, `export default { fetch(request) {
+  return new Response(new URL("/thanks?from=form", request.url).href)
+} }`, Request{Method: "GET", URL: "http://pi.local/users/7?q=two&x=1"})
+	runBench(b, x, inv)
+}
+
 // BenchmarkExecuteHelloParallel runs the hello handler on every core.
 func BenchmarkExecuteHelloParallel(b *testing.B) {
 	x, inv := benchInvocation(b, `export default { fetch() { return new Response("hi") } }`,

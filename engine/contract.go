@@ -48,7 +48,7 @@ type Limits struct {
 	MaxConsoleBytes  int           `json:"max_console_bytes"`  // limit.console
 	MaxCallDepth     int           `json:"max_call_depth"`     // limit.stack: nested JavaScript calls
 	MaxTimers        int           `json:"max_timers"`         // limit.timers: setTimeout/setInterval calls
-	MaxSubrequests   int           `json:"max_subrequests"`    // limit.subrequests: fetch calls
+	MaxSubrequests   int           `json:"max_subrequests"`    // limit.subrequests: fetch and invoke calls
 	MaxDataCalls     int           `json:"max_data_calls"`     // limit.data_calls: kv (and later docs) calls
 }
 
@@ -66,6 +66,59 @@ type Invocation struct {
 	Params     map[string]string `json:"params"` // route (and later domain) parameters
 	Env        map[string]string `json:"env"`    // app variables
 	Limits     Limits            `json:"limits"`
+	// Scheduled, when set, makes this a cron trigger's run: the script's
+	// scheduled handler is called instead of fetch, and Request is unused.
+	Scheduled *Scheduled `json:"scheduled,omitempty"`
+	// Intercept, when set, makes this a run of an interceptor: the
+	// script's intercept handler is called instead of fetch, and either
+	// answers the request or passes it on (Result.Next).
+	Intercept bool `json:"intercept,omitempty"`
+	// Data is ctx.data as JSON: what the interceptors before this script
+	// passed on; nil is an empty object.
+	Data []byte `json:"data,omitempty"`
+	// Queue, when set, makes this a queue trigger's delivery: the
+	// script's queue handler is called with the batch instead of fetch.
+	Queue *QueueBatch `json:"queue,omitempty"`
+}
+
+// Next is what an interceptor passes on to the next script of the chain.
+type Next struct {
+	// Request replaces the request for the next script (ctx.next(request));
+	// nil keeps it.
+	Request *Request `json:"request,omitempty"`
+	// Data is ctx.data as JSON, for the next script.
+	Data []byte `json:"data,omitempty"`
+}
+
+// QueueBatch is a batch of messages delivered to a queue handler.
+type QueueBatch struct {
+	Queue    string         `json:"queue"`
+	Messages []QueueMessage `json:"messages"`
+}
+
+// QueueMessage is one delivered message, as the handler sees it.
+type QueueMessage struct {
+	ID        string    `json:"id"`
+	Body      string    `json:"body"` // JSON text
+	Attempts  int       `json:"attempts"`
+	Timestamp time.Time `json:"timestamp"` // when it was sent
+}
+
+// QueueAck is what a queue handler said of one message: ack() (Ack), or
+// retry() (Retry, with its delay in seconds, -1 for the trigger's). The
+// last call for a message counts.
+type QueueAck struct {
+	ID           string `json:"id"`
+	Ack          bool   `json:"ack,omitempty"`
+	Retry        bool   `json:"retry,omitempty"`
+	DelaySeconds int    `json:"delay_seconds,omitempty"`
+}
+
+// Scheduled describes one run of a cron trigger, as the scheduled
+// handler's controller shows it.
+type Scheduled struct {
+	Cron string    `json:"cron"` // the trigger's schedule, as written
+	Time time.Time `json:"time"` // the slot this run is for
 }
 
 // LogLine is one console call made by a script.
@@ -84,7 +137,7 @@ const (
 	CodeOutputLimit     = "limit.output"            // response body too large
 	CodeConsoleLimit    = "limit.console"           // console output past its cap
 	CodeTimersLimit     = "limit.timers"            // too many timers created
-	CodeSubrequestLimit = "limit.subrequests"       // too many fetch calls
+	CodeSubrequestLimit = "limit.subrequests"       // too many fetch and invoke calls
 	CodeDataCallsLimit  = "limit.data_calls"        // too many data (kv) calls
 	CodeInternal        = "engine.internal"         // the engine failed, not the script
 	CodeCanceled        = "execution.canceled"      // the caller's context was canceled (client gone)
@@ -115,6 +168,15 @@ type Result struct {
 	Error    *ExecError    `json:"error,omitempty"`
 	Logs     []LogLine     `json:"logs"`
 	Duration time.Duration `json:"duration"`
+	// NoRetry is set when a scheduled handler called controller.noRetry():
+	// a failure of this run is not retried.
+	NoRetry bool `json:"no_retry,omitempty"`
+	// Next is set when an interceptor passed the request on instead of
+	// answering it (Response is then nil).
+	Next *Next `json:"next,omitempty"`
+	// QueueAcks are the ack() and retry() calls of a queue handler, one
+	// per message it settled explicitly.
+	QueueAcks []QueueAck `json:"queue_acks,omitempty"`
 }
 
 // Executor runs invocations. The orchestrator depends on this interface only:
@@ -132,3 +194,21 @@ type CompileError struct {
 }
 
 func (e *CompileError) Error() string { return e.Message }
+
+// clientKey marks the address of the client whose request an execution
+// answers, in the context of the execution.
+type clientKey struct{}
+
+// WithClientAddress returns ctx carrying the address of the client whose
+// request the execution answers. The data service reads it with
+// ClientAddress, for throttling (users.verify); the script never sees it.
+func WithClientAddress(ctx context.Context, addr string) context.Context {
+	return context.WithValue(ctx, clientKey{}, addr)
+}
+
+// ClientAddress is the client address ctx carries, "" for none (a cron
+// run, or the execute endpoint).
+func ClientAddress(ctx context.Context) string {
+	s, _ := ctx.Value(clientKey{}).(string)
+	return s
+}

@@ -16,8 +16,8 @@ import (
 type DataCall struct {
 	Op         string // "kv.get", "kv.put", …
 	Collection string
-	// Tx is the transaction the call belongs to, 0 for none. Reserved for
-	// db.transaction: no call sets it yet.
+	// Tx is the transaction (db.transaction) the call runs in, 0 for
+	// none. The host serves it only if the same execution began it.
 	Tx   uint64
 	Args []byte // the operation's arguments, a JSON object
 }
@@ -34,13 +34,64 @@ type DataService interface {
 	Call(ctx context.Context, appID string, call DataCall) (DataResult, error)
 }
 
+// OutboundNoticer is a DataService that must hear of an execution's
+// first outbound call (fetch) before it leaves, as the daemon must of a
+// script run in a worker: an execution whose worker is killed for another
+// execution's fault is run again only if nothing of it left the sandbox.
+// NoticeOutbound returns once the service has taken note; ctx is the
+// execution's, as for Call.
+type OutboundNoticer interface {
+	NoticeOutbound(ctx context.Context) error
+}
+
+// noticeOutbound tells the execution's data service, once and before the
+// first outbound call leaves, that one is about to; concurrent callers
+// wait for the first one's answer.
+func (e *execution) noticeOutbound() error {
+	n, ok := e.x.data.(OutboundNoticer)
+	if !ok {
+		return nil
+	}
+	e.outbound.Do(func() {
+		if err := n.NoticeOutbound(e.ctx); err != nil {
+			e.outboundErr = fmt.Errorf("tell the daemon of an outbound call: %w", err)
+		}
+	})
+	return e.outboundErr
+}
+
+// DataScoper is a DataService that keeps state for each execution: the
+// transactions it opens. The host running an execution calls OpenScope
+// before its first data call and passes the returned context to every
+// Call of that execution; end, called once the execution is over (however
+// it ended), rolls back whatever it left open.
+type DataScoper interface {
+	DataService
+	OpenScope(ctx context.Context) (scoped context.Context, end func())
+}
+
 // Codes of data call errors, besides the limit codes.
 const (
 	CodeDataInvalid     = "data.invalid"          // bad arguments: the script gets a TypeError
 	CodeDataTooLarge    = "data.too_large"        // a key, value or metadata over its limit: a RangeError
 	CodeDataConflict    = "data.version_mismatch" // ifVersion did not match: nothing changed
 	CodeDataNotNumber   = "data.not_a_number"     // incr of a value that is not a number
+	CodeDataDuplicate   = "data.duplicate"        // a write that a unique docs index refuses
 	CodeDataUnavailable = "data.unavailable"      // the data service failed or is missing
+	// CodeDataTxConflict: concurrent transactions made this one
+	// impossible; it was rolled back and db.transaction runs it again.
+	CodeDataTxConflict = "data.conflict"
+	// CodeDataNoTx: the transaction is not open in this execution (it
+	// ended, or another execution began it).
+	CodeDataNoTx = "data.no_transaction"
+	// CodeDataNestedTx: a transaction of the execution is already open.
+	CodeDataNestedTx = "data.nested_transaction"
+	// CodeStorageLimit: a write would take the app's data past its
+	// storage quota; nothing was changed.
+	CodeStorageLimit = "limit.storage"
+	// CodeDataTxAborted: an earlier call of the transaction failed in
+	// the database; the transaction can only roll back.
+	CodeDataTxAborted = "data.transaction_aborted"
 )
 
 // DataError is a data call's failure that the script sees with its code.
@@ -66,7 +117,8 @@ func dataError(err error) *DataError {
 const maxDataArgs = 3 << 20
 
 // jsDataCall is the SDK's one way to its data: call(op, collection,
-// argsJSON) returns a promise of the result's JSON text. It counts against
+// argsJSON, tx) returns a promise of the result's JSON text; tx, when not
+// undefined, is the transaction the call runs in. It counts against
 // the execution's data call limit, and ends with the execution: the call's
 // context is canceled when the execution stops.
 func (e *execution) jsDataCall(call goja.FunctionCall) goja.Value {
@@ -76,6 +128,11 @@ func (e *execution) jsDataCall(call goja.FunctionCall) goja.Value {
 		return e.rejected(e.dataErrorValue(&DataError{Code: CodeDataCallsLimit, Message: "data call limit reached"}))
 	}
 	dc := DataCall{Op: call.Argument(0).String(), Collection: call.Argument(1).String(), Args: []byte(call.Argument(2).String())}
+	tx, ok := txArgument(call.Argument(3))
+	if !ok {
+		return e.rejected(e.dataErrorValue(&DataError{Code: CodeDataNoTx, Message: dc.Op + ": that is not a transaction"}))
+	}
+	dc.Tx = tx
 	if len(dc.Args) > maxDataArgs {
 		return e.rejected(e.dataErrorValue(&DataError{Code: CodeDataTooLarge,
 			Message: fmt.Sprintf("%s: the arguments are %d bytes, over the %d a call may carry", dc.Op, len(dc.Args), maxDataArgs)}))
@@ -110,6 +167,22 @@ func (e *execution) jsDataCall(call goja.FunctionCall) goja.Value {
 		}
 	})
 	return e.r.ToValue(p)
+}
+
+// txArgument reads the transaction of a data call: undefined or null for
+// none, else a positive safe integer.
+func txArgument(v goja.Value) (uint64, bool) {
+	if goja.IsUndefined(v) || goja.IsNull(v) {
+		return 0, true
+	}
+	f, ok := v.Export().(float64)
+	if i, isInt := v.Export().(int64); isInt {
+		f, ok = float64(i), true
+	}
+	if !ok || f < 1 || f > 1<<53 || f != float64(uint64(f)) {
+		return 0, false
+	}
+	return uint64(f), true
 }
 
 // dataErrorValue is the script's error for a failed data call: a TypeError

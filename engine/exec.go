@@ -26,6 +26,11 @@ type execution struct {
 	stopOnce sync.Once
 	cause    error
 
+	// outbound tells the data service, once, that an outbound call is
+	// about to leave (see OutboundNoticer); outboundErr is its answer.
+	outbound    sync.Once
+	outboundErr error
+
 	classes [numClasses]classRT
 	logs    []LogLine
 	console consoleState
@@ -36,6 +41,10 @@ type execution struct {
 	inflight    int             // Go work started and not yet continued
 	subrequests int             // fetch calls made
 	dataCalls   int             // data (kv) calls made
+	noRetry     bool            // a scheduled handler called controller.noRetry()
+	icpt        interceptState  // ctx.data and ctx.next
+	passOn      *Next           // what an interceptor passed on
+	queueAcks   []QueueAck      // a queue handler's ack() and retry() calls
 	ctx         context.Context // the caller's, which data calls derive from
 
 	// Rejected promises nobody handled, reported as console errors at the
@@ -64,8 +73,19 @@ func newExecution(x *InProcess, inv *Invocation, lim Limits) *execution {
 // run executes the program and fills res with its response or error.
 func (e *execution) run(parent context.Context, prog *program, res *Result) {
 	e.prog = prog
-	e.ctx = parent
 	e.done = make(chan struct{})
+	e.ctx = parent
+	if sc, ok := e.x.data.(DataScoper); ok {
+		// The data calls' scope ends with the execution, rolling back the
+		// transactions it left open; its calls end first.
+		ctx, cancel := context.WithCancel(parent)
+		ctx, end := sc.OpenScope(ctx)
+		defer func() {
+			cancel()
+			end()
+		}()
+		e.ctx = ctx
+	}
 	if err := parent.Err(); err != nil {
 		e.stop(context.Cause(parent))
 		res.Error = e.stopError()
@@ -96,6 +116,9 @@ func (e *execution) run(parent context.Context, prog *program, res *Result) {
 		}
 	}()
 	res.Response, res.Error = e.handle(prog.prog)
+	if res.Error == nil {
+		res.Next = e.passOn
+	}
 	e.reportUnhandled()
 }
 
@@ -160,6 +183,15 @@ func (e *execution) handle(prog *goja.Program) (resp *Response, xe *ExecError) {
 		return nil, e.jsError(err)
 	}
 	handler := holder.Get("handler")
+	if e.inv.Scheduled != nil {
+		return nil, e.runScheduled(handler)
+	}
+	if e.inv.Intercept {
+		return e.runIntercept(handler)
+	}
+	if e.inv.Queue != nil {
+		return nil, e.runQueue(handler)
+	}
 	fn, this, xe := e.findHandler(handler)
 	if xe != nil {
 		return nil, xe

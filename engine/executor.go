@@ -148,6 +148,8 @@ func (x *InProcess) Execute(ctx context.Context, inv *Invocation) (*Result, erro
 	lim := inv.Limits.orDefaults(x.limits)
 	e := newExecution(x, inv, lim)
 	e.run(ctx, prog, res)
+	res.NoRetry = e.noRetry
+	res.QueueAcks = e.queueAcks
 	res.Logs = e.logs
 	if res.Logs == nil {
 		res.Logs = []LogLine{}

@@ -66,7 +66,11 @@ func jsFetch(e *execution, call goja.FunctionCall) goja.Value {
 			case <-ctx.Done():
 			}
 		}()
-		res, err := client.Do(ctx, out)
+		var res *egress.Response
+		err := e.noticeOutbound()
+		if err == nil {
+			res, err = client.Do(ctx, out)
+		}
 		return func() {
 			if err != nil {
 				if signal != nil && signal.Get("aborted").ToBoolean() {

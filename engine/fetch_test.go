@@ -107,8 +107,12 @@ func TestFetch(t *testing.T) {
   try { await fetch("http://127.0.0.1:1/a%2fb%2F"); return "no" } catch (e) { return e.name + ": " + e.message }
 }`, `TypeError: fetch http://127.0.0.1:1/a%2fb%2F failed: refused by the fetch policy: 127.0.0.1 is this machine`},
 		{"percent signs in a bad URL", `export default async () => {
-  try { await fetch("http://example.com/%d%s"); return "no" } catch (e) { return e.name + ": " + e.message }
-}`, `TypeError: Invalid URL: "http://example.com/%d%s"`},
+  try { await fetch("http://%d%s/"); return "no" } catch (e) { return e.name + ": " + e.message }
+}`, `TypeError: Invalid URL: "http://%d%s/"`},
+		// The URL standard keeps a bare "%"; the request still goes out.
+		{"bare percent signs in a path", `export default async () => {
+  try { await fetch("http://127.0.0.1:1/%d%s"); return "no" } catch (e) { return e.name + ": " + e.message }
+}`, `TypeError: fetch http://127.0.0.1:1/%d%s failed: refused by the fetch policy: 127.0.0.1 is this machine`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -151,6 +155,27 @@ func TestFetchPolicy(t *testing.T) {
 	// Cloud metadata (link-local) is refused.
 	if got := try(NewInProcess(Options{}), "http://169.254.169.254/latest/meta-data/"); !strings.Contains(got, "link-local") {
 		t.Errorf("metadata address: %s", got)
+	}
+	// Hosts are read as the URL standard reads them, so the address
+	// dialled, and refused, is the one a browser would reach: numeric,
+	// hex and octal IPv4 forms and IDNA names that map to an address.
+	for _, tt := range []struct{ url, refusal string }{
+		{"http://2130706433/", "127.0.0.1 is this machine"},
+		{"http://0x7f.1/", "127.0.0.1 is this machine"},
+		{"http://0177.0.0.1/", "127.0.0.1 is this machine"},
+		{"http://0x7F000001:1/", "127.0.0.1 is this machine"},
+		{"http://\uFF11\uFF12\uFF17.0.0.1/", "127.0.0.1 is this machine"},                                          // full-width digits
+		{"http://%EF%BC%91%EF%BC%92%EF%BC%97.1/", "127.0.0.1 is this machine"},                                     // the same, percent-encoded
+		{"http://\u2460\u2465\u2468.\u2461\u2464\u2463.\u2460\u2465\u2468.\u2461\u2464\u2463/", "is a link-local"}, // circled digits: 169.254.169.254
+		{"http://0xA9.0xFE.0xA9.0xFE/latest/", "is a link-local"},
+		{"http://[::ffff:7f00:1]/", "is this machine"},
+	} {
+		res := runWith(t, NewInProcess(Options{}), JavaScript, `export default async () => {
+  try { const r = await fetch("`+tt.url+`"); return "reached " + r.status } catch (e) { return e.message }
+}`)
+		if got := respBody(t, res); !strings.Contains(got, "refused by the fetch policy") || !strings.Contains(got, tt.refusal) {
+			t.Errorf("%s: %s, want a refusal saying %q", tt.url, got, tt.refusal)
+		}
 	}
 	// A host allow list is checked on the URL, before any connection.
 	hosts := fetchExecutor(ap, func(p *egress.Policy) { p.Hosts = []string{"*.example.com"} })

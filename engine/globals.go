@@ -174,13 +174,15 @@ func (e *execution) preventExtensions(obj *goja.Object) {
 	}
 }
 
-// contextObject is the third handler argument: params and waitUntil.
+// contextObject is the third handler argument: params, waitUntil, data
+// (from the interceptors) and, for an interceptor, next.
 type contextObject struct {
 	instance
 	e         *execution
 	params    goja.Value
 	waitUntil goja.Value
 	passThru  goja.Value
+	next      goja.Value
 }
 
 func (c *contextObject) Get(key string) goja.Value {
@@ -199,6 +201,13 @@ func (c *contextObject) Get(key string) goja.Value {
 			})
 		}
 		return c.waitUntil
+	case "data":
+		return c.e.ctxData()
+	case "next":
+		if c.next == nil {
+			c.next = c.e.r.ToValue(c.e.ctxNext)
+		}
+		return c.next
 	case "passThroughOnException":
 		if c.passThru == nil {
 			c.passThru = c.e.r.ToValue(func(goja.FunctionCall) goja.Value { return goja.Undefined() })
@@ -210,7 +219,7 @@ func (c *contextObject) Get(key string) goja.Value {
 
 func (c *contextObject) Has(key string) bool {
 	switch key {
-	case "params", "waitUntil", "passThroughOnException":
+	case "params", "waitUntil", "passThroughOnException", "data", "next":
 		return true
 	}
 	return c.instance.Has(key)
@@ -218,14 +227,14 @@ func (c *contextObject) Has(key string) bool {
 
 func (c *contextObject) Set(key string, val goja.Value) bool {
 	switch key {
-	case "params", "waitUntil", "passThroughOnException":
+	case "params", "waitUntil", "passThroughOnException", "data", "next":
 		return false
 	}
 	return c.instance.Set(key, val)
 }
 
 func (c *contextObject) Keys() []string {
-	return append([]string{"params", "waitUntil"}, c.instance.Keys()...)
+	return append([]string{"params", "waitUntil", "data"}, c.instance.Keys()...)
 }
 
 func (e *execution) newContextObject() goja.Value {

@@ -29,7 +29,7 @@ func (e *execution) newSDK() *goja.Object {
 		panic(err)
 	}
 	fn, _ := goja.AssertFunction(fv)
-	ns, err := fn(goja.Undefined(), e.r.ToValue(e.jsDataCall), e.r.ToValue(e.jsToBase64), e.r.ToValue(e.jsFromBase64))
+	ns, err := fn(goja.Undefined(), e.r.ToValue(e.jsDataCall), e.r.ToValue(e.jsToBase64), e.r.ToValue(e.jsFromBase64), e.r.ToValue(e.jsCountSubrequest))
 	if err != nil {
 		panic(err)
 	}

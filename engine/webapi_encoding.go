@@ -74,8 +74,11 @@ func (t *textCodec) decode(data []byte, stream bool) (string, bool) {
 	if t.fatal {
 		return "", false
 	}
-	return strings.ToValidUTF8(string(data), "\uFFFD"), true
+	return decodeUTF8(data), true
 }
+
+// asciiWhitespace is what the Encoding standard trims around a label.
+const asciiWhitespace = "\t\n\f\r "
 
 var utf8Labels = map[string]bool{"utf-8": true, "utf8": true, "unicode-1-1-utf-8": true,
 	"unicode11utf8": true, "unicode20utf8": true, "x-unicode20utf8": true}
@@ -124,7 +127,7 @@ func init() {
 	classSpecs[classTextDecoder] = &classSpec{
 		name: "TextDecoder",
 		ctor: func(e *execution, call goja.ConstructorCall) *goja.Object {
-			label := strings.ToLower(strings.TrimSpace(optString(call.Argument(0), "utf-8")))
+			label := strings.ToLower(strings.Trim(optString(call.Argument(0), "utf-8"), asciiWhitespace))
 			if !utf8Labels[label] {
 				e.throw("RangeError", "The encoding "+quote(label)+" is not supported; only utf-8 is")
 			}

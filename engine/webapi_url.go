@@ -2,7 +2,6 @@ package engine
 
 import (
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/dop251/goja"
@@ -29,19 +28,19 @@ func (s *urlState) Get(key string) goja.Value {
 	case "href":
 		return e.str(u.href())
 	case "protocol":
-		return e.str(u.scheme + ":")
+		return e.str(u.protocol())
 	case "username":
-		return e.str(u.username)
+		return e.str(u.username())
 	case "password":
-		return e.str(u.password)
+		return e.str(u.password())
 	case "host":
 		return e.str(u.host())
 	case "hostname":
-		return e.str(u.hostname)
+		return e.str(u.hostname())
 	case "port":
-		return e.str(u.port)
+		return e.str(u.port())
 	case "pathname":
-		return e.str(u.pathname)
+		return e.str(u.pathname())
 	case "search":
 		return e.str(u.search())
 	case "hash":
@@ -50,7 +49,7 @@ func (s *urlState) Get(key string) goja.Value {
 		return e.str(u.origin())
 	case "searchParams":
 		if s.params == nil {
-			s.params = &searchParams{e: e, list: parseURLEncoded(u.query), owner: s}
+			s.params = &searchParams{e: e, list: parseURLEncoded(u.query()), owner: s}
 		}
 		return e.searchParamsObject(s.params)
 	}
@@ -59,14 +58,13 @@ func (s *urlState) Get(key string) goja.Value {
 
 func (s *urlState) Has(key string) bool { return urlProps[key] || s.instance.Has(key) }
 
-// Set implements the URL setters; invalid values are ignored, as in
-// browsers, except for href which throws.
+// Set implements the URL setters; values a setter rejects are ignored, as
+// the standard says, except for href, which throws.
 func (s *urlState) Set(key string, v goja.Value) bool {
 	if !urlProps[key] {
 		return s.instance.Set(key, v)
 	}
-	u, val := s.rec, v.String()
-	special := isSpecial(u.scheme)
+	val := v.String()
 	switch key {
 	case "href":
 		rec, err := parseURL(val, "")
@@ -74,80 +72,13 @@ func (s *urlState) Set(key string, v goja.Value) bool {
 			s.e.throw("TypeError", "Invalid URL: "+quote(val))
 		}
 		s.rec = rec
-	case "protocol":
-		p := strings.ToLower(strings.TrimSuffix(val, ":"))
-		if validScheme(p) && isSpecial(p) == special {
-			u.scheme = p
-			if defaultPorts[p] == u.port {
-				u.port = ""
-			}
-		}
-	case "username":
-		u.username = encodeSet(val, userinfoSet)
-	case "password":
-		u.password = encodeSet(val, userinfoSet)
-	case "host", "hostname":
-		if u.opaque {
-			return true
-		}
-		probe, err := parseURL(u.scheme+"://"+val+"/", "")
-		if err == nil && probe.hostname != "" {
-			u.hostname = probe.hostname
-			if key == "host" && strings.Contains(strings.TrimPrefix(val, probe.hostname), ":") {
-				u.port = probe.port
-			}
-			u.hasHost = true
-		}
-	case "port":
-		if val == "" {
-			u.port = ""
-			return true
-		}
-		n := 0
-		digits := 0
-		for digits < len(val) && val[digits] >= '0' && val[digits] <= '9' && n <= 65535 {
-			n = n*10 + int(val[digits]-'0')
-			digits++
-		}
-		if digits > 0 && n <= 65535 {
-			u.port = strconv.Itoa(n)
-			if defaultPorts[u.scheme] == u.port {
-				u.port = ""
-			}
-		}
-	case "pathname":
-		if u.opaque {
-			return true
-		}
-		p := encodeSet(val, pathSet)
-		if special && !strings.HasPrefix(p, "/") {
-			p = "/" + p
-		}
-		u.pathname = p
-	case "search":
-		q := strings.TrimPrefix(val, "?")
-		u.query, u.hasQuery = encodeSet(q, querySet(special)), q != ""
-		if s.params != nil {
-			s.params.list = parseURLEncoded(u.query)
-		}
-	case "hash":
-		f := strings.TrimPrefix(val, "#")
-		u.fragment, u.hasFragment = encodeSet(f, fragmentSet), f != ""
+	case "origin", "searchParams":
+		return false // read-only
 	default:
-		return false // origin and searchParams are read-only
+		s.rec.set(key, val)
 	}
-	return true
-}
-
-func validScheme(s string) bool {
-	if s == "" || !(s[0] >= 'a' && s[0] <= 'z') {
-		return false
-	}
-	for i := 1; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.') {
-			return false
-		}
+	if s.params != nil && (key == "href" || key == "search") {
+		s.params.list = parseURLEncoded(s.rec.query())
 	}
 	return true
 }
@@ -169,14 +100,14 @@ func (e *execution) urlArgs(call []goja.Value) (*urlRecord, error) {
 	if u, ok := stateOf[*urlState](arg(0)); ok {
 		input = u.rec.href()
 	}
-	base := ""
+	base, hasBase := "", false
 	if b := arg(1); !goja.IsUndefined(b) {
-		base = b.String()
+		base, hasBase = b.String(), true
 		if u, ok := stateOf[*urlState](b); ok {
 			base = u.rec.href()
 		}
 	}
-	return parseURL(input, base)
+	return parseURLBase(input, base, hasBase)
 }
 
 // searchParams is the state of a URLSearchParams object.
@@ -211,8 +142,7 @@ func (p *searchParams) changed() {
 	if p.owner == nil {
 		return
 	}
-	q := p.encode()
-	p.owner.rec.query, p.owner.rec.hasQuery = q, q != ""
+	p.owner.rec.set("search", p.encode())
 }
 
 func (e *execution) searchParamsObject(p *searchParams) *goja.Object {
@@ -362,7 +292,7 @@ func init() {
 			}},
 			{"sort", func(e *execution, call goja.FunctionCall) goja.Value {
 				p := this(e, call)
-				sort.SliceStable(p.list, func(i, j int) bool { return p.list[i].name < p.list[j].name })
+				sort.SliceStable(p.list, func(i, j int) bool { return lessUTF16(p.list[i].name, p.list[j].name) })
 				p.changed()
 				return goja.Undefined()
 			}},

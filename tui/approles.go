@@ -34,7 +34,7 @@ type appRolesMsg struct {
 }
 
 func newAppRolesScreen(e *env, u client.User) *appRolesScreen {
-	return &appRolesScreen{user: u, list: newList(e, "no apps", column{"APP", 24}, column{"ROLE", 0}).withDialog("")}
+	return &appRolesScreen{user: u, list: newList(e, "no apps", column{"APP", 24, 0}, column{"ROLE", 0, 0}).withDialog("")}
 }
 
 // readsEveryApp says whether u's instance role reaches every app, whatever

@@ -36,8 +36,8 @@ type auditMsg struct {
 }
 
 func newAuditScreen(e *env) *auditScreen {
-	return &auditScreen{list: newList(e, "no changes recorded yet", column{"TIME", 16}, column{"WHO", 14}, column{"VIA", 9},
-		column{"ACTION", 20}, column{"DETAILS", 0})}
+	return &auditScreen{list: newList(e, "no changes recorded yet", column{"TIME", 16, 0}, column{"WHO", 14, 0}, column{"VIA", 9, 0},
+		column{"ACTION", 20, 0}, column{"DETAILS", 0, 0})}
 }
 
 func (s *auditScreen) title() string { return "audit log" }
@@ -53,9 +53,9 @@ func (s *auditScreen) load(before int64) tea.Cmd {
 
 func (s *auditScreen) keys() bindings {
 	if s.end {
-		return s.list.keys(bindings{keyFilter, keyReload})
+		return s.list.keys(bindings{keyOpen, keyFilter, keyReload})
 	}
-	return s.list.keys(bindings{keyOlder, keyFilter, keyReload})
+	return s.list.keys(bindings{keyOpen, keyOlder, keyFilter, keyReload})
 }
 
 func (s *auditScreen) update(msg tea.Msg) tea.Cmd {
@@ -83,10 +83,15 @@ func (s *auditScreen) update(msg tea.Msg) tea.Cmd {
 	return s.dispatch(msg, s.init, s.onKey)
 }
 
-// onKey loads older records.
+// onKey loads older records, or opens the one under the cursor.
 func (s *auditScreen) onKey(k tea.KeyMsg) tea.Cmd {
-	if key.Matches(k, keyOlder) && !s.end && len(s.recs) > 0 {
+	switch {
+	case key.Matches(k, keyOlder) && !s.end && len(s.recs) > 0:
 		return s.load(s.recs[len(s.recs)-1].ID)
+	case key.Matches(k, keyOpen):
+		if i := s.t.selected(); i >= 0 {
+			return push(newAuditRecordScreen(s.e, s.recs[i]))
+		}
 	}
 	return nil
 }

@@ -18,17 +18,19 @@ import (
 )
 
 var (
-	keySave     = bind([]string{"ctrl+s"}, "ctrl+s", "save")
-	keyVersions = bind([]string{"ctrl+o"}, "ctrl+o", "versions")
-	keyLeave    = bind([]string{"esc"}, "esc", "back")
-	keyConfirm  = bind([]string{"y", "enter"}, "y/enter", "save this")
-	keyRollback = bind([]string{"enter"}, "enter", "roll back to it")
-	keyShowDiff = bind([]string{"d"}, "d", "diff against the active")
-	keyDoRoll   = bind([]string{"y", "enter"}, "y/enter", "roll back to it")
-	keyScroll   = bind([]string{"up", "down"}, "↑/↓", "scroll")
-	keyMerge    = bind([]string{"m"}, "m", "merge into it")
-	keyOverride = bind([]string{"o"}, "o", "overwrite it")
-	keyKeepEdit = bind([]string{"esc"}, "esc", "keep editing")
+	keySave      = bind([]string{"ctrl+s"}, "ctrl+s", "save")
+	keyVersions  = bind([]string{"ctrl+o"}, "ctrl+o", "versions")
+	keyLeave     = bind([]string{"esc"}, "esc", "back")
+	keyConfirm   = bind([]string{"y", "enter"}, "y/enter", "save this")
+	keyDraft     = bind([]string{"D"}, "D", "save as a draft")
+	keyRollback  = bind([]string{"enter"}, "enter", "roll back to it")
+	keyShowDiff  = bind([]string{"d"}, "d", "diff against the active")
+	keyDoRoll    = bind([]string{"y", "enter"}, "y/enter", "roll back to it")
+	keyScroll    = bind([]string{"up", "down"}, "↑/↓", "scroll")
+	keyMerge     = bind([]string{"m"}, "m", "merge into it")
+	keyOverride  = bind([]string{"o"}, "o", "overwrite it")
+	keyKeepEdit  = bind([]string{"esc"}, "esc", "keep editing")
+	keyEnterDone = bind([]string{"enter"}, "enter", "done")
 )
 
 // editor modes.
@@ -54,7 +56,7 @@ type editorScreen struct {
 	vt       table
 	ask      confirm
 	compile  *client.Error // the last save's compile error
-	markRow  int           // the display row marked as the error's, -1 for none
+	gutter   gutter        // line numbers, and the mark of the compile error's line
 	vdiff    int           // the version whose diff against the active one is shown
 	loadErr  error         // why the source cannot be edited here
 	// baseVersion is the script's latest version when the text was
@@ -62,6 +64,9 @@ type editorScreen struct {
 	// has been saved since.
 	baseVersion int
 	theirs      client.Script // on a refused save, the script as it is now
+	in          prompt        // what to find, the line to go to
+	query       string        // the last text looked for
+	hist        history       // the changes to undo and redo
 }
 
 type scriptLoadedMsg struct {
@@ -71,7 +76,8 @@ type scriptLoadedMsg struct {
 
 type savedMsg struct {
 	to
-	s client.Script
+	s     client.Script
+	draft bool // saved as a draft: the active version did not change
 }
 
 // staleMsg tells that a save was refused because another version was saved
@@ -97,16 +103,13 @@ type versionsMsg struct {
 }
 
 func newEditorScreen(e *env, app client.App, sc client.Script) *editorScreen {
-	s := &editorScreen{base: newBase(e), app: app, script: sc, ta: e.st.editor(), markRow: -1}
-	// A one-column gutter marks the line of a compile error.
-	s.ta.SetPromptFunc(1, func(row int) string {
-		if row == s.markRow {
-			return "✗"
-		}
-		return " "
-	})
+	s := &editorScreen{base: newBase(e), app: app, script: sc, ta: e.st.editor()}
+	// The gutter draws the line numbers, as the prompt of each row.
+	s.ta.ShowLineNumbers = false
+	s.gutter.digits = minDigits
+	s.ta.SetPromptFunc(s.gutter.width(), s.gutter.prompt)
 	s.ta.Focus()
-	s.vt = newTable(e.st, "no versions", column{"VERSION", 9}, column{"SAVED", 20}, column{"", 0})
+	s.vt = newTable(e.st, "no versions", column{"VERSION", 9, 0}, column{"SAVED", 20, 0}, column{"BY", 14, 0}, column{"", 0, 0})
 	return s
 }
 
@@ -122,6 +125,7 @@ func (s *editorScreen) init() tea.Cmd {
 func (s *editorScreen) setSize(w, h int) {
 	s.base.setSize(w, h)
 	s.ta.SetWidth(w)
+	s.fitGutter()
 	s.ta.SetHeight(max(1, h-2))
 	s.diff.Width, s.diff.Height = w, max(1, h-2)
 	s.vt.setSize(w, h-2)
@@ -134,15 +138,17 @@ func (s *editorScreen) keys() bindings {
 	case s.ask.active():
 		return bindings{keyYes, keyNo}
 	case s.mode == modeDiff:
-		return bindings{keyConfirm, keyScroll, keyCancel}
+		return bindings{keyConfirm, keyDraft, keyScroll, keyCancel}
 	case s.mode == modeVersions:
 		return bindings{keyRollback, keyShowDiff, keyUp, keyDown, keyCancel}
 	case s.mode == modeVersionDiff:
 		return bindings{keyDoRoll, keyScroll, keyCancel}
 	case s.mode == modeConflict:
 		return bindings{keyMerge, keyOverride, keyScroll, keyKeepEdit}
+	case s.in.active():
+		return bindings{keyEnterDone, keyCancel}
 	}
-	return bindings{keySave, keyVersions, keyLeave}
+	return bindings{keySave, keyVersions, keyFind, keyFindNext, keyFindPrev, keyGoto, keyUndo, keyRedo, keyIndent, keyDedent, keyLeave}
 }
 
 func (s *editorScreen) dirty() bool { return s.loaded && s.source() != s.active }
@@ -152,6 +158,13 @@ func (s *editorScreen) dirty() bool { return s.loaded && s.source() != s.active 
 func (s *editorScreen) source() string { return fromEditor(s.ta.Value()) }
 
 func (s *editorScreen) update(msg tea.Msg) tea.Cmd {
+	cmd := s.handle(msg)
+	s.fitGutter()
+	return cmd
+}
+
+// handle is update but for the gutter's width.
+func (s *editorScreen) handle(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case scriptLoadedMsg:
 		v, err := toEditor(msg.s.Source)
@@ -163,11 +176,17 @@ func (s *editorScreen) update(msg tea.Msg) tea.Cmd {
 		s.active, s.loaded, s.baseVersion = msg.s.Source, true, msg.s.LatestVersion
 		s.ta.SetValue(v)
 		s.gotoLine(1, 1)
-		s.compile, s.markRow = nil, -1
+		s.compile, s.gutter.mark = nil, 0
+		s.hist.reset()
 		return nil
 	case savedMsg:
-		s.script, s.active, s.compile, s.markRow, s.mode = msg.s, s.source(), nil, -1, modeEdit
+		s.script, s.active, s.compile, s.gutter.mark, s.mode = msg.s, s.source(), nil, 0, modeEdit
 		s.baseVersion = msg.s.LatestVersion
+		if msg.draft {
+			return func() tea.Msg {
+				return infoMsg(fmt.Sprintf("saved %s version %d as a draft; version %d is still active", msg.s.Name, msg.s.LatestVersion, msg.s.ActiveVersion))
+			}
+		}
 		return func() tea.Msg {
 			return infoMsg(fmt.Sprintf("saved %s version %d, active now", msg.s.Name, msg.s.ActiveVersion))
 		}
@@ -187,7 +206,7 @@ func (s *editorScreen) update(msg tea.Msg) tea.Cmd {
 		var ce *client.Error
 		if errors.As(msg.err, &ce) && ce.Line > 0 {
 			s.compile = ce
-			s.markRow = s.displayRow(ce.Line)
+			s.gutter.mark = ce.Line
 			s.gotoLine(ce.Line, ce.Column)
 			return func() tea.Msg {
 				return errMsg{"save", fmt.Errorf("does not compile, line %d: %s", ce.Line, ce.Message)}
@@ -211,7 +230,7 @@ func (s *editorScreen) update(msg tea.Msg) tea.Cmd {
 			if v.Active {
 				note = "active"
 			}
-			rows[i] = []string{fmt.Sprintf("v%d", v.Version), v.CreatedAt.Local().Format("2006-01-02 15:04:05"), note}
+			rows[i] = []string{fmt.Sprintf("v%d", v.Version), v.CreatedAt.Local().Format("2006-01-02 15:04:05"), savedBy(v), note}
 		}
 		s.vt.setRows(rows)
 		for i, v := range msg.versions {
@@ -225,6 +244,9 @@ func (s *editorScreen) update(msg tea.Msg) tea.Cmd {
 	k, isKey := msg.(tea.KeyMsg)
 	if isKey && s.ask.active() {
 		return s.ask.update(k)
+	}
+	if s.in.active() {
+		return s.in.update(msg)
 	}
 	if isKey && !s.loaded {
 		// Nothing to edit before the source arrives.
@@ -243,6 +265,9 @@ func (s *editorScreen) update(msg tea.Msg) tea.Cmd {
 			return s.save()
 		}, modeEdit)
 	case modeDiff:
+		if k, ok := msg.(tea.KeyMsg); ok && key.Matches(k, keyDraft) {
+			return s.saveAs(true)
+		}
 		return s.inDiff(msg, keyConfirm, s.save, modeEdit)
 	case modeVersionDiff:
 		return s.inDiff(msg, keyDoRoll, func() tea.Cmd { return s.askRollback(s.vdiff, false) }, modeVersions)
@@ -295,10 +320,20 @@ func (s *editorScreen) update(msg tea.Msg) tea.Cmd {
 			}
 			return pop
 		}
+		if cmd, ok := s.editKey(k); ok {
+			return cmd
+		}
 	}
-	var cmd tea.Cmd
-	s.ta, cmd = s.ta.Update(msg)
-	return cmd
+	return s.typeKey(msg)
+}
+
+// savedBy names who saved a version: their username, or "—" when not
+// known (a version saved from the command line).
+func savedBy(v client.Version) string {
+	if v.CreatedByName != "" {
+		return v.CreatedByName
+	}
+	return "—"
 }
 
 // inDiff handles msg while a diff is shown: the key yes does what the diff
@@ -318,13 +353,21 @@ func (s *editorScreen) inDiff(msg tea.Msg, yes key.Binding, do func() tea.Cmd, b
 	return cmd
 }
 
-// save sends the text as a new version, from the version the edit
-// started from. When another version was saved since, it loads the script
-// as it is now for the person to merge or overwrite.
-func (s *editorScreen) save() tea.Cmd {
+// save sends the text as a new version, active at once.
+func (s *editorScreen) save() tea.Cmd { return s.saveAs(false) }
+
+// saveAs sends the text as a new version, from the version the edit
+// started from; a draft does not become active. When another version was
+// saved since, it loads the script as it is now for the person to merge or
+// overwrite.
+func (s *editorScreen) saveAs(draft bool) tea.Cmd {
 	src, base := s.source(), s.baseVersion
 	return s.e.call("save "+s.script.Name, func(ctx context.Context) (tea.Msg, error) {
-		sc, err := s.e.c.SaveScript(ctx, s.script.ID, src, base)
+		save := s.e.c.SaveScript
+		if draft {
+			save = s.e.c.SaveDraft
+		}
+		sc, err := save(ctx, s.script.ID, src, base)
 		if e, stale := client.StaleBase(err); stale {
 			now, err := s.e.c.Script(ctx, s.script.ID)
 			if err != nil {
@@ -335,7 +378,7 @@ func (s *editorScreen) save() tea.Cmd {
 		if err != nil {
 			return saveFailedMsg{s.to(), err}, nil
 		}
-		return savedMsg{s.to(), sc}, nil
+		return savedMsg{s.to(), sc, draft}, nil
 	})
 }
 
@@ -354,9 +397,11 @@ func (s *editorScreen) merge() tea.Cmd {
 		line = slices.Index(strings.Split(merged, "\n"), "<<<<<<< yours") + 1
 	}
 	s.script, s.active, s.baseVersion, s.mode = s.theirs, s.theirs.Source, n, modeEdit
-	s.compile, s.markRow = nil, -1
-	s.ta.SetValue(v)
-	s.gotoLine(line, 1)
+	s.compile, s.gutter.mark = nil, 0
+	s.edit(func() {
+		s.ta.SetValue(v)
+		s.gotoLine(line, 1)
+	})
 	msg := fmt.Sprintf("your changes are re-applied on version %d: look, then ctrl+s", n)
 	if conflicts > 0 {
 		msg = fmt.Sprintf("%d of your changes clash with version %d: both texts are between <<<<<<< and >>>>>>>; resolve them, then ctrl+s", conflicts, n)
@@ -399,21 +444,6 @@ func (s *editorScreen) rollback(n int) tea.Cmd {
 	})
 }
 
-// displayRow is the row on which a 1-based source line starts, when no line
-// before it wraps; -1 otherwise, since the text area's wrapping is its own.
-func (s *editorScreen) displayRow(line int) int {
-	lines := strings.Split(s.ta.Value(), "\n")
-	if line < 1 || line > len(lines) {
-		return -1
-	}
-	for _, l := range lines[:line] {
-		if ansi.StringWidth(l) >= s.ta.Width()-1 {
-			return -1
-		}
-	}
-	return line - 1
-}
-
 // underCursor names the control character under the cursor, which the
 // text area shows as a symbol: " · \x1b under the cursor"; "" for any
 // other character.
@@ -443,6 +473,25 @@ func (s *editorScreen) gotoLine(line, col int) {
 		s.ta.CursorDown()
 	}
 	s.ta.SetCursor(max(0, col-1))
+	s.reveal()
+}
+
+// reveal scrolls the text area to its cursor, which it does itself only
+// when it handles a message, and only as far as the text it last drew.
+func (s *editorScreen) reveal() {
+	_ = s.ta.View()
+	s.ta, _ = s.ta.Update(nil)
+}
+
+// fitGutter widens the gutter when the line numbers need more digits (and
+// narrows it back), so that the text area keeps the screen's width.
+func (s *editorScreen) fitGutter() {
+	if d := digitsFor(s.ta.LineCount()); d != s.gutter.digits {
+		s.gutter.digits = d
+		s.ta.SetPromptFunc(s.gutter.width(), s.gutter.prompt)
+		s.ta.SetWidth(s.w)
+		s.reveal()
+	}
 }
 
 func (s *editorScreen) view() string {
@@ -459,7 +508,7 @@ func (s *editorScreen) view() string {
 	case modeDiff:
 		info = "changes against the active version " + fmt.Sprint(s.script.ActiveVersion)
 		body = s.diff.View()
-		last = st.warn.Render("save these changes as a new version?") + " " + st.faint.Render("[y/enter: save, esc: keep editing]")
+		last = st.warn.Render("save these changes as a new version?") + " " + st.faint.Render("[y/enter: save, D: as a draft, esc: back]")
 	case modeVersions:
 		info = "versions of " + safe(s.script.Name)
 		body = s.vt.view()
@@ -474,21 +523,24 @@ func (s *editorScreen) view() string {
 		body = s.diff.View()
 		last = st.warn.Render(fmt.Sprintf("make version %d active?", s.vdiff)) + " " + st.faint.Render("[y/enter: roll back, esc: the list]")
 	default:
-		body = drawWidget(s.ta.View())
+		s.gutter.measure(s.ta)
+		body = s.highlightMatch(drawWidget(s.ta.View()))
 		switch {
 		case s.loadErr != nil:
-			body = st.err.Render(wrap(safe(s.loadErr.Error()), s.w))
+			body = st.err.Render(ansi.Wrap(safe(s.loadErr.Error()), s.w, ""))
 		case !s.loaded:
 			body = st.faint.Render("loading…")
 		}
-		li := s.ta.LineInfo()
-		last = st.faint.Render(fmt.Sprintf("line %d, column %d", s.ta.Line()+1, li.CharOffset+1) + s.underCursor())
+		last = st.faint.Render(fmt.Sprintf("line %d, column %d", s.ta.Line()+1, s.snap().col+1) + s.underCursor() + safe(s.bracketNote()))
 		if s.compile != nil {
 			last = st.err.Render(safe(fmt.Sprintf("✗ line %d, column %d: %s", s.compile.Line, s.compile.Column, s.compile.Message)))
 		}
 	}
 	if s.ask.active() {
 		last = s.ask.view(st)
+	}
+	if s.in.active() {
+		last = s.in.view()
 	}
 	return st.label.Render(info) + "\n" + fitBlock(body, s.w, s.h-2) + "\n" + strings.TrimRight(last, "\n")
 }

@@ -19,6 +19,12 @@ type env struct {
 	me     client.User
 	nextID int
 	calls  int // API calls started so far, which numbers them
+	// tries keeps, by script id, what try it sent and left unsent in
+	// this session.
+	tries map[string]*tried
+	// sessionKey is the fingerprint of the SSH key the session signed in
+	// with, "" for none.
+	sessionKey string
 }
 
 // can reports whether the user may do c (on the app appID, "" for the

@@ -35,6 +35,10 @@ var (
 	keyCancel = bind([]string{"esc"}, "esc", "cancel")
 )
 
+// keyTypingHelp lists the screen's keys where ? is typed: the editor, a
+// text field.
+var keyTypingHelp = bind([]string{"ctrl+g", "f1"}, "ctrl+g", "all keys")
+
 // shortHelp is the one-line help bar: the screen's keys that fit in w
 // columns, then always the key that shows them all.
 func shortHelp(st *styles, screen bindings, last key.Binding, w int) string {

@@ -57,7 +57,7 @@ func (s *keysScreen) fetch(ctx context.Context) (tea.Msg, error) {
 }
 
 // sshKeyColumns are the keys screen's columns.
-var sshKeyColumns = []column{{"TYPE", 12}, {"FINGERPRINT", 51}, {"COMMENT", 0}, {"LAST USED", 16}}
+var sshKeyColumns = []column{{"TYPE", 12, 0}, {"FINGERPRINT", 51, 0}, {"COMMENT", 0, 0}, {"LAST USED", 16, 0}}
 
 // setSize drops the last-used column where the fingerprint would not fit
 // beside it.
@@ -98,7 +98,7 @@ func (s *keysScreen) onKey(k tea.KeyMsg) tea.Cmd {
 	case key.Matches(k, keyDelete):
 		if i := s.t.selected(); i >= 0 {
 			key := s.sshKeys[i]
-			s.ask.ask(fmt.Sprintf("delete the %s key %s?", key.Type, key.Fingerprint), func() tea.Cmd {
+			s.ask.ask(s.deleteQuestion(key), func() tea.Cmd {
 				return s.e.change("delete the key", func(ctx context.Context) error {
 					return s.e.c.DeleteSSHKey(ctx, s.userID(), key.ID)
 				}, s.fetch)
@@ -106,6 +106,20 @@ func (s *keysScreen) onKey(k tea.KeyMsg) tea.Cmd {
 		}
 	}
 	return nil
+}
+
+// deleteQuestion asks about deleting key, warning when it is the key this
+// session signed in with: it signs in no more, and when it is the only
+// one the user could not come back over SSH.
+func (s *keysScreen) deleteQuestion(key client.SSHKey) string {
+	own := s.user == nil || s.user.ID == s.e.me.ID
+	if !own || s.e.sessionKey == "" || key.Fingerprint != s.e.sessionKey {
+		return fmt.Sprintf("delete the %s key %s?", key.Type, key.Fingerprint)
+	}
+	if len(s.sshKeys) == 1 {
+		return "delete your only key, this session's? It signs you in no more"
+	}
+	return "delete this session's own key? It signs you in no more"
 }
 
 // add registers a pasted public key.

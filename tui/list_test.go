@@ -15,6 +15,7 @@ func TestListPromptHasTheKeys(t *testing.T) {
 	}{
 		{"n", "create", func(e *env) screen { return newScriptsScreen(e, shop) }},
 		{"a", "go", func(e *env) screen { return newRoutesScreen(e, shop, hello) }},
+		{"a", "go", func(e *env) screen { return newTriggersScreen(e, shop, hello) }},
 		{"a", "add", func(e *env) screen { return newKeysScreen(e, nil) }},
 		{"n", "ok", func(e *env) screen { return newUsersScreen(e) }},
 	} {
@@ -43,6 +44,8 @@ func listOf(t *testing.T, s screen) *list {
 	case *scriptsScreen:
 		return &s.list
 	case *routesScreen:
+		return &s.list
+	case *triggersScreen:
 		return &s.list
 	case *keysScreen:
 		return &s.list

@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/picloud/picloud/tui/client"
@@ -59,6 +59,9 @@ type logsScreen struct {
 	tries   int
 	// reopen says the stream was open before: its opening is news.
 	reopen bool
+	// unseen counts the executions that arrived below the cursor while
+	// not following, until the cursor reaches the last row.
+	unseen int
 }
 
 type logsMsg struct {
@@ -113,12 +116,14 @@ func newLogsScreen(e *env, app client.App, sc *client.Script) *logsScreen {
 		s.script = sc.ID
 		s.names[sc.ID] = sc.Name
 	}
-	script := column{"SCRIPT", 14}
+	script := column{"SCRIPT", 14, 0}
 	if s.acrossApps() {
-		script = column{"APP/SCRIPT", 20}
+		script = column{"APP/SCRIPT", 20, 0}
 	}
 	s.list = newList(e, "no executions yet: waiting for requests…",
-		column{"TIME", 8}, column{"ST", 3}, column{"REQUEST", 0}, script, column{"TOOK", 7}, column{"NOTE", 0})
+		// A request rarely needs more than 40 columns; what a wide terminal
+		// has beyond goes to the note, where console lines and errors are.
+		column{"TIME", 8, 0}, column{"ST", 3, 0}, column{"REQUEST", 0, 40}, script, column{"TOOK", 7, 0}, column{"NOTE", 0, 0})
 	s.t.follow = true
 	return s
 }
@@ -285,6 +290,9 @@ func (s *logsScreen) update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		s.all = append(s.all, msg.e)
+		if !s.t.follow && s.passes(msg.e) {
+			s.unseen++
+		}
 		if len(s.all) > maxLogRows {
 			s.all = s.all[len(s.all)-maxLogRows:]
 		}
@@ -296,7 +304,11 @@ func (s *logsScreen) update(msg tea.Msg) tea.Cmd {
 		}
 		return s.ended(msg)
 	}
-	return s.dispatch(msg, s.restart, s.onKey)
+	cmd := s.dispatch(msg, s.restart, s.onKey)
+	if s.t.follow || s.t.cursor >= len(s.t.shown)-1 {
+		s.unseen = 0
+	}
+	return cmd
 }
 
 // ended handles the end of the stream, or a failure to open it: it says
@@ -463,17 +475,25 @@ func (s *logsScreen) view() string {
 		}
 		script = app + " · " + script
 	}
-	info := fmt.Sprintf("%s · %s · level %s · %s · %d shown", state, script, levels[s.level], follow, len(s.shown))
+	if s.unseen > 0 {
+		state += " · " + st.warn.Render(fmt.Sprintf("↓ %d new below", s.unseen))
+	}
+	count := fmt.Sprintf("%d shown", len(s.t.shown))
+	if len(s.t.shown) != len(s.all) {
+		count = fmt.Sprintf("%d of %d shown", len(s.t.shown), len(s.all))
+	}
+	info := fmt.Sprintf("%s · %s · level %s · %s · %s", state, script, levels[s.level], follow, count)
 	return info + "\n" + s.list.view()
 }
 
 // executionScreen shows one execution: request, status, console output
-// and error.
+// and error, each line whole and as it was written (a long line is
+// scrolled to sideways, or wrapped).
 type executionScreen struct {
 	base
 	ex   client.Execution
 	name string
-	vp   viewport.Model
+	p    pane
 }
 
 func newExecutionScreen(e *env, ex client.Execution, name string) *executionScreen {
@@ -485,16 +505,20 @@ func (s *executionScreen) init() tea.Cmd { return nil }
 
 func (s *executionScreen) setSize(w, h int) {
 	s.base.setSize(w, h)
-	s.vp = viewport.New(w, h)
-	s.vp.SetContent(s.content())
+	first := s.p.lines == nil
+	s.p.setSize(w, h)
+	if first {
+		s.p.setText(s.content())
+	}
 }
 
-func (s *executionScreen) keys() bindings { return bindings{keyScroll} }
+func (s *executionScreen) keys() bindings { return append(bindings{keyScroll}, s.p.keys()...) }
 
 func (s *executionScreen) update(msg tea.Msg) tea.Cmd {
-	var cmd tea.Cmd
-	s.vp, cmd = s.vp.Update(msg)
-	return cmd
+	if k, ok := msg.(tea.KeyMsg); ok {
+		s.p.update(k)
+	}
+	return nil
 }
 
 func (s *executionScreen) content() string {
@@ -504,15 +528,42 @@ func (s *executionScreen) content() string {
 	if name == "" {
 		name = e.ScriptID
 	}
+	label := func(l string) string { return st.label.Render(fmt.Sprintf("%-11s", l)) }
 	lines := []string{
-		st.label.Render(fmt.Sprintf("%-11s", "request")) + safe(e.Method+" "+e.Path),
-		st.label.Render(fmt.Sprintf("%-11s", "script")) + fmt.Sprintf("%s version %d", safe(name), e.ScriptVersion),
-		st.label.Render(fmt.Sprintf("%-11s", "status")) + fmt.Sprintf("%d in %s", e.Status, duration(e.DurationUS)),
-		st.label.Render(fmt.Sprintf("%-11s", "at")) + e.CreatedAt.Local().Format("2006-01-02 15:04:05.000"),
-		st.label.Render(fmt.Sprintf("%-11s", "request id")) + safe(e.RequestID),
+		label("request") + safe(e.Method+" "+e.Path),
+		label("script") + fmt.Sprintf("%s version %d", safe(name), e.ScriptVersion),
+		label("status") + fmt.Sprintf("%d in %s", e.Status, duration(e.DurationUS)),
+		label("at") + e.CreatedAt.Local().Format("2006-01-02 15:04:05.000"),
+		label("request id") + safe(e.RequestID),
 	}
 	if e.Error != "" {
-		lines = append(lines, "", st.err.Render("error "+safe(e.ErrorCode)), wrap(safeText(e.Error), s.w))
+		where := ""
+		if e.ErrorLine > 0 {
+			where = fmt.Sprintf(" at line %d, column %d", e.ErrorLine, e.ErrorColumn)
+		}
+		lines = append(lines, "", st.err.Render("error "+safe(e.ErrorCode)+where), safeText(e.Error))
+	}
+	if r := e.Response; r != nil {
+		lines = append(lines, "", st.header.Render("response"))
+		names := make([]string, 0, len(r.Headers))
+		for k := range r.Headers {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			for _, v := range r.Headers[k] {
+				lines = append(lines, safe(k)+": "+safe(v))
+			}
+		}
+		switch {
+		case r.Size == 0:
+			lines = append(lines, st.faint.Render("(no body)"))
+		default:
+			lines = append(lines, "", safeText(r.Body))
+			if r.Cut {
+				lines = append(lines, st.faint.Render(fmt.Sprintf("… the start of %d bytes (PICLOUD_LOG_RESPONSE_BYTES)", r.Size)))
+			}
+		}
 	}
 	lines = append(lines, "", st.header.Render("console"))
 	c := client.Console(e)
@@ -527,32 +578,16 @@ func (s *executionScreen) content() string {
 		case "warn":
 			level = st.warn.Render(level)
 		}
-		lines = append(lines, l.Time.Local().Format("15:04:05.000")+" "+level+" "+safeText(l.Message))
+		lines = append(lines, l.Time.Local().Format("15:04:05.000")+" "+level+" "+hangingIndent(safeText(l.Message), 19))
 	}
 	return strings.Join(lines, "\n")
 }
 
-func (s *executionScreen) view() string { return s.vp.View() }
+func (s *executionScreen) view() string { return s.p.view() }
 
-// wrap breaks s into lines of at most w columns at spaces.
-func wrap(s string, w int) string {
-	if w < 10 {
-		return s
-	}
-	var out []string
-	for _, para := range strings.Split(s, "\n") {
-		line := ""
-		for _, word := range strings.Fields(para) {
-			if line != "" && len(line)+1+len(word) > w {
-				out = append(out, line)
-				line = ""
-			}
-			if line != "" {
-				line += " "
-			}
-			line += word
-		}
-		out = append(out, line)
-	}
-	return strings.Join(out, "\n")
+// hangingIndent indents every line of text but the first by n spaces, so
+// that a message of several lines stays in its column, its own
+// indentation kept.
+func hangingIndent(text string, n int) string {
+	return strings.ReplaceAll(text, "\n", "\n"+strings.Repeat(" ", n))
 }

@@ -36,6 +36,8 @@ type routeCheckedMsg struct {
 	to
 	method, path string
 	check        client.RouteCheck
+	// names are the app's scripts by id, to name those of the conflicts.
+	names map[string]string
 }
 
 type routeAddedMsg struct {
@@ -51,7 +53,7 @@ type matchMsg struct {
 
 func newRoutesScreen(e *env, app client.App, sc client.Script) *routesScreen {
 	return &routesScreen{app: app, script: sc, list: newList(e, "no routes: press a to add one, e.g. GET /hello/:name",
-		column{"METHOD", 8}, column{"PATH", 0}).withDialog("go")}
+		column{"METHOD", 8, 0}, column{"PATH", 0, 0}).withDialog("go")}
 }
 
 func (s *routesScreen) resume() tea.Cmd { return s.init() }
@@ -88,7 +90,7 @@ func (s *routesScreen) update(msg tea.Msg) tea.Cmd {
 		return nil
 	case routeCheckedMsg:
 		if !msg.check.OK {
-			s.setNote(append([]string{s.e.st.err.Render(safe(fmt.Sprintf("✗ %s %s conflicts with:", msg.method, msg.path)))}, describeRoutes(msg.check.Conflicts)...))
+			s.setNote(append([]string{s.e.st.err.Render(safe(fmt.Sprintf("✗ %s %s conflicts with:", msg.method, msg.path)))}, describeRoutes(msg.check.Conflicts, msg.names)...))
 			return nil
 		}
 		return s.e.call("add "+msg.method+" "+msg.path, func(ctx context.Context) (tea.Msg, error) {
@@ -115,7 +117,11 @@ func (s *routesScreen) update(msg tea.Msg) tea.Cmd {
 				sort.Strings(ps)
 				line += ", params " + strings.Join(ps, " ")
 			}
-			s.setNote([]string{safe(line)})
+			note := []string{safe(line)}
+			if chain := chainNote(m.Interceptors); chain != "" {
+				note = append(note, safe(chain))
+			}
+			s.setNote(note)
 		}
 		return nil
 	}
@@ -152,7 +158,10 @@ func (s *routesScreen) add(v string) tea.Cmd {
 	method, path := strings.ToUpper(f[0]), f[1]
 	return s.e.call("check "+method+" "+path, func(ctx context.Context) (tea.Msg, error) {
 		c, err := s.e.c.CheckRoute(ctx, s.app.ID, method, path)
-		return routeCheckedMsg{s.to(), method, path, c}, err
+		if err != nil || c.OK {
+			return routeCheckedMsg{s.to(), method, path, c, nil}, err
+		}
+		return routeCheckedMsg{s.to(), method, path, c, s.scriptNames(ctx)}, nil
 	})
 }
 
@@ -179,11 +188,30 @@ func (s *routesScreen) setNote(lines []string) {
 	s.t.setSize(s.w, s.tableHeight())
 }
 
-// describeRoutes lists routes one per line.
-func describeRoutes(rs []client.Route) []string {
+// scriptNames are the app's scripts' names by id; nil when they cannot be
+// read (the conflicts are then named by id).
+func (s *routesScreen) scriptNames(ctx context.Context) map[string]string {
+	scripts, err := s.e.c.Scripts(ctx, s.app.ID)
+	if err != nil {
+		return nil
+	}
+	names := make(map[string]string, len(scripts))
+	for _, sc := range scripts {
+		names[sc.ID] = sc.Name
+	}
+	return names
+}
+
+// describeRoutes lists routes one per line, each with its script's name
+// (from names, by id), or its id when the name is not known.
+func describeRoutes(rs []client.Route, names map[string]string) []string {
 	out := make([]string, len(rs))
 	for i, r := range rs {
-		out[i] = safe(fmt.Sprintf("  %s %s (script %s)", r.Method, r.Path, shortID(r.ScriptID)))
+		script := "script " + shortID(r.ScriptID)
+		if n, ok := names[r.ScriptID]; ok {
+			script = n
+		}
+		out[i] = safe(fmt.Sprintf("  %s %s → %s", r.Method, r.Path, script))
 	}
 	return out
 }

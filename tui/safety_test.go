@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/picloud/picloud/tui/client"
@@ -69,7 +70,7 @@ func TestDataIsDrawnEscaped(t *testing.T) {
 
 		m = newTestModel(t, w, h)
 		s := open(m, newScriptsScreen(m.e, app))
-		feed(m, scriptsMsg{to{s.id()}, []client.Script{sc}, map[string][]client.Route{sc.ID: {route}}, map[string]client.Execution{sc.ID: ex}})
+		feed(m, scriptsMsg{to{s.id()}, []client.Script{sc}, map[string][]client.Route{sc.ID: {route}}, map[string]client.Execution{sc.ID: ex}, nil, at})
 		drawnSafe(t, m, "scripts")
 		m.Update(press("d"))
 		drawnSafe(t, m, "scripts, delete?")
@@ -93,7 +94,7 @@ func TestDataIsDrawnEscaped(t *testing.T) {
 		drawnSafe(t, m, "routes, match")
 		feed(m, matchMsg{to{rs.id()}, "GET /q", client.Match{Reason: "no host " + evil}})
 		drawnSafe(t, m, "routes, no match")
-		feed(m, routeCheckedMsg{to{rs.id()}, "GET", "/p", client.RouteCheck{Conflicts: []client.Route{route}}})
+		feed(m, routeCheckedMsg{to{rs.id()}, "GET", "/p", client.RouteCheck{Conflicts: []client.Route{route}}, map[string]string{route.ScriptID: "s" + evil}})
 		drawnSafe(t, m, "routes, conflict")
 		feed(m, routeAddedMsg{to{rs.id()}, route})
 		drawnSafe(t, m, "routes, added")
@@ -156,11 +157,29 @@ func TestDataIsDrawnEscaped(t *testing.T) {
 		feed(m, auditMsg{to{au.id()}, []client.AuditRecord{{ID: 1, At: at, Username: "u" + evil, Channel: "c" + evil, Action: "a" + evil,
 			Target: "t" + evil, Details: map[string]any{"k" + evil: "v" + evil}}}, false})
 		drawnSafe(t, m, "audit")
+		follow(m, press("enter"))
+		if _, ok := m.top().(*auditRecordScreen); !ok {
+			t.Fatalf("enter on an audit record opened %T", m.top())
+		}
+		drawnSafe(t, m, "audit record")
+
+		m = newTestModel(t, w, h)
+		ds := open(m, newDomainsScreen(m.e, app))
+		feed(m, domainsMsg{to{ds.id()}, []client.Domain{{ID: "d1", AppID: app.ID, Pattern: "p" + evil, CreatedAt: at}}})
+		drawnSafe(t, m, "domains")
+		m.Update(press("d"))
+		drawnSafe(t, m, "domains, give up?")
+
+		m = newTestModel(t, w, h)
+		feed(m, errMsg{"load " + evil, errors.New(strings.Repeat("long ", 30) + evil + "\nsecond line " + evil)})
+		drawnSafe(t, m, "error, cut")
+		m.Update(tea.KeyMsg{Type: tea.KeyCtrlR})
+		drawnSafe(t, m, "error, whole")
 
 		m = newTestModel(t, w, h)
 		sy := open(m, newSystemScreen(m.e))
-		feed(m, systemMsg{to{sy.id()}, client.System{Versions: map[string]any{"k" + evil: "v" + evil}, ExecutorMode: "m" + evil,
-			Workers: []client.Worker{{PID: 1, Restarts: 1, LastExit: &client.WorkerExit{Code: "c" + evil, Reason: "r" + evil, At: at}}}}, false})
+		feed(m, systemMsg{to{sy.id()}, client.System{Versions: map[string]any{"k" + evil: "v" + evil}, ExecutorMode: "m" + evil, Warnings: []string{"w" + evil},
+			Workers: []client.Worker{{PID: 1, Restarts: 1, LastExit: &client.WorkerExit{Code: "c" + evil, Reason: "r" + evil, At: at}}}}, false, nil, at})
 		drawnSafe(t, m, "system")
 	}
 }

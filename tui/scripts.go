@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -36,6 +37,7 @@ type scriptsScreen struct {
 	scripts []client.Script
 	routes  map[string][]client.Route
 	last    map[string]client.Execution
+	recent  map[string][]int64 // requests per minute of the last sparkMinutes, by script
 }
 
 type scriptsMsg struct {
@@ -43,7 +45,12 @@ type scriptsMsg struct {
 	scripts []client.Script
 	routes  map[string][]client.Route
 	last    map[string]client.Execution
+	rollups []client.Rollup // of the last sparkMinutes; nil when the daemon keeps none
+	at      time.Time       // when they were read
 }
+
+// sparkMinutes is how many minutes of requests the scripts screen draws.
+const sparkMinutes = 15
 
 type scriptCreatedMsg struct {
 	to
@@ -61,7 +68,7 @@ func newScriptsScreen(e *env, app client.App) *scriptsScreen {
 		empty += ": press n to write one"
 	}
 	return &scriptsScreen{app: app, list: newList(e, empty,
-		column{"SCRIPT", 18}, column{"VER", 5}, column{"ROUTES", 0}, column{"LAST RUN", 22}).withDialog("create")}
+		column{"SCRIPT", 16, 0}, column{"VER", 4, 0}, column{"ROUTES", 0, 0}, column{"LAST 15 MIN", sparkMinutes, 0}, column{"LAST RUN", 20, 0}).withDialog("create")}
 }
 
 func (s *scriptsScreen) resume() tea.Cmd { return s.init() }
@@ -89,15 +96,18 @@ func (s *scriptsScreen) init() tea.Cmd {
 				msg.last[l.ScriptID] = l
 			}
 		}
+		// The rollups are a nicety: a daemon without them still lists.
+		msg.at = time.Now()
+		msg.rollups, _ = s.e.c.Rollups(ctx, s.app.ID, fmt.Sprintf("%dm", sparkMinutes))
 		return msg, nil
 	})
 }
 
 func (s *scriptsScreen) keys() bindings {
 	if !s.e.can(access.WriteApp, s.app.ID) {
-		return s.list.keys(bindings{keyEdit, keyRoutes, keyTry, keyLogs, keyFilter, keyReload})
+		return s.list.keys(bindings{keyEdit, keyRoutes, keyTry, keyTriggers, keyLogs, keyFilter, keyReload})
 	}
-	return s.list.keys(bindings{keyEdit, keyNew, keyRoutes, keyTry, keyLogs, keyDelete, keyFilter, keyReload})
+	return s.list.keys(bindings{keyEdit, keyNew, keyRoutes, keyTry, keyTriggers, keyLogs, keyDelete, keyFilter, keyReload})
 }
 
 func (s *scriptsScreen) update(msg tea.Msg) tea.Cmd {
@@ -105,6 +115,7 @@ func (s *scriptsScreen) update(msg tea.Msg) tea.Cmd {
 	case scriptsMsg:
 		cur, _ := s.current()
 		s.scripts, s.routes, s.last, s.loaded = msg.scripts, msg.routes, msg.last, true
+		s.recent, _ = perMinute(msg.rollups, sparkMinutes, msg.at)
 		s.refresh()
 		s.selectScript(cur.ID)
 		return nil
@@ -139,6 +150,8 @@ func (s *scriptsScreen) onKey(k tea.KeyMsg) tea.Cmd {
 		return push(newEditorScreen(s.e, s.app, sc))
 	case key.Matches(k, keyRoutes):
 		return push(newRoutesScreen(s.e, s.app, sc))
+	case key.Matches(k, keyTriggers):
+		return push(newTriggersScreen(s.e, s.app, sc))
 	case key.Matches(k, keyTry):
 		return push(newTryScreen(s.e, s.app, sc, s.routes[sc.ID]))
 	case key.Matches(k, keyDelete) && writes:
@@ -200,7 +213,7 @@ func (s *scriptsScreen) refresh() {
 		if sc.LatestVersion != sc.ActiveVersion {
 			ver += "/" + fmt.Sprint(sc.LatestVersion)
 		}
-		rows[i] = []string{sc.Name, ver, routes, lastStatus(s.last[sc.ID])}
+		rows[i] = []string{sc.Name, ver, routes, sparkline(s.recent[sc.ID]), lastStatus(s.last[sc.ID])}
 	}
 	s.t.setRows(rows)
 }

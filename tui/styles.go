@@ -26,6 +26,7 @@ type styles struct {
 	label    lipgloss.Style
 	focused  lipgloss.Style
 	box      lipgloss.Style
+	match    lipgloss.Style // the bracket that matches the one at the editor's cursor
 }
 
 func newStyles(r *lipgloss.Renderer, noColor bool) *styles {
@@ -50,6 +51,7 @@ func newStyles(r *lipgloss.Renderer, noColor bool) *styles {
 	s.removed = color(n(), "1")
 	s.label = n().Bold(true)
 	s.focused = color(n().Bold(true), "6")
+	s.match = color(n().Bold(true).Underline(true), "5")
 	s.box = n().Border(lipgloss.NormalBorder())
 	if !noColor {
 		s.box = s.box.BorderForeground(lipgloss.Color("8"))

@@ -14,19 +14,28 @@ import (
 )
 
 // systemScreen shows the board's and the daemon's health: versions,
-// uptime, load, temperature, memory, disk, database and executor workers.
+// uptime, load, temperature, memory, disk, database, executor workers, and
+// the scripts' transactions and each app's data against its quota.
 // Users who may not read it (members) see the versions only.
 type systemScreen struct {
 	base
 	sys     client.System
 	partial bool // only /version could be read
+	// requests and errors per minute of the last boardMinutes, across the
+	// apps the user may read.
+	requests, errors []int64
 }
 
 type systemMsg struct {
 	to
 	sys     client.System
 	partial bool
+	rollups []client.Rollup // of the last boardMinutes
+	at      time.Time       // when they were read
 }
+
+// boardMinutes is how many minutes of requests the system screen draws.
+const boardMinutes = 30
 
 func newSystemScreen(e *env) *systemScreen { return &systemScreen{base: newBase(e)} }
 
@@ -37,9 +46,15 @@ func (s *systemScreen) init() tea.Cmd {
 		sys, err := s.e.c.System(ctx)
 		if code := client.StatusOf(err); code == 403 || code == 404 {
 			v, err := s.e.c.Versions(ctx)
-			return systemMsg{s.to(), client.System{Versions: v}, true}, err
+			return systemMsg{s.to(), client.System{Versions: v}, true, nil, time.Time{}}, err
 		}
-		return systemMsg{s.to(), sys, false}, err
+		if err != nil {
+			return nil, err
+		}
+		// The rollups are a nicety: a daemon without them still answers.
+		now := time.Now()
+		rollups, _ := s.e.c.Rollups(ctx, "", fmt.Sprintf("%dm", boardMinutes))
+		return systemMsg{s.to(), sys, false, rollups, now}, nil
 	})
 }
 
@@ -49,6 +64,8 @@ func (s *systemScreen) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case systemMsg:
 		s.sys, s.partial, s.loaded = msg.sys, msg.partial, true
+		req, errs := perMinute(msg.rollups, boardMinutes, msg.at)
+		s.requests, s.errors = req[""], errs[""]
 	case tea.KeyMsg:
 		if msg.String() == "r" {
 			return s.init()
@@ -86,6 +103,9 @@ func (s *systemScreen) view() string {
 		if y.DiskTotalBytes > 0 {
 			left = append(left, row("disk", fmt.Sprintf("%s free of %s", bytes(y.DiskFreeBytes), bytes(y.DiskTotalBytes))))
 		}
+		for _, w := range y.Warnings {
+			left = append(left, st.err.Width(max(s.w-4, 30)).MarginLeft(2).Render("⚠ "+safe(w)))
+		}
 		left = append(left, "", st.header.Render("daemon"),
 			row("up", since(y.UptimeSeconds)+" (since "+y.StartedAt.Local().Format("2006-01-02 15:04")+")"))
 		if y.DaemonRSSBytes > 0 {
@@ -94,7 +114,9 @@ func (s *systemScreen) view() string {
 		if y.DatabaseBytes > 0 {
 			left = append(left, row("database", bytes(y.DatabaseBytes)))
 		}
-		left = append(left, row("executors", fmt.Sprintf("%s, %d workers", safe(y.ExecutorMode), len(y.Workers))))
+		left = append(left, row("requests", s.minutes(s.requests)))
+		left = append(left, row("errors", s.minutes(s.errors)))
+		left = append(left, row("executors", fmt.Sprintf("%s, %s", safe(y.ExecutorMode), plural(len(y.Workers), "worker"))))
 		for _, w := range y.Workers {
 			left = append(left, s.workerRows(row, w)...)
 		}
@@ -111,8 +133,34 @@ func (s *systemScreen) view() string {
 	}
 	if s.partial {
 		left = append(left, "", st.faint.Render("the board's health is for owners and admins"))
+	} else {
+		left = append(left, s.dataRows(row)...)
 	}
 	return strings.Join(left, "\n")
+}
+
+// dataRows shows the scripts' open transactions, the apps' users and each
+// app's data against its storage quota, the ones past 90 % of it marked.
+func (s *systemScreen) dataRows(row func(k, v string) string) []string {
+	y, st := s.sys, s.e.st
+	if y.Transactions == nil && len(y.Storage) == 0 {
+		return nil
+	}
+	out := []string{"", st.header.Render("data")}
+	if t := y.Transactions; t != nil {
+		out = append(out, row("transactions", fmt.Sprintf("%d open of %d", t.Open, t.Max)))
+	}
+	if u := y.AppUsers; u != nil {
+		out = append(out, row("app users", fmt.Sprintf("%d, %d logged in", u.Users, u.Sessions)))
+	}
+	for _, a := range y.Storage {
+		v := fmt.Sprintf("%s of %s", bytes(a.UsedBytes), bytes(a.QuotaBytes))
+		if a.QuotaBytes > 0 && a.UsedBytes*10 >= a.QuotaBytes*9 {
+			v = st.err.Render(v + " (near its quota)")
+		}
+		out = append(out, row(safe(ansi.Truncate(a.App, 12, "…")), v))
+	}
+	return out
 }
 
 // workerRows shows one worker slot: its process, memory and restarts, and
@@ -165,4 +213,25 @@ func bytes(n int64) string {
 		return fmt.Sprintf("%.0f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+// minutes draws per-minute counts of the last boardMinutes as a sparkline
+// with their total, or says there were none.
+func (s *systemScreen) minutes(counts []int64) string {
+	var total int64
+	for _, n := range counts {
+		total += n
+	}
+	if total == 0 {
+		return s.e.st.faint.Render(fmt.Sprintf("none in the last %d minutes", boardMinutes))
+	}
+	return fmt.Sprintf("%s %d in %d min", sparkline(counts), total, boardMinutes)
+}
+
+// plural is n things, the noun in the plural unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -13,7 +13,10 @@ import (
 // left.
 type column struct {
 	title string
-	width int
+	width int // 0: flexible, a share of what the fixed columns leave
+	// most caps a flexible column (0: no cap): what it cannot use goes to
+	// the other flexible columns.
+	most int
 }
 
 // table is a list of rows with a cursor, scrolling and a / filter. The
@@ -28,9 +31,12 @@ type table struct {
 	offset  int   // first shown row on screen
 	w, h    int
 	filter  textinput.Model
-	editing bool   // the filter field has the keys
-	empty   string // what an empty table says
-	set     bool   // rows came: before, or when loading failed, it says nothing
+	editing bool // the filter field has the keys
+	// searched is a filter the rows were found with elsewhere: while the
+	// filter is that, every row passes.
+	searched string
+	empty    string // what an empty table says
+	set      bool   // rows came: before, or when loading failed, it says nothing
 	// follow keeps the cursor on the last row as rows are added.
 	follow bool
 }
@@ -49,6 +55,9 @@ func (t *table) setRows(rows [][]string) {
 // as they are shown (control characters escaped).
 func (t *table) apply() {
 	q := strings.ToLower(strings.TrimSpace(t.filter.Value()))
+	if t.searched != "" && strings.ToLower(t.searched) == q {
+		q = ""
+	}
 	t.shown = t.shown[:0]
 	for i, r := range t.rows {
 		if q == "" || strings.Contains(strings.ToLower(safe(strings.Join(r, " "))), q) {
@@ -178,8 +187,22 @@ func (t *table) widths() []int {
 			flex++
 		}
 	}
+	// Capped columns whose share passes their cap take the cap; the rest
+	// is shared again among the others, until no share passes a cap.
+	capped := make([]bool, len(t.cols))
+	for changed := true; changed && flex > 0; {
+		changed = false
+		for i, c := range t.cols {
+			if c.width == 0 && !capped[i] && c.most > 0 && left/flex > c.most {
+				capped[i], ws[i] = true, c.most
+				left -= c.most
+				flex--
+				changed = true
+			}
+		}
+	}
 	for i, c := range t.cols {
-		if c.width == 0 && flex > 0 {
+		if c.width == 0 && !capped[i] && flex > 0 {
 			ws[i] = max(4, left/flex)
 		}
 	}

@@ -12,9 +12,10 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textarea"
 	"github.com/charmbracelet/bubbles/textinput"
-	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 
+	"github.com/picloud/picloud/api/model"
 	"github.com/picloud/picloud/tui/client"
 )
 
@@ -23,6 +24,7 @@ var (
 	keyNextField  = bind([]string{"tab"}, "tab", "next field")
 	keyPrevField  = bind([]string{"shift+tab"}, "shift+tab", "previous field")
 	keyScrollResp = bind([]string{"pgup", "pgdown"}, "pgup/pgdn", "scroll the response")
+	keyPretty     = bind([]string{"p"}, "p", "pretty JSON")
 )
 
 // tryScreen sends a request to a script, by its route or by id, and shows
@@ -37,8 +39,14 @@ type tryScreen struct {
 	headers textarea.Model
 	body    textarea.Model
 	focus   int
-	resp    viewport.Model
+	resp    pane
 	got     *client.Response
+	// pretty shows a JSON body indented, rather than as it came.
+	pretty bool
+	// pos is which of the script's requests sent the fields show; past
+	// the last, the request being edited, kept in editing meanwhile.
+	pos     int
+	editing tryFields
 }
 
 type responseMsg struct {
@@ -52,6 +60,7 @@ const (
 	fieldHost
 	fieldHeaders
 	fieldBody
+	fieldResponse // the response, once there is one: scrolled by plain keys
 	fieldCount
 )
 
@@ -62,7 +71,10 @@ func newTryScreen(e *env, app client.App, sc client.Script, routes []client.Rout
 	s := &tryScreen{base: newBase(e), app: app, script: sc}
 	s.method = st.input("", "GET")
 	s.path = st.input("", "/path")
-	s.host = st.input("", "any host of the app")
+	s.host = st.input("", "the default app's host")
+	if app.ID != model.DefaultAppID {
+		s.host.Placeholder = "a host name the app claims"
+	}
 	s.headers = st.editor()
 	s.headers.ShowLineNumbers = false
 	s.headers.Placeholder = "Name: value, one per line"
@@ -79,17 +91,57 @@ func newTryScreen(e *env, app client.App, sc client.Script, routes []client.Rout
 	s.method.SetValue(method)
 	s.path.SetValue(path)
 	s.path.CursorEnd()
+	s.restore()
 	s.focus = fieldPath
 	s.applyFocus()
 	return s
 }
 
 func (s *tryScreen) title() string { return "try " + s.script.Name }
-func (s *tryScreen) init() tea.Cmd { return textinput.Blink }
-func (s *tryScreen) typing() bool  { return true }
+
+// close keeps the fields for the next opening, however try it is left.
+func (s *tryScreen) close() { s.keepDraft() }
+
+// init fills in the host, for an app other than the default one, with a
+// host name the app claims: without one the request would go to the
+// default app.
+func (s *tryScreen) init() tea.Cmd {
+	if s.app.ID == model.DefaultAppID || s.host.Value() != "" {
+		return textinput.Blink
+	}
+	return tea.Batch(textinput.Blink, s.e.call("load the app's domains", func(ctx context.Context) (tea.Msg, error) {
+		ds, err := s.e.c.Domains(ctx, s.app.ID)
+		return tryHostMsg{s.to(), hostOf(ds)}, err
+	}))
+}
+
+// tryHostMsg brings a host name of the app, "" when it claims none.
+type tryHostMsg struct {
+	to
+	host string
+}
+
+// hostOf is a host name that reaches an app with domains ds: its first
+// exact name, else its first pattern with "www" for the wildcard; "" for
+// none.
+func hostOf(ds []client.Domain) string {
+	for _, d := range ds {
+		if !strings.Contains(d.Pattern, "*") {
+			return d.Pattern
+		}
+	}
+	if len(ds) > 0 {
+		return strings.Replace(ds[0].Pattern, "*", "www", 1)
+	}
+	return ""
+}
+func (s *tryScreen) typing() bool { return s.focus != fieldResponse }
 
 func (s *tryScreen) keys() bindings {
-	return bindings{keySend, keyNextField, keyPrevField, keyScrollResp, keyLeave}
+	if s.focus == fieldResponse {
+		return append(append(bindings{keySend, keyNextField, keyPretty}, s.resp.keys()...), keyScroll, keyPrevField, keyPrevRequest, keyNextRequest)
+	}
+	return bindings{keySend, keyNextField, keyPrevField, keyPrevRequest, keyNextRequest, keyScrollResp, keyLeave}
 }
 
 func (s *tryScreen) setSize(w, h int) {
@@ -101,7 +153,7 @@ func (s *tryScreen) setSize(w, h int) {
 	s.headers.SetHeight(2)
 	s.body.SetWidth(max(10, w-10))
 	s.body.SetHeight(3)
-	s.resp.Width, s.resp.Height = w, max(1, h-9)
+	s.resp.setSize(w, max(1, h-9))
 }
 
 func (s *tryScreen) applyFocus() {
@@ -124,11 +176,33 @@ func (s *tryScreen) applyFocus() {
 	}
 }
 
+// moveFocus moves the focus by step fields, round; the response is one of
+// them once there is one.
+func (s *tryScreen) moveFocus(step int) {
+	n := fieldCount
+	if s.got == nil {
+		n = fieldResponse
+	}
+	s.focus = (s.focus + step + n) % n
+	s.applyFocus()
+}
+
 func (s *tryScreen) update(msg tea.Msg) tea.Cmd {
+	if msg, ok := msg.(tryHostMsg); ok {
+		switch {
+		case s.host.Value() != "":
+		case msg.host == "":
+			s.host.Placeholder = "the app claims no host name: the default app's host"
+		default:
+			s.host.SetValue(msg.host)
+		}
+		return nil
+	}
 	if msg, ok := msg.(responseMsg); ok {
 		s.got = &msg.r
-		s.resp = viewport.New(s.w, max(1, s.h-9))
-		s.resp.SetContent(s.describe(msg.r))
+		s.resp.setText(s.describe(msg.r))
+		s.focus = fieldResponse
+		s.applyFocus()
 		return nil
 	}
 	if k, ok := msg.(tea.KeyMsg); ok {
@@ -136,19 +210,22 @@ func (s *tryScreen) update(msg tea.Msg) tea.Cmd {
 		case key.Matches(k, keySend):
 			return s.send()
 		case key.Matches(k, keyNextField):
-			s.focus = (s.focus + 1) % fieldCount
-			s.applyFocus()
+			s.moveFocus(1)
 			return nil
 		case key.Matches(k, keyPrevField):
-			s.focus = (s.focus + fieldCount - 1) % fieldCount
-			s.applyFocus()
+			s.moveFocus(-1)
 			return nil
 		case k.String() == "pgup" || k.String() == "pgdown":
-			var cmd tea.Cmd
-			s.resp, cmd = s.resp.Update(msg)
-			return cmd
+			s.resp.update(k)
+			return nil
+		case key.Matches(k, keyPrevRequest):
+			return s.browse(-1)
+		case key.Matches(k, keyNextRequest):
+			return s.browse(1)
 		case k.String() == "esc":
 			return pop
+		case s.focus == fieldResponse:
+			return s.onResponseKey(k)
 		}
 	}
 	var cmd tea.Cmd
@@ -167,12 +244,28 @@ func (s *tryScreen) update(msg tea.Msg) tea.Cmd {
 	return cmd
 }
 
+// onResponseKey scrolls the response, or shows its body pretty or as it
+// came.
+func (s *tryScreen) onResponseKey(k tea.KeyMsg) tea.Cmd {
+	if !key.Matches(k, keyPretty) {
+		s.resp.update(k)
+		return nil
+	}
+	if !s.pretty && !json.Valid([]byte(s.got.Body)) {
+		return func() tea.Msg { return infoMsg("the body is not JSON: it shows as it came") }
+	}
+	s.pretty = !s.pretty
+	s.resp.setText(s.describe(*s.got))
+	return nil
+}
+
 // send builds the request from the fields and sends it.
 func (s *tryScreen) send() tea.Cmd {
 	req, err := s.request()
 	if err != nil {
 		return func() tea.Msg { return errMsg{"send", err} }
 	}
+	s.sent()
 	return s.e.call("send "+req.Method+" "+req.Path, func(ctx context.Context) (tea.Msg, error) {
 		r, err := s.e.c.Send(ctx, req)
 		return responseMsg{s.to(), r}, err
@@ -204,7 +297,9 @@ func (s *tryScreen) request() (client.Request, error) {
 		Headers: h, Body: s.body.Value()}, nil
 }
 
-// describe renders a response: status line, headers, body.
+// describe renders a response: status line, headers, body. The body is
+// shown as it came, each space and line break kept, or when pretty and it
+// is JSON, indented.
 func (s *tryScreen) describe(r client.Response) string {
 	st := s.e.st
 	status := fmt.Sprintf("%d %s", r.Status, http.StatusText(r.Status))
@@ -227,11 +322,56 @@ func (s *tryScreen) describe(r client.Response) string {
 	for _, k := range names {
 		lines = append(lines, st.faint.Render(safe(k+": "+strings.Join(r.Header[k], ", "))))
 	}
-	lines = append(lines, "", wrap(safeText(r.Body), s.w))
+	body := r.Body
+	if s.pretty {
+		if pretty, err := indentJSON(r.Body); err == nil {
+			body = pretty
+		}
+	}
+	lines = append(lines, "", safeText(body))
 	if r.Truncated {
 		lines = append(lines, st.faint.Render("(the rest of the body is not shown)"))
 	}
 	return strings.Join(lines, "\n")
+}
+
+// separator is the line above the response: focused when the response
+// is, with where the response is scrolled to and how its body shows.
+func (s *tryScreen) separator() string {
+	st := s.e.st
+	var about []string
+	if h := s.historyNote(); h != "" {
+		about = append(about, h)
+	}
+	if s.got == nil {
+		head := ""
+		if len(about) > 0 {
+			head = "── " + strings.Join(about, " · ") + " "
+		}
+		return st.faint.Render(head + strings.Repeat("─", max(0, s.w-ansi.StringWidth(head))))
+	}
+	if s.pretty {
+		about = append(about, "JSON indented (p: as it came)")
+	}
+	if p := s.resp.position(); p != "" {
+		about = append(about, p)
+	}
+	if s.resp.wrap {
+		about = append(about, "lines wrapped")
+	}
+	head := "── RESPONSE "
+	if s.focus == fieldResponse {
+		head = "──▸RESPONSE "
+	}
+	if len(about) > 0 {
+		head += "· " + strings.Join(about, " · ") + " "
+	}
+	head = ansi.Truncate(head, s.w, "")
+	line := head + strings.Repeat("─", max(0, s.w-ansi.StringWidth(head)))
+	if s.focus == fieldResponse {
+		return st.focused.Render(line)
+	}
+	return st.faint.Render(line)
 }
 
 func (s *tryScreen) view() string {
@@ -259,12 +399,28 @@ func (s *tryScreen) view() string {
 		label("HOST", fieldHost) + " " + drawWidget(s.host.View()),
 		indent(drawWidget(s.headers.View()), fieldHeaders, "HEADERS"),
 		indent(drawWidget(s.body.View()), fieldBody, "BODY"),
-		st.faint.Render(strings.Repeat("─", s.w)),
+		s.separator(),
 	}
 	if s.got == nil {
 		out = append(out, st.faint.Render("ctrl+s sends the request; the response shows here"))
 	} else {
-		out = append(out, s.resp.View())
+		out = append(out, s.resp.view())
 	}
 	return strings.Join(out, "\n")
+}
+
+// indentJSON is a JSON text indented by two spaces a level.
+func indentJSON(s string) (string, error) {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	var v json.RawMessage
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		return "", fmt.Errorf("read the body as JSON: %w", err)
+	}
+	if err := enc.Encode(v); err != nil {
+		return "", fmt.Errorf("indent the JSON body: %w", err)
+	}
+	return strings.TrimSuffix(b.String(), "\n"), nil
 }

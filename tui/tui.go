@@ -6,7 +6,6 @@ package tui
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -33,6 +32,9 @@ type Options struct {
 	NoColor bool
 	// Via says how the user came in, for the header: "local", "ssh".
 	Via string
+	// SessionKey is the fingerprint of the SSH key the session signed in
+	// with ("" on the board): deleting it is warned about.
+	SessionKey string
 }
 
 // Model is the root model: a stack of screens, a status line and a help bar.
@@ -59,6 +61,8 @@ type Model struct {
 	signedOut bool
 	// ended is set once the program quits: keys after it are not handled.
 	ended bool
+	// whole shows the last error whole, on a key.
+	whole errorView
 }
 
 // New returns the program's root model, opening on the list of apps.
@@ -68,7 +72,7 @@ func New(ctx context.Context, opt Options) *Model {
 		r = lipgloss.DefaultRenderer()
 	}
 	st := newStyles(r, opt.NoColor)
-	e := &env{ctx: ctx, c: opt.Client, st: st}
+	e := &env{ctx: ctx, c: opt.Client, st: st, sessionKey: opt.SessionKey}
 	sp := spinner.New(spinner.WithSpinner(spinner.Line), spinner.WithStyle(st.focused))
 	m := &Model{e: e, via: opt.Via, spin: sp, w: 80, h: 24, running: map[int]string{}}
 	m.stack = []screen{newAppsScreen(e)}
@@ -126,6 +130,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.status = "session ended: the user was disabled or signed out; ctrl+c quits"
 		} else if !m.signedOut {
 			m.status = msg.what + ": " + oneLine(errText(msg.err))
+			m.whole.set(msg.what + ": " + errText(msg.err))
 		}
 		m.isErr, m.errSeq = true, m.e.calls
 		m.layout()
@@ -194,6 +199,19 @@ func (m *Model) key(k tea.KeyMsg) tea.Cmd {
 		}
 		return m.quitNow()
 	}
+	if m.whole.open {
+		m.whole.update(k)
+		return nil
+	}
+	if key.Matches(k, keyWholeError) && m.isErr && m.whole.cut(m.w) {
+		m.whole.show(m.w, m.h-4)
+		return nil
+	}
+	if m.top().typing() && key.Matches(k, keyTypingHelp) {
+		m.showAll = !m.showAll
+		m.layout()
+		return nil
+	}
 	if !m.top().typing() {
 		switch {
 		case key.Matches(k, keyHelp):
@@ -255,6 +273,7 @@ func (m *Model) back() tea.Cmd {
 func (m *Model) clearStatus() {
 	if !m.signedOut {
 		m.status, m.isErr = "", false
+		m.whole = errorView{}
 	}
 }
 
@@ -272,16 +291,22 @@ func (m *Model) helpView() string {
 	if m.signedOut {
 		return shortHelp(m.e.st, nil, keyQuit, m.w)
 	}
+	if m.whole.open {
+		return shortHelp(m.e.st, m.whole.keys(), keyQuit, m.w)
+	}
+	if m.isErr && m.whole.cut(m.w) {
+		screen = append(bindings{keyWholeError}, screen...)
+	}
 	if m.showAll {
 		all := append(append(bindings{}, screen...), keyHelp, keyBack, keyQuit)
 		if m.top().typing() {
-			all = append(append(bindings{}, screen...), keyQuit)
+			all = append(append(bindings{}, screen...), keyTypingHelp, keyQuit)
 		}
 		return fullHelp(m.e.st, all, m.w)
 	}
 	last := keyHelp
 	if m.top().typing() {
-		last = keyQuit
+		last = keyTypingHelp
 	}
 	return shortHelp(m.e.st, screen, last, m.w)
 }
@@ -293,6 +318,9 @@ func (m *Model) layout() {
 	body := max(3, m.h-2-helpLines)
 	for _, s := range m.stack {
 		s.setSize(m.w, body)
+	}
+	if m.whole.open {
+		m.whole.p.setSize(m.w, body-1)
 	}
 }
 
@@ -328,7 +356,11 @@ func (m *Model) View() string {
 	status = ansi.Truncate(status, m.w, "…")
 
 	helpView := m.helpView()
-	body := fitBlock(m.top().view(), m.w, m.h-2-lipgloss.Height(helpView))
+	view := m.top().view()
+	if m.whole.open {
+		view = st.err.Render("✗ the whole error") + "\n" + m.whole.p.view()
+	}
+	body := fitBlock(view, m.w, m.h-2-lipgloss.Height(helpView))
 	return strings.Join([]string{header, body, status, helpView}, "\n")
 }
 
@@ -363,19 +395,6 @@ func fitBlock(s string, w, h int) string {
 		lines[i] = ansi.Truncate(l, w, "")
 	}
 	return strings.Join(lines, "\n")
-}
-
-// errText says what went wrong in words: a refusal for the user's role
-// as such, an API error without its status number.
-func errText(err error) string {
-	var ae *client.Error
-	if !errors.As(err, &ae) {
-		return err.Error()
-	}
-	if ae.Status == http.StatusForbidden {
-		return "needs another role: " + ae.Message
-	}
-	return ae.Error()
 }
 
 // oneLine joins a message's lines, for the status line.

@@ -2,12 +2,14 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/picloud/picloud/api/auth"
 	"github.com/picloud/picloud/tui/client"
 )
 
@@ -34,7 +36,7 @@ type usersMsg struct {
 
 func newUsersScreen(e *env) *usersScreen {
 	return &usersScreen{list: newList(e, "no users to show",
-		column{"USER", 20}, column{"ROLE", 8}, column{"STATE", 9}, column{"APP ROLES", 0}).withDialog("ok")}
+		column{"USER", 20, 0}, column{"ROLE", 8, 0}, column{"STATE", 9, 0}, column{"APP ROLES", 0, 0}).withDialog("ok")}
 }
 
 func (s *usersScreen) title() string { return "users" }
@@ -88,7 +90,7 @@ func (s *usersScreen) onKey(k tea.KeyMsg) tea.Cmd {
 			if name == "" {
 				return nil
 			}
-			return s.in.askSecret(s.e.st, "password for "+name+" (8 characters or more)", func(pw string) tea.Cmd {
+			return s.askPassword("password for "+name, func(pw string) tea.Cmd {
 				return s.in.ask(s.e.st, "role (owner, admin or member)", "member", func(role string) tea.Cmd {
 					return s.change("create "+name, "created "+name, func(ctx context.Context) error {
 						_, err := s.e.c.CreateUser(ctx, name, pw, strings.TrimSpace(role))
@@ -132,13 +134,29 @@ func (s *usersScreen) onKey(k tea.KeyMsg) tea.Cmd {
 			})
 		})
 	case key.Matches(k, keyPassword):
-		return s.in.askSecret(s.e.st, "new password for "+u.Username, func(pw string) tea.Cmd {
+		return s.askPassword("new password for "+u.Username, func(pw string) tea.Cmd {
 			return s.change("set the password of "+u.Username, "set the password of "+u.Username+"; their sessions ended", func(ctx context.Context) error {
 				return s.e.c.ResetPassword(ctx, u.ID, pw)
 			})
 		})
 	}
 	return nil
+}
+
+// askPassword asks for a new password and checks it against the board's
+// policy at once, asking again with the reason until it passes (or esc):
+// a person learns a password is too short before the next question, not
+// after the last one.
+func (s *usersScreen) askPassword(label string, done func(pw string) tea.Cmd) tea.Cmd {
+	return s.in.askSecret(s.e.st, label+" ("+fmt.Sprint(auth.MinPasswordLen)+" characters or more)", func(pw string) tea.Cmd {
+		if err := auth.ValidatePassword(pw); err != nil {
+			reason := strings.TrimPrefix(err.Error(), auth.ErrPasswordPolicy.Error()+": ")
+			return tea.Batch(s.askPassword(label, done), func() tea.Msg {
+				return errMsg{"password", errors.New("that password is too short or too long: " + reason)}
+			})
+		}
+		return done(pw)
+	})
 }
 
 // change makes a change and lists the users again.

@@ -135,9 +135,10 @@ var (
 func executions() []client.Execution {
 	return []client.Execution{
 		{ScriptID: hello.ID, ScriptVersion: 3, RequestID: "r-3", Method: "GET", Path: "/hello/pi", Status: 200, DurationUS: 840, CreatedAt: at,
-			Console: []byte(`[{"time":"2026-03-14T09:26:53Z","level":"info","message":"hello pi"}]`)},
+			Console:  []byte(`[{"time":"2026-03-14T09:26:53Z","level":"info","message":"hello pi"}]`),
+			Response: &client.ResponsePreview{Headers: map[string][]string{"Content-Type": {"application/json"}}, Body: `{"hello": "pi",  "n": 2}`, Size: 1500, Cut: true}},
 		{ScriptID: orders.ID, ScriptVersion: 1, RequestID: "r-2", Method: "POST", Path: "/orders", Status: 500, DurationUS: 12400, CreatedAt: at.Add(-time.Minute),
-			ErrorCode: "script.exception", Error: "TypeError: Cannot read property 'id' of undefined at orders.ts:7:19"},
+			ErrorCode: "script.exception", Error: "TypeError: Cannot read property 'id' of undefined", ErrorLine: 7, ErrorColumn: 19},
 		{ScriptID: hello.ID, ScriptVersion: 2, RequestID: "r-1", Method: "GET", Path: "/hello/world", Status: 200, DurationUS: 2100000, CreatedAt: at.Add(-2 * time.Minute),
 			Console: []byte(`[{"time":"2026-03-14T09:24:53Z","level":"warn","message":"slow upstream"}]`)},
 	}
@@ -161,7 +162,7 @@ func TestScreens(t *testing.T) {
 			sc := open(m, newScriptsScreen(m.e, shop))
 			feed(m, scriptsMsg{to{sc.id()}, []client.Script{hello, orders, cron},
 				map[string][]client.Route{hello.ID: {{Method: "GET", Path: "/hello/:name"}, {Method: "GET", Path: "/hi"}}, orders.ID: {{Method: "POST", Path: "/orders"}}},
-				map[string]client.Execution{hello.ID: executions()[0], orders.ID: executions()[1]}})
+				map[string]client.Execution{hello.ID: executions()[0], orders.ID: executions()[1]}, recentRollups(hello.ID, orders.ID), at})
 			golden(t, m, "scripts")
 			m.Update(press("d"))
 			golden(t, m, "scripts_delete")
@@ -175,7 +176,7 @@ func TestScreens(t *testing.T) {
 			golden(t, m, "editor_diff")
 			feed(m, saveFailedMsg{to{ed.id()}, &client.Error{Status: 422, Message: "Unexpected token )", Line: 4, Column: 43}})
 			golden(t, m, "editor_compile_error")
-			feed(m, versionsMsg{to{ed.id()}, []client.Version{{Version: 3, CreatedAt: at, Active: true}, {Version: 2, CreatedAt: at.Add(-time.Hour)}, {Version: 1, CreatedAt: at.Add(-48 * time.Hour)}}})
+			feed(m, versionsMsg{to{ed.id()}, []client.Version{{Version: 3, CreatedAt: at, Active: true, CreatedByName: "alice"}, {Version: 2, CreatedAt: at.Add(-time.Hour), CreatedByName: "bob"}, {Version: 1, CreatedAt: at.Add(-48 * time.Hour)}}})
 			golden(t, m, "editor_versions")
 			feed(m, versionSourceMsg{to{ed.id()}, client.Version{Version: 2, Source: strings.Replace(helloSrc, "    console.log('hello', ctx.params.name)\n", "", 1)}})
 			golden(t, m, "editor_version_diff")
@@ -185,7 +186,11 @@ func TestScreens(t *testing.T) {
 			feed(m, routesMsg{to{rs.id()}, []client.Route{{ID: "r1", Method: "GET", Path: "/hello/:name"}, {ID: "r2", Method: "GET", Path: "/hi"}}},
 				matchMsg{to{rs.id()}, "GET /hello/pi", client.Match{Matched: true, ScriptName: "hello.js", Version: 3, Params: map[string]string{"name": "pi"}}})
 			golden(t, m, "routes")
-			feed(m, routeCheckedMsg{to{rs.id()}, "GET", "/hello/:who", client.RouteCheck{Conflicts: []client.Route{{Method: "GET", Path: "/hello/:name", ScriptID: hello.ID}}}})
+			feed(m, routeCheckedMsg{to{rs.id()}, "GET", "/hello/:who", client.RouteCheck{Conflicts: []client.Route{{Method: "GET", Path: "/hello/:name", ScriptID: hello.ID}, {Method: "GET", Path: "/hello/*rest", ScriptID: orders.ID}}},
+				map[string]string{hello.ID: "hello.js"}})
+			if v := m.View(); !strings.Contains(v, "GET /hello/:name → hello.js") || !strings.Contains(v, "GET /hello/*rest → script 22222222") {
+				t.Errorf("the conflicts are not named by their scripts' names (or ids when not known):\n%s", v)
+			}
 			golden(t, m, "routes_conflict")
 
 			m = newTestModel(t, w, h)
@@ -198,7 +203,12 @@ func TestScreens(t *testing.T) {
 			golden(t, m, "logs_errors")
 			m.Update(press("enter"))
 			feed(m, pushMsg{newExecutionScreen(m.e, ex[1], "orders.ts")})
+			if v := m.View(); !strings.Contains(v, "error script.exception at line 7, column 19") {
+				t.Errorf("the execution does not say where the error was raised:\n%s", v)
+			}
 			golden(t, m, "execution")
+			feed(m, pushMsg{newExecutionScreen(m.e, ex[0], "hello.js")})
+			golden(t, m, "execution_response")
 
 			// Across apps: the default app's status script beside the shop's.
 			m = newTestModel(t, w, h)
@@ -272,6 +282,15 @@ func TestScreens(t *testing.T) {
 					Details: map[string]any{"name": "hello.js"}},
 				{ID: 1, At: at.Add(-3 * time.Hour), Channel: "terminal", Action: "user.create", Target: "u1"}}, false})
 			golden(t, m, "audit")
+			follow(m, press("enter"))
+			rec, ok := m.top().(*auditRecordScreen)
+			if !ok || rec.r.ID != 3 {
+				t.Fatalf("enter on the first audit record opened %T", m.top())
+			}
+			if v := m.View(); !strings.Contains(v, `"role": "editor"`) || !strings.Contains(v, `"username": "bob"`) || !strings.Contains(v, "target   u2") {
+				t.Errorf("the audit record does not show all of itself:\n%s", v)
+			}
+			golden(t, m, "audit_record")
 
 			m = newTestModel(t, w, h)
 			sy := open(m, newSystemScreen(m.e))
@@ -281,9 +300,17 @@ func TestScreens(t *testing.T) {
 				TemperatureC: &temp, MemoryTotalBytes: 512 << 20, MemoryAvailBytes: 301 << 20, DiskTotalBytes: 29 << 30, DiskFreeBytes: 21 << 30,
 				DatabaseBytes: 9 << 20, ExecutorMode: "process", Workers: []client.Worker{{PID: 812, RSSBytes: 41 << 20},
 					{Index: 1, PID: 913, RSSBytes: 38 << 20, Restarts: 2, LastExit: &client.WorkerExit{Code: "limit.time", At: at.Add(-3 * time.Hour),
-						Reason: "an execution of script 3f2a… ran 1s past its wall time of 5s"}}}, DaemonRSSBytes: 36 << 20}, false})
+						Reason: `an execution of script "hello.js" (id 11111111-aaaa-bbbb-cccc-000000000001) ran 1s past its wall time of 5s`}}}, DaemonRSSBytes: 36 << 20,
+				Transactions: &client.Transactions{Open: 1, Max: 8},
+				Storage: []client.AppStorage{{App: "default", UsedBytes: 3 << 20, QuotaBytes: 256 << 20},
+					{App: "shop-with-a-long-name", UsedBytes: 250 << 20, QuotaBytes: 256 << 20}}}, false, recentRollups("a", "b"), at})
 			golden(t, m, "system")
-			feed(m, systemMsg{to{sy.id()}, client.System{Versions: map[string]any{"picloud": "1.0.0", "api": "v1"}}, true})
+			feed(m, systemMsg{to{sy.id()}, client.System{Versions: map[string]any{"picloud": "1.0.0"}, StartedAt: at.Add(-time.Hour),
+				UptimeSeconds: 3600, CPUs: 4, DiskTotalBytes: 160 << 20, DiskFreeBytes: 3 << 20, ExecutorMode: "process",
+				Warnings: []string{"the disk holding PiCloud's data is nearly full (3.0 MiB free of 160.0 MiB): saves and data writes fail when it is; " +
+					"free space, or shorten the execution log (PICLOUD_LOG_RETENTION_HOURS, PICLOUD_LOG_MAX_RECORDS)"}}, false, nil, at})
+			golden(t, m, "system_low_disk")
+			feed(m, systemMsg{to{sy.id()}, client.System{Versions: map[string]any{"picloud": "1.0.0", "api": "v1"}}, true, nil, at})
 			golden(t, m, "system_member")
 		})
 	}
@@ -397,13 +424,13 @@ func TestNewScriptIsSelected(t *testing.T) {
 			sc := open(m, newScriptsScreen(m.e, shop)).(*scriptsScreen)
 			none := map[string][]client.Route{}
 			last := map[string]client.Execution{}
-			feed(m, scriptsMsg{to{sc.id()}, []client.Script{hello, cron, orders}, none, last})
+			feed(m, scriptsMsg{to{sc.id()}, []client.Script{hello, cron, orders}, none, last, nil, at})
 			boom := client.Script{ID: "55555555-aaaa-bbbb-cccc-000000000005", AppID: "a1", Name: "boom.js", Language: "js", ActiveVersion: 1, LatestVersion: 1}
 			feed(m, scriptCreatedMsg{to{sc.id()}, boom})
 			if cur, _ := sc.current(); cur.ID != boom.ID {
 				t.Fatalf("after create the cursor is on %s, want boom.js", cur.Name)
 			}
-			feed(m, scriptsMsg{to{sc.id()}, []client.Script{boom, hello, cron, orders}, none, last})
+			feed(m, scriptsMsg{to{sc.id()}, []client.Script{boom, hello, cron, orders}, none, last, nil, at})
 			golden(t, m, "scripts_created")
 			follow(m, press("t"))
 			rs, ok := m.top().(*routesScreen)
@@ -434,7 +461,7 @@ func TestStaleErrorsClear(t *testing.T) {
 			failed := call("add GET /api/x")
 			feed(m, doneMsg{errMsg{"add GET /api/x", &client.Error{Status: 400, Message: "/api/ is reserved for PiCloud's own API"}}, failed})
 			feed(m, doneMsg{routesMsg{to{rs.id()}, []client.Route{{ID: "r1", Method: "GET", Path: "/hi"}}}, older})
-			if !strings.Contains(m.View(), "✗ add GET /api/x: 400: /api/ is reserved") {
+			if !strings.Contains(m.View(), "✗ add GET /api/x: /api/ is reserved") {
 				t.Fatalf("the error went with the success of a call started before it:\n%s", m.View())
 			}
 			added := call("add GET /greet/:name")
@@ -571,7 +598,7 @@ func TestMembersMeetNoDeadEnds(t *testing.T) {
 
 			// A viewer of the app is not asked to write a script.
 			sc := open(m, newScriptsScreen(m.e, shop))
-			feed(m, scriptsMsg{to{sc.id()}, nil, nil, nil})
+			feed(m, scriptsMsg{to{sc.id()}, nil, nil, nil, nil, at})
 			golden(t, m, "scripts_viewer")
 			if _, cmd := m.Update(press("n")); cmd != nil || m.top().typing() {
 				t.Error("n asked a viewer for a new script's name")
@@ -664,4 +691,45 @@ func TestReconnectDelay(t *testing.T) {
 			t.Errorf("try %d: wait %s, want %s", try, got, d)
 		}
 	}
+}
+
+// TestDeletingTheSessionKeyWarns asks to delete, over SSH, the key the
+// session signed in with: the question says so, and not for another key.
+func TestDeletingTheSessionKeyWarns(t *testing.T) {
+	for _, size := range sizes {
+		w, h := size[0], size[1]
+		t.Run(fmt.Sprintf("%dx%d", w, h), func(t *testing.T) {
+			m := newTestModel(t, w, h)
+			m.e.sessionKey = "SHA256:D6nfUzUb9QS8bNTAodXewRkpviRc7eA83AudoOLUhLg"
+			ks := open(m, newKeysScreen(m.e, nil))
+			feed(m, keysMsg{to{ks.id()}, []client.SSHKey{
+				{Type: "ssh-ed25519", Fingerprint: "SHA256:1YvDfZ5kCkzLIXXpXbBzzj/k6OD8rnBBhV7VbqrzFLc", Comment: "alice@laptop"},
+				{Type: "ecdsa-sha2-nistp256", Fingerprint: "SHA256:D6nfUzUb9QS8bNTAodXewRkpviRc7eA83AudoOLUhLg", Comment: "phone"}}})
+			m.Update(press("d"))
+			if v := m.View(); !strings.Contains(v, "delete the ssh-ed25519 key SHA256:1YvD") || strings.Contains(v, "session") {
+				t.Errorf("another key's question:\n%s", v)
+			}
+			m.Update(press("n"))
+			m.Update(press("down"))
+			m.Update(press("d"))
+			if v := m.View(); !strings.Contains(v, "delete this session's own key? It signs you in no more") {
+				t.Errorf("no warning for the session's own key:\n%s", v)
+			}
+			golden(t, m, "keys_delete_session_key")
+		})
+	}
+}
+
+// recentRollups are requests of two scripts in the quarter hour before
+// at: the first busy and rising, the second now and then.
+func recentRollups(busy, quiet string) []client.Rollup {
+	var rs []client.Rollup
+	for i := 0; i < sparkMinutes; i++ {
+		minute := at.Truncate(time.Minute).Add(-time.Duration(sparkMinutes-1-i) * time.Minute)
+		rs = append(rs, client.Rollup{ScriptID: busy, At: minute, Count: int64(10 + 6*i)})
+		if i%4 == 0 {
+			rs = append(rs, client.Rollup{ScriptID: quiet, At: minute, Count: 2, Errors: 1})
+		}
+	}
+	return rs
 }

@@ -19,6 +19,7 @@ const (
 	ManageInstance Capability = "instance.manage" // instance settings; owners only
 	ManageApps     Capability = "apps.manage"     // create, rename and delete apps
 	ReadAudit      Capability = "audit.read"      // the audit log; owners and admins
+	ReadMetrics    Capability = "metrics.read"    // the Prometheus metrics of the whole board; owners and admins
 	ReadApp        Capability = "app.read"        // an app's scripts, routes, domains, variables and logs
 	WriteApp       Capability = "app.write"       // change an app's scripts, routes, domains and variables
 	// OwnCredentials is a person's own password, session and API tokens:
@@ -27,10 +28,10 @@ const (
 )
 
 // All lists every capability.
-var All = []Capability{ManageUsers, ManageInstance, ManageApps, ReadAudit, ReadApp, WriteApp, OwnCredentials}
+var All = []Capability{ManageUsers, ManageInstance, ManageApps, ReadAudit, ReadMetrics, ReadApp, WriteApp, OwnCredentials}
 
 // Grantable lists the capabilities an API token may carry.
-var Grantable = []Capability{ManageUsers, ManageInstance, ManageApps, ReadAudit, ReadApp, WriteApp}
+var Grantable = []Capability{ManageUsers, ManageInstance, ManageApps, ReadAudit, ReadMetrics, ReadApp, WriteApp}
 
 // Parse returns the grantable capability named s.
 func Parse(s string) (Capability, bool) {

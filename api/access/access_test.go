@@ -20,8 +20,8 @@ func TestCan(t *testing.T) {
 	// want lists, per user, the capabilities held on app a; nobody holds
 	// app capabilities on b except owner and admin.
 	want := map[string][]Capability{
-		"owner":  {ManageUsers, ManageInstance, ManageApps, ReadAudit, ReadApp, WriteApp, OwnCredentials},
-		"admin":  {ManageApps, ReadAudit, ReadApp, WriteApp, OwnCredentials},
+		"owner":  {ManageUsers, ManageInstance, ManageApps, ReadAudit, ReadMetrics, ReadApp, WriteApp, OwnCredentials},
+		"admin":  {ManageApps, ReadAudit, ReadMetrics, ReadApp, WriteApp, OwnCredentials},
 		"editor": {ReadApp, WriteApp, OwnCredentials},
 		"viewer": {ReadApp, OwnCredentials},
 		"nobody": {OwnCredentials},

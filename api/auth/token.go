@@ -17,6 +17,13 @@ const (
 	// SetupTokenPrefix starts the single-use token that creates the first
 	// owner.
 	SetupTokenPrefix = "pci_"
+	// AppSessionTokenPrefix starts the session tokens of app users (the
+	// SDK's users.issueSession), never valid on the admin API.
+	AppSessionTokenPrefix = "pcu_"
+	// AppVerifyTokenPrefix starts app users' email verification tokens.
+	AppVerifyTokenPrefix = "pcv_"
+	// AppResetTokenPrefix starts app users' password reset tokens.
+	AppResetTokenPrefix = "pcr_"
 
 	tokenBytes = 32
 	// tokenBodyLen is the length of 32 bytes in unpadded base64url.
@@ -39,6 +46,23 @@ func NewAPIToken() (token string, hash []byte, err error) {
 // (SetupTokenPrefix).
 func NewSetupToken() (token string, hash []byte, err error) {
 	return newToken(SetupTokenPrefix)
+}
+
+// NewAppToken is NewToken for the tokens of app users: prefix is one of
+// AppSessionTokenPrefix, AppVerifyTokenPrefix and AppResetTokenPrefix.
+func NewAppToken(prefix string) (token string, hash []byte, err error) {
+	return newToken(prefix)
+}
+
+// WellFormedAppToken reports whether token is prefix followed by 32 bytes
+// of unpadded base64url, as NewAppToken(prefix) makes them.
+func WellFormedAppToken(token, prefix string) bool {
+	body, ok := strings.CutPrefix(token, prefix)
+	if !ok || len(body) != tokenBodyLen {
+		return false
+	}
+	_, err := base64.RawURLEncoding.Strict().DecodeString(body)
+	return err == nil
 }
 
 func newToken(prefix string) (string, []byte, error) {

@@ -55,3 +55,31 @@ func TestWellFormedToken(t *testing.T) {
 		}
 	}
 }
+
+func TestAppTokens(t *testing.T) {
+	for _, prefix := range []string{AppSessionTokenPrefix, AppVerifyTokenPrefix, AppResetTokenPrefix} {
+		tok, hash, err := NewAppToken(prefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !WellFormedAppToken(tok, prefix) || string(hash) != string(HashToken(tok)) {
+			t.Errorf("%s: %q not well formed or not hashed as itself", prefix, tok)
+		}
+		// An app user's token is never an admin's, nor one of another kind.
+		if WellFormedToken(tok) {
+			t.Errorf("%q passes as an admin token", tok)
+		}
+		for _, other := range []string{AppSessionTokenPrefix, AppVerifyTokenPrefix, AppResetTokenPrefix} {
+			if other != prefix && WellFormedAppToken(tok, other) {
+				t.Errorf("%q passes as a %s token", tok, other)
+			}
+		}
+		if WellFormedAppToken(tok[:len(tok)-1], prefix) || WellFormedAppToken(tok+"A", prefix) {
+			t.Errorf("%s: a truncated or lengthened token passes", prefix)
+		}
+	}
+	admin, _, _ := NewToken()
+	if WellFormedAppToken(admin, AppSessionTokenPrefix) {
+		t.Error("an admin session token passes as an app user's")
+	}
+}

@@ -1,5 +1,5 @@
 // Package data is the data service: it answers the data calls of scripts
-// (the SDK's kv module; later docs and transactions) for the app of the
+// (the SDK's kv and docs modules and db.transaction) for the app of the
 // execution that made them, which the executor gives with each call. It
 // checks every argument again (a worker is not trusted), applies the size
 // limits and maps the storage's answers to the errors a script sees.
@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/picloud/picloud/api/model"
@@ -40,21 +41,39 @@ type KVStore interface {
 	PurgeExpiredKV(ctx context.Context, limit int) (int, error)
 }
 
+// Store is the storage of every data module.
+type Store interface {
+	KVStore
+	DocsStore
+}
+
 // Service answers data calls. It is safe for concurrent use.
 type Service struct {
-	kv  KVStore
-	log *slog.Logger
-	now func() time.Time
+	kv   KVStore
+	docs DocsStore
+	log  *slog.Logger
+	now  func() time.Time
+
+	quota   *quotas       // nil: no storage quota
+	users   *users        // nil: no users module
+	txs     TxBeginner    // nil: no transactions
+	txSlots chan struct{} // one per open transaction, bounded
+	nextTx  atomic.Uint64 // the last transaction id given
+
+	queues     QueueStore // nil: no queues
+	maxMessage int        // a queue message's limit, in bytes
+
+	invoker atomic.Pointer[engine.Invoker] // nil: no invoke
 }
 
 var _ engine.DataService = (*Service)(nil)
 
-// New returns a data service on kv.
-func New(kv KVStore, logger *slog.Logger) *Service {
+// New returns a data service on st.
+func New(st Store, logger *slog.Logger) *Service {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{kv: kv, log: logger.With("component", "data"), now: time.Now}
+	return &Service{kv: st, docs: st, log: logger.With("component", "data"), now: time.Now}
 }
 
 // invalid is a data.invalid error: the script gets a TypeError.
@@ -71,11 +90,36 @@ func (s *Service) Call(ctx context.Context, appID string, call engine.DataCall) 
 	if appID == "" {
 		return engine.DataResult{}, &engine.DataError{Code: engine.CodeDataUnavailable, Message: "this execution belongs to no app"}
 	}
-	if call.Tx != 0 {
-		return engine.DataResult{}, invalid("%s: transactions are not supported yet", call.Op)
+	var v any
+	var err error
+	if strings.HasPrefix(call.Op, "users.") {
+		v, _, err = s.userOp(ctx, appID, call)
+	} else if call.Tx != 0 || strings.HasPrefix(call.Op, "tx.") {
+		v, err = s.txCall(ctx, appID, call)
+	} else {
+		v, err = s.run(ctx, appID, call)
+	}
+	if err != nil {
+		return engine.DataResult{}, s.scriptError(call, err)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return engine.DataResult{}, fmt.Errorf("%s: encode the result: %w", call.Op, err)
+	}
+	return engine.DataResult{Value: b}, nil
+}
+
+// run runs one operation on a collection, in the transaction ctx carries
+// if it carries one.
+func (s *Service) run(ctx context.Context, appID string, call engine.DataCall) (any, error) {
+	switch call.Op {
+	case "queue.send":
+		return s.queueSend(ctx, appID, call)
+	case "invoke":
+		return s.invoke(ctx, appID, call)
 	}
 	if err := checkName("a collection name", call.Collection, MaxNameBytes); err != nil {
-		return engine.DataResult{}, err
+		return nil, err
 	}
 	var v any
 	var err error
@@ -93,16 +137,12 @@ func (s *Service) Call(ctx context.Context, appID string, call engine.DataCall) 
 	case "kv.list":
 		v, err = s.kvList(ctx, appID, call)
 	default:
-		err = invalid("unknown data operation %q", call.Op)
+		var ok bool
+		if v, ok, err = s.docOp(ctx, appID, call); !ok {
+			err = invalid("unknown data operation %q", call.Op)
+		}
 	}
-	if err != nil {
-		return engine.DataResult{}, s.scriptError(call, err)
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return engine.DataResult{}, fmt.Errorf("%s: encode the result: %w", call.Op, err)
-	}
-	return engine.DataResult{Value: b}, nil
+	return v, err
 }
 
 // scriptError is what the script sees of err: a DataError as it is, the
@@ -114,6 +154,12 @@ func (s *Service) scriptError(call engine.DataCall, err error) error {
 	switch {
 	case errors.As(err, &de):
 		return de
+	case errors.Is(err, model.ErrTxConflict):
+		return &engine.DataError{Code: engine.CodeDataTxConflict,
+			Message: call.Op + ": concurrent transactions conflict with this one; it is rolled back"}
+	case errors.Is(err, model.ErrTxAborted):
+		return &engine.DataError{Code: engine.CodeDataTxAborted,
+			Message: call.Op + ": an earlier call of this transaction failed; it can only roll back"}
 	case errors.Is(err, model.ErrInvalid):
 		return invalid("%s: %v", call.Op, err)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):

@@ -117,25 +117,12 @@ func (s *Service) kvPut(ctx context.Context, app string, call engine.DataCall) (
 	if err != nil {
 		return nil, err
 	}
-	p := model.KVPut{AppID: app, Collection: call.Collection, Key: a.Key, Type: a.Type,
-		CheckVersion: a.CheckVersion, IfVersion: a.IfVersion}
-	if p.Value, err = decodeValue(a); err != nil {
+	p, err := preparePut(app, call.Collection, a, s.now())
+	if err != nil {
 		return nil, err
 	}
-	if len(p.Value) > MaxValueBytes {
-		return nil, tooLarge("the value of key %q is %d bytes, over the %d allowed (1 MiB)", a.Key, len(p.Value), MaxValueBytes)
-	}
-	if a.Metadata != nil && string(a.Metadata) != "null" {
-		if len(a.Metadata) > MaxMetadataBytes {
-			return nil, tooLarge("the metadata of key %q is %d bytes of JSON, over the %d allowed", a.Key, len(a.Metadata), MaxMetadataBytes)
-		}
-		p.Metadata = a.Metadata
-	}
-	if p.ExpiresAt, err = s.expiry(a); err != nil {
+	if err := s.reserve(ctx, app, "put(\""+a.Key+"\")", int64(len(a.Key)+len(p.Value)+len(p.Metadata))); err != nil {
 		return nil, err
-	}
-	if p.IfVersion != nil && *p.IfVersion < 1 {
-		return nil, invalid("put(%q): ifVersion must be a version number, or null", a.Key)
 	}
 	version, err := s.kv.PutKV(ctx, p)
 	if errors.Is(err, model.ErrConflict) {
@@ -145,6 +132,40 @@ func (s *Service) kvPut(ctx context.Context, app string, call engine.DataCall) (
 		return nil, err
 	}
 	return map[string]int64{"version": version}, nil
+}
+
+// preparePut checks a put's arguments, the key's included, and returns the
+// write for the store: the checks and limits of every write of a key,
+// whether a script or an administrator makes it.
+func preparePut(app, collection string, a kvArgs, now time.Time) (model.KVPut, error) {
+	if err := checkName("a key", a.Key, MaxKeyBytes); err != nil {
+		return model.KVPut{}, err
+	}
+	p := model.KVPut{AppID: app, Collection: collection, Key: a.Key, Type: a.Type,
+		CheckVersion: a.CheckVersion, IfVersion: a.IfVersion}
+	var err error
+	if p.Value, err = decodeValue(a); err != nil {
+		return model.KVPut{}, err
+	}
+	if len(p.Value) > MaxValueBytes {
+		return model.KVPut{}, tooLarge("the value of key %q is %d bytes, over the %d allowed (1 MiB)", a.Key, len(p.Value), MaxValueBytes)
+	}
+	if a.Metadata != nil && string(a.Metadata) != "null" {
+		if len(a.Metadata) > MaxMetadataBytes {
+			return model.KVPut{}, tooLarge("the metadata of key %q is %d bytes of JSON, over the %d allowed", a.Key, len(a.Metadata), MaxMetadataBytes)
+		}
+		if !json.Valid(a.Metadata) {
+			return model.KVPut{}, invalid("put(%q): the metadata is not valid JSON", a.Key)
+		}
+		p.Metadata = a.Metadata
+	}
+	if p.ExpiresAt, err = expiry(a, now); err != nil {
+		return model.KVPut{}, err
+	}
+	if p.IfVersion != nil && *p.IfVersion < 1 {
+		return model.KVPut{}, invalid("put(%q): ifVersion must be a version number, or null", a.Key)
+	}
+	return p, nil
 }
 
 // mismatch is the error of a write whose ifVersion did not hold.
@@ -182,8 +203,7 @@ func decodeValue(a kvArgs) ([]byte, error) {
 }
 
 // expiry is when a put's key expires: ttl seconds from now, or expiresAt.
-func (s *Service) expiry(a kvArgs) (*time.Time, error) {
-	now := s.now()
+func expiry(a kvArgs, now time.Time) (*time.Time, error) {
 	var at time.Time
 	switch {
 	case a.TTL != nil && a.ExpiresAt != nil:
@@ -227,6 +247,9 @@ func (s *Service) kvDelete(ctx context.Context, app string, call engine.DataCall
 	if err != nil {
 		return nil, err
 	}
+	if deleted {
+		s.freed(app)
+	}
 	return map[string]bool{"deleted": deleted}, nil
 }
 
@@ -238,6 +261,10 @@ func (s *Service) kvIncr(ctx context.Context, app string, call engine.DataCall) 
 	delta := 1.0
 	if a.Delta != nil {
 		delta = *a.Delta
+	}
+	// A number's JSON text is at most 24 bytes.
+	if err := s.reserve(ctx, app, "incr(\""+a.Key+"\")", int64(len(a.Key)+24)); err != nil {
+		return nil, err
 	}
 	n, version, err := s.kv.IncrKV(ctx, app, call.Collection, a.Key, delta)
 	if errors.Is(err, model.ErrInvalid) {

@@ -2,9 +2,12 @@ package execlog_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -110,4 +113,126 @@ func TestHubFiltersAndNeverBlocks(t *testing.T) {
 	for range a.C { // drains, then ends: the channel is closed
 	}
 	a.Close() // closing twice is fine
+}
+
+// unreachable is the real store behind a database that fails the first
+// writes, as one that is restarting does.
+type unreachable struct {
+	*store.Store
+	failures atomic.Int32
+}
+
+func (u *unreachable) InsertExecutions(ctx context.Context, recs []model.ExecutionRecord) error {
+	if u.failures.Add(-1) >= 0 {
+		return errors.New("dial unix /run/postgresql/.s.PGSQL.5432: connect: no such file or directory")
+	}
+	return u.Store.InsertExecutions(ctx, recs)
+}
+
+// TestRecordsWaitForTheDatabase: records that the database could not take
+// are kept and written once it answers again; none is lost.
+func TestRecordsWaitForTheDatabase(t *testing.T) {
+	st := &unreachable{Store: store.New(pgtest.NewDatabase(t))}
+	st.failures.Store(2)
+	r := execlog.NewRecorder(execlog.Config{FlushInterval: 10 * time.Millisecond, BatchSize: 5, Retention: time.Hour, MaxRecords: 1000},
+		st, execlog.NewHub(), quiet)
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer r.Shutdown(context.Background())
+	for i := 0; i < 12; i++ {
+		r.Record(rec(i, scriptA))
+	}
+	testkit.Eventually(t, 30*time.Second, "every record written after the failures", func() error {
+		got, err := st.ListExecutions(context.Background(), model.LogQuery{Limit: 100})
+		if err != nil {
+			return err
+		}
+		if len(got) != 12 {
+			return fmt.Errorf("%d of 12 records written", len(got))
+		}
+		return nil
+	})
+	if r.Dropped() != 0 {
+		t.Fatalf("%d records dropped", r.Dropped())
+	}
+}
+
+// TestInvalidRecordsAreDropped: a batch the database refuses as invalid is
+// dropped and counted, not retried for ever.
+func TestInvalidRecordsAreDropped(t *testing.T) {
+	st := store.New(pgtest.NewDatabase(t))
+	r := execlog.NewRecorder(execlog.Config{FlushInterval: 10 * time.Millisecond, Retention: time.Hour, MaxRecords: 1000},
+		st, execlog.NewHub(), quiet)
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer r.Shutdown(context.Background())
+	bad := rec(0, scriptA)
+	bad.AppID = "not an id"
+	r.Record(bad)
+	testkit.Eventually(t, 10*time.Second, "the invalid record dropped", func() error {
+		if n := r.Dropped(); n != 1 {
+			return fmt.Errorf("%d dropped", n)
+		}
+		return nil
+	})
+	r.Record(rec(1, scriptA))
+	testkit.Eventually(t, 10*time.Second, "the next record written", func() error {
+		got, err := st.ListExecutions(context.Background(), model.LogQuery{Limit: 100})
+		if err != nil {
+			return err
+		}
+		if len(got) != 1 {
+			return fmt.Errorf("%d records written", len(got))
+		}
+		return nil
+	})
+}
+
+// TestLowDiskKeepsTheLogSmall: when the disk is nearly full the log is
+// pruned at once to half its size and keeps no long console output.
+func TestLowDiskKeepsTheLogSmall(t *testing.T) {
+	st := store.New(pgtest.NewDatabase(t))
+	var old []model.ExecutionRecord
+	for i := 0; i < 10; i++ {
+		old = append(old, rec(i, scriptA))
+	}
+	if err := st.InsertExecutions(context.Background(), old); err != nil {
+		t.Fatal(err)
+	}
+	r := execlog.NewRecorder(execlog.Config{FlushInterval: 10 * time.Millisecond, Retention: time.Hour, MaxRecords: 10},
+		st, execlog.NewHub(), quiet)
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer r.Shutdown(context.Background())
+	r.SetLowDisk(true)
+	count := func(want int) func() error {
+		return func() error {
+			got, err := st.ListExecutions(context.Background(), model.LogQuery{Limit: 100})
+			if err != nil {
+				return err
+			}
+			if len(got) != want {
+				return fmt.Errorf("%d records kept", len(got))
+			}
+			return nil
+		}
+	}
+	testkit.Eventually(t, 10*time.Second, "the log pruned to half", count(5))
+
+	long := rec(20, scriptA)
+	long.Console = []byte(`[{"level":"info","message":"` + strings.Repeat("x", 4000) + `"}]`)
+	r.Record(long)
+	testkit.Eventually(t, 10*time.Second, "the record written", func() error {
+		got, err := st.ListExecutions(context.Background(), model.LogQuery{Limit: 1})
+		if err != nil || len(got) == 0 || got[0].RequestID != "r20" {
+			return fmt.Errorf("newest: %v %v", got, err)
+		}
+		if c := string(got[0].Console); strings.Contains(c, "xxxx") || !strings.Contains(c, "disk") {
+			t.Fatalf("console kept: %.200s", c)
+		}
+		return nil
+	})
 }

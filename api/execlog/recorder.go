@@ -6,6 +6,8 @@ package execlog
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -50,15 +52,17 @@ const opTimeout = 30 * time.Second
 
 // Recorder buffers, writes, prunes and publishes execution records.
 type Recorder struct {
-	cfg     Config
-	store   Store
-	log     *slog.Logger
-	hub     *Hub
-	in      chan model.ExecutionRecord
-	dropped atomic.Int64
-	done    chan struct{}
-	stop    context.CancelFunc
-	once    sync.Once
+	cfg      Config
+	store    Store
+	log      *slog.Logger
+	hub      *Hub
+	in       chan model.ExecutionRecord
+	dropped  atomic.Int64
+	lowDisk  atomic.Bool
+	pruneNow chan struct{}
+	done     chan struct{}
+	stop     context.CancelFunc
+	once     sync.Once
 }
 
 // NewRecorder returns a Recorder writing to store.
@@ -66,9 +70,10 @@ func NewRecorder(cfg Config, store Store, hub *Hub, logger *slog.Logger) *Record
 	cfg.defaults()
 	return &Recorder{
 		cfg: cfg, store: store, hub: hub,
-		log:  logger.With("component", "execlog"),
-		in:   make(chan model.ExecutionRecord, cfg.BufferSize),
-		done: make(chan struct{}),
+		log:      logger.With("component", "execlog"),
+		in:       make(chan model.ExecutionRecord, cfg.BufferSize),
+		done:     make(chan struct{}),
+		pruneNow: make(chan struct{}, 1),
 	}
 }
 
@@ -76,6 +81,9 @@ func NewRecorder(cfg Config, store Store, hub *Hub, logger *slog.Logger) *Record
 // database is down or too slow) the record is dropped and counted.
 func (r *Recorder) Record(rec model.ExecutionRecord) {
 	r.hub.Publish(rec)
+	if r.lowDisk.Load() && len(rec.Console) > lowDiskConsoleBytes {
+		rec.Console = consoleNotKept(rec.CreatedAt)
+	}
 	select {
 	case r.in <- rec:
 	default:
@@ -84,6 +92,36 @@ func (r *Recorder) Record(rec model.ExecutionRecord) {
 		}
 	}
 }
+
+// While the disk is nearly full, the log keeps each record but not console
+// output over lowDiskConsoleBytes (live subscribers still see it), and
+// keeps at most half of MaxRecords: it must not be what fills the disk.
+const lowDiskConsoleBytes = 1 << 10
+
+// consoleNotKept is the console a record keeps instead of its output.
+func consoleNotKept(at time.Time) json.RawMessage {
+	b, _ := json.Marshal([]struct {
+		Time    time.Time `json:"time"`
+		Level   string    `json:"level"`
+		Message string    `json:"message"`
+	}{{at, "warn", "console output not kept: the disk holding the database is nearly full"}})
+	return b
+}
+
+// SetLowDisk tells the recorder whether the disk holding the database is
+// nearly full; when it becomes so, the log is pruned at once.
+func (r *Recorder) SetLowDisk(low bool) {
+	if r.lowDisk.Swap(low) == low || !low {
+		return
+	}
+	select {
+	case r.pruneNow <- struct{}{}:
+	default:
+	}
+}
+
+// Queued is how many records wait to be written.
+func (r *Recorder) Queued() int { return len(r.in) }
 
 // Dropped reports how many records were dropped.
 func (r *Recorder) Dropped() int64 { return r.dropped.Load() }
@@ -119,16 +157,40 @@ func (r *Recorder) loop(ctx context.Context) {
 	prune := time.NewTicker(r.cfg.PruneInterval)
 	defer prune.Stop()
 	batch := make([]model.ExecutionRecord, 0, r.cfg.BatchSize)
+	// A batch the database could not take (it is restarting, say) is kept
+	// and written again after a pause, up to BufferSize records: beyond
+	// that the oldest are dropped and counted. Records the database
+	// refuses as invalid would never go in, and are dropped at once.
+	var retry backoff
 	// Writes outlive the stop signal, so that what is buffered at shutdown
 	// is still written; each is bounded by its own timeout.
-	write := func() {
-		if len(batch) == 0 {
+	write := func(final bool) {
+		if len(batch) == 0 || (!final && !retry.due(time.Now())) {
 			return
 		}
 		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opTimeout)
 		defer cancel()
-		if err := r.store.InsertExecutions(wctx, batch); err != nil {
-			r.log.Error("write execution records", "records", len(batch), "err", err)
+		err := r.store.InsertExecutions(wctx, batch)
+		switch {
+		case err == nil:
+			if retry.failing() {
+				r.log.Info("execution log written again after a failure", "records", len(batch))
+			}
+			retry.reset()
+		case errors.Is(err, model.ErrInvalid) || final:
+			r.log.Error("write execution records; dropping them", "records", len(batch), "err", err)
+			r.dropped.Add(int64(len(batch)))
+			retry.reset()
+		default:
+			if !retry.failing() {
+				r.log.Warn("write execution records; keeping them to write again", "records", len(batch), "err", err)
+			}
+			retry.fail(time.Now())
+			if over := len(batch) - r.cfg.BufferSize; over > 0 {
+				r.dropped.Add(int64(over))
+				batch = append(batch[:0], batch[over:]...)
+			}
+			return
 		}
 		batch = batch[:0]
 	}
@@ -138,11 +200,14 @@ func (r *Recorder) loop(ctx context.Context) {
 		case rec := <-r.in:
 			batch = append(batch, rec)
 			if len(batch) >= r.cfg.BatchSize {
-				write()
+				write(false)
 			}
 		case <-flush.C:
-			write()
+			write(false)
 		case <-prune.C:
+			r.prune(ctx)
+		case <-r.pruneNow:
+			write(false)
 			r.prune(ctx)
 		case <-ctx.Done():
 		drain:
@@ -154,7 +219,7 @@ func (r *Recorder) loop(ctx context.Context) {
 					break drain
 				}
 			}
-			write()
+			write(true)
 			return
 		}
 	}
@@ -166,7 +231,11 @@ func (r *Recorder) prune(ctx context.Context) {
 	}
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opTimeout)
 	defer cancel()
-	n, err := r.store.PruneExecutions(pctx, time.Now().Add(-r.cfg.Retention), r.cfg.MaxRecords)
+	keep := r.cfg.MaxRecords
+	if r.lowDisk.Load() {
+		keep = max(keep/2, 1)
+	}
+	n, err := r.store.PruneExecutions(pctx, time.Now().Add(-r.cfg.Retention), keep)
 	if err != nil {
 		r.log.Error("prune execution records", "err", err)
 		return
@@ -175,3 +244,20 @@ func (r *Recorder) prune(ctx context.Context) {
 		r.log.Info("pruned execution records", "deleted", n)
 	}
 }
+
+// backoff paces the writes after a failure: 1 s, doubling up to 30 s.
+type backoff struct {
+	next  time.Time
+	pause time.Duration
+}
+
+func (b *backoff) failing() bool { return b.pause > 0 }
+
+func (b *backoff) due(now time.Time) bool { return !now.Before(b.next) }
+
+func (b *backoff) fail(now time.Time) {
+	b.pause = min(max(2*b.pause, time.Second), 30*time.Second)
+	b.next = now.Add(b.pause)
+}
+
+func (b *backoff) reset() { *b = backoff{} }

@@ -80,6 +80,7 @@ type memData struct {
 	routes   map[string]model.Route
 	sshKeys  map[string]model.SSHKey
 	vars     map[[2]string]model.Variable // by app id and name
+	quotas   map[string]int64             // apps' own storage quotas
 	audit    []memAudit
 }
 
@@ -106,6 +107,7 @@ func (d memData) clone() memData {
 	for u, roles := range d.appRoles {
 		c.appRoles[u] = maps.Clone(roles)
 	}
+	c.quotas = maps.Clone(d.quotas)
 	c.sessions = maps.Clone(d.sessions)
 	c.tokens = maps.Clone(d.tokens)
 	if d.setup != nil {
@@ -693,7 +695,9 @@ func (m *memStore) AddVersion(ctx context.Context, id, name string, v model.NewV
 		s.script.Name = name
 	}
 	s.script.LatestVersion++
-	s.script.ActiveVersion = s.script.LatestVersion
+	if !v.Draft {
+		s.script.ActiveVersion = s.script.LatestVersion
+	}
 	s.versions = append(slices.Clone(s.versions), model.ScriptVersion{ScriptID: id, Version: s.script.LatestVersion,
 		Source: v.Source, Code: v.Code, CreatedBy: v.CreatedBy, CreatedAt: m.now()})
 	m.data.scripts[id] = s
@@ -841,6 +845,13 @@ func (m *memStore) ListExecutions(_ context.Context, q model.LogQuery) ([]model.
 	return []model.ExecutionRecord{}, nil
 }
 
+func (m *memStore) ListRollups(_ context.Context, q model.RollupQuery) ([]model.Rollup, error) {
+	if err := m.call("ListRollups"); err != nil {
+		return nil, err
+	}
+	return []model.Rollup{}, nil
+}
+
 // SSHKeyStore
 
 func (m *memStore) CreateSSHKey(ctx context.Context, k model.SSHKey) (model.SSHKey, error) {
@@ -975,5 +986,35 @@ func (m *memStore) DeleteVariable(ctx context.Context, appID, name string) error
 		return notFound("variable", name)
 	}
 	delete(m.data.vars, key)
+	return nil
+}
+
+// AppDataUsage reports no data: the fake holds none.
+func (m *memStore) AppDataUsage(_ context.Context, appID string) ([]model.StoreUsage, error) {
+	return []model.StoreUsage{{Kind: "kv"}}, nil
+}
+
+func (m *memStore) AppStorageQuota(_ context.Context, appID string) (*int64, error) {
+	if q, ok := m.data.quotas[appID]; ok {
+		return &q, nil
+	}
+	return nil, nil
+}
+
+func (m *memStore) SetAppStorageQuota(ctx context.Context, appID string, bytes *int64) error {
+	if err := m.write(ctx, "SetAppStorageQuota"); err != nil {
+		return err
+	}
+	if _, ok := m.data.apps[appID]; !ok {
+		return notFound("app", appID)
+	}
+	if m.data.quotas == nil {
+		m.data.quotas = map[string]int64{}
+	}
+	if bytes == nil {
+		delete(m.data.quotas, appID)
+	} else {
+		m.data.quotas[appID] = *bytes
+	}
 	return nil
 }

@@ -21,6 +21,8 @@ type ScriptInput struct {
 	// started from; a save over a newer version is refused with a
 	// *model.VersionConflictError.
 	BaseVersion int
+	// Draft, on a save, stores the new version without making it active.
+	Draft bool
 }
 
 var scriptNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
@@ -94,7 +96,7 @@ func (s *Service) CreateScript(ctx context.Context, a model.Actor, in ScriptInpu
 }
 
 // UpdateScript saves a new version of a script (and renames it when in.Name
-// is set); the new version becomes active. A source that does not compile is
+// is set); the new version becomes active unless in.Draft is set. A source that does not compile is
 // refused and the active version keeps serving. With in.BaseVersion set, a
 // save whose base is no longer the latest version saves nothing and returns
 // a *model.VersionConflictError.
@@ -118,11 +120,15 @@ func (s *Service) UpdateScript(ctx context.Context, a model.Actor, id string, in
 	var sc model.Script
 	err = s.store.Atomically(ctx, func(ctx context.Context) error {
 		var err error
-		nv := model.NewVersion{Source: in.Source, Code: code, CreatedBy: a.UserID, Base: in.BaseVersion}
+		nv := model.NewVersion{Source: in.Source, Code: code, CreatedBy: a.UserID, Base: in.BaseVersion, Draft: in.Draft}
 		if sc, err = s.store.AddVersion(ctx, id, in.Name, nv); err != nil {
 			return err
 		}
-		return s.audit(ctx, a, "script.update", sc.AppID, id, map[string]any{"name": sc.Name, "version": sc.ActiveVersion})
+		detail := map[string]any{"name": sc.Name, "version": sc.LatestVersion}
+		if in.Draft {
+			detail["draft"] = true
+		}
+		return s.audit(ctx, a, "script.update", sc.AppID, id, detail)
 	})
 	var stale *model.VersionConflictError
 	if errors.As(err, &stale) {
@@ -135,7 +141,26 @@ func (s *Service) UpdateScript(ctx context.Context, a model.Actor, id string, in
 		return model.Script{}, err
 	}
 	s.inval.Invalidate()
-	s.log.Info("script saved", "script", sc.ID, "version", sc.ActiveVersion, "user", a.Username)
+	s.log.Info("script saved", "script", sc.ID, "version", sc.LatestVersion, "draft", in.Draft, "user", a.Username)
+	return sc, nil
+}
+
+// ScriptAtVersion returns a script as it would run at one of its versions,
+// active or not: the script with that version's source and code in place
+// of the active one's. It is how a draft is tried before it goes live.
+func (s *Service) ScriptAtVersion(ctx context.Context, id string, version int) (model.Script, error) {
+	if version < 1 {
+		return model.Script{}, fmt.Errorf("%w: version must be a positive number", model.ErrInvalid)
+	}
+	sc, err := s.store.ScriptByID(ctx, id)
+	if err != nil {
+		return model.Script{}, err
+	}
+	v, err := s.store.Version(ctx, id, version)
+	if err != nil {
+		return model.Script{}, err
+	}
+	sc.ActiveVersion, sc.Source, sc.Code = v.Version, v.Source, v.Code
 	return sc, nil
 }
 
@@ -211,6 +236,12 @@ func (s *Service) Executions(ctx context.Context, q model.LogQuery) ([]model.Exe
 	return s.store.ListExecutions(ctx, q)
 }
 
+// Rollups returns the minute or hour rollups of scripts' invocations that
+// q selects, oldest first.
+func (s *Service) Rollups(ctx context.Context, q model.RollupQuery) ([]model.Rollup, error) {
+	return s.store.ListRollups(ctx, q)
+}
+
 // LimitsView is a script's limits: its own, the daemon's defaults and
 // ceilings, and what its executions get.
 type LimitsView struct {
@@ -237,25 +268,8 @@ func (s *Service) ScriptLimits(ctx context.Context, id string) (LimitsView, erro
 // SetScriptLimits replaces a script's own limits; a zero field goes back to
 // the default. A value over the administrator's ceiling is refused.
 func (s *Service) SetScriptLimits(ctx context.Context, a model.Actor, id string, l model.ScriptLimits) (LimitsView, error) {
-	ceil := s.limits.Load()[1]
-	for _, f := range []struct {
-		name, setting string
-		v, ceil       int
-	}{
-		{"wall_time_ms", "PICLOUD_SANDBOX_MAX_WALL_TIME_MS", l.WallTimeMS, ceil.WallTimeMS},
-		{"response_bytes", "PICLOUD_SANDBOX_MAX_RESPONSE_BYTES", l.ResponseBytes, ceil.ResponseBytes},
-		{"console_bytes", "PICLOUD_SANDBOX_MAX_CONSOLE_BYTES", l.ConsoleBytes, ceil.ConsoleBytes},
-		{"call_depth", "PICLOUD_SANDBOX_MAX_CALL_DEPTH", l.CallDepth, ceil.CallDepth},
-		{"timers", "PICLOUD_SANDBOX_MAX_TIMERS", l.Timers, ceil.Timers},
-		{"subrequests", "PICLOUD_SANDBOX_MAX_SUBREQUESTS", l.Subrequests, ceil.Subrequests},
-		{"data_calls", "PICLOUD_SANDBOX_MAX_DATA_CALLS", l.DataCalls, ceil.DataCalls},
-	} {
-		switch {
-		case f.v < 0:
-			return LimitsView{}, fmt.Errorf("%w: %s must be positive, or 0 for the default", model.ErrInvalid, f.name)
-		case f.ceil > 0 && f.v > f.ceil:
-			return LimitsView{}, fmt.Errorf("%w: %s %d is above the administrator's ceiling of %d (%s)", model.ErrInvalid, f.name, f.v, f.ceil, f.setting)
-		}
+	if err := s.checkLimits(l); err != nil {
+		return LimitsView{}, err
 	}
 	var sc model.Script
 	err := s.store.Atomically(ctx, func(ctx context.Context) error {
@@ -271,4 +285,30 @@ func (s *Service) SetScriptLimits(ctx context.Context, a model.Actor, id string,
 	s.inval.Invalidate()
 	s.log.Info("script limits set", "script", id, "user", a.Username)
 	return s.limitsView(sc), nil
+}
+
+// checkLimits refuses limits that are negative or above the administrator's
+// ceilings.
+func (s *Service) checkLimits(l model.ScriptLimits) error {
+	ceil := s.limits.Load()[1]
+	for _, f := range []struct {
+		name, setting string
+		v, ceil       int
+	}{
+		{"wall_time_ms", "PICLOUD_SANDBOX_MAX_WALL_TIME_MS", l.WallTimeMS, ceil.WallTimeMS},
+		{"response_bytes", "PICLOUD_SANDBOX_MAX_RESPONSE_BYTES", l.ResponseBytes, ceil.ResponseBytes},
+		{"console_bytes", "PICLOUD_SANDBOX_MAX_CONSOLE_BYTES", l.ConsoleBytes, ceil.ConsoleBytes},
+		{"call_depth", "PICLOUD_SANDBOX_MAX_CALL_DEPTH", l.CallDepth, ceil.CallDepth},
+		{"timers", "PICLOUD_SANDBOX_MAX_TIMERS", l.Timers, ceil.Timers},
+		{"subrequests", "PICLOUD_SANDBOX_MAX_SUBREQUESTS", l.Subrequests, ceil.Subrequests},
+		{"data_calls", "PICLOUD_SANDBOX_MAX_DATA_CALLS", l.DataCalls, ceil.DataCalls},
+	} {
+		switch {
+		case f.v < 0:
+			return fmt.Errorf("%w: %s must be positive, or 0 for the default", model.ErrInvalid, f.name)
+		case f.ceil > 0 && f.v > f.ceil:
+			return fmt.Errorf("%w: %s %d is above the administrator's ceiling of %d (%s)", model.ErrInvalid, f.name, f.v, f.ceil, f.setting)
+		}
+	}
+	return nil
 }

@@ -29,8 +29,22 @@ type Store interface {
 	ScriptStore
 	RouteStore
 	ExecutionStore
+	RollupStore
 	SSHKeyStore
 	VariableStore
+	KVAdminStore
+	DocsAdminStore
+	AppDataStore
+}
+
+// AppDataStore measures apps' data and keeps their storage quotas.
+type AppDataStore interface {
+	// AppDataUsage is what an app's data takes, per kind of store.
+	AppDataUsage(ctx context.Context, appID string) ([]model.StoreUsage, error)
+	// AppStorageQuota is an app's own quota in bytes, nil for the default.
+	AppStorageQuota(ctx context.Context, appID string) (*int64, error)
+	// SetAppStorageQuota sets an app's own quota, or the default with nil.
+	SetAppStorageQuota(ctx context.Context, appID string, bytes *int64) error
 }
 
 // Transactor runs changes in one transaction.
@@ -142,8 +156,8 @@ type ScriptStore interface {
 	ScriptByID(ctx context.Context, id string) (model.Script, error)
 	// ListScripts returns an app's scripts, without source.
 	ListScripts(ctx context.Context, appID string) ([]model.Script, error)
-	// AddVersion stores v as the next version and makes it active; a name
-	// that is not "" renames the script.
+	// AddVersion stores v as the next version and makes it active unless
+	// v.Draft is set; a name that is not "" renames the script.
 	AddVersion(ctx context.Context, id, name string, v model.NewVersion) (model.Script, error)
 	ActivateVersion(ctx context.Context, id string, version int) (model.Script, error)
 	SetScriptLimits(ctx context.Context, id string, l model.ScriptLimits) (model.Script, error)
@@ -171,6 +185,12 @@ type ExecutionStore interface {
 	ListExecutions(ctx context.Context, q model.LogQuery) ([]model.ExecutionRecord, error)
 }
 
+// RollupStore holds the minute and hour rollups of scripts' invocations.
+type RollupStore interface {
+	// ListRollups returns rollups of one step, oldest first.
+	ListRollups(ctx context.Context, q model.RollupQuery) ([]model.Rollup, error)
+}
+
 // SSHKeyStore holds the users' SSH public keys, by fingerprint.
 type SSHKeyStore interface {
 	// CreateSSHKey stores a key; one registered already, to anyone, is a
@@ -194,4 +214,40 @@ type VariableStore interface {
 	VariableByName(ctx context.Context, appID, name string) (model.Variable, error)
 	CountVariables(ctx context.Context, appID string) (int, error)
 	DeleteVariable(ctx context.Context, appID, name string) error
+}
+
+// KVAdminStore is the scripts' kv data as administrators see and change
+// it. Keys of an app are only ever reached with its id.
+type KVAdminStore interface {
+	// KVCollections returns an app's collections with live keys, by name.
+	KVCollections(ctx context.Context, appID string) ([]model.KVCollection, error)
+	// BrowseKV returns live keys of a collection in key order, without
+	// their values.
+	BrowseKV(ctx context.Context, q model.KVBrowseQuery) ([]model.KVKeyInfo, error)
+	GetKV(ctx context.Context, appID, collection, key string) (model.KVEntry, error)
+	// PutKV writes a key and returns its new version; a CheckVersion that
+	// does not hold is model.ErrConflict.
+	PutKV(ctx context.Context, p model.KVPut) (int64, error)
+	// DeleteKV deletes a key and says whether a live one was there; an
+	// ifVersion that does not hold is model.ErrConflict.
+	DeleteKV(ctx context.Context, appID, collection, key string, ifVersion *int64) (bool, error)
+}
+
+// DocsAdminStore is the scripts' docs collections as administrators see
+// and change them. Documents of an app are only ever reached with its id.
+type DocsAdminStore interface {
+	// DocsCollections returns an app's collections with documents or
+	// indexes, by name.
+	DocsCollections(ctx context.Context, appID string) ([]model.DocsCollection, error)
+	DocsIndexes(ctx context.Context, appID, collection string) ([]model.DocsIndexInfo, error)
+	// DropDocsIndex drops an index and says whether it was there.
+	DropDocsIndex(ctx context.Context, appID, collection, name string) (bool, error)
+	FindDocs(ctx context.Context, q model.DocsQuery) ([]model.Doc, error)
+	GetDoc(ctx context.Context, appID, collection, id string) (model.Doc, error)
+	InsertDoc(ctx context.Context, appID, collection, id string, doc []byte) (int64, error)
+	// ReplaceDoc and DeleteDoc fail with model.ErrConflict for an
+	// ifVersion that does not hold.
+	ReplaceDoc(ctx context.Context, appID, collection, id string, doc []byte, ifVersion *int64) (int64, error)
+	DeleteDoc(ctx context.Context, appID, collection, id string, ifVersion *int64) (bool, error)
+	EnsureDocsIndex(ctx context.Context, ix model.DocsIndex) error
 }

@@ -40,3 +40,21 @@ const (
 	RoleEditor = "editor" // changes an app's scripts, routes, domains and variables
 	RoleViewer = "viewer" // reads them and the app's logs
 )
+
+// StoreUsage is what one kind of an app's data (kv; later docs) takes.
+type StoreUsage struct {
+	Kind        string `json:"kind"`
+	Collections int64  `json:"collections"`
+	Items       int64  `json:"items"` // keys, documents
+	Bytes       int64  `json:"bytes"`
+}
+
+// DataUsage is what an app's data takes against its storage quota.
+type DataUsage struct {
+	UsedBytes  int64 `json:"used_bytes"`
+	QuotaBytes int64 `json:"quota_bytes"`
+	// OwnQuotaBytes is the app's own quota, set by an administrator; nil:
+	// the daemon's default applies.
+	OwnQuotaBytes *int64       `json:"own_quota_bytes"`
+	Stores        []StoreUsage `json:"stores"`
+}

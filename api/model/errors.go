@@ -12,6 +12,19 @@ var (
 	ErrConflict     = errors.New("conflict")
 	ErrInvalid      = errors.New("invalid input")
 	ErrUnauthorized = errors.New("unauthorized")
+	// ErrStorageFull: the disk holding the database is full; nothing was
+	// written.
+	ErrStorageFull = errors.New("storage full")
+	// ErrQuotaExceeded: the write would take an app's data past its
+	// storage quota; nothing was written.
+	ErrQuotaExceeded = errors.New("storage quota exceeded")
+	// ErrTxConflict is a transaction that concurrent ones made impossible
+	// (a serialization failure or a deadlock): it is rolled back, and
+	// running it again may succeed.
+	ErrTxConflict = errors.New("transaction conflict")
+	// ErrTxAborted is a call in a transaction that an earlier failed
+	// statement aborted: it can only roll back.
+	ErrTxAborted = errors.New("transaction aborted")
 )
 
 // VersionConflictError refuses a script save whose edit started from a

@@ -85,13 +85,16 @@ func (l ScriptLimits) Apply(defaults, ceilings ScriptLimits) ScriptLimits {
 
 // ScriptVersion is one immutable saved version of a script.
 type ScriptVersion struct {
-	ScriptID  string    `json:"script_id"`
-	Version   int       `json:"version"`
-	Source    string    `json:"source,omitempty"`
-	Code      string    `json:"-"`
-	CreatedBy string    `json:"created_by,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
-	Active    bool      `json:"active"`
+	ScriptID  string `json:"script_id"`
+	Version   int    `json:"version"`
+	Source    string `json:"source,omitempty"`
+	Code      string `json:"-"`
+	CreatedBy string `json:"created_by,omitempty"`
+	// CreatedByName is the username of CreatedBy, for a person to read;
+	// "" when not known.
+	CreatedByName string    `json:"created_by_name,omitempty"`
+	CreatedAt     time.Time `json:"created_at"`
+	Active        bool      `json:"active"`
 }
 
 // Route binds a method and path pattern of an app to a script.
@@ -107,19 +110,33 @@ type Route struct {
 
 // ExecutionRecord is the log record of one script execution.
 type ExecutionRecord struct {
-	ID            int64           `json:"id"`
-	AppID         string          `json:"app_id"`
-	ScriptID      string          `json:"script_id"`
-	ScriptVersion int             `json:"script_version"`
-	RequestID     string          `json:"request_id"`
-	Method        string          `json:"method"`
-	Path          string          `json:"path"`
-	Status        int             `json:"status"`
-	DurationUS    int64           `json:"duration_us"`
-	Console       json.RawMessage `json:"console"`
-	ErrorCode     string          `json:"error_code,omitempty"`
-	Error         string          `json:"error,omitempty"`
-	CreatedAt     time.Time       `json:"created_at"`
+	ID            int64  `json:"id"`
+	AppID         string `json:"app_id"`
+	ScriptID      string `json:"script_id"`
+	ScriptVersion int    `json:"script_version"`
+	RequestID     string `json:"request_id"`
+	Method        string `json:"method"`
+	Path          string `json:"path"`
+	Status        int    `json:"status"`
+	// Trigger is what started the execution: "http" for a request,
+	// "cron" for a cron trigger's run, "queue" for a queue delivery,
+	// "invoke" for a call from another script (later "email").
+	Trigger    string          `json:"trigger"`
+	DurationUS int64           `json:"duration_us"`
+	Console    json.RawMessage `json:"console"`
+	ErrorCode  string          `json:"error_code,omitempty"`
+	Error      string          `json:"error,omitempty"`
+	// ErrorLine and ErrorColumn place the error in the script's source
+	// (1-based), when known.
+	ErrorLine   int `json:"error_line,omitempty"`
+	ErrorColumn int `json:"error_column,omitempty"`
+	// Response is what the execution answered, as far as the log keeps
+	// it (PICLOUD_LOG_RESPONSE_BYTES); nil for none.
+	Response  *ResponsePreview `json:"response,omitempty"`
+	CreatedAt time.Time        `json:"created_at"`
+	// CronLag is, for a cron run, how long after its slot it started
+	// (metrics read it; the log does not keep it).
+	CronLag time.Duration `json:"-"`
 }
 
 // LogQuery selects execution records, newest first.
@@ -142,4 +159,47 @@ type NewVersion struct {
 	// from: the save is refused with a *VersionConflictError when another
 	// version has been saved since.
 	Base int
+	// Draft saves the version without making it active: the active
+	// version keeps serving until the draft is activated.
+	Draft bool
+}
+
+// Rollup is one script's invocations in one minute or hour: how many, how
+// many failed (a status of 500 or more, or an error), and the median, 99th
+// percentile and largest duration in microseconds.
+type Rollup struct {
+	AppID    string    `json:"app_id"`
+	ScriptID string    `json:"script_id"`
+	Step     string    `json:"-"`
+	At       time.Time `json:"at"`
+	Count    int64     `json:"count"`
+	Errors   int64     `json:"errors"`
+	P50US    int64     `json:"p50_us"`
+	P99US    int64     `json:"p99_us"`
+	MaxUS    int64     `json:"max_us"`
+}
+
+// Rollup steps.
+const (
+	StepMinute = "minute"
+	StepHour   = "hour"
+)
+
+// RollupQuery selects rollups of one step from a time on: of one script,
+// or of the apps listed.
+type RollupQuery struct {
+	Step     string
+	Since    time.Time
+	AppIDs   []string
+	ScriptID string
+}
+
+// ResponsePreview is the start of a response as the execution log keeps
+// it: its headers, the first bytes of its body (as text, invalid UTF-8
+// replaced), and the body's whole size. Secret values are redacted.
+type ResponsePreview struct {
+	Headers map[string][]string `json:"headers,omitempty"`
+	Body    string              `json:"body"`
+	Size    int                 `json:"size"`          // bytes of the whole body
+	Cut     bool                `json:"cut,omitempty"` // the body is longer than Body
 }

@@ -21,6 +21,39 @@ type SystemStatus struct {
 	ExecutorMode      string         `json:"executor_mode"`
 	Workers           []WorkerStatus `json:"workers"`
 	DaemonRSSBytes    int64          `json:"daemon_rss_bytes,omitempty"`
+	// Warnings are conditions a person should act on, e.g. a disk nearly
+	// full, each a sentence.
+	Warnings []string `json:"warnings,omitempty"`
+	// Transactions are the scripts' open db.transactions, absent when
+	// scripts have no data service.
+	Transactions *TransactionsStatus `json:"transactions,omitempty"`
+	// Storage is each app's data against its storage quota.
+	Storage []AppStorage `json:"storage,omitempty"`
+	// AppUsers counts the users of all apps (the SDK's users module) and
+	// their live sessions.
+	AppUsers *AppUsersStatus `json:"app_users,omitempty"`
+}
+
+// AppUsersStatus counts the users of all apps and their live sessions.
+type AppUsersStatus struct {
+	Users    int64 `json:"users"`
+	Sessions int64 `json:"sessions"`
+}
+
+// AppStorage is what one app's data takes against its storage quota.
+type AppStorage struct {
+	AppID         string `json:"app_id"`
+	App           string `json:"app"`
+	UsedBytes     int64  `json:"used_bytes"`
+	QuotaBytes    int64  `json:"quota_bytes"`
+	OwnQuotaBytes *int64 `json:"-"` // the app's own, nil for the default
+}
+
+// TransactionsStatus is how many transactions scripts hold open, each
+// pinning a database connection, and how many they may at once.
+type TransactionsStatus struct {
+	Open int `json:"open"`
+	Max  int `json:"max"`
 }
 
 // WorkerStatus is one executor worker slot: its current process and how

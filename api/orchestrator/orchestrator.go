@@ -45,11 +45,18 @@ type Recorder interface {
 // Config sets the orchestrator's limits.
 type Config struct {
 	MaxConcurrent int // executions at once; past it ErrOverloaded
+	// MaxBackground is how many of those background work (cron runs) may
+	// take at once, so that HTTP requests always find the rest free; 0 or
+	// more than MaxConcurrent-1 means MaxConcurrent-1, at least 1.
+	MaxBackground int
 	// LimitDefaults and LimitCeilings bound executions: a script's own
 	// limits replace the defaults, never above the ceilings.
 	LimitDefaults, LimitCeilings model.ScriptLimits
 	// Secrets opens secret variables; without it, scripts do not get them.
 	Secrets Opener
+	// ResponsePreviewBytes is how much of each response's body the
+	// execution log keeps, with its headers; 0 keeps no response.
+	ResponsePreviewBytes int
 }
 
 // Orchestrator resolves and dispatches requests. It is safe for concurrent use.
@@ -61,6 +68,9 @@ type Orchestrator struct {
 	rec    Recorder
 	log    *slog.Logger
 	slots  chan struct{}
+	bg     chan struct{} // background slots, taken before a slot of slots
+
+	refused atomic.Uint64 // requests refused past the cap
 
 	gen  atomic.Uint64 // bumped by Invalidate
 	snap atomic.Pointer[snapshot]
@@ -76,6 +86,8 @@ type snapshot struct {
 	scripts  map[string]*model.Script     // by script id, with active code
 	env      map[string]map[string]string // by app id: variables and secrets, as scripts see them
 	secrets  map[string][]string          // by app id: secret values, to redact from logs
+	// interceptors by app id, in the order they run.
+	interceptors map[string][]compiledInterceptor
 }
 
 // New returns an Orchestrator.
@@ -84,7 +96,8 @@ func New(cfg Config, src Source, exec engine.Executor, rec Recorder, logger *slo
 		cfg.MaxConcurrent = 1
 	}
 	o := &Orchestrator{cfg: cfg, src: src, exec: exec, rec: rec,
-		log: logger.With("component", "orchestrator"), slots: make(chan struct{}, cfg.MaxConcurrent)}
+		log: logger.With("component", "orchestrator"), slots: make(chan struct{}, cfg.MaxConcurrent),
+		bg: make(chan struct{}, backgroundSlots(cfg))}
 	o.gen.Store(1)
 	o.SetLimits(cfg.LimitDefaults, cfg.LimitCeilings)
 	return o
@@ -132,6 +145,9 @@ func (o *Orchestrator) build(ctx context.Context, gen uint64) (*snapshot, error)
 	s := &snapshot{gen: gen, fallback: settings.DefaultAppFallback,
 		tables: map[string]*routing.Table{}, scripts: make(map[string]*model.Script, len(scripts))}
 	if err := o.loadEnv(ctx, s); err != nil {
+		return nil, err
+	}
+	if err := o.loadInterceptors(ctx, s); err != nil {
 		return nil, err
 	}
 	claims := make([]hosts.Claim, 0, len(domains))
@@ -204,6 +220,8 @@ type Target struct {
 	Script  *model.Script
 	RouteID string
 	Params  map[string]string
+	// Interceptors run before Script, in order.
+	Interceptors []Interceptor
 }
 
 // App returns the app that serves a Host header: the most specific claim, or
@@ -262,7 +280,8 @@ func (o *Orchestrator) Resolve(ctx context.Context, host, method, path string) (
 		}
 		params = merged
 	}
-	return Target{AppID: appID, Script: sc, RouteID: r.ID, Params: params}, true, nil
+	return Target{AppID: appID, Script: sc, RouteID: r.ID, Params: params,
+		Interceptors: s.chain(appID, method, path)}, true, nil
 }
 
 // Script returns a script with its active code, for the execute endpoint.
@@ -275,11 +294,35 @@ func (o *Orchestrator) Script(ctx context.Context, id string) (*model.Script, bo
 	return sc, ok, nil
 }
 
+// backgroundSlots is how many executions background work may hold.
+func backgroundSlots(cfg Config) int {
+	n := cfg.MaxBackground
+	if n <= 0 || n > cfg.MaxConcurrent-1 {
+		n = cfg.MaxConcurrent - 1
+	}
+	return max(n, 1)
+}
+
+// Triggers of executions, as the execution log records them.
+const (
+	TriggerHTTP  = "http"  // a request: Run
+	TriggerCron  = "cron"  // a cron trigger's run: RunBackground
+	TriggerQueue = "queue" // a queue trigger's delivery: RunBackground
+)
+
 // Call describes one request to run.
 type Call struct {
 	RequestID string
+	Method    string // the request method, for the log; Request.Method when empty
 	Path      string // the request path, for the log
 	Request   engine.Request
+	// Trigger is what started the execution, for the log; "" is
+	// TriggerHTTP.
+	Trigger string
+	// Scheduled, for a cron run, calls the script's scheduled handler.
+	Scheduled *engine.Scheduled
+	// Queue, for a queue delivery, calls the script's queue handler.
+	Queue *engine.QueueBatch
 }
 
 // Run executes target under the concurrency cap, with its app's variables
@@ -294,21 +337,75 @@ func (o *Orchestrator) Run(ctx context.Context, target Target, call Call) (*engi
 	select {
 	case o.slots <- struct{}{}:
 	default:
+		o.refused.Add(1)
 		return nil, ErrOverloaded
 	}
 	defer func() { <-o.slots }()
-	sc := target.Script
+	return o.execute(ctx, snap, target, call), nil
+}
+
+// RunBackground executes the active version of a script for work that no
+// HTTP request waits for (a cron run), and records it. It waits until ctx
+// ends for one of the background slots, then for a slot under the global
+// cap: background work never holds more than its share of the cap, so
+// HTTP requests always find the rest free. It returns ctx's error if no
+// slot came, and false when the script no longer exists.
+func (o *Orchestrator) RunBackground(ctx context.Context, scriptID string, call Call) (*engine.Result, bool, error) {
+	snap, err := o.current(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	sc, ok := snap.scripts[scriptID]
+	if !ok {
+		return nil, false, nil
+	}
+	select {
+	case o.bg <- struct{}{}:
+	case <-ctx.Done():
+		return nil, true, fmt.Errorf("wait for a background slot: %w", context.Cause(ctx))
+	}
+	defer func() { <-o.bg }()
+	select {
+	case o.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, true, fmt.Errorf("wait for an execution slot: %w", context.Cause(ctx))
+	}
+	defer func() { <-o.slots }()
+	return o.execute(ctx, snap, Target{AppID: sc.AppID, Script: sc}, call), true, nil
+}
+
+// execute runs target (its interceptors, then its script) in the slot its
+// caller holds and records each execution.
+func (o *Orchestrator) execute(ctx context.Context, snap *snapshot, target Target, call Call) *engine.Result {
+	if len(target.Interceptors) > 0 {
+		return o.runChain(ctx, snap, target, call)
+	}
+	return o.executeOne(ctx, snap, target.Script, target.Params, call, step{})
+}
+
+// executeOne runs one script and records it.
+func (o *Orchestrator) executeOne(ctx context.Context, snap *snapshot, sc *model.Script, params map[string]string, call Call, st step) *engine.Result {
+	lim := o.limitsFor(sc)
+	if st.wall > 0 && st.wall < lim.WallTime {
+		lim.WallTime = st.wall
+	}
+	wall := lim.WallTime
+	if wall <= 0 {
+		wall = engine.DefaultWallTime
+	}
+	ctx = withFrame(ctx, sc, time.Now().Add(wall), call.RequestID)
 	res, err := o.exec.Execute(ctx, &engine.Invocation{
 		AppID: sc.AppID, ScriptID: sc.ID, ScriptName: sc.Name, Version: sc.ActiveVersion, Code: sc.Code,
-		Request: call.Request, Params: target.Params, Env: snap.env[sc.AppID],
-		Limits: o.limitsFor(sc),
+		Request: call.Request, Params: params, Env: snap.env[sc.AppID],
+		Limits: lim, Scheduled: call.Scheduled, Queue: call.Queue, Intercept: st.intercept, Data: st.data,
 	})
 	if err != nil {
 		res = &engine.Result{Error: &engine.ExecError{Code: engine.CodeInternal, Message: err.Error()}}
 	}
-	redact(res, snap.secrets[sc.AppID])
-	o.rec.Record(record(sc, call, res))
-	return res, nil
+	secrets := redactor(snap.secrets[sc.AppID])
+	redact(res, secrets)
+	o.rec.Record(record(sc, call, res, o.cfg.ResponsePreviewBytes, secrets))
+	return res
 }
 
 // limitsFor is what an execution of sc gets: its own limits over the
@@ -333,3 +430,15 @@ func engineLimits(l model.ScriptLimits) engine.Limits {
 
 // InFlight reports how many executions are running.
 func (o *Orchestrator) InFlight() int { return len(o.slots) }
+
+// MaxConcurrent is the cap on executions at once.
+func (o *Orchestrator) MaxConcurrent() int { return cap(o.slots) }
+
+// Refused counts the executions refused with ErrOverloaded since start.
+func (o *Orchestrator) Refused() uint64 { return o.refused.Load() }
+
+// BackgroundSlots is how many executions background work may run at once.
+func (o *Orchestrator) BackgroundSlots() int { return cap(o.bg) }
+
+// InFlightBackground reports how many background executions hold a slot.
+func (o *Orchestrator) InFlightBackground() int { return len(o.bg) }

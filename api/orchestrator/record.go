@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/picloud/picloud/api/model"
 	"github.com/picloud/picloud/engine"
@@ -36,9 +37,16 @@ func StatusOf(res *engine.Result) int {
 // ones would blot out ordinary words and numbers.
 const minRedacted = 4
 
-// redact replaces the values of an app's secrets in an execution's console
-// output and error with [secret], so that they reach no log.
-func redact(res *engine.Result, secrets []string) {
+// secretRedactor replaces the values of an app's secrets with [secret];
+// longest is the length of the longest.
+type secretRedactor struct {
+	r       *strings.Replacer
+	longest int
+}
+
+// redactor is the redactor of an app's secrets; nil when there are none
+// to replace.
+func redactor(secrets []string) *secretRedactor {
 	// Longest first, so that a secret that contains another is replaced whole.
 	sorted := slices.SortedFunc(slices.Values(secrets), func(a, b string) int { return len(b) - len(a) })
 	var pairs []string
@@ -48,9 +56,18 @@ func redact(res *engine.Result, secrets []string) {
 		}
 	}
 	if len(pairs) == 0 {
+		return nil
+	}
+	return &secretRedactor{r: strings.NewReplacer(pairs...), longest: len(sorted[0])}
+}
+
+// redact replaces the values of an app's secrets (r, from redactor) in an
+// execution's console output and error, so that they reach no log.
+func redact(res *engine.Result, sr *secretRedactor) {
+	if sr == nil {
 		return
 	}
-	r := strings.NewReplacer(pairs...)
+	r := sr.r
 	for i := range res.Logs {
 		res.Logs[i].Message = r.Replace(res.Logs[i].Message)
 	}
@@ -59,11 +76,70 @@ func redact(res *engine.Result, secrets []string) {
 	}
 }
 
-func record(sc *model.Script, call Call, res *engine.Result) model.ExecutionRecord {
+// preview is the start of a response for the log: at most maxBytes of its
+// body, cut at a character's boundary, with secrets redacted (sr may be
+// nil). The body is redacted before it is cut, so that no secret's start
+// is left at the edge. The response itself, which the caller gets, is
+// left as it is.
+func preview(resp *engine.Response, maxBytes int, sr *secretRedactor) *model.ResponsePreview {
+	if resp == nil || maxBytes <= 0 {
+		return nil
+	}
+	body, cut := resp.Body, false
+	if sr != nil {
+		// Enough to hold a secret that begins before maxBytes whole.
+		if limit := maxBytes + sr.longest; len(body) > limit {
+			body, cut = body[:limit], true
+		}
+		body = []byte(sr.r.Replace(string(body)))
+	}
+	if len(body) > maxBytes {
+		body, cut = body[:maxBytes], true
+		// A character cut at the edge goes whole.
+		if i := lastRuneStart(body); !utf8.FullRune(body[i:]) {
+			body = body[:i]
+		}
+	}
+	p := &model.ResponsePreview{Body: strings.ToValidUTF8(string(body), "\uFFFD"), Size: len(resp.Body), Cut: cut}
+	if len(resp.Header) > 0 {
+		p.Headers = make(map[string][]string, len(resp.Header))
+		for k, vs := range resp.Header {
+			vs = append([]string(nil), vs...)
+			if sr != nil {
+				for i := range vs {
+					vs[i] = sr.r.Replace(vs[i])
+				}
+			}
+			p.Headers[k] = vs
+		}
+	}
+	return p
+}
+
+// lastRuneStart is the index of the first byte of b's last character.
+func lastRuneStart(b []byte) int {
+	i := len(b) - 1
+	for i > 0 && !utf8.RuneStart(b[i]) {
+		i--
+	}
+	return i
+}
+
+func record(sc *model.Script, call Call, res *engine.Result, previewBytes int, secrets *secretRedactor) model.ExecutionRecord {
 	rec := model.ExecutionRecord{
 		AppID: sc.AppID, ScriptID: sc.ID, ScriptVersion: sc.ActiveVersion,
-		RequestID: call.RequestID, Method: call.Request.Method, Path: call.Path,
+		RequestID: call.RequestID, Method: call.Method, Path: call.Path, Trigger: call.Trigger,
 		Status: StatusOf(res), DurationUS: res.Duration.Microseconds(), CreatedAt: time.Now().UTC(),
+	}
+	if rec.Method == "" {
+		rec.Method = call.Request.Method
+	}
+	if rec.Trigger == "" {
+		rec.Trigger = TriggerHTTP
+	}
+	if call.Scheduled != nil {
+		started := rec.CreatedAt.Add(-res.Duration)
+		rec.CronLag = max(started.Sub(call.Scheduled.Time), 0)
 	}
 	if len(res.Logs) > 0 {
 		rec.Console, _ = json.Marshal(res.Logs)
@@ -71,6 +147,8 @@ func record(sc *model.Script, call Call, res *engine.Result) model.ExecutionReco
 	if res.Error != nil {
 		rec.ErrorCode = res.Error.Code
 		rec.Error = res.Error.Message
+		rec.ErrorLine, rec.ErrorColumn = res.Error.Line, res.Error.Column
 	}
+	rec.Response = preview(res.Response, previewBytes, secrets)
 	return rec
 }

@@ -40,6 +40,14 @@ type Config struct {
 	SessionTTL time.Duration
 	// MaxConcurrentExecutions caps running scripts; past it, 503.
 	MaxConcurrentExecutions int
+	// BackgroundSharePercent is the share of MaxConcurrentExecutions that
+	// background work (cron runs) may take; the rest stays free for HTTP.
+	BackgroundSharePercent int
+	// CronSeconds accepts cron schedules with a leading seconds field; for
+	// tests, which cannot wait minutes.
+	CronSeconds bool
+	// QueueMaxMessageBytes caps a queue message's body, as JSON.
+	QueueMaxMessageBytes int
 	// MaxRequestBodyBytes caps a request body sent to a script (413).
 	MaxRequestBodyBytes int64
 	// BodyReadTimeout bounds the time to read a request body, from the end
@@ -77,6 +85,12 @@ type Config struct {
 	LogMaxRecords int
 	// LogFlushInterval is how often buffered execution records are written.
 	LogFlushInterval time.Duration
+	// LogResponseBytes is how much of each response's body an execution
+	// record keeps, with the headers; 0 keeps no response.
+	LogResponseBytes int
+
+	// Backup is the daemon's scheduled backups (PICLOUD_BACKUP_*).
+	Backup Backup
 
 	// GCPercent is the Go garbage collector's target (GOGC); scripts
 	// allocate a lot of short-lived objects, so a higher target than Go's
@@ -93,6 +107,18 @@ type Config struct {
 	// LogFormat is text or json.
 	LogFormat string
 }
+
+// Backup says where, how often and how many scheduled backups the daemon
+// keeps; a zero Schedule or an empty Dir means none.
+type Backup struct {
+	Dir            string
+	Schedule       time.Duration
+	Keep           int
+	PassphraseFile string
+}
+
+// Enabled reports whether scheduled backups are on.
+func (b Backup) Enabled() bool { return b.Dir != "" && b.Schedule > 0 }
 
 // Sandbox holds the default limits of one execution and the admin ceilings
 // (Max*) that no per-script setting may pass.
@@ -111,6 +137,10 @@ type Sandbox struct {
 	MaxSubrequests   int
 	DataCalls        int
 	MaxDataCalls     int
+	// StorageMB is an app's default storage quota for its scripts' data
+	// (limit.storage); MaxStorageMB the ceiling of per-app overrides.
+	StorageMB    int
+	MaxStorageMB int
 	// MaxMemoryMB is each executor worker's resident memory ceiling; past
 	// it the worker is killed and its executions end with limit.memory.
 	// 0 means chosen from the machine's memory (see docs/executors.md).
@@ -210,6 +240,8 @@ func Default() Config {
 		},
 		SessionTTL:              24 * time.Hour,
 		MaxConcurrentExecutions: 32,
+		BackgroundSharePercent:  50,
+		QueueMaxMessageBytes:    128 << 10,
 		MaxRequestBodyBytes:     1 << 20,
 		BodyReadTimeout:         30 * time.Second,
 		Sandbox: Sandbox{
@@ -219,11 +251,14 @@ func Default() Config {
 			CallDepth: 512, MaxCallDepth: 2048,
 			Timers: 1000, MaxTimers: 10000,
 			Subrequests: 50, MaxSubrequests: 1000, DataCalls: 1000, MaxDataCalls: 100000,
+			StorageMB: 256, MaxStorageMB: 16384,
 		},
 		Fetch:            Fetch{PrivateNetworks: true, Timeout: 10 * time.Second, MaxResponseBytes: 8 << 20},
 		Executors:        Executors{Mode: "process", KillGrace: time.Second},
+		Backup:           Backup{Keep: 7},
 		LogRetention:     7 * 24 * time.Hour,
 		LogMaxRecords:    100000,
+		LogResponseBytes: 1024,
 		LogFlushInterval: time.Second,
 		GCPercent:        400,
 		ShutdownTimeout:  10 * time.Second,
@@ -313,6 +348,12 @@ func (c Config) Validate() error {
 	if c.MaxConcurrentExecutions < 1 {
 		errs = append(errs, fmt.Errorf("PICLOUD_MAX_CONCURRENT_EXECUTIONS is %d: it must be at least 1", c.MaxConcurrentExecutions))
 	}
+	if c.BackgroundSharePercent < 1 || c.BackgroundSharePercent > 100 {
+		errs = append(errs, fmt.Errorf("PICLOUD_BACKGROUND_SHARE_PERCENT is %d: it must be between 1 and 100", c.BackgroundSharePercent))
+	}
+	if c.QueueMaxMessageBytes < 1 || c.QueueMaxMessageBytes > 1<<20 {
+		errs = append(errs, fmt.Errorf("PICLOUD_QUEUE_MAX_MESSAGE_BYTES is %d: it must be between 1 and 1048576 (1 MiB)", c.QueueMaxMessageBytes))
+	}
 	if c.MaxRequestBodyBytes < 1 {
 		errs = append(errs, errors.New("PICLOUD_MAX_REQUEST_BODY_BYTES must be at least 1"))
 	}
@@ -348,6 +389,7 @@ func (c Config) Validate() error {
 		{"TIMERS", s.Timers, s.MaxTimers},
 		{"SUBREQUESTS", s.Subrequests, s.MaxSubrequests},
 		{"DATA_CALLS", s.DataCalls, s.MaxDataCalls},
+		{"STORAGE_MB", s.StorageMB, s.MaxStorageMB},
 	} {
 		switch {
 		case l.value < 1 || l.maxVal < 1:
@@ -378,8 +420,14 @@ func (c Config) Validate() error {
 	if c.Executors.User == "root" {
 		errs = append(errs, errors.New("PICLOUD_EXECUTOR_USER is root: the executor workers must run as an unprivileged user (leave it empty for picloud, else nobody)"))
 	}
+	if c.LogResponseBytes < 0 || c.LogResponseBytes > maxLogResponseBytes {
+		errs = append(errs, fmt.Errorf("PICLOUD_LOG_RESPONSE_BYTES %d: use 0 (keep no response) to %d", c.LogResponseBytes, maxLogResponseBytes))
+	}
 	if c.LogMaxRecords < 1 || c.LogRetention <= 0 || c.LogFlushInterval <= 0 {
 		errs = append(errs, errors.New("PICLOUD_LOG_MAX_RECORDS, PICLOUD_LOG_RETENTION_HOURS and PICLOUD_LOG_FLUSH_INTERVAL_MS must be positive"))
+	}
+	if b := c.Backup; b.Keep < 1 || (b.Schedule > 0 && b.Schedule < time.Second) || (b.Schedule > 0 && b.Dir == "") {
+		errs = append(errs, errors.New("PICLOUD_BACKUP_KEEP must be at least 1, PICLOUD_BACKUP_SCHEDULE at least 1s, and a schedule needs PICLOUD_BACKUP_DIR"))
 	}
 	if c.GCPercent < 10 || c.MemoryLimitMB < 0 {
 		errs = append(errs, errors.New("PICLOUD_GC_PERCENT must be at least 10 and PICLOUD_MEMORY_LIMIT_MB not negative"))
@@ -446,4 +494,16 @@ func (c Config) BaseURL() string {
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, port)
+}
+
+// maxLogResponseBytes bounds PICLOUD_LOG_RESPONSE_BYTES: each execution
+// record holds that much of its response, on the SD card.
+const maxLogResponseBytes = 64 << 10
+
+// BackgroundSlots is how many executions background work may run at once:
+// BackgroundSharePercent of MaxConcurrentExecutions, at least one, and one
+// fewer than the cap when it allows, so that HTTP always keeps a slot.
+func (c Config) BackgroundSlots() int {
+	n := c.MaxConcurrentExecutions * c.BackgroundSharePercent / 100
+	return max(1, min(n, c.MaxConcurrentExecutions-1))
 }

@@ -28,6 +28,9 @@ var Keys = []Key{
 	{"PICLOUD_POSTGRES_USER", "Unprivileged user the private cluster runs as when PiCloud runs as root.", str(func(c *Config) *string { return &c.PostgresUser })},
 	{"PICLOUD_SESSION_TTL_HOURS", "Hours an idle admin session stays valid; each use extends it.", dur(time.Hour, func(c *Config) *time.Duration { return &c.SessionTTL })},
 	{"PICLOUD_MAX_CONCURRENT_EXECUTIONS", "Scripts running at once; requests past it get 503 with Retry-After: 1.", integer(func(c *Config) *int { return &c.MaxConcurrentExecutions })},
+	{"PICLOUD_BACKGROUND_SHARE_PERCENT", "Percent of PICLOUD_MAX_CONCURRENT_EXECUTIONS that background work (cron runs) may use; the rest stays free for HTTP.", integer(func(c *Config) *int { return &c.BackgroundSharePercent })},
+	{"PICLOUD_CRON_SECONDS", "For tests: cron schedules take a leading seconds field (6 fields). Leave it off.", boolean(func(c *Config) *bool { return &c.CronSeconds })},
+	{"PICLOUD_QUEUE_MAX_MESSAGE_BYTES", "Largest queue message body, as JSON, a script may send; at most 1048576.", integer(func(c *Config) *int { return &c.QueueMaxMessageBytes })},
 	{"PICLOUD_MAX_REQUEST_BODY_BYTES", "Largest request body a script receives; larger ones get 413.", int64Key(func(c *Config) *int64 { return &c.MaxRequestBodyBytes })},
 	{"PICLOUD_BODY_READ_TIMEOUT_SECONDS", "Longest time a client may take to send a request body, from the end of its headers; past it, 408 and the connection is closed.", dur(time.Second, func(c *Config) *time.Duration { return &c.BodyReadTimeout })},
 	{"PICLOUD_ADMIN_HOSTS", "Comma-separated host names the admin API answers on, besides localhost; default: the machine's name, its .local name and IP addresses.", list(func(c *Config) *[]string { return &c.AdminHosts })},
@@ -50,10 +53,12 @@ var Keys = []Key{
 	{"PICLOUD_SANDBOX_MAX_CALL_DEPTH", "Ceiling of the call depth limit that no script setting may pass.", integer(func(c *Config) *int { return &c.Sandbox.MaxCallDepth })},
 	{"PICLOUD_SANDBOX_TIMERS", "Default number of timers an execution may have pending at once (limit.timers).", integer(func(c *Config) *int { return &c.Sandbox.Timers })},
 	{"PICLOUD_SANDBOX_MAX_TIMERS", "Ceiling of the timers limit that no script setting may pass.", integer(func(c *Config) *int { return &c.Sandbox.MaxTimers })},
-	{"PICLOUD_SANDBOX_SUBREQUESTS", "Default number of fetch calls per execution (limit.subrequests).", integer(func(c *Config) *int { return &c.Sandbox.Subrequests })},
+	{"PICLOUD_SANDBOX_SUBREQUESTS", "Default number of fetch and invoke calls per execution (limit.subrequests).", integer(func(c *Config) *int { return &c.Sandbox.Subrequests })},
 	{"PICLOUD_SANDBOX_MAX_SUBREQUESTS", "Ceiling of the subrequests limit that no script setting may pass.", integer(func(c *Config) *int { return &c.Sandbox.MaxSubrequests })},
 	{"PICLOUD_SANDBOX_DATA_CALLS", "Default number of data (kv) calls per execution (limit.data_calls).", integer(func(c *Config) *int { return &c.Sandbox.DataCalls })},
 	{"PICLOUD_SANDBOX_MAX_DATA_CALLS", "Ceiling of the data calls limit that no script setting may pass.", integer(func(c *Config) *int { return &c.Sandbox.MaxDataCalls })},
+	{"PICLOUD_SANDBOX_STORAGE_MB", "Default storage quota of an app's data (kv), in MiB (limit.storage).", integer(func(c *Config) *int { return &c.Sandbox.StorageMB })},
+	{"PICLOUD_SANDBOX_MAX_STORAGE_MB", "Ceiling of the storage quota that no app's own may pass, in MiB.", integer(func(c *Config) *int { return &c.Sandbox.MaxStorageMB })},
 	{"PICLOUD_SANDBOX_MAX_MEMORY_MB", "Resident memory ceiling of each executor worker; 0 chooses from the machine's memory.", integer(func(c *Config) *int { return &c.Sandbox.MaxMemoryMB })},
 	{"PICLOUD_FETCH_HOSTS", "Comma-separated hosts scripts may fetch from (exact, or *.example.com); empty allows every host the rules below allow.", list(func(c *Config) *[]string { return &c.Fetch.Hosts })},
 	{"PICLOUD_FETCH_PRIVATE_NETWORKS", "true lets scripts reach private networks (10/8, 172.16/12, 192.168/16, fc00::/7, 100.64/10); false refuses them.", boolean(func(c *Config) *bool { return &c.Fetch.PrivateNetworks })},
@@ -68,7 +73,12 @@ var Keys = []Key{
 	{"PICLOUD_EXECUTOR_USER", "Unprivileged user the executor workers run as when PiCloud runs as root; empty means picloud, else nobody.", str(func(c *Config) *string { return &c.Executors.User })},
 	{"PICLOUD_LOG_RETENTION_HOURS", "Age after which execution records are deleted.", dur(time.Hour, func(c *Config) *time.Duration { return &c.LogRetention })},
 	{"PICLOUD_LOG_MAX_RECORDS", "Most execution records kept; the oldest go first.", integer(func(c *Config) *int { return &c.LogMaxRecords })},
+	{"PICLOUD_LOG_RESPONSE_BYTES", "How much of each response's body an execution record keeps, with its headers (0 to 65536; 0 keeps no response).", integer(func(c *Config) *int { return &c.LogResponseBytes })},
 	{"PICLOUD_LOG_FLUSH_INTERVAL_MS", "How often buffered execution records are written to the database.", dur(time.Millisecond, func(c *Config) *time.Duration { return &c.LogFlushInterval })},
+	{"PICLOUD_BACKUP_DIR", "Directory the daemon writes scheduled backups to; empty means no scheduled backups.", str(func(c *Config) *string { return &c.Backup.Dir })},
+	{"PICLOUD_BACKUP_SCHEDULE", "Time between scheduled backups, as a Go duration (24h, 6h, 30m); 0 or empty means none.", goDuration(func(c *Config) *time.Duration { return &c.Backup.Schedule })},
+	{"PICLOUD_BACKUP_KEEP", "Scheduled backups kept in PICLOUD_BACKUP_DIR; the oldest are deleted.", integer(func(c *Config) *int { return &c.Backup.Keep })},
+	{"PICLOUD_BACKUP_PASSPHRASE_FILE", "File (mode 0600) whose first line is the passphrase of scheduled backups; without it their secrets cannot be restored.", str(func(c *Config) *string { return &c.Backup.PassphraseFile })},
 	{"PICLOUD_GC_PERCENT", "Go garbage collector target (like GOGC); higher is faster and uses more memory.", integer(func(c *Config) *int { return &c.GCPercent })},
 	{"PICLOUD_MEMORY_LIMIT_MB", "Soft memory limit of the daemon (like GOMEMLIMIT); 0 means a quarter of the machine's memory.", integer(func(c *Config) *int { return &c.MemoryLimitMB })},
 	{"PICLOUD_SHUTDOWN_TIMEOUT_SECONDS", "How long SIGTERM waits for in-flight requests.", dur(time.Second, func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
@@ -163,6 +173,22 @@ func dur(unit time.Duration, field func(*Config) *time.Duration) func(*Config, s
 			return fmt.Errorf("%q is not a non-negative whole number", v)
 		}
 		*field(c) = time.Duration(n) * unit
+		return nil
+	}
+}
+
+// goDuration reads a Go duration (24h, 90m); empty is 0.
+func goDuration(field func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		if v == "" {
+			*field(c) = 0
+			return nil
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return fmt.Errorf("%q is not a duration such as 24h or 30m", v)
+		}
+		*field(c) = d
 		return nil
 	}
 }

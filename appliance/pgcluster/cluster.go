@@ -50,8 +50,11 @@ type Config struct {
 	// StartTimeout bounds the wait for PostgreSQL to accept connections (crash
 	// recovery after a power cut can take a while on an SD card). Default: 2m.
 	StartTimeout time.Duration
-	// DieWithParent makes the kernel stop PostgreSQL (SIGQUIT) when the process
-	// that started it dies, even by SIGKILL or a panic. Used by tests.
+	// DieWithParent makes the kernel stop PostgreSQL at once (SIGQUIT,
+	// immediate shutdown) when the process that started it dies, even by
+	// SIGKILL or a panic: for throwaway clusters (tests). Without it the
+	// kernel asks for a fast shutdown (SIGINT) instead, which checkpoints:
+	// either way no cluster outlives the process that started it.
 	DieWithParent bool
 	// Ephemeral turns off fsync and friends for throwaway clusters (tests).
 	// Never use it for data that matters.

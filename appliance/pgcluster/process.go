@@ -42,9 +42,12 @@ func (c *Cluster) spawn(args []string) error {
 	}
 	// Not tied to a context: postgres lives until Shutdown.
 	cmd := c.command(context.Background(), c.bin.path("postgres"), args...)
+	// Postgres never outlives its parent: when the daemon dies, even by
+	// SIGKILL, the kernel asks postgres for a fast shutdown (SIGINT: roll
+	// back, checkpoint, exit), or for throwaway clusters an immediate one
+	// (SIGQUIT: take the backends down, remove the pid file).
+	cmd.SysProcAttr.Pdeathsig = syscall.SIGINT
 	if c.cfg.DieWithParent {
-		// SIGQUIT is PostgreSQL's immediate shutdown: it takes its backends
-		// down with it and removes its pid file.
 		cmd.SysProcAttr.Pdeathsig = syscall.SIGQUIT
 	}
 	// An *os.File is handed to the child as is: Wait does not wait for the

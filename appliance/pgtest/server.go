@@ -133,8 +133,18 @@ func (s *server) startCluster() error {
 		return err
 	}
 	s.baseURL = s.cluster.ConnStringFor("postgres")
+	clusterPid.Store(int64(s.cluster.Pid()))
 	return nil
 }
+
+// clusterPid is the shared private cluster's postmaster, once it runs.
+var clusterPid atomic.Int64
+
+// ClusterPid is the process id of the private cluster this package runs
+// for the tests of the process, 0 when it runs none (none needed yet, or
+// EnvURL names the server): for tests that check which child processes
+// they leave behind, which this one is not.
+func ClusterPid() int { return int(clusterPid.Load()) }
 
 // ensureTemplate creates and migrates the template database, once.
 func (s *server) ensureTemplate() error {

@@ -24,6 +24,8 @@ type signedInConn struct {
 	// server stops.
 	ctx context.Context
 	id  api.ConnIdentity
+	// key is the fingerprint of the key that signed the connection in.
+	key string
 	// touch tells the connection its user did something.
 	touch func()
 	// slots bounds the sessions open at once.
@@ -109,7 +111,7 @@ func (s *Server) refuseFull(sconn *ssh.ServerConn, chans <-chan ssh.NewChannel) 
 func (s *Server) serveSignedIn(sconn *ssh.ServerConn, chans <-chan ssh.NewChannel, id api.ConnIdentity, log *slog.Logger) {
 	ctx, cancel := context.WithCancelCause(s.ctx)
 	defer cancel(nil)
-	c := &signedInConn{ctx: ctx, id: id, slots: make(chan struct{}, maxChannels)}
+	c := &signedInConn{ctx: ctx, id: id, key: sconn.Permissions.Extensions[extFingerprint], slots: make(chan struct{}, maxChannels)}
 	var stop func()
 	c.touch, stop = s.timeouts(cancel)
 	defer stop()

@@ -16,7 +16,6 @@ import (
 	"github.com/muesli/termenv"
 	"golang.org/x/crypto/ssh"
 
-	"github.com/picloud/picloud/api"
 	"github.com/picloud/picloud/tui"
 	"github.com/picloud/picloud/tui/client"
 )
@@ -118,7 +117,7 @@ func (ss *session) shell(req *ssh.Request) (done bool) {
 		return true
 	}
 	in := activity{Reader: ss.ch, touch: ss.conn.touch}
-	ss.prog = ss.srv.program(ss.ctx, in, ss.ch, ss.conn.id, ss.term, ss.env)
+	ss.prog = ss.srv.program(ss.ctx, in, ss.ch, ss.conn, ss.term, ss.env)
 	exited, prog, log := make(chan struct{}), ss.prog, ss.srv.log
 	ss.exited = exited
 	go func() {
@@ -216,14 +215,14 @@ func (r *resizer) run(done <-chan struct{}, send func(tea.Msg)) {
 	}
 }
 
-// program is the terminal UI for one session, acting as its user, until
-// ctx ends.
-func (s *Server) program(ctx context.Context, in io.Reader, out io.Writer, id api.ConnIdentity, term string, env map[string]string) *tea.Program {
+// program is the terminal UI for one session of the connection c, acting
+// as its user, until ctx ends.
+func (s *Server) program(ctx context.Context, in io.Reader, out io.Writer, c *signedInConn, term string, env map[string]string) *tea.Program {
 	if s.cfg.newProgram != nil {
 		return s.cfg.newProgram(ctx, in, out)
 	}
 	hc := &http.Client{Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) { return s.pipe.Dial(ctx, id) },
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) { return s.pipe.Dial(ctx, c.id) },
 		// One in-process connection per request, closed after it: none
 		// stays in an idle pool once the session is over.
 		DisableKeepAlives: true,
@@ -231,7 +230,7 @@ func (s *Server) program(ctx context.Context, in io.Reader, out io.Writer, id ap
 	r := lipgloss.NewRenderer(out)
 	r.SetColorProfile(colorProfile(term, env))
 	_, noColor := env["NO_COLOR"]
-	opt := tui.Options{Client: client.New("http://localhost", hc, ""), Renderer: r, NoColor: noColor, Via: "ssh"}
+	opt := tui.Options{Client: client.New("http://localhost", hc, ""), Renderer: r, NoColor: noColor, Via: "ssh", SessionKey: c.key}
 	return tui.NewProgram(ctx, in, out, opt, tea.WithoutSignalHandler())
 }
 

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -22,14 +23,24 @@ func (s *Store) InsertExecutions(ctx context.Context, recs []model.ExecutionReco
 	if len(recs) == 0 {
 		return nil
 	}
+	// Rows are built first: an error inside the COPY reaches the caller
+	// only as the server's "COPY failed", not as what was wrong.
+	rows := make([][]any, len(recs))
+	for i, r := range recs {
+		row, err := executionRow(r)
+		if err != nil {
+			return fmt.Errorf("write execution records: %w", err)
+		}
+		rows[i] = row
+	}
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
 			return fmt.Errorf("write execution records: %w", mapError(err))
 		}
 		_, err := tx.CopyFrom(ctx, pgx.Identifier{"execution_logs"},
 			[]string{"app_id", "script_id", "script_version", "request_id", "method", "path", "status",
-				"duration_us", "console", "error_code", "error", "created_at"},
-			pgx.CopyFromSlice(len(recs), func(i int) ([]any, error) { return executionRow(recs[i]) }))
+				"duration_us", "console", "error_code", "error", "error_line", "error_column", "response", "created_at", "trigger"},
+			pgx.CopyFromRows(rows))
 		if err != nil {
 			return fmt.Errorf("write %d execution records: %w", len(recs), mapError(err))
 		}
@@ -43,18 +54,30 @@ func executionRow(r model.ExecutionRecord) ([]any, error) {
 	if len(console) == 0 {
 		console = []byte("[]")
 	}
+	trigger := r.Trigger
+	if trigger == "" {
+		trigger = "http"
+	}
 	// Ids as bytes: a string for a uuid column would make pgx fail an
 	// encode plan (building an error) for every row first.
 	app, err := uuid.Parse(r.AppID)
 	if err != nil {
-		return nil, fmt.Errorf("app id %q: %w", r.AppID, err)
+		return nil, fmt.Errorf("app id %q: %w: %v", r.AppID, model.ErrInvalid, err)
 	}
 	script, err := uuid.Parse(r.ScriptID)
 	if err != nil {
-		return nil, fmt.Errorf("script id %q: %w", r.ScriptID, err)
+		return nil, fmt.Errorf("script id %q: %w: %v", r.ScriptID, model.ErrInvalid, err)
+	}
+	var response any // NULL without one
+	if r.Response != nil {
+		b, err := json.Marshal(r.Response)
+		if err != nil {
+			return nil, fmt.Errorf("response of %s: %w: %v", r.RequestID, model.ErrInvalid, err)
+		}
+		response = string(b)
 	}
 	return []any{[16]byte(app), [16]byte(script), r.ScriptVersion, r.RequestID, r.Method, r.Path, r.Status,
-		r.DurationUS, string(console), r.ErrorCode, r.Error, r.CreatedAt}, nil
+		r.DurationUS, string(console), r.ErrorCode, r.Error, r.ErrorLine, r.ErrorColumn, response, r.CreatedAt, trigger}, nil
 }
 
 // ListExecutions returns execution records, newest first.
@@ -69,7 +92,7 @@ func (s *Store) ListExecutions(ctx context.Context, lq model.LogQuery) ([]model.
 	}
 	rows, err := s.q(ctx).Query(ctx, `
 SELECT id, app_id::text, script_id::text, script_version, request_id, method, path, status, duration_us,
-       console, error_code, error, created_at
+       console, error_code, error, error_line, error_column, response, created_at, trigger
 FROM execution_logs
 WHERE id < $1 AND ($2 = '' OR script_id = NULLIF($2, '')::uuid) AND ($4 = '' OR app_id = NULLIF($4, '')::uuid)
   AND ($5::uuid[] IS NULL OR app_id = ANY($5::uuid[]))
@@ -80,7 +103,7 @@ ORDER BY id DESC LIMIT $3`, before, lq.ScriptID, limit, lq.AppID, lq.AppIDs)
 	return collect(rows, func(r interface{ Scan(...any) error }) (model.ExecutionRecord, error) {
 		var e model.ExecutionRecord
 		err := r.Scan(&e.ID, &e.AppID, &e.ScriptID, &e.ScriptVersion, &e.RequestID, &e.Method, &e.Path,
-			&e.Status, &e.DurationUS, &e.Console, &e.ErrorCode, &e.Error, &e.CreatedAt)
+			&e.Status, &e.DurationUS, &e.Console, &e.ErrorCode, &e.Error, &e.ErrorLine, &e.ErrorColumn, &e.Response, &e.CreatedAt, &e.Trigger)
 		return e, err
 	}, "list execution records")
 }

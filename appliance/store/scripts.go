@@ -75,9 +75,9 @@ func (s *Store) AllActiveScripts(ctx context.Context) ([]model.Script, error) {
 	return collect(rows, scanScript, "load active scripts")
 }
 
-// AddVersion saves a new version of a script, makes it active and, when
-// name is not empty, renames the script, in one transaction (the
-// Atomically's it is called in, if any).
+// AddVersion saves a new version of a script, makes it active unless
+// v.Draft is set and, when name is not empty, renames the script, in one
+// transaction (the Atomically's it is called in, if any).
 func (s *Store) AddVersion(ctx context.Context, id, name string, v model.NewVersion) (out model.Script, err error) {
 	err = s.Atomically(ctx, func(ctx context.Context) error {
 		q := s.q(ctx)
@@ -85,9 +85,10 @@ func (s *Store) AddVersion(ctx context.Context, id, name string, v model.NewVers
 		// same base waits for this one and then finds latest_version moved.
 		var version int
 		err := q.QueryRow(ctx, `
-UPDATE scripts SET latest_version = latest_version + 1, active_version = latest_version + 1,
+UPDATE scripts SET latest_version = latest_version + 1,
+    active_version = CASE WHEN $4::bool THEN active_version ELSE latest_version + 1 END,
     name = COALESCE(NULLIF($2, ''), name), updated_at = now()
-WHERE id = $1 AND ($3::int = 0 OR latest_version = $3) RETURNING latest_version`, id, name, v.Base).Scan(&version)
+WHERE id = $1 AND ($3::int = 0 OR latest_version = $3) RETURNING latest_version`, id, name, v.Base, v.Draft).Scan(&version)
 		if errors.Is(err, pgx.ErrNoRows) && v.Base != 0 {
 			return s.versionConflict(ctx, id, v.Base)
 		}
@@ -141,18 +142,20 @@ func (s *Store) DeleteScript(ctx context.Context, id string) error {
 	return nil
 }
 
-// ListVersions returns a script's versions, newest first, without source.
+// ListVersions returns a script's versions, newest first, without source,
+// each with the username of who saved it.
 func (s *Store) ListVersions(ctx context.Context, id string) ([]model.ScriptVersion, error) {
 	rows, err := s.q(ctx).Query(ctx, `
-SELECT v.script_id::text, v.version, COALESCE(v.created_by::text, ''), v.created_at, v.version = s.active_version
-FROM script_versions v JOIN scripts s ON s.id = v.script_id
+SELECT v.script_id::text, v.version, COALESCE(v.created_by::text, ''), COALESCE(u.username, ''), v.created_at,
+       v.version = s.active_version
+FROM script_versions v JOIN scripts s ON s.id = v.script_id LEFT JOIN users u ON u.id = v.created_by
 WHERE v.script_id = $1 ORDER BY v.version DESC`, id)
 	if err != nil {
 		return nil, fmt.Errorf("list versions of script %s: %w", id, mapError(err))
 	}
 	out, err := collect(rows, func(r interface{ Scan(...any) error }) (model.ScriptVersion, error) {
 		var v model.ScriptVersion
-		err := r.Scan(&v.ScriptID, &v.Version, &v.CreatedBy, &v.CreatedAt, &v.Active)
+		err := r.Scan(&v.ScriptID, &v.Version, &v.CreatedBy, &v.CreatedByName, &v.CreatedAt, &v.Active)
 		return v, err
 	}, "list versions")
 	if err == nil && len(out) == 0 {
@@ -167,10 +170,11 @@ WHERE v.script_id = $1 ORDER BY v.version DESC`, id)
 func (s *Store) Version(ctx context.Context, id string, version int) (model.ScriptVersion, error) {
 	var v model.ScriptVersion
 	err := s.q(ctx).QueryRow(ctx, `
-SELECT v.script_id::text, v.version, v.source, v.code, COALESCE(v.created_by::text, ''), v.created_at, v.version = s.active_version
-FROM script_versions v JOIN scripts s ON s.id = v.script_id
+SELECT v.script_id::text, v.version, v.source, v.code, COALESCE(v.created_by::text, ''), COALESCE(u.username, ''),
+       v.created_at, v.version = s.active_version
+FROM script_versions v JOIN scripts s ON s.id = v.script_id LEFT JOIN users u ON u.id = v.created_by
 WHERE v.script_id = $1 AND v.version = $2`, id, version).
-		Scan(&v.ScriptID, &v.Version, &v.Source, &v.Code, &v.CreatedBy, &v.CreatedAt, &v.Active)
+		Scan(&v.ScriptID, &v.Version, &v.Source, &v.Code, &v.CreatedBy, &v.CreatedByName, &v.CreatedAt, &v.Active)
 	if err != nil {
 		return model.ScriptVersion{}, fmt.Errorf("load version %d of script %s: %w", version, id, mapError(err))
 	}

@@ -73,11 +73,15 @@ func (s *Store) q(ctx context.Context) querier {
 // PostgreSQL error codes the store maps to the project's errors.
 const (
 	pgUniqueViolation     = "23505"
+	pgDiskFull            = "53100" // "could not extend file": no space left
 	pgForeignKeyViolation = "23503"
 	pgCheckViolation      = "23514"
 	pgNotNullViolation    = "23502"
 	pgInvalidText         = "22P02"
 	pgStringTooLong       = "22001"
+	pgSerialization       = "40001"
+	pgDeadlock            = "40P01"
+	pgInFailedTx          = "25P02"
 )
 
 // mapError turns driver errors into model errors with a sentence for a
@@ -99,6 +103,12 @@ func mapError(err error) error {
 			return &dbError{kind: model.ErrInvalid, msg: "refers to something that does not exist", cause: err}
 		case pgCheckViolation, pgNotNullViolation, pgInvalidText, pgStringTooLong:
 			return &dbError{kind: model.ErrInvalid, msg: "value not accepted: " + pgErr.Message, cause: err}
+		case pgDiskFull:
+			return &dbError{kind: model.ErrStorageFull, msg: "the disk holding the database is full", cause: err}
+		case pgSerialization, pgDeadlock:
+			return &dbError{kind: model.ErrTxConflict, msg: "conflicts with concurrent transactions", cause: err}
+		case pgInFailedTx:
+			return &dbError{kind: model.ErrTxAborted, msg: "an earlier statement of the transaction failed", cause: err}
 		}
 	}
 	return err

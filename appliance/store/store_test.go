@@ -80,7 +80,11 @@ func TestScriptVersions(t *testing.T) {
 	if _, err := s.CreateScript(ctx, "00000000-0000-0000-0000-00000000abcd", "x", "js", model.NewVersion{Source: "x", Code: "x"}); !errors.Is(err, model.ErrInvalid) {
 		t.Fatalf("unknown app: %v, want ErrInvalid", err)
 	}
-	sc, err = s.AddVersion(ctx, sc.ID, "", model.NewVersion{Source: "src2", Code: "code2"})
+	alice, err := s.CreateUser(ctx, "alice", "h", model.RoleOwner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err = s.AddVersion(ctx, sc.ID, "", model.NewVersion{Source: "src2", Code: "code2", CreatedBy: alice.ID})
 	if err != nil || sc.ActiveVersion != 2 || sc.Source != "src2" || sc.Name != "hello" {
 		t.Fatalf("add version: %+v %v", sc, err)
 	}
@@ -100,8 +104,11 @@ func TestScriptVersions(t *testing.T) {
 	if err != nil || len(vs) != 3 || vs[0].Version != 3 || !vs[0].Active || vs[2].Active {
 		t.Fatalf("versions: %+v %v", vs, err)
 	}
+	if vs[1].CreatedBy != alice.ID || vs[1].CreatedByName != "alice" || vs[0].CreatedBy != "" || vs[0].CreatedByName != "" {
+		t.Fatalf("who saved the versions: %+v", vs)
+	}
 	v, err := s.Version(ctx, sc.ID, 2)
-	if err != nil || v.Source != "src2" || v.Active {
+	if err != nil || v.Source != "src2" || v.Active || v.CreatedByName != "alice" {
 		t.Fatalf("version 2: %+v %v", v, err)
 	}
 	list, err := s.ListScripts(ctx, model.DefaultAppID)
@@ -165,12 +172,16 @@ func TestExecutionLog(t *testing.T) {
 			Console: json.RawMessage(`[{"level":"info","message":"hi"}]`), CreatedAt: at})
 	}
 	recs[9].Console = nil
+	recs[8].ErrorCode, recs[8].Error, recs[8].ErrorLine, recs[8].ErrorColumn = "script.exception", "TypeError: x is undefined", 7, 19
 	if err := s.InsertExecutions(ctx, recs); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.ListExecutions(ctx, model.LogQuery{ScriptID: script, Limit: 4})
 	if err != nil || len(got) != 4 || got[0].RequestID != "r9" || string(got[0].Console) != "[]" {
 		t.Fatalf("newest 4: %+v %v", got, err)
+	}
+	if e := got[1]; e.Error != "TypeError: x is undefined" || e.ErrorLine != 7 || e.ErrorColumn != 19 || got[0].ErrorLine != 0 {
+		t.Fatalf("where the error was raised: %+v", got[:2])
 	}
 	page, _ := s.ListExecutions(ctx, model.LogQuery{BeforeID: got[3].ID, Limit: 100})
 	if len(page) != 6 || page[0].RequestID != "r5" {

@@ -7,7 +7,9 @@
 // plus a grace margin, after which the worker running it is killed with
 // SIGKILL) and each worker's memory ceiling (resident set size, polled from
 // /proc). A worker that dies for any reason is replaced; only the executions
-// it was running fail, each with a code saying why.
+// it was running fail, each with a code saying why, but for those it took
+// with it for another execution's fault before anything of them left the
+// worker: they are run again once (see Execute).
 package workers
 
 import (
@@ -15,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"runtime"
 	"strconv"
@@ -27,6 +30,7 @@ import (
 	"github.com/picloud/picloud/appliance/cgroups"
 	"github.com/picloud/picloud/appliance/sandbox"
 	"github.com/picloud/picloud/engine"
+	"github.com/picloud/picloud/engine/wire"
 )
 
 // selfExe is the running binary, even after a package upgrade replaced the
@@ -150,6 +154,8 @@ type Pool struct {
 
 	unwatch    chan struct{}    // closed by Shutdown: stops watch
 	slotInfo   []slotInfo       // by worker index; guarded by mu
+	restartsBy map[string]int   // replacements by why the worker ended; guarded by mu
+	retries    atomic.Int64     // bystanders run again (see Execute)
 	groups     []*cgroups.Group // by worker index, when Config.Cgroups is set
 	noCgroupFD atomic.Bool      // starting a process into its cgroup failed once: add it afterwards
 }
@@ -178,6 +184,18 @@ type WorkerStatus struct {
 	LastCode, LastReason string
 	LastAt               time.Time
 }
+
+// RestartsByReason counts the workers replaced since start, by the code
+// of why they ended (limit.time, executor.crashed, executor.restarted, …).
+func (p *Pool) RestartsByReason() map[string]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return maps.Clone(p.restartsBy)
+}
+
+// BystanderRetries counts the executions run again since start because
+// their worker was ended for another execution's fault.
+func (p *Pool) BystanderRetries() int64 { return p.retries.Load() }
 
 // Status lists the worker slots with their current process and restarts.
 func (p *Pool) Status() []WorkerStatus {
@@ -311,6 +329,10 @@ func (p *Pool) exited(i int, w *worker, d *death, lived time.Duration, delay tim
 	if !closing && i < len(p.slotInfo) {
 		si := &p.slotInfo[i]
 		si.restarts++
+		if p.restartsBy == nil {
+			p.restartsBy = map[string]int{}
+		}
+		p.restartsBy[d.code]++
 		si.lastCode, si.lastMsg, si.lastAt = d.code, d.msg, time.Now()
 		if d.msg == stopMsg {
 			si.lastMsg = "replaced by a reload"
@@ -399,11 +421,39 @@ func (p *Pool) PIDs() []int {
 // Execute runs inv on the least busy worker. It waits for a free slot (or a
 // live worker) no longer than the execution's wall time, then answers
 // executor.unavailable.
+//
+// An execution that dies only because its worker was ended for another
+// execution's fault, before anything of it left the worker (no data call,
+// no outbound call), is run again once on a live worker: its caller sees
+// one execution. The execution blamed for the end is never run again.
 func (p *Pool) Execute(ctx context.Context, inv *engine.Invocation) (*engine.Result, error) {
 	if inv == nil {
 		return nil, errors.New("workers: nil invocation")
 	}
 	start := time.Now()
+	res, again := p.attempt(ctx, inv, start)
+	if !again || ctx.Err() != nil || !p.isStarted() {
+		return res, nil
+	}
+	first := res.Error.Code
+	p.retries.Add(1)
+	p.log.Info("running an execution again: its worker was ended for another execution's fault",
+		"script", scriptNamed(inv), "code", first)
+	res, _ = p.attempt(ctx, inv, start)
+	res.Logs = append([]engine.LogLine{{Time: start, Level: "info", Message: retriedNote + first}}, res.Logs...)
+	return res, nil
+}
+
+// retriedNote begins the line a retried execution's log starts with.
+const retriedNote = "picloud: run again on another worker: the first one was ended for another execution's fault: "
+
+// flight is one execution on a worker.
+type flight struct{ start time.Time }
+
+// attempt runs inv once on a worker. again is true when it died only
+// because its worker was ended for another execution's fault, with
+// nothing of it out of the worker: it may be run again.
+func (p *Pool) attempt(ctx context.Context, inv *engine.Invocation, start time.Time) (res *engine.Result, again bool) {
 	wall := inv.Limits.WallTime
 	if wall <= 0 {
 		wall = p.cfg.DefaultWallTime
@@ -411,29 +461,42 @@ func (p *Pool) Execute(ctx context.Context, inv *engine.Invocation) (*engine.Res
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wall {
 		wall = max(time.Until(dl), 0)
 	}
-	w, xe := p.tryAcquire()
-	if w == nil && xe == nil { // every slot busy or no worker up: wait, within the wall time
-		giveUp := time.NewTimer(wall)
-		w, xe = p.acquire(ctx, giveUp.C)
-		giveUp.Stop()
+	inCaller := engine.InCallerSlot(ctx)
+	var w *worker
+	var xe *engine.ExecError
+	if inCaller {
+		w, xe = p.acquireInCaller()
+	} else {
+		w, xe = p.tryAcquire()
+		if w == nil && xe == nil { // every slot busy or no worker up: wait, within the wall time
+			giveUp := time.NewTimer(wall)
+			w, xe = p.acquire(ctx, giveUp.C)
+			giveUp.Stop()
+		}
 	}
 	if xe != nil {
-		return &engine.Result{Error: xe, Logs: []engine.LogLine{}, Duration: time.Since(start)}, nil
+		return &engine.Result{Error: xe, Logs: []engine.LogLine{}, Duration: time.Since(start)}, false
 	}
-	defer p.release(w)
+	f := p.board(w)
+	if inCaller {
+		defer p.releaseInCaller(w, f)
+	} else {
+		defer p.release(w, f)
+	}
+	attemptStart := time.Now()
 
 	var overran bool
 	var omu sync.Mutex
-	kill := time.AfterFunc(time.Until(start.Add(wall+p.cfg.Grace)), func() {
+	kill := time.AfterFunc(time.Until(attemptStart.Add(wall+p.cfg.Grace)), func() {
 		omu.Lock()
 		overran = true
 		omu.Unlock()
-		w.kill(engine.CodeTimeLimit, fmt.Sprintf("an execution of script %s ran %v past its wall time of %v", inv.ScriptID, p.cfg.Grace, wall))
+		w.kill(engine.CodeTimeLimit, fmt.Sprintf("an execution of %s ran %v past its wall time of %v", scriptNamed(inv), p.cfg.Grace, wall))
 	})
-	res, err := w.client.Execute(ctx, inv)
+	res, err := w.client.ExecuteTracked(ctx, inv)
 	kill.Stop()
 	if err == nil {
-		return res, nil
+		return res, false
 	}
 	omu.Lock()
 	mine := overran
@@ -451,7 +514,58 @@ func (p *Pool) Execute(ctx context.Context, inv *engine.Invocation) (*engine.Res
 	default:
 		res.Error = &engine.ExecError{Code: engine.CodeExecutorCrashed, Message: err.Error()}
 	}
-	return res, nil
+	var ce *wire.ClosedError
+	clean := errors.As(err, &ce) && !ce.Effects
+	return res, !mine && clean && d != nil && p.bystander(w, f, d)
+}
+
+// board records f as running on w, taken by tryAcquire or acquire.
+func (p *Pool) board(w *worker) *flight {
+	f := &flight{start: time.Now()}
+	p.mu.Lock()
+	if w.running == nil {
+		w.running = map[*flight]struct{}{}
+	}
+	w.running[f] = struct{}{}
+	p.mu.Unlock()
+	return f
+}
+
+// bystander reports whether the execution f died with w for another
+// execution's fault: w was ended for a limit or a crash (not stopped or
+// killed by the daemon's shutdown) and f is not the one blamed for it.
+func (p *Pool) bystander(w *worker, f *flight, d *death) bool {
+	switch d.code {
+	case engine.CodeTimeLimit, engine.CodeMemoryLimit, engine.CodeStackLimit, engine.CodeExecutorCrashed:
+	default:
+		return false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return w.culprit != nil && w.culprit != f || d.code == engine.CodeTimeLimit
+}
+
+// blame takes the ended worker w out of the pool, so that no execution
+// run again lands on it, and picks, now that it has ended with d, the
+// execution held to have caused it. A time limit names its own (the execution whose wall time ran out
+// knows it), so none is picked. For the others (memory, stack, a crash)
+// the worker cannot say which execution it was running did it: the one
+// that had run longest is blamed, for a bomb runs until it is stopped
+// while a bystander that a request started comes and goes.
+func (p *Pool) blame(w *worker, d *death) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if w.idx < len(p.workers) && p.workers[w.idx] == w {
+		p.workers[w.idx] = nil
+	}
+	if d.code == engine.CodeTimeLimit {
+		return
+	}
+	for f := range w.running {
+		if w.culprit == nil || f.start.Before(w.culprit.start) {
+			w.culprit = f
+		}
+	}
 }
 
 // tryAcquire takes a slot and the least busy live worker when both are
@@ -523,9 +637,35 @@ func (p *Pool) acquire(ctx context.Context, giveUp <-chan time.Time) (*worker, *
 	}
 }
 
-func (p *Pool) release(w *worker) {
+// acquireInCaller takes the least busy live worker for an execution that
+// runs in the slot of its caller (an invoke call): it takes no pool slot,
+// for its caller holds one and waits for it.
+func (p *Pool) acquireInCaller() (*worker, *engine.ExecError) {
+	if !p.isStarted() {
+		return nil, &engine.ExecError{Code: engine.CodeUnavailable, Message: "the executor workers are not running"}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	best := p.leastBusy()
+	if best == nil {
+		return nil, &engine.ExecError{Code: engine.CodeUnavailable, Message: "no executor worker is running"}
+	}
+	best.inflight++
+	return best, nil
+}
+
+// releaseInCaller ends an execution taken with acquireInCaller.
+func (p *Pool) releaseInCaller(w *worker, f *flight) {
 	p.mu.Lock()
 	w.inflight--
+	delete(w.running, f)
+	p.mu.Unlock()
+}
+
+func (p *Pool) release(w *worker, f *flight) {
+	p.mu.Lock()
+	w.inflight--
+	delete(w.running, f)
 	p.mu.Unlock()
 	<-p.slots
 }
@@ -656,4 +796,14 @@ func fileIDs(paths []string) string {
 		}
 	}
 	return b.String()
+}
+
+// scriptNamed names an invocation's script for a person: by its name, with
+// its id to look it up by (script "hello.js", id 3f2a…), or by its id alone
+// when it has no name.
+func scriptNamed(inv *engine.Invocation) string {
+	if inv.ScriptName == "" {
+		return "script " + inv.ScriptID
+	}
+	return fmt.Sprintf("script %q (id %s)", inv.ScriptName, inv.ScriptID)
 }

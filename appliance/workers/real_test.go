@@ -80,10 +80,9 @@ func TestHostileScriptsOnRealWorkers(t *testing.T) {
 	stop.Store(true)
 	wg.Wait()
 	t.Logf("bystander: %d served, %d failed, worst latency %v", served.Load(), failed.Load(), time.Duration(worst.Load()).Round(time.Millisecond))
-	// A bystander running on the worker being killed may fail with
-	// executor.restarted; with two workers and a short script, at most a
-	// few do.
-	if served.Load() < 10 || failed.Load() > 3 {
+	// A bystander running on the worker being killed is run again on
+	// another: none fails.
+	if served.Load() < 10 || failed.Load() > 0 {
 		t.Fatalf("bystander: %d served, %d failed", served.Load(), failed.Load())
 	}
 }

@@ -73,8 +73,13 @@ func ServeWorker(ctx context.Context, in io.Reader, out io.Writer, logger *slog.
 // worker's standard input and output) to Go's network poller: a goroutine
 // waiting on it then parks instead of holding an OS thread in a blocking
 // read(2) or write(2), which under load cost a thread hand-off (and
-// runtime.sysmon's wake-ups) per frame. Other readers and writers are
-// returned as they are.
+// runtime.sysmon's wake-ups) per frame. The file returned owns a
+// duplicate of the descriptor, so that closing either file (or the
+// finalizer of either) never closes the other's: two *os.File on one
+// descriptor number close it twice, the second time under whatever file
+// reused the number. The pipe itself becomes non-blocking for both:
+// only the file returned may be read or written after. Other readers and
+// writers are returned as they are.
 func pollable[T any](rw T, logger *slog.Logger) T {
 	f, ok := any(rw).(*os.File)
 	if !ok {
@@ -86,11 +91,17 @@ func pollable[T any](rw T, logger *slog.Logger) T {
 	}
 	var nf *os.File
 	_ = rc.Control(func(fd uintptr) {
-		if err := syscall.SetNonblock(int(fd), true); err != nil {
-			logger.Debug("make the pipe non-blocking", "fd", fd, "err", err)
+		dup, err := dupCloexec(int(fd))
+		if err != nil {
+			logger.Debug("duplicate the pipe", "fd", fd, "err", err)
 			return
 		}
-		nf = os.NewFile(fd, f.Name()) // sees O_NONBLOCK: registered with the poller
+		if err := syscall.SetNonblock(dup, true); err != nil {
+			logger.Debug("make the pipe non-blocking", "fd", fd, "err", err)
+			_ = syscall.Close(dup)
+			return
+		}
+		nf = os.NewFile(uintptr(dup), f.Name()) // sees O_NONBLOCK: registered with the poller
 	})
 	if nf == nil {
 		return rw
@@ -99,4 +110,13 @@ func pollable[T any](rw T, logger *slog.Logger) T {
 		return v
 	}
 	return rw
+}
+
+// dupCloexec duplicates fd, close-on-exec.
+func dupCloexec(fd int) (int, error) {
+	r, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_DUPFD_CLOEXEC, 0)
+	if errno != 0 {
+		return -1, errno
+	}
+	return int(r), nil
 }

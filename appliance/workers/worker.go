@@ -37,6 +37,10 @@ type worker struct {
 	gone    chan struct{}  // closed once the process is reaped and its calls failed
 
 	inflight int // guarded by Pool.mu
+	// running are the executions on the worker, and culprit the one
+	// blamed for its end (see blame); both guarded by Pool.mu.
+	running map[*flight]struct{}
+	culprit *flight
 
 	mu     sync.Mutex
 	reason *death // why the pool killed it, first wins
@@ -212,6 +216,7 @@ func (p *Pool) spawn(i int) (*worker, error) {
 		outR.Close()
 		inW.Close()
 		d := w.classify(state, w.group != nil && w.group.OOMKills() > w.oomBase)
+		p.blame(w, d)
 		w.client.Close(d)
 		lived := time.Since(w.started)
 		if d.msg != stopMsg {

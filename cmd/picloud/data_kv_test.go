@@ -33,10 +33,12 @@ export default async (req) => {
   }
 }`
 
-// kvClient sends kv calls to the kv script of one app.
+// kvClient sends kv calls to the kv script of one app (or, with path,
+// calls of another data module to its script).
 type kvClient struct {
 	d    *daemon
 	host []string // the Host header reaching the app, if not the default
+	path string   // the script's route; "/kv" if empty
 }
 
 type kvReply struct {
@@ -51,7 +53,11 @@ func (c kvClient) do(op, collection string, args ...any) kvReply {
 	if args == nil {
 		args = []any{}
 	}
-	r := c.d.call("POST", "/kv", mustJSON(map[string]any{"op": op, "collection": collection, "args": args}), c.host...)
+	path := c.path
+	if path == "" {
+		path = "/kv"
+	}
+	r := c.d.call("POST", path, mustJSON(map[string]any{"op": op, "collection": collection, "args": args}), c.host...)
 	var out kvReply
 	if err := json.Unmarshal([]byte(r.body), &out); err != nil || (r.status != 200 && out.Error == nil) {
 		c.d.t.Fatalf("%s %q: %d %s", op, collection, r.status, r.body)

@@ -149,8 +149,18 @@ func (d *daemon) launch(cmd *exec.Cmd) {
 	}
 	d.t.Cleanup(func() {
 		if d.cmd.ProcessState == nil {
-			_ = d.cmd.Process.Kill()
-			_ = d.cmd.Wait()
+			// SIGTERM first: the daemon then stops its PostgreSQL before
+			// it exits, so that nothing still writes in the directories
+			// the test is about to remove. SIGKILL if it hangs.
+			done := make(chan error, 1)
+			go func() { done <- d.cmd.Wait() }()
+			_ = d.cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-done:
+			case <-time.After(30 * time.Second):
+				_ = d.cmd.Process.Kill()
+				<-done
+			}
 		}
 		if d.t.Failed() {
 			d.t.Logf("daemon output:\n%s", d.output)

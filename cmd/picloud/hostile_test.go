@@ -30,8 +30,8 @@ type attack struct {
 
 // TestHostileScripts runs each class of attack against the real daemon and
 // its executor workers. Each must end with its own clear error within its
-// limit and a margin; meanwhile a bystander script keeps answering, its
-// only failures being executions on a worker that was killed; and the
+// limit and a margin; meanwhile a bystander script keeps answering without
+// one failure (one on a killed worker is run again on another); and the
 // daemon's memory stays flat.
 func TestHostileScripts(t *testing.T) {
 	if testing.Short() {
@@ -105,7 +105,7 @@ export default () => "polluted"`, "GET", "", 200, "", quick, nil},
 			stop := make(chan struct{})
 			var wg sync.WaitGroup
 			var mu sync.Mutex
-			var ok, restarted int
+			var ok int
 			var slowest time.Duration
 			var other []string
 			wg.Add(1)
@@ -132,8 +132,6 @@ export default () => "polluted"`, "GET", "", 200, "", quick, nil},
 						case res.StatusCode == 200 && strings.Contains(body, `"ok":true`):
 							ok++
 							slowest = max(slowest, took)
-						case strings.Contains(body, "executor.restarted"):
-							restarted++
 						default:
 							other = append(other, fmt.Sprintf("%d %s", res.StatusCode, body))
 						}
@@ -183,9 +181,11 @@ export default () => "polluted"`, "GET", "", 200, "", quick, nil},
 			if took > a.within {
 				t.Errorf("answered after %v, more than %v", took, a.within)
 			}
-			t.Logf("%d %s in %v; bystander: %d ok (slowest %v), %d on a killed worker", r.status, a.code, took.Round(time.Millisecond), ok, slowest.Round(time.Millisecond), restarted)
+			t.Logf("%d %s in %v; bystander: %d ok (slowest %v)", r.status, a.code, took.Round(time.Millisecond), ok, slowest.Round(time.Millisecond))
+			// A bystander on the killed worker is run again on another:
+			// not one request fails.
 			if ok == 0 || len(other) > 0 {
-				t.Errorf("the bystander answered %d times, and failed otherwise than by a worker kill: %v", ok, other)
+				t.Errorf("the bystander answered %d times, and failed %d times: %v", ok, len(other), other)
 			}
 			if slowest > 2*time.Second {
 				t.Errorf("the bystander once took %v", slowest)

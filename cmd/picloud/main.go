@@ -32,6 +32,17 @@ Usage:
   picloud user add-key NAME < KEY.pub           register an SSH public key for a user
   picloud tui [--socket PATH]                   the terminal UI, through the daemon's local admin socket
   picloud migrate [status]                      apply (or list) database migrations
+  picloud backup [--app NAME] [-o FILE] [--passphrase-stdin]
+                                                write a backup of the board or of one app
+  picloud restore FILE [--passphrase-stdin] [--force] [--dry-run]
+                                                rebuild this board (daemon stopped) from a backup
+  picloud restore --app FILE [--passphrase-stdin] [--dry-run]
+                                                add the app of an app backup to this board
+  picloud deploy [--target URL] [--token-stdin] [--dry-run] [--draft] [DIR]
+                                                push a project directory (picloud.toml) to a board
+  picloud pull [--target URL] [--token-stdin] [--app NAME] [DIR]
+                                                write a project directory from a board's app
+  picloud types [DIR]                           write picloud.d.ts and a tsconfig.json for editors
   picloud version                               print the versions
   picloud status [--config FILE]                how to reach the daemon, whether it is healthy
   picloud reload PID                            make the daemon PID read its configuration again
@@ -68,6 +79,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = user(ctx, args[1:], stdin, out, stderr)
 	case "migrate":
 		err = migrate(ctx, args[1:], out, stderr)
+	case "backup":
+		err = backupCmd(ctx, args[1:], stdin, stdout, errOut, stderr)
+	case "restore":
+		err = restoreCmd(ctx, args[1:], stdin, out, stderr)
 	case "tui":
 		err = runTUI(ctx, args[1:], stdin, stdout, stderr)
 	case "executor":
@@ -76,6 +91,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = status(ctx, args[1:], out, stderr)
 	case "reload":
 		err = reload(args[1:])
+	case "deploy":
+		err = deployCmd(ctx, args[1:], stdin, out, stderr)
+	case "pull":
+		err = pullCmd(ctx, args[1:], stdin, out, stderr)
+	case "types":
+		err = typesCmd(args[1:], out, stderr)
 	case "version", "--version", "-v":
 		printVersions(out)
 	case "help", "--help", "-h":

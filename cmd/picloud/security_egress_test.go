@@ -111,6 +111,12 @@ func TestFetchRefusesEveryListener(t *testing.T) {
 		d.expectRefused("http://"+net.JoinHostPort(host, httpPort)+"/healthz", "PiCloud itself")
 		d.expectRefused("http://"+net.JoinHostPort(host, sshPort)+"/", "PiCloud itself")
 	}
+	// Other spellings of 127.0.0.1, as the URL standard reads them:
+	// numeric, hex, octal, and digits that IDNA maps (full-width,
+	// percent-encoded full-width).
+	for _, host := range []string{"2130706433", "0x7f.1", "0177.0.0.1", "0x7F.0.0.0x1", "\uff11\uff12\uff17.0.0.1", "%EF%BC%91%EF%BC%92%EF%BC%97.1"} {
+		d.expectRefused("http://"+host+":"+httpPort+"/healthz", "127.0.0.1:"+httpPort+" is PiCloud itself")
+	}
 
 	// Percent signs in the URL are data, not formatting directives: in
 	// the policy's refusal, and in the error of a URL that does not parse.

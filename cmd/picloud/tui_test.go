@@ -73,12 +73,20 @@ func (term *terminal) text() string {
 // waitFor waits until the program draws s after the last keys were sent.
 func (term *terminal) waitFor(s string) {
 	term.t.Helper()
+	term.waitForSince(term.mark, s)
+}
+
+// waitForSince waits until the program draws s after byte mark of its
+// output: for what keys sent earlier may have drawn already, since a
+// redraw that changes nothing sends nothing.
+func (term *terminal) waitForSince(mark int, s string) {
+	term.t.Helper()
 	testkit.Eventually(term.t, 20*time.Second, "the terminal shows "+s, func() error {
 		txt := term.text()
-		if strings.Contains(txt[min(term.mark, len(txt)):], s) {
+		if strings.Contains(txt[min(mark, len(txt)):], s) {
 			return nil
 		}
-		return fmt.Errorf("it shows since the last keys:\n%s", txt[min(term.mark, len(txt)):])
+		return fmt.Errorf("it shows since then:\n%s", txt[min(mark, len(txt)):])
 	})
 }
 

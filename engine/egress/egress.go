@@ -257,7 +257,7 @@ func (f *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 	if r.Body != nil {
 		body = bytes.NewReader(r.Body)
 	}
-	req, err := http.NewRequestWithContext(ctx, r.Method, r.URL, body)
+	req, err := http.NewRequestWithContext(ctx, r.Method, escapeBarePercent(r.URL), body)
 	if err != nil {
 		return nil, err
 	}
@@ -279,6 +279,37 @@ func (f *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 		req.Header.Set("User-Agent", "PiCloud")
 	}
 	return f.do(req)
+}
+
+// escapeBarePercent writes as %25 each "%" of rawURL that two hex digits
+// do not follow. The URL standard keeps such a "%" as it is, but net/url
+// refuses the URL, so it would not be fetched at all.
+func escapeBarePercent(rawURL string) string {
+	bare := func(i int) bool {
+		return rawURL[i] == '%' && !(i+2 < len(rawURL) && isHex(rawURL[i+1]) && isHex(rawURL[i+2]))
+	}
+	i := 0
+	for i < len(rawURL) && !bare(i) {
+		i++
+	}
+	if i == len(rawURL) {
+		return rawURL
+	}
+	var b strings.Builder
+	b.Grow(len(rawURL) + 8)
+	b.WriteString(rawURL[:i])
+	for ; i < len(rawURL); i++ {
+		if bare(i) {
+			b.WriteString("%25")
+		} else {
+			b.WriteByte(rawURL[i])
+		}
+	}
+	return b.String()
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }
 
 // do runs one request and reads its body within the size cap.

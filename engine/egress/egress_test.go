@@ -104,3 +104,18 @@ func TestParseAllowRule(t *testing.T) {
 		}
 	}
 }
+
+func TestEscapeBarePercent(t *testing.T) {
+	for in, want := range map[string]string{
+		"http://h/a%2Fb?q=%41": "http://h/a%2Fb?q=%41",
+		"http://h/%d%s":        "http://h/%25d%25s",
+		"http://h/%":           "http://h/%25",
+		"http://h/%4":          "http://h/%254",
+		"http://h/%zz%41?x=%%": "http://h/%25zz%41?x=%25%25",
+		"%":                    "%25",
+	} {
+		if got := escapeBarePercent(in); got != want {
+			t.Errorf("escapeBarePercent(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

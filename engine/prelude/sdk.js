@@ -1,10 +1,12 @@
-// The "picloud" SDK module, run once in an execution's runtime when a
+// The "picloud" SDK module (kv, docs, db and users), run once in an execution's runtime when a
 // script imports it. The function receives the engine's natives: call(op,
-// collection, argsJSON) returns a promise of the result's JSON text;
-// toBase64 and fromBase64 carry binary values. It returns the module's
+// collection, argsJSON, tx) returns a promise of the result's JSON text,
+// run in transaction tx unless it is undefined;
+// toBase64 and fromBase64 carry binary values; countSubrequest counts an
+// invoke call against the subrequest limit it shares with fetch. It returns the module's
 // exports. Arguments are checked here for clear errors; the data service
 // checks them again, for it trusts nothing a worker sends.
-(function (call, toBase64, fromBase64) {
+(function (call, toBase64, fromBase64, countSubrequest) {
   'use strict'
 
   const MAX_KEY = 1024
@@ -103,8 +105,8 @@
     out.checkVersion = true
   }
 
-  async function send(op, collection, args) {
-    return JSON.parse(await call(op, collection, JSON.stringify(args)))
+  async function send(op, collection, args, tx) {
+    return JSON.parse(await call(op, collection, JSON.stringify(args), tx))
   }
 
   function entryMeta(e) {
@@ -112,22 +114,24 @@
   }
 
   class KVCollection {
-    constructor(name) {
+    // tx is the transaction the collection's calls run in, or undefined.
+    constructor(name, tx) {
       this.name = checkString('a collection name', name, MAX_NAME)
+      this.tx = tx
       Object.freeze(this)
     }
 
     async get(key, opts) {
       checkString('a key', key, MAX_KEY)
       const type = checkType(typeof opts === 'string' ? opts : checkOptions('get', opts).type)
-      const e = await send('kv.get', this.name, { key })
+      const e = await send('kv.get', this.name, { key }, this.tx)
       return e === null ? null : decode(e, type)
     }
 
     async getWithMetadata(key, opts) {
       checkString('a key', key, MAX_KEY)
       const type = checkType(typeof opts === 'string' ? opts : checkOptions('getWithMetadata', opts).type)
-      const e = await send('kv.get', this.name, { key })
+      const e = await send('kv.get', this.name, { key }, this.tx)
       if (e === null) return { value: null, metadata: null, version: null, expiresAt: null }
       return Object.assign({ value: decode(e, type) }, entryMeta(e))
     }
@@ -137,7 +141,7 @@
       if (keys.length > MAX_MANY) fail('RangeError', 'getMany: at most ' + MAX_MANY + ' keys at once, not ' + keys.length)
       keys.forEach(k => checkString('a key', k, MAX_KEY))
       const type = checkType(typeof opts === 'string' ? opts : checkOptions('getMany', opts).type)
-      const found = await send('kv.getMany', this.name, { keys })
+      const found = await send('kv.getMany', this.name, { keys }, this.tx)
       const out = new Map()
       for (const k of keys) {
         const e = found[k]
@@ -157,7 +161,7 @@
         args.metadata = opts.metadata
       }
       ifVersion('put("' + key + '")', opts, args)
-      return send('kv.put', this.name, args)
+      return send('kv.put', this.name, args, this.tx)
     }
 
     async delete(key, opts) {
@@ -165,7 +169,7 @@
       opts = checkOptions('delete', opts)
       const args = { key }
       ifVersion('delete("' + key + '")', opts, args)
-      const r = await send('kv.delete', this.name, args)
+      const r = await send('kv.delete', this.name, args, this.tx)
       return r.deleted
     }
 
@@ -173,7 +177,7 @@
       checkString('a key', key, MAX_KEY)
       if (delta === undefined) delta = 1
       if (typeof delta !== 'number' || !isFinite(delta)) fail('TypeError', 'incr("' + key + '"): delta must be a finite number')
-      return send('kv.incr', this.name, { key, delta })
+      return send('kv.incr', this.name, { key, delta }, this.tx)
     }
 
     async list(opts) {
@@ -196,7 +200,7 @@
       if (opts.reverse) args.reverse = true
       if (opts.values) args.values = true
       const type = checkType(opts.type)
-      const r = await send('kv.list', this.name, args)
+      const r = await send('kv.list', this.name, args, this.tx)
       const items = r.items.map(e => {
         const item = Object.assign({ key: e.key }, entryMeta(e))
         if (args.values) item.value = decode(e, type)
@@ -206,9 +210,424 @@
     }
   }
 
-  const kv = Object.freeze({
-    collection(name) { return new KVCollection(name) },
+  // kvModule is the kv module whose calls run in transaction tx, or
+  // outside any when tx is undefined.
+  function kvModule(tx) {
+    return Object.freeze({
+      collection(name) { return new KVCollection(name, tx) },
+    })
+  }
+
+  const MAX_FIND = 1000
+
+  function isPlainObject(v) {
+    return v !== null && typeof v === 'object' && !Array.isArray(v) && !isBinary(v)
+  }
+
+  function checkDoc(what, doc, noun) {
+    if (!isPlainObject(doc)) fail('TypeError', what + ': ' + noun + ' must be an object, not ' + (doc === null ? 'null' : Array.isArray(doc) ? 'an array' : typeof doc))
+    return doc
+  }
+
+  function checkID(what, id) {
+    if (typeof id !== 'string') fail('TypeError', what + ': an id must be a string, not ' + (id === null ? 'null' : typeof id))
+    return id
+  }
+
+  function docIfVersion(what, opts, out) {
+    opts = checkOptions(what, opts)
+    if (opts.ifVersion === undefined) return out
+    if (!Number.isSafeInteger(opts.ifVersion) || opts.ifVersion < 1) fail('TypeError', what + ': ifVersion must be a version number')
+    out.ifVersion = opts.ifVersion
+    out.checkVersion = true
+    return out
+  }
+
+  // checkWhere refuses what JSON would silently drop: a condition whose
+  // value is undefined would otherwise match every document.
+  function checkWhere(what, where) {
+    if (where === undefined || where === null) return undefined
+    if (!isPlainObject(where)) fail('TypeError', what + ': where must be an object of paths and conditions')
+    for (const path of Object.keys(where)) {
+      const c = where[path]
+      if (c === undefined || typeof c === 'function' || typeof c === 'symbol' || typeof c === 'bigint') fail('TypeError', what + ': the condition on "' + path + '" is ' + typeof c)
+      if (isPlainObject(c)) {
+        for (const op of Object.keys(c)) {
+          if (c[op] === undefined) fail('TypeError', what + ': ' + op + ' of "' + path + '" is undefined')
+        }
+      }
+    }
+    return where
+  }
+
+  class DocsCollection {
+    constructor(name, tx) {
+      this.name = checkString('a collection name', name, MAX_NAME)
+      this.tx = tx
+      Object.freeze(this)
+    }
+
+    async insert(doc) {
+      checkDoc('insert', doc, 'a document')
+      return send('docs.insert', this.name, { doc }, this.tx)
+    }
+
+    async get(id) {
+      checkID('get', id)
+      return send('docs.get', this.name, { id }, this.tx)
+    }
+
+    async replace(id, doc, opts) {
+      const what = 'replace(' + JSON.stringify(checkID('replace', id)) + ')'
+      checkDoc(what, doc, 'a document')
+      return send('docs.replace', this.name, docIfVersion(what, opts, { id, doc }), this.tx)
+    }
+
+    async update(id, patch, opts) {
+      const what = 'update(' + JSON.stringify(checkID('update', id)) + ')'
+      checkDoc(what, patch, 'a patch')
+      return send('docs.update', this.name, docIfVersion(what, opts, { id, patch }), this.tx)
+    }
+
+    async delete(id, opts) {
+      const what = 'delete(' + JSON.stringify(checkID('delete', id)) + ')'
+      const r = await send('docs.delete', this.name, docIfVersion(what, opts, { id }), this.tx)
+      return r.deleted
+    }
+
+    async find(opts) {
+      opts = checkOptions('find', opts)
+      const args = {}
+      const where = checkWhere('find', opts.where)
+      if (where !== undefined) args.where = where
+      if (opts.orderBy !== undefined) {
+        if (!Array.isArray(opts.orderBy)) fail('TypeError', 'find: orderBy must be a list of [path, "asc" | "desc"]')
+        args.orderBy = opts.orderBy
+      }
+      if (opts.limit !== undefined) {
+        if (!Number.isSafeInteger(opts.limit) || opts.limit < 1 || opts.limit > MAX_FIND) {
+          fail('TypeError', 'find: limit must be an integer from 1 to ' + MAX_FIND)
+        }
+        args.limit = opts.limit
+      }
+      if (opts.cursor !== undefined && opts.cursor !== null) {
+        if (typeof opts.cursor !== 'string') fail('TypeError', 'find: cursor must be a string')
+        args.cursor = opts.cursor
+      }
+      const r = await send('docs.find', this.name, args, this.tx)
+      return { items: r.items, cursor: r.cursor === undefined ? null : r.cursor, complete: r.complete }
+    }
+
+    async count(where) {
+      const args = {}
+      where = checkWhere('count', where)
+      if (where !== undefined) args.where = where
+      const r = await send('docs.count', this.name, args, this.tx)
+      return r.count
+    }
+
+    async ensureIndex(paths, opts) {
+      if (typeof paths === 'string') paths = [paths]
+      if (!Array.isArray(paths) || paths.length === 0 || paths.some(p => typeof p !== 'string')) {
+        fail('TypeError', 'ensureIndex: paths must be a path or a list of paths')
+      }
+      opts = checkOptions('ensureIndex', opts)
+      const args = { paths }
+      if (opts.unique !== undefined) {
+        if (typeof opts.unique !== 'boolean') fail('TypeError', 'ensureIndex: unique must be true or false')
+        args.unique = opts.unique
+      }
+      await send('docs.ensureIndex', this.name, args, this.tx)
+    }
+  }
+
+  // docsModule is the docs module bound to a transaction (undefined:
+  // none), so that a transaction can hand out its own.
+  function docsModule(tx) {
+    return Object.freeze({
+      collection(name) { return new DocsCollection(name, tx) },
+    })
+  }
+
+  const docs = docsModule(undefined)
+
+  // Queues: a message body is any JSON value; the data service checks its
+  // size against the daemon's limit.
+  const MAX_BATCH = 100
+  const MAX_DELAY = 43200
+  const QUEUE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/
+
+  function queueMessage(what, m, batchOpts) {
+    const opts = checkOptions(what, m)
+    if (m === undefined || m === null) fail('TypeError', what + ': a message must be an object such as {body}')
+    if (!('body' in opts) || opts.body === undefined || typeof opts.body === 'function' || typeof opts.body === 'symbol' || typeof opts.body === 'bigint') {
+      fail('TypeError', what + ': a message body must be a JSON value')
+    }
+    const body = JSON.stringify(opts.body)
+    if (body === undefined) fail('TypeError', what + ': the message body cannot be sent as JSON')
+    const out = { body }
+    const delay = opts.delaySeconds !== undefined ? opts.delaySeconds : batchOpts.delaySeconds
+    if (delay !== undefined) {
+      if (typeof delay !== 'number' || !(delay >= 0) || delay > MAX_DELAY) fail('TypeError', what + ': delaySeconds must be a number from 0 to ' + MAX_DELAY)
+      out.delaySeconds = delay
+    }
+    if (opts.dedupeKey !== undefined) out.dedupeKey = checkString('a dedupeKey', opts.dedupeKey, MAX_KEY)
+    return out
+  }
+
+  class Queue {
+    constructor(name, tx) {
+      if (typeof name !== 'string' || !QUEUE_NAME.test(name)) {
+        fail('TypeError', 'queue(' + JSON.stringify(String(name)) + '): a queue name is 1 to 63 letters, digits, "-" or "_", starting with a letter or digit')
+      }
+      this.name = name
+      this.tx = tx
+      Object.freeze(this)
+    }
+
+    async send(body, opts) {
+      const m = Object.assign({}, checkOptions('send', opts), { body })
+      await send('queue.send', this.name, { messages: [queueMessage('send', m, {})] }, this.tx)
+    }
+
+    async sendBatch(messages, opts) {
+      if (!Array.isArray(messages)) fail('TypeError', 'sendBatch: give an array of {body, delaySeconds, dedupeKey}')
+      if (messages.length > MAX_BATCH) fail('RangeError', 'sendBatch: at most ' + MAX_BATCH + ' messages at once, not ' + messages.length)
+      const batchOpts = checkOptions('sendBatch', opts)
+      const out = messages.map(m => queueMessage('sendBatch', m, batchOpts))
+      if (out.length > 0) await send('queue.send', this.name, { messages: out }, this.tx)
+    }
+  }
+
+  // queueModule is queue(name) bound to a transaction (undefined: none).
+  function queueModule(tx) {
+    return name => new Queue(name, tx)
+  }
+
+  const queue = queueModule(undefined)
+
+  const kv = kvModule(undefined)
+
+  // Transactions: a conflict (a serialization failure or a deadlock) makes
+  // db.transaction run the callback again, up to MAX_ATTEMPTS times in
+  // all, after a random pause that doubles each time.
+  const MAX_ATTEMPTS = 5
+  const BACKOFF_MS = 10
+  const pause = typeof setTimeout === 'function' ? setTimeout : null
+  const random = Math.random
+  let openTx = 0 // transactions of this execution open now
+
+  function codeError(code, message) {
+    const err = new Error(message)
+    err.code = code
+    return err
+  }
+
+  function isConflict(err) {
+    return err !== null && typeof err === 'object' && err.code === 'data.conflict'
+  }
+
+  function backoff(attempt) {
+    const ms = random() * BACKOFF_MS * Math.pow(2, attempt)
+    return new Promise(resolve => (pause ? pause(resolve, ms) : resolve()))
+  }
+
+  // txModules are the modules bound to transaction tx that the callback
+  // receives.
+  function txModules(tx) {
+    return Object.freeze({ kv: kvModule(tx), docs: docsModule(tx), queue: queueModule(tx) })
+  }
+
+  // attempt runs fn once in a new transaction: it commits when fn's promise
+  // resolves and rolls back when it rejects, rethrowing its error.
+  async function attempt(fn) {
+    const { tx } = await send('tx.begin', '', {}, undefined)
+    let value
+    try {
+      value = await fn(txModules(tx))
+    } catch (err) {
+      try {
+        await send('tx.rollback', '', {}, tx)
+      } catch (_) {
+        // The daemon rolls back what a failed rollback leaves.
+      }
+      throw err
+    }
+    await send('tx.commit', '', {}, tx)
+    return value
+  }
+
+  async function transaction(fn) {
+    if (typeof fn !== 'function') fail('TypeError', 'db.transaction: give it a function, async (tx) => { … }')
+    if (openTx > 0) {
+      throw codeError('data.nested_transaction',
+        'db.transaction: a transaction of this execution is already open; transactions do not nest (use the tx you have)')
+    }
+    openTx++
+    try {
+      for (let n = 1; ; n++) {
+        try {
+          return await attempt(fn)
+        } catch (err) {
+          if (!isConflict(err)) throw err
+          if (n >= MAX_ATTEMPTS) {
+            throw codeError('data.conflict', 'db.transaction: concurrent transactions conflicted with this one ' +
+              MAX_ATTEMPTS + ' times; it was rolled back each time and nothing of it was written')
+          }
+          await backoff(n)
+        }
+      }
+    } finally {
+      openTx--
+    }
+  }
+
+  const db = Object.freeze({ transaction })
+
+  // The users module: the app's own users. Passwords go to the board and
+  // never come back; tokens are opaque strings the board keeps hashed.
+  function checkEmail(what, email) {
+    if (typeof email !== 'string' || email.length === 0) fail('TypeError', what + ': an email must be a non-empty string')
+    return email
+  }
+
+  function checkPassword(what, password) {
+    if (typeof password !== 'string') fail('TypeError', what + ': a password must be a string')
+    return password
+  }
+
+  function checkUserData(what, data) {
+    if (data === undefined) return undefined
+    if (!isPlainObject(data)) fail('TypeError', what + ': data must be an object')
+    return data
+  }
+
+  function ttlOf(what, opts) {
+    opts = checkOptions(what, opts)
+    if (opts.ttl === undefined) return {}
+    if (typeof opts.ttl !== 'number' || !(opts.ttl >= 1) || !isFinite(opts.ttl)) fail('TypeError', what + ': ttl must be a number of seconds, at least 1')
+    return { ttl: opts.ttl }
+  }
+
+  function userSend(op, args) {
+    return send('users.' + op, '', args, undefined)
+  }
+
+  // cookieValue is the value of cookie name in a Cookie header, or null.
+  function cookieValue(header, name) {
+    if (!header) return null
+    for (const part of header.split(';')) {
+      const i = part.indexOf('=')
+      if (i < 0) continue
+      if (part.slice(0, i).trim() === name) {
+        let v = part.slice(i + 1).trim()
+        if (v.length >= 2 && v[0] === '"' && v[v.length - 1] === '"') v = v.slice(1, -1)
+        return v
+      }
+    }
+    return null
+  }
+
+  // tokenOf is the session token a request carries: a Bearer token, else
+  // the cookie named opts.cookie.
+  function tokenOf(request, opts) {
+    if (request === null || typeof request !== 'object' || !request.headers || typeof request.headers.get !== 'function') {
+      fail('TypeError', 'users.fromRequest: give it the request')
+    }
+    opts = checkOptions('users.fromRequest', opts)
+    const auth = request.headers.get('authorization')
+    if (auth) {
+      const m = /^Bearer[ ]+(\S+)\s*$/i.exec(auth)
+      if (m) return m[1]
+    }
+    if (opts.cookie !== undefined) {
+      if (typeof opts.cookie !== 'string' || opts.cookie === '') fail('TypeError', 'users.fromRequest: cookie must be a cookie name')
+      return cookieValue(request.headers.get('cookie'), opts.cookie)
+    }
+    return null
+  }
+
+  const users = Object.freeze({
+    async create(fields) {
+      fields = checkDoc('users.create', fields, 'the user')
+      const args = { email: checkEmail('users.create', fields.email) }
+      if (fields.password !== undefined) args.password = checkPassword('users.create', fields.password)
+      const data = checkUserData('users.create', fields.data)
+      if (data !== undefined) args.data = data
+      return userSend('create', args)
+    },
+    async get(id) { return userSend('get', { id: checkID('users.get', id) }) },
+    async findByEmail(email) { return userSend('findByEmail', { email: checkEmail('users.findByEmail', email) }) },
+    async update(id, fields) {
+      checkID('users.update', id)
+      fields = checkDoc('users.update', fields, 'the change')
+      const args = { id }
+      if (fields.email !== undefined) args.email = checkEmail('users.update', fields.email)
+      const data = checkUserData('users.update', fields.data)
+      if (data !== undefined) args.data = data
+      return userSend('update', args)
+    },
+    async delete(id) { return (await userSend('delete', { id: checkID('users.delete', id) })).deleted },
+    async setPassword(id, password) {
+      const r = await userSend('setPassword', { id: checkID('users.setPassword', id), password: checkPassword('users.setPassword', password) })
+      return r.updated
+    },
+    async verify(email, password) {
+      return userSend('verify', { email: checkEmail('users.verify', email), password: checkPassword('users.verify', password) })
+    },
+    async issueSession(id, opts) {
+      return userSend('issueSession', Object.assign({ id: checkID('users.issueSession', id) }, ttlOf('users.issueSession', opts)))
+    },
+    async fromToken(token) {
+      if (typeof token !== 'string') return null
+      return userSend('fromToken', { token })
+    },
+    async fromRequest(request, opts) {
+      const token = tokenOf(request, opts)
+      return token === null ? null : userSend('fromToken', { token })
+    },
+    tokenFromRequest(request, opts) { return tokenOf(request, opts) },
+    async revokeSession(token) {
+      if (typeof token !== 'string') return false
+      return (await userSend('revokeSession', { token })).revoked
+    },
+    async revokeSessions(id) { return (await userSend('revokeSessions', { id: checkID('users.revokeSessions', id) })).revoked },
+    async issueVerificationToken(id, opts) {
+      return userSend('issueToken', Object.assign({ id: checkID('users.issueVerificationToken', id), purpose: 'verify' }, ttlOf('users.issueVerificationToken', opts)))
+    },
+    async confirmEmail(token) {
+      if (typeof token !== 'string') return null
+      return userSend('confirmEmail', { token })
+    },
+    async issueResetToken(id, opts) {
+      return userSend('issueToken', Object.assign({ id: checkID('users.issueResetToken', id), purpose: 'reset' }, ttlOf('users.issueResetToken', opts)))
+    },
+    async resetPassword(token, password) {
+      checkPassword('users.resetPassword', password)
+      if (typeof token !== 'string') return null
+      return userSend('resetPassword', { token, password })
+    },
   })
 
-  return Object.freeze({ kv })
+  // invoke runs another script of the same app by name with a request
+  // (a Request, or what new Request(input, init) takes) and resolves to
+  // its Response. The daemon runs it within the caller's deadline and
+  // refuses cycles and chains deeper than 8.
+  async function invoke(script, input, init) {
+    if (typeof script !== 'string' || script.length === 0 || script.length > MAX_NAME) {
+      fail('TypeError', 'invoke: the script name must be a non-empty string of at most ' + MAX_NAME + ' characters')
+    }
+    countSubrequest()
+    const req = new Request(input === undefined ? 'http://invoke.local/' : input, init)
+    const header = {}
+    for (const [k, v] of req.headers) header[k] = [v]
+    const body = req.body === null ? '' : toBase64(await req.arrayBuffer())
+    const r = await send('invoke', script, { request: { method: req.method, url: req.url, header, body } })
+    const headers = []
+    for (const k of Object.keys(r.header || {})) for (const v of r.header[k]) headers.push([k, v])
+    const nullBody = r.status === 204 || r.status === 205 || r.status === 304 || !r.body
+    return new Response(nullBody ? null : fromBase64(r.body), { status: r.status, headers })
+  }
+
+  return Object.freeze({ kv, docs, db, users, queue, invoke })
 })

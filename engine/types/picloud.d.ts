@@ -23,15 +23,76 @@ interface ExecutionContext {
   readonly params: { readonly [name: string]: string }
   /** Keeps the execution alive, within its wall time, until promise settles. */
   waitUntil(promise: Promise<unknown>): void
+  /**
+   * What the interceptors before this script passed on (an empty object
+   * without any); an interceptor fills it for the scripts after it. It
+   * travels as JSON. See docs/app-users.md.
+   */
+  readonly data: { [key: string]: unknown }
+  /**
+   * In an interceptor only: passes the request on (or request instead,
+   * the route is not matched again); return what it returns.
+   */
+  next(request?: Request): unknown
+}
+
+/** A cron trigger's run, as its scheduled handler sees it. See docs/events.md. */
+interface ScheduledController {
+  readonly type: "scheduled"
+  /** The trigger's schedule, as written: "*\/5 * * * *", "@daily". */
+  readonly cron: string
+  /** The time this run was due, in milliseconds since the epoch. */
+  readonly scheduledTime: number
+  /** A failure of this run is not retried. */
+  noRetry(): void
+}
+
+/** One message of a batch a queue handler gets. See docs/events.md. */
+interface Message<Body = unknown> {
+  /** The message's id, as the admin API shows it. */
+  readonly id: string
+  /** The JSON value that was sent. */
+  readonly body: Body
+  /** How many times it was delivered, this delivery included: 1 the first time. */
+  readonly attempts: number
+  /** When it was sent. */
+  readonly timestamp: Date
+  /** It is done: it is not delivered again, even if the handler throws. */
+  ack(): void
+  /** Deliver it again after delaySeconds (0 to 43200; the trigger's retry_delay_seconds if left out). */
+  retry(options?: { delaySeconds?: number }): void
+}
+
+/** A batch of messages from one queue. The last ack() or retry() of a message counts. */
+interface MessageBatch<Body = unknown> {
+  /** The queue's name. */
+  readonly queue: string
+  readonly messages: readonly Message<Body>[]
+  ackAll(): void
+  retryAll(options?: { delaySeconds?: number }): void
 }
 
 /** The default export of a script. */
 interface Handler {
-  fetch(request: Request, env: Env, ctx: ExecutionContext): Response | string | object | Promise<Response | string | object>
+  fetch?(request: Request, env: Env, ctx: ExecutionContext): Response | string | object | Promise<Response | string | object>
+  /** Called by the script's cron triggers; throwing or rejecting fails the run, which is retried unless noRetry() was called. */
+  scheduled?(controller: ScheduledController, env: Env, ctx: ExecutionContext): void | Promise<void>
+  /**
+   * Run when the script is bound as an interceptor, before the route's
+   * script: a Response answers the request; nothing, or ctx.next(), passes
+   * it on. See docs/app-users.md.
+   */
+  intercept?(request: Request, env: Env, ctx: ExecutionContext): Response | string | object | void | Promise<Response | string | object | void>
+  /**
+   * Called by the script's queue triggers with a batch. Messages it neither
+   * acks nor retries are acked when it returns; when it throws or rejects,
+   * they are retried, the acked ones are not.
+   */
+  queue?(batch: MessageBatch, env: Env, ctx: ExecutionContext): void | Promise<void>
 }
 
 /**
- * The SDK module (`import { kv } from "picloud"`); it grows with the
+ * The SDK module (`import { kv, docs, db, users, queue, invoke } from "picloud"`); it grows with the
  * platform. See docs/sdk.md.
  */
 declare module "picloud" {
@@ -99,7 +160,7 @@ declare module "picloud" {
     complete: boolean
   }
 
-  /** The error of a failed data call: code says why (data.version_mismatch, data.invalid, data.too_large, …). */
+  /** The error of a failed data call: code says why (data.version_mismatch, data.duplicate, data.invalid, data.too_large, …). */
   export interface DataError extends Error {
     code: string
   }
@@ -123,9 +184,200 @@ declare module "picloud" {
     list(options?: KVListOptions): Promise<KVListResult>
   }
 
-  export const kv: {
+  /** The kv module: collections of the script's app. */
+  export interface KVModule {
     /** A handle on a collection: a name of 1 to 256 bytes. */
     collection(name: string): KVCollection
+  }
+
+  export const kv: KVModule
+
+  /** A stored document as get and find return it: its fields, with its id and version. */
+  export type Doc<T extends object = Record<string, unknown>> = T & {
+    /** The document's id: a UUIDv7, time-ordered. */
+    _id: string
+    /** Changes on every write of the document. */
+    _version: number
+  }
+
+  /** A condition on one path's value. */
+  export interface DocsOperators {
+    $eq?: unknown
+    /** Also matches documents without the path. */
+    $ne?: unknown
+    /** Range operators match only values of the operand's JSON type. */
+    $gt?: number | string | boolean
+    $gte?: number | string | boolean
+    $lt?: number | string | boolean
+    $lte?: number | string | boolean
+    /** At most 100 values. */
+    $in?: unknown[]
+    /** Whether the path is there (a null value is there). */
+    $exists?: boolean
+  }
+
+  /** Dotted paths ("author.id", "tags.0") and a value (equality) or operators; all must hold. At most 32 conditions. */
+  export type DocsWhere = Record<string, DocsOperators | string | number | boolean | null | object>
+
+  /** A path, ascending, or [path, direction]; "_id" (only last) is the id, which orders ties anyway. */
+  export type DocsOrderBy = Array<string | [string, "asc" | "desc"]>
+
+  export interface DocsFindOptions {
+    where?: DocsWhere
+    /** Default: by id, which is insertion order. */
+    orderBy?: DocsOrderBy
+    /** Documents per page, 1 to 1000 (default 1000). */
+    limit?: number
+    /** The cursor of the previous page of the same query. */
+    cursor?: string | null
+  }
+
+  export interface DocsFindResult<T extends object> {
+    items: Doc<T>[]
+    /** Pass it to the next find of the same query; null when complete. */
+    cursor: string | null
+    complete: boolean
+  }
+
+  /** A docs collection of the script's app, created on first insert. */
+  export interface DocsCollection<T extends object = Record<string, unknown>> {
+    readonly name: string
+    /** Stores a new document (an object, at most 1 MiB as JSON; _id and _version are ignored). */
+    insert(doc: T): Promise<{ id: string; version: number }>
+    /** The document, or null. */
+    get(id: string): Promise<Doc<T> | null>
+    /** Writes over a document; null if there is none. A failed ifVersion throws data.version_mismatch. */
+    replace(id: string, doc: T, options?: { ifVersion?: number }): Promise<{ version: number } | null>
+    /** Applies a JSON merge patch (RFC 7396: null removes a field); null if there is no such document. */
+    update(id: string, patch: Partial<Record<keyof T, unknown>> & Record<string, unknown>, options?: { ifVersion?: number }): Promise<{ version: number } | null>
+    /** Whether the document was there. */
+    delete(id: string, options?: { ifVersion?: number }): Promise<boolean>
+    find(options?: DocsFindOptions): Promise<DocsFindResult<T>>
+    count(where?: DocsWhere): Promise<number>
+    /** Makes a PostgreSQL index on the paths' values (at most 8); unique refuses repeats with data.duplicate. */
+    ensureIndex(paths: string | string[], options?: { unique?: boolean }): Promise<void>
+  }
+
+  export const docs: {
+    /** A handle on a collection: a name of 1 to 256 bytes. */
+    collection<T extends object = Record<string, unknown>>(name: string): DocsCollection<T>
+  }
+
+  /** What one message of sendBatch is. */
+  export interface MessageSendRequest<Body = unknown> {
+    /** Any JSON value, at most PICLOUD_QUEUE_MAX_MESSAGE_BYTES (128 KiB) as JSON. */
+    body: Body
+    /** Deliver it no sooner than this many seconds from now (0 to 43200). */
+    delaySeconds?: number
+    /** While a message with this key waits in the queue, another is not added. */
+    dedupeKey?: string
+  }
+
+  /** A producer of one of the app's queues. */
+  export interface Queue<Body = unknown> {
+    /** Sends one message; inside db.transaction it commits or rolls back with the transaction. */
+    send(body: Body, options?: { delaySeconds?: number; dedupeKey?: string }): Promise<void>
+    /** Sends up to 100 messages at once, all or none. */
+    sendBatch(messages: MessageSendRequest<Body>[], options?: { delaySeconds?: number }): Promise<void>
+  }
+
+  /** The app's queue of that name: 1 to 63 letters, digits, "-" or "_". */
+  export function queue<Body = unknown>(name: string): Queue<Body>
+
+  /**
+   * Runs the script of this app called `script` with a request (a Request, or
+   * what `new Request(input, init)` takes) and resolves to its Response. The
+   * callee runs within the caller's remaining wall time and counts as one of
+   * the caller's subrequests. It rejects with an Error whose `code` is
+   * `invoke.not_found` (no such script in this app), `invoke.cycle` (the
+   * script is already in the chain), `invoke.depth` (more than 8 nested
+   * calls), `invoke.deadline` (no time left) or `invoke.failed` (the callee
+   * threw or passed a limit). See docs/events.md.
+   */
+  export function invoke(script: string, input?: RequestInfo | URL, init?: RequestInit): Promise<Response>
+
+  /** The modules bound to one transaction: their calls run in it. */
+  export interface Transaction {
+    readonly kv: KVModule
+    readonly docs: typeof docs
+    readonly queue: typeof queue
+  }
+
+  export const db: {
+    /**
+     * Runs fn in one SERIALIZABLE transaction over the app's data, through
+     * the tx it receives: committed when fn's promise resolves, rolled back
+     * when it rejects (its error is rethrown) or when the execution ends.
+     * On a conflict with concurrent transactions fn runs again (at most 5
+     * times in all), so it must do nothing outside tx; then it throws
+     * data.conflict. Transactions do not nest: data.nested_transaction.
+     */
+    transaction<T>(fn: (tx: Transaction) => Promise<T> | T): Promise<T>
+  }
+
+  /** A user of the app, as scripts see it: never the password or its hash. */
+  export interface User<D extends object = Record<string, unknown>> {
+    id: string
+    /** Trimmed and lower-cased; unique within the app. */
+    email: string
+    data: D
+    verified: boolean
+    disabled: boolean
+    /** Milliseconds since the epoch. */
+    createdAt: number
+    updatedAt: number
+  }
+
+  /** A token the board made and keeps hashed; only this copy is ever seen. */
+  export interface IssuedToken {
+    token: string
+    /** Milliseconds since the epoch. */
+    expiresAt: number
+  }
+
+  export interface FromRequestOptions {
+    /** A cookie holding the session token, read when there is no Authorization: Bearer header. */
+    cookie?: string
+  }
+
+  /** The app's own users (see docs/app-users.md); no app sees another's. */
+  export const users: {
+    /** users.email_taken if the email is another user's; a password has 8 characters or more. */
+    create<D extends object = Record<string, unknown>>(fields: { email: string; password?: string; data?: D }): Promise<User<D>>
+    get(id: string): Promise<User | null>
+    findByEmail(email: string): Promise<User | null>
+    /** A new email is unverified until confirmed. null if there is no such user. */
+    update<D extends object = Record<string, unknown>>(id: string, fields: { email?: string; data?: D }): Promise<User<D> | null>
+    /** Deletes the user and its tokens; whether it was there. */
+    delete(id: string): Promise<boolean>
+    /** Whether there was such a user. Sessions stay: revoke them if needed. */
+    setPassword(id: string, password: string): Promise<boolean>
+    /**
+     * The user if the password is right, else null (unknown email, wrong
+     * password, no password, disabled). Throttled per account and client:
+     * throws users.throttled when refused.
+     */
+    verify(email: string, password: string): Promise<User | null>
+    /** A session token; ttl in seconds (default 7 days), a fixed expiry. */
+    issueSession(id: string, options?: { ttl?: number }): Promise<IssuedToken>
+    /** The user behind a session token, or null. */
+    fromToken(token: string): Promise<User | null>
+    /** The user behind the request's Bearer token or named cookie, or null. */
+    fromRequest(request: Request, options?: FromRequestOptions): Promise<User | null>
+    /** The session token the request carries, or null. */
+    tokenFromRequest(request: Request, options?: FromRequestOptions): string | null
+    /** Ends one session (log-out); whether it was live. */
+    revokeSession(token: string): Promise<boolean>
+    /** Ends every session of a user; how many. */
+    revokeSessions(id: string): Promise<number>
+    /** A single-use email verification token (default 24 hours) for the script to send. */
+    issueVerificationToken(id: string, options?: { ttl?: number }): Promise<IssuedToken>
+    /** Spends a verification token and marks the email verified: the user, or null. */
+    confirmEmail(token: string): Promise<User | null>
+    /** A single-use password reset token (default 1 hour) for the script to send. */
+    issueResetToken(id: string, options?: { ttl?: number }): Promise<IssuedToken>
+    /** Spends a reset token, sets the password and ends the user's sessions: the user, or null. */
+    resetPassword(token: string, password: string): Promise<User | null>
   }
 }
 

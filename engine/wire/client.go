@@ -45,6 +45,10 @@ type call struct {
 	// and that still run are canceled with it.
 	ctx       context.Context
 	dataCalls atomic.Int64
+	// effects is set, under Client.mu and before it is served, by the
+	// execution's first data call or notice of an outbound call: from
+	// then on something of it may have left the worker.
+	effects bool
 }
 
 // ClientOption changes a Client.
@@ -89,8 +93,13 @@ func (c *Client) readLoop(r *bufio.Reader, onBroken func(error)) {
 		}
 		c.mu.Lock()
 		cl := c.pending[f.ID]
-		if f.Kind == KindResult {
+		switch {
+		case f.Kind == KindResult:
 			delete(c.pending, f.ID)
+		case f.Kind == KindData && cl != nil && c.err != nil:
+			cl = nil // closed: its Execute has returned, saying it made none
+		case f.Kind == KindData && cl != nil:
+			cl.effects = true
 		}
 		c.mu.Unlock()
 		if cl == nil {
@@ -155,14 +164,47 @@ func (c *Client) Pending() int {
 // connection makes it return an error. The code of a script version is
 // sent with its first invocation only.
 func (c *Client) Execute(ctx context.Context, inv *engine.Invocation) (*engine.Result, error) {
+	res, err := c.ExecuteTracked(ctx, inv)
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// ClosedError is the error of an ExecuteTracked call that the end of the
+// connection interrupted. It wraps ErrClosed and the connection's cause.
+type ClosedError struct {
+	Err error
+	// Effects says whether the execution had made a data call or told of
+	// an outbound call before the connection ended: something of it may
+	// have left the worker. False means nothing did.
+	Effects bool
+}
+
+func (e *ClosedError) Error() string { return e.Err.Error() }
+
+func (e *ClosedError) Unwrap() error { return e.Err }
+
+// ExecuteTracked is Execute, with the error of an interrupted call a
+// *ClosedError saying whether the execution had effects outside the
+// worker.
+func (c *Client) ExecuteTracked(ctx context.Context, inv *engine.Invocation) (*engine.Result, error) {
 	cctx, cancel := context.WithCancel(ctx)
+	if sc, ok := c.data.(engine.DataScoper); ok {
+		// The execution's data scope ends when Execute returns, however
+		// the execution ended (answered, canceled, its worker dead): its
+		// calls are canceled, then what it left open is rolled back.
+		var end func()
+		cctx, end = sc.OpenScope(cctx)
+		defer end()
+	}
 	defer cancel()
 	cl := &call{inv: inv, ch: make(chan *engine.Result, 1), ctx: cctx}
 	c.mu.Lock()
 	if c.err != nil {
 		err := c.err
 		c.mu.Unlock()
-		return nil, fmt.Errorf("%w: %w", ErrClosed, err)
+		return nil, &ClosedError{Err: fmt.Errorf("%w: %w", ErrClosed, err)}
 	}
 	c.nextID++
 	id := c.nextID
@@ -181,8 +223,8 @@ func (c *Client) Execute(ctx context.Context, inv *engine.Invocation) (*engine.R
 	}
 	c.mu.Unlock()
 	if err := c.out.exec(id, inv, withCode); err != nil {
-		c.forget(id)
-		return nil, fmt.Errorf("%w: write: %w", ErrClosed, err)
+		effects := c.forget(id, cl)
+		return nil, &ClosedError{Err: fmt.Errorf("%w: write: %w", ErrClosed, err), Effects: effects}
 	}
 	done := ctx.Done()
 	for {
@@ -190,8 +232,8 @@ func (c *Client) Execute(ctx context.Context, inv *engine.Invocation) (*engine.R
 		case res := <-cl.ch:
 			return res, nil
 		case <-c.closed:
-			c.forget(id)
-			return nil, fmt.Errorf("%w: %w", ErrClosed, c.Err())
+			effects := c.forget(id, cl)
+			return nil, &ClosedError{Err: fmt.Errorf("%w: %w", ErrClosed, c.Err()), Effects: effects}
 		case <-done:
 			done = nil
 			_ = c.out.frame(KindCancel, id, nil)
@@ -210,6 +252,7 @@ func (c *Client) serveData(cl *call, id uint64, payload []byte) {
 	var res engine.DataResult
 	var xe *engine.DataError
 	switch max := cl.inv.Limits.MaxDataCalls; {
+	case dc.Op == opOutbound: // noted by readLoop: only the answer is left
 	case c.data == nil:
 		xe = &engine.DataError{Code: engine.CodeDataUnavailable, Message: "this daemon has no data service"}
 	case max > 0 && cl.dataCalls.Add(1) > int64(max):
@@ -225,10 +268,12 @@ func (c *Client) serveData(cl *call, id uint64, payload []byte) {
 	_ = c.out.dataResult(id, seq, &res, xe) // a write error ends the connection's reads too
 }
 
-func (c *Client) forget(id uint64) {
+// forget drops the call id and says whether it had effects (cl.effects).
+func (c *Client) forget(id uint64, cl *call) bool {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	delete(c.pending, id)
-	c.mu.Unlock()
+	return cl.effects
 }
 
 var _ engine.Executor = (*Client)(nil)

@@ -222,6 +222,24 @@ func appendInvocation(b []byte, inv *engine.Invocation, withCode bool) []byte {
 	e.int(int64(inv.Limits.MaxTimers))
 	e.int(int64(inv.Limits.MaxSubrequests))
 	e.int(int64(inv.Limits.MaxDataCalls))
+	e.bool(inv.Scheduled != nil)
+	if sc := inv.Scheduled; sc != nil {
+		e.str(sc.Cron)
+		e.int(sc.Time.UnixNano())
+	}
+	e.bool(inv.Intercept)
+	e.bytes(inv.Data)
+	e.bool(inv.Queue != nil)
+	if q := inv.Queue; q != nil {
+		e.str(q.Queue)
+		e.uint(uint64(len(q.Messages)))
+		for _, m := range q.Messages {
+			e.str(m.ID)
+			e.str(m.Body)
+			e.int(int64(m.Attempts))
+			e.int(m.Timestamp.UnixNano())
+		}
+	}
 	return e.b
 }
 
@@ -248,6 +266,23 @@ func DecodeInvocation(p []byte) (*engine.Invocation, error) {
 	inv.Limits.MaxTimers = d.intField()
 	inv.Limits.MaxSubrequests = d.intField()
 	inv.Limits.MaxDataCalls = d.intField()
+	if d.bool() {
+		inv.Scheduled = &engine.Scheduled{Cron: d.str()}
+		inv.Scheduled.Time = time.Unix(0, d.int())
+	}
+	inv.Intercept = d.bool()
+	inv.Data = d.bytes()
+	if d.bool() {
+		inv.Queue = &engine.QueueBatch{Queue: d.str()}
+		inv.Queue.Messages = make([]engine.QueueMessage, d.count(4))
+		for i := range inv.Queue.Messages {
+			m := &inv.Queue.Messages[i]
+			m.ID = d.str()
+			m.Body = d.str()
+			m.Attempts = d.intField()
+			m.Timestamp = time.Unix(0, d.int())
+		}
+	}
 	if err := d.done("invocation"); err != nil {
 		return nil, err
 	}
@@ -279,6 +314,25 @@ func AppendResult(b []byte, res *engine.Result) []byte {
 		e.str(l.Message)
 	}
 	e.int(int64(res.Duration))
+	e.bool(res.NoRetry)
+	e.bool(res.Next != nil)
+	if n := res.Next; n != nil {
+		e.bool(n.Request != nil)
+		if r := n.Request; r != nil {
+			e.str(r.Method)
+			e.str(r.URL)
+			e.header(r.Header)
+			e.bytes(r.Body)
+		}
+		e.bytes(n.Data)
+	}
+	e.uint(uint64(len(res.QueueAcks)))
+	for _, a := range res.QueueAcks {
+		e.str(a.ID)
+		e.bool(a.Ack)
+		e.bool(a.Retry)
+		e.int(int64(a.DelaySeconds))
+	}
 	return e.b
 }
 
@@ -315,6 +369,29 @@ func DecodeResult(p []byte) (*engine.Result, error) {
 		d.fail(errors.New("wire: log lines without a log list"))
 	}
 	res.Duration = time.Duration(d.int())
+	res.NoRetry = d.bool()
+	if d.bool() {
+		n := &engine.Next{}
+		if d.bool() {
+			n.Request = &engine.Request{}
+			n.Request.Method = d.str()
+			n.Request.URL = d.str()
+			n.Request.Header = d.header()
+			n.Request.Body = d.bytes()
+		}
+		n.Data = d.bytes()
+		res.Next = n
+	}
+	if n := d.count(4); n > 0 {
+		res.QueueAcks = make([]engine.QueueAck, n)
+		for i := range res.QueueAcks {
+			a := &res.QueueAcks[i]
+			a.ID = d.str()
+			a.Ack = d.bool()
+			a.Retry = d.bool()
+			a.DelaySeconds = d.intField()
+		}
+	}
 	if err := d.done("result"); err != nil {
 		return nil, err
 	}

@@ -24,6 +24,8 @@ func fill(t *testing.T, v reflect.Value, n *int) {
 		}
 	case reflect.Uint64:
 		v.SetUint(uint64(*n) * 1000)
+	case reflect.Bool:
+		v.SetBool(true)
 	case reflect.Slice:
 		if v.Type().Elem().Kind() == reflect.Uint8 {
 			v.SetBytes([]byte{0, byte(*n), 255})

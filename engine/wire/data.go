@@ -65,6 +65,19 @@ func (remoteData) Call(ctx context.Context, _ string, call engine.DataCall) (eng
 	}
 }
 
+// opOutbound is the data call by which an execution tells the daemon, and
+// waits for it to take note, that an outbound call is about to leave.
+const opOutbound = "picloud.outbound"
+
+// NoticeOutbound tells the daemon that the execution of ctx is about to
+// make an outbound call, and returns once the daemon has taken note.
+func (r remoteData) NoticeOutbound(ctx context.Context) error {
+	_, err := r.Call(ctx, "", engine.DataCall{Op: opOutbound})
+	return err
+}
+
+var _ engine.OutboundNoticer = remoteData{}
+
 // deliver hands a DataResult frame's payload to the call waiting for it;
 // an answer nobody waits for any more is dropped.
 func (x *execConn) deliver(p []byte) error {

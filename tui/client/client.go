@@ -219,6 +219,18 @@ func (c *Client) SaveScript(ctx context.Context, id, source string, base int) (S
 	return s, c.do(ctx, "PUT", admin+"/scripts/"+url.PathEscape(id), body, &s)
 }
 
+// SaveDraft saves source as a new version that does not become active:
+// the active version keeps serving until the draft is rolled forward to.
+// Errors are SaveScript's.
+func (c *Client) SaveDraft(ctx context.Context, id, source string, base int) (Script, error) {
+	var s Script
+	body := map[string]any{"source": source, "activate": false}
+	if base > 0 {
+		body["base_version"] = base
+	}
+	return s, c.do(ctx, "PUT", admin+"/scripts/"+url.PathEscape(id), body, &s)
+}
+
 // DeleteScript deletes a script with its versions and routes.
 func (c *Client) DeleteScript(ctx context.Context, id string) error {
 	return c.do(ctx, "DELETE", admin+"/scripts/"+url.PathEscape(id), nil, nil)
@@ -458,4 +470,39 @@ func (c *Client) Audit(ctx context.Context, before int64, limit int) ([]AuditRec
 	}
 	var out struct{ Audit []AuditRecord }
 	return out.Audit, c.do(ctx, "GET", admin+"/audit?"+q.Encode(), nil, &out)
+}
+
+// CreateApp makes an app (owners and admins).
+func (c *Client) CreateApp(ctx context.Context, name, description string) (App, error) {
+	var a App
+	return a, c.do(ctx, "POST", admin+"/apps", map[string]string{"name": name, "description": description}, &a)
+}
+
+// UpdateApp renames an app and sets its description.
+func (c *Client) UpdateApp(ctx context.Context, id, name, description string) (App, error) {
+	var a App
+	return a, c.do(ctx, "PATCH", admin+"/apps/"+url.PathEscape(id), map[string]string{"name": name, "description": description}, &a)
+}
+
+// DeleteApp deletes an app with everything in it: scripts, routes,
+// domains, variables, logs.
+func (c *Client) DeleteApp(ctx context.Context, id string) error {
+	return c.do(ctx, "DELETE", admin+"/apps/"+url.PathEscape(id), nil, nil)
+}
+
+// Domains lists the host names and patterns an app claims.
+func (c *Client) Domains(ctx context.Context, appID string) ([]Domain, error) {
+	var out struct{ Domains []Domain }
+	return out.Domains, c.do(ctx, "GET", admin+"/apps/"+url.PathEscape(appID)+"/domains", nil, &out)
+}
+
+// ClaimDomain claims a host name or pattern (*.example.com) for an app.
+func (c *Client) ClaimDomain(ctx context.Context, appID, pattern string) (Domain, error) {
+	var d Domain
+	return d, c.do(ctx, "POST", admin+"/apps/"+url.PathEscape(appID)+"/domains", map[string]string{"pattern": pattern}, &d)
+}
+
+// ReleaseDomain gives an app's claim on a domain up.
+func (c *Client) ReleaseDomain(ctx context.Context, appID, domainID string) error {
+	return c.do(ctx, "DELETE", admin+"/apps/"+url.PathEscape(appID)+"/domains/"+url.PathEscape(domainID), nil, nil)
 }

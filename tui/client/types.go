@@ -14,6 +14,8 @@ type (
 	User = model.User
 	// App is a unit of isolation with its own scripts, routes and logs.
 	App = model.App
+	// Domain is an app's claim on a host name or pattern.
+	Domain = model.Domain
 	// Script is a handler; Source is the active version's (not in lists).
 	Script = model.Script
 	// Version is one saved version of a script.
@@ -22,6 +24,8 @@ type (
 	Route = model.Route
 	// Execution is the log record of one script execution.
 	Execution = model.ExecutionRecord
+	// ResponsePreview is the start of what an execution answered.
+	ResponsePreview = model.ResponsePreview
 	// System is the health of the board and the daemon
 	// (GET /api/v1/admin/system); figures the board does not expose are zero.
 	System = model.SystemStatus
@@ -29,6 +33,10 @@ type (
 	Worker = model.WorkerStatus
 	// WorkerExit says why a slot's last worker ended.
 	WorkerExit = model.WorkerExit
+	// Transactions is how many transactions scripts hold open.
+	Transactions = model.TransactionsStatus
+	// AppStorage is one app's data against its storage quota.
+	AppStorage = model.AppStorage
 	// SSHKey is a public key that signs a user in over SSH.
 	SSHKey = model.SSHKey
 	// AuditRecord is one change, who made it, through what and when.
@@ -51,6 +59,16 @@ type Match struct {
 	ScriptName string            `json:"script_name"`
 	Version    int               `json:"version"`
 	Params     map[string]string `json:"params"`
+	// Interceptors run before the script, in order.
+	Interceptors []MatchInterceptor `json:"interceptors"`
+}
+
+// MatchInterceptor is an interceptor in a match's chain.
+type MatchInterceptor struct {
+	ID         string `json:"interceptor_id"`
+	Path       string `json:"path"`
+	ScriptID   string `json:"script_id"`
+	ScriptName string `json:"script_name"`
 }
 
 // ConsoleLine is one console call of an execution.

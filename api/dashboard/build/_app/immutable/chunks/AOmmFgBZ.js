@@ -1,0 +1,1 @@
+function r(t){if(t==null)return"—";const o=["B","KiB","MiB","GiB","TiB"];let n=t,i=0;for(;n>=1024&&i<o.length-1;)n/=1024,i++;return i===0?`${n} B`:`${n.toFixed(1)} ${o[i]}`}function e(t){if(t==null)return"—";const o=Math.floor(t/86400),n=Math.floor(t%86400/3600),i=Math.floor(t%3600/60);return o>0?`${o} d ${n} h`:n>0?`${n} h ${i} min`:`${i} min ${t%60} s`}export{r as b,e as s};

@@ -1,0 +1,75 @@
+package data
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/picloud/picloud/engine"
+)
+
+func dataCode(err error) string {
+	var de *engine.DataError
+	if errors.As(err, &de) {
+		return de.Code
+	}
+	return ""
+}
+
+func TestNormalizeEmail(t *testing.T) {
+	for in, want := range map[string]string{
+		"Ada@Example.org":     "ada@example.org",
+		"  bob@example.org\n": "bob@example.org",
+		"c.d+tag@sub.example": "c.d+tag@sub.example",
+	} {
+		if got, err := NormalizeEmail(in); err != nil || got != want {
+			t.Errorf("NormalizeEmail(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "ada", "@example.org", "ada@", "Ada <ada@example.org>", "a b@example.org", "ada@example.org, bob@example.org"} {
+		if got, err := NormalizeEmail(bad); dataCode(err) != engine.CodeDataInvalid {
+			t.Errorf("NormalizeEmail(%q) = %q, %v; want data.invalid", bad, got, err)
+		}
+	}
+	long := make([]byte, MaxEmailBytes)
+	for i := range long {
+		long[i] = 'a'
+	}
+	if _, err := NormalizeEmail(string(long) + "@example.org"); dataCode(err) != engine.CodeDataTooLarge {
+		t.Errorf("a long email: %v, want data.too_large", err)
+	}
+}
+
+func TestCheckUserData(t *testing.T) {
+	if d, err := checkUserData("op", nil); err != nil || string(d) != "{}" {
+		t.Errorf("no data: %s, %v", d, err)
+	}
+	if d, err := checkUserData("op", json.RawMessage(`{"a":1}`)); err != nil || string(d) != `{"a":1}` {
+		t.Errorf("an object: %s, %v", d, err)
+	}
+	for _, bad := range []string{`[1]`, `"x"`, `1`} {
+		if _, err := checkUserData("op", json.RawMessage(bad)); dataCode(err) != engine.CodeDataInvalid {
+			t.Errorf("%s: %v, want data.invalid", bad, err)
+		}
+	}
+	big := json.RawMessage(`{"a":"` + string(make([]byte, MaxUserDataBytes)) + `"}`)
+	if _, err := checkUserData("op", big); dataCode(err) != engine.CodeDataTooLarge {
+		t.Errorf("big data: %v, want data.too_large", err)
+	}
+}
+
+func TestTokenTTL(t *testing.T) {
+	if d, err := tokenTTL("op", nil, 60); err != nil || d != time.Minute {
+		t.Errorf("default: %v, %v", d, err)
+	}
+	f := 1.5
+	if d, err := tokenTTL("op", &f, 60); err != nil || d != 1500*time.Millisecond {
+		t.Errorf("1.5 s: %v, %v", d, err)
+	}
+	for _, bad := range []float64{0, -1, 0.5, MaxTokenTTL + 1} {
+		if _, err := tokenTTL("op", &bad, 60); dataCode(err) != engine.CodeDataInvalid {
+			t.Errorf("ttl %v: %v, want data.invalid", bad, err)
+		}
+	}
+}

@@ -1,0 +1,52 @@
+package manager
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/picloud/picloud/api/model"
+)
+
+func TestParseCronConfig(t *testing.T) {
+	c, err := ParseCronConfig(json.RawMessage(`{"schedule":"@daily"}`), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (model.CronConfig{Schedule: "@daily", Timezone: "UTC", Misfire: "run_once", MaxRetries: DefaultCronRetries}); c != want {
+		t.Errorf("defaults: %+v, want %+v", c, want)
+	}
+	c, err = ParseCronConfig(json.RawMessage(`{"schedule":"0 9 * * 1-5","timezone":"Europe/Berlin","misfire":"skip","max_retries":0}`), false)
+	if err != nil || c.MaxRetries != 0 || c.Misfire != "skip" || c.Timezone != "Europe/Berlin" {
+		t.Errorf("given: %+v %v", c, err)
+	}
+	for _, bad := range []struct{ body, want string }{
+		{`{}`, "needs a schedule"},
+		{`{"schedule":"*/5 * * * *","extra":1}`, `unknown field "extra"`},
+		{`{"schedule":"*/5 * * * * *"}`, "expected exactly 5 fields"},
+		{`{"schedule":"@daily","timezone":"Nowhere/City"}`, `unknown time zone "Nowhere/City"`},
+		{`{"schedule":"@daily","misfire":"twice"}`, `misfire "twice"`},
+		{`{"schedule":"@daily","max_retries":11}`, "max_retries is 11"},
+		{`{"schedule":"@daily","max_retries":-1}`, "max_retries is -1"},
+		{`{"schedule":5}`, "cannot unmarshal"},
+	} {
+		_, err := ParseCronConfig(json.RawMessage(bad.body), false)
+		if !errors.Is(err, model.ErrInvalid) || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%s: %v, want ErrInvalid saying %q", bad.body, err, bad.want)
+		}
+	}
+	if _, err := ParseCronConfig(json.RawMessage(`{"schedule":"*/2 * * * * *"}`), true); err != nil {
+		t.Errorf("seconds allowed: %v", err)
+	}
+}
+
+func TestCheckTriggerType(t *testing.T) {
+	s := &Service{}
+	for _, c := range []struct{ typ, want string }{{"", "has no type"}, {"email", `unknown trigger type "email"`}, {"queue", "needs a queue"}} {
+		_, err := s.checkTriggerConfig(c.typ, json.RawMessage(`{}`))
+		if !errors.Is(err, model.ErrInvalid) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("type %q: %v, want %q", c.typ, err, c.want)
+		}
+	}
+}

@@ -1,0 +1,63 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/picloud/picloud/api/model"
+)
+
+// Tx is a transaction the store's methods join when their context comes
+// from Bind: scripts' db.transaction, which lives across many calls, each
+// with a context of its own. It pins one connection of the pool until
+// Commit or Rollback. Its methods must not run concurrently.
+type Tx struct {
+	s  *Store
+	tx pgx.Tx
+}
+
+// BeginSerializable starts a SERIALIZABLE transaction: its calls see one
+// snapshot, and PostgreSQL refuses (with model.ErrTxConflict) any commit
+// that would make the result differ from running the transactions one
+// after another.
+func (s *Store) BeginSerializable(ctx context.Context) (*Tx, error) {
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable})
+	if err != nil {
+		return nil, fmt.Errorf("begin a transaction: %w", mapError(err))
+	}
+	return &Tx{s: s, tx: tx}, nil
+}
+
+// Bind returns ctx carrying the transaction: the store's methods called
+// with it run in the transaction.
+func (t *Tx) Bind(ctx context.Context) context.Context {
+	return context.WithValue(ctx, txKey{t.s}, t.tx)
+}
+
+// Commit commits the transaction; a serialization failure is
+// model.ErrTxConflict, a transaction that an earlier failed statement
+// aborted is model.ErrTxAborted, and either is rolled back.
+func (t *Tx) Commit(ctx context.Context) error {
+	err := t.tx.Commit(ctx)
+	if errors.Is(err, pgx.ErrTxCommitRollback) {
+		// A statement failed earlier: PostgreSQL rolled back instead.
+		return fmt.Errorf("commit the transaction: %w", model.ErrTxAborted)
+	}
+	if err != nil {
+		return fmt.Errorf("commit the transaction: %w", mapError(err))
+	}
+	return nil
+}
+
+// Rollback rolls the transaction back; after Commit it does nothing. When
+// it fails, the connection is closed rather than returned to the pool, so
+// no connection is left idle in a transaction.
+func (t *Tx) Rollback(ctx context.Context) error {
+	if err := t.tx.Rollback(ctx); err != nil && !errors.Is(err, pgx.ErrTxClosed) {
+		return fmt.Errorf("roll the transaction back: %w", mapError(err))
+	}
+	return nil
+}

@@ -1,0 +1,302 @@
+package main
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// authScript is an app's sign-up, log-in and members' page on the users
+// module, at /auth/<op>.
+const authScript = `import { users } from "picloud"
+const json = (v, status = 200) => Response.json(v, { status })
+export default async (req, env, ctx) => {
+  const op = ctx.params.op
+  const body = req.method === "POST" && req.headers.get("content-type") === "application/json" ? await req.json() : {}
+  try {
+    switch (op) {
+      case "signup": {
+        const user = await users.create({ email: body.email, password: body.password, data: { name: body.name } })
+        const { token } = await users.issueVerificationToken(user.id)
+        return json({ user, verifyToken: token }, 201)
+      }
+      case "confirm": {
+        const user = await users.confirmEmail(body.token)
+        return user ? json({ user }) : json({ error: "bad token" }, 400)
+      }
+      case "login": {
+        const user = await users.verify(body.email, body.password)
+        if (!user) return json({ error: "wrong email or password" }, 401)
+        const { token, expiresAt } = await users.issueSession(user.id, { ttl: 3600 })
+        return json({ token, expiresAt }, 200)
+      }
+      case "logout":
+        return json({ revoked: await users.revokeSession(users.tokenFromRequest(req, { cookie: "sid" })) })
+      case "forgot": {
+        const user = await users.findByEmail(body.email)
+        return json({ token: user ? (await users.issueResetToken(user.id)).token : null })
+      }
+      case "reset": {
+        const user = await users.resetPassword(body.token, body.password)
+        return user ? json({ user }) : json({ error: "bad token" }, 400)
+      }
+      case "me": {
+        const user = await users.fromRequest(req, { cookie: "sid" })
+        return user ? json({ user }) : json({ error: "log in" }, 401)
+      }
+      case "peek":
+        return json({ byEmail: await users.findByEmail(body.email), byId: await users.get(body.id) })
+      case "revokeAll":
+        return json({ revoked: await users.revokeSessions(body.id) })
+    }
+    return json({ error: "no such op" }, 404)
+  } catch (e) {
+    const status = e.code === "users.throttled" ? 429 : 400
+    return json({ error: e.message, code: e.code ?? null }, status)
+  }
+}`
+
+// authClient calls the auth script of one app, with no admin session.
+type authClient struct {
+	d    *daemon
+	host []string
+}
+
+func (c authClient) post(op string, body any, header ...string) reply {
+	c.d.t.Helper()
+	return c.d.call("POST", "/auth/"+op, mustJSON(body), append(append([]string{}, c.host...), header...)...)
+}
+
+func (c authClient) me(header ...string) reply {
+	c.d.t.Helper()
+	return c.d.call("GET", "/auth/me", "", append(append([]string{}, c.host...), header...)...)
+}
+
+// signup creates a user through c and returns its id and verification
+// token.
+func (c authClient) signup(email, password string) (id, verifyToken string) {
+	t := c.d.t
+	t.Helper()
+	r := c.post("signup", map[string]string{"email": email, "password": password, "name": "Ada"})
+	c.d.expect(r, 201, `"verified":false`, `"name":"Ada"`)
+	if strings.Contains(r.body, "argon2") || strings.Contains(r.body, password) {
+		t.Fatalf("the sign-up's answer shows the password or its hash: %s", r.body)
+	}
+	user := r.field(t, "user").(map[string]any)
+	return user["id"].(string), r.field(t, "verifyToken").(string)
+}
+
+// login logs a user in through c and returns the session token.
+func (c authClient) login(email, password string) string {
+	c.d.t.Helper()
+	r := c.post("login", map[string]string{"email": email, "password": password})
+	c.d.expect(r, 200)
+	return r.field(c.d.t, "token").(string)
+}
+
+func bearer(token string) []string { return []string{"Authorization", "Bearer " + token} }
+
+func TestAppUsers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and starts PostgreSQL")
+	}
+	d := newDaemon(t, buildBinary(t), "PICLOUD_MAX_CONCURRENT_EXECUTIONS=64")
+	d.startAsOwner()
+	d.deploy("", "auth", authScript, "*", "/auth/:op")
+	other := d.call("POST", "/api/v1/admin/apps", `{"name":"other"}`)
+	d.expect(other, 201)
+	otherID := other.field(t, "id").(string)
+	d.expect(d.call("POST", "/api/v1/admin/apps/"+otherID+"/domains", `{"pattern":"other.test"}`), 201)
+	d.deploy(otherID, "auth-other", authScript, "*", "/auth/:op")
+	// clients are a subtest's callers of the two apps, with no admin
+	// session.
+	clients := func(t *testing.T) (*daemon, authClient, authClient) {
+		anon := &daemon{t: t, url: d.url}
+		return anon, authClient{d: anon}, authClient{d: anon, host: []string{"Host", "other.test"}}
+	}
+
+	t.Run("sign-up, log-in, guarded page, log-out", func(t *testing.T) {
+		anon, a, _ := clients(t)
+		_, verify := a.signup("Ada@Example.org ", "correct horse")
+		anon.expect(a.post("signup", map[string]string{"email": "ada@example.org", "password": "another one"}), 400, "users.email_taken")
+		anon.expect(a.post("signup", map[string]string{"email": "bob@example.org", "password": "short"}), 400, "at least 8")
+		anon.expect(a.post("signup", map[string]string{"email": "not an address", "password": "long enough"}), 400, "not an email address")
+
+		anon.expect(a.me(), 401)
+		anon.expect(a.post("login", map[string]string{"email": "ada@example.org", "password": "wrong horse"}), 401)
+		token := a.login("ADA@example.org", "correct horse")
+		if !strings.HasPrefix(token, "pcu_") {
+			t.Fatalf("session token %q", token)
+		}
+		anon.expect(a.me(bearer(token)...), 200, `"email":"ada@example.org"`, `"verified":false`)
+		anon.expect(a.me("Cookie", "theme=dark; sid="+token), 200, `"email":"ada@example.org"`)
+
+		// The verification token works once.
+		anon.expect(a.post("confirm", map[string]string{"token": verify}), 200, `"verified":true`)
+		anon.expect(a.post("confirm", map[string]string{"token": verify}), 400, "bad token")
+		anon.expect(a.me(bearer(token)...), 200, `"verified":true`)
+
+		anon.expect(a.post("logout", nil, bearer(token)...), 200, `"revoked":true`)
+		anon.expect(a.me(bearer(token)...), 401)
+		anon.expect(a.me("Cookie", "sid="+token), 401)
+	})
+
+	t.Run("password reset", func(t *testing.T) {
+		anon, a, _ := clients(t)
+		a.signup("carol@example.org", "first password")
+		s1, s2 := a.login("carol@example.org", "first password"), a.login("carol@example.org", "first password")
+		r := a.post("forgot", map[string]string{"email": "carol@example.org"})
+		anon.expect(r, 200)
+		reset := r.field(t, "token").(string)
+		anon.expect(a.post("reset", map[string]string{"token": reset, "password": "short"}), 400, "at least 8")
+		anon.expect(a.post("reset", map[string]string{"token": reset, "password": "second password"}), 200, `"carol@example.org"`)
+		anon.expect(a.post("reset", map[string]string{"token": reset, "password": "third password"}), 400, "bad token")
+		// The reset ends every session and the old password.
+		anon.expect(a.me(bearer(s1)...), 401)
+		anon.expect(a.me(bearer(s2)...), 401)
+		anon.expect(a.post("login", map[string]string{"email": "carol@example.org", "password": "first password"}), 401)
+		a.login("carol@example.org", "second password")
+	})
+
+	t.Run("apps keep their users apart", func(t *testing.T) {
+		anon, a, b := clients(t)
+		id, verify := a.signup("dave@example.org", "dave's password")
+		token := a.login("dave@example.org", "dave's password")
+		anon.expect(a.me(bearer(token)...), 200)
+		anon.expect(b.me(bearer(token)...), 401)
+		anon.expect(b.post("logout", nil, bearer(token)...), 200, `"revoked":false`)
+		anon.expect(a.me(bearer(token)...), 200)
+		anon.expect(b.post("login", map[string]string{"email": "dave@example.org", "password": "dave's password"}), 401)
+		anon.expect(b.post("peek", map[string]string{"email": "dave@example.org", "id": id}), 200, `"byEmail":null`, `"byId":null`)
+		anon.expect(b.post("confirm", map[string]string{"token": verify}), 400, "bad token")
+		anon.expect(b.post("revokeAll", map[string]string{"id": id}), 200, `"revoked":0`)
+		anon.expect(a.me(bearer(token)...), 200)
+		// The same email is a different user in the other app.
+		b.signup("dave@example.org", "b's own password")
+		anon.expect(a.post("confirm", map[string]string{"token": verify}), 200, `"verified":true`)
+		anon.expect(a.post("revokeAll", map[string]string{"id": id}), 200, `"revoked":1`)
+		anon.expect(a.me(bearer(token)...), 401)
+	})
+
+	t.Run("parallel wrong passwords are throttled", func(t *testing.T) {
+		anon, a, _ := clients(t)
+		a.signup("erin@example.org", "erin's password")
+		const n = 20
+		var mu sync.Mutex
+		counts := map[int]int{}
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for range n {
+			wg.Go(func() {
+				<-start
+				r, err := anon.send(http.DefaultClient, "POST", "/auth/login", mustJSON(map[string]string{"email": "erin@example.org", "password": "a wrong guess"}))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				counts[r.status]++
+				mu.Unlock()
+			})
+		}
+		close(start)
+		wg.Wait()
+		if counts[401] < 1 || counts[401] > 5 || counts[429] != n-counts[401] {
+			t.Fatalf("%d parallel wrong passwords: %v; want at most 5 checked (401), the rest refused (429)", n, counts)
+		}
+		// The account is locked for this address, the right password too.
+		anon.expect(a.post("login", map[string]string{"email": "erin@example.org", "password": "erin's password"}), 429, "users.throttled")
+		// Another account is not.
+		a.signup("frank@example.org", "frank's password")
+		a.login("frank@example.org", "frank's password")
+	})
+}
+
+// TestAppUsersAdmin drives the admin API of app users: listed and
+// searched, disabled (sessions end, log-in refused), enabled, sessions
+// revoked, deleted; each change audited.
+func TestAppUsersAdmin(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and starts PostgreSQL")
+	}
+	d := newDaemon(t, buildBinary(t))
+	d.startAsOwner()
+	d.deploy("", "auth", authScript, "*", "/auth/:op")
+	app := defaultAppID(d)
+	anon := &daemon{t: t, url: d.url}
+	a := authClient{d: anon}
+	id, _ := a.signup("gina@example.org", "gina's password")
+	a.signup("hal@example.org", "hal's password")
+	base := "/api/v1/admin/apps/" + app + "/users"
+
+	r := d.call("GET", base+"?search=gina", "")
+	d.expect(r, 200, `"email":"gina@example.org"`, `"complete":true`)
+	if strings.Contains(r.body, "hal@") || strings.Contains(r.body, "argon2") {
+		t.Fatalf("search: %s", r.body)
+	}
+	d.expect(d.call("GET", base+"?limit=1", ""), 200, `"complete":false`)
+
+	token := a.login("gina@example.org", "gina's password")
+	d.expect(d.call("GET", "/api/v1/admin/system", ""), 200, `"app_users":{"users":2,"sessions":1}`)
+	d.expect(d.call("PATCH", base+"/"+id, `{"disabled":true}`), 200, `"disabled":true`)
+	anon.expect(a.me(bearer(token)...), 401)
+	anon.expect(a.post("login", map[string]string{"email": "gina@example.org", "password": "gina's password"}), 401)
+	d.expect(d.call("PATCH", base+"/"+id, `{"disabled":false}`), 200, `"disabled":false`)
+	// Disabling ended the session: enabling does not bring it back.
+	anon.expect(a.me(bearer(token)...), 401)
+	token = a.login("gina@example.org", "gina's password")
+	d.expect(d.call("POST", base+"/"+id+"/revoke-sessions", ""), 200, `"revoked":1`)
+	anon.expect(a.me(bearer(token)...), 401)
+	d.expect(d.call("DELETE", base+"/"+id, ""), 204)
+	d.expect(d.call("DELETE", base+"/"+id, ""), 404)
+	anon.expect(a.post("login", map[string]string{"email": "gina@example.org", "password": "gina's password"}), 401)
+	for _, action := range []string{"app_user.disable", "app_user.enable", "app_user.revoke_sessions", "app_user.delete"} {
+		d.expect(d.call("GET", "/api/v1/admin/audit?action="+action, ""), 200, action, "gina@example.org")
+	}
+}
+
+// TestTUIAppUsers drives the app users screen of picloud tui: the users a
+// script made are listed, searched, disabled (their log-in then fails),
+// logged out and deleted.
+func TestTUIAppUsers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and starts PostgreSQL")
+	}
+	bin := buildBinary(t)
+	d := newDaemon(t, bin)
+	d.startAsOwner()
+	d.deploy("", "auth", authScript, "*", "/auth/:op")
+	anon := &daemon{t: t, url: d.url}
+	a := authClient{d: anon}
+	a.signup("ivy@example.org", "ivy's password")
+	a.signup("jon@example.org", "jon's password")
+
+	term := startTerminal(t, d.env, bin, "tui")
+	term.waitFor("admin (owner)")
+	term.waitFor("default")
+	term.send("U")
+	term.waitFor("users of default")
+	term.waitFor("ivy@example.org")
+	term.waitFor("jon@example.org")
+	term.send("S")
+	term.waitFor("emails containing")
+	term.send("jon", enter)
+	term.waitFor(`users of default matching "jon"`)
+	term.send("x")
+	term.waitFor("no        yes") // verified no, disabled yes
+	anon.expect(a.post("login", map[string]string{"email": "jon@example.org", "password": "jon's password"}), 401)
+	term.send("d")
+	term.waitFor("delete the user jon@example.org of default?")
+	term.send("y")
+	term.waitFor("no users")
+	term.send(ctrlC)
+	select {
+	case <-term.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("picloud tui did not quit on ctrl+c")
+	}
+	d.expect(d.call("GET", "/api/v1/admin/audit?limit=5", ""), 200, "app_user.delete", "app_user.disable")
+	a.login("ivy@example.org", "ivy's password")
+}

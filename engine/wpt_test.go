@@ -1,0 +1,246 @@
+package engine
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+var wptNode = flag.Bool("wpt.node", false,
+	"TestWPT: also run the vectors through Node.js (node on PATH) and print its table beside PiCloud's")
+
+// wptFiles are the data files of testdata/wpt, in the order of the table:
+// WPT's URL vectors, the Encoding standard's labels and UTF-8 vectors.
+var wptFiles = []string{"urltestdata.json", "setters_tests.json", "toascii.json", "IdnaTestV2.json", "percent-encoding.json",
+	"encodings.json", "utf-8-decode.json"}
+
+// wptResult is what testdata/wpt/harness.js returns for one file.
+type wptResult struct {
+	Total    int `json:"total"`
+	Failures []struct {
+		ID  string `json:"id"`
+		Why string `json:"why"`
+	} `json:"failures"`
+	Disagreements []string `json:"disagreements"`
+	Missing       []string `json:"missing"` // static methods the runtime lacks
+}
+
+func (r *wptResult) passed() int { return r.Total - len(r.Failures) }
+
+// TestWPT runs every vector of testdata/wpt inside the engine, as a script
+// sees the URL API, and prints a pass table per file (go test -v, or make
+// wpt, which adds Node.js's figures from the same run). A vector that
+// fails must be on testdata/wpt/expected-failures.txt with the reason, and
+// one on the list must still fail, so that the list only shrinks.
+func TestWPT(t *testing.T) {
+	harness := readWPT(t, "harness.js")
+	expected := loadExpectedFailures(t, filepath.Join("testdata", "wpt", "expected-failures.txt"))
+	nodeVersion := ""
+	if *wptNode {
+		out, err := exec.Command("node", "--version").Output()
+		if err != nil {
+			t.Fatalf("-wpt.node: Node.js is not runnable: %v", err)
+		}
+		nodeVersion = strings.TrimSpace(string(out))
+	}
+	var table strings.Builder
+	fmt.Fprintf(&table, "\nWeb-platform-tests vectors through the Web APIs\n\n| File | Vectors | PiCloud |")
+	if *wptNode {
+		fmt.Fprintf(&table, " Node.js %s |", nodeVersion)
+	}
+	table.WriteString("\n| --- | ---: | ---: |")
+	if *wptNode {
+		table.WriteString(" ---: |")
+	}
+	table.WriteString("\n")
+	documented := documentedWPT(t)
+	nodeMissing := map[string]bool{}
+	for _, file := range wptFiles {
+		ours := runWPTEngine(t, harness, file)
+		checkWPT(t, file, ours, expected[file])
+		row := fmt.Sprintf("| `%s` | %d | %s |", file, ours.Total, passRate(ours))
+		if !strings.HasPrefix(documented[file], row) {
+			t.Errorf("docs/scripts.md has %q for %s, the run gives %q: record the new table", documented[file], file, row)
+		}
+		table.WriteString(row)
+		if *wptNode {
+			node := runWPTNode(t, harness, file)
+			fmt.Fprintf(&table, " %s |", passRate(node))
+			for _, m := range node.Missing {
+				nodeMissing[m] = true
+			}
+		}
+		table.WriteString("\n")
+	}
+	if len(nodeMissing) > 0 {
+		fmt.Fprintf(&table, "\nNode.js %s has no %s: those checks were left out of its column.\n", nodeVersion, strings.Join(sortedKeys(nodeMissing), " and no "))
+	}
+	fmt.Print(table.String())
+}
+
+// documentedWPT reads the rows of the compatibility table of
+// docs/scripts.md, by file.
+func documentedWPT(t *testing.T) map[string]string {
+	t.Helper()
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "scripts.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]string{}
+	for _, line := range strings.Split(string(doc), "\n") {
+		for _, file := range wptFiles {
+			if strings.HasPrefix(line, "| `"+file+"` |") {
+				rows[file] = line
+			}
+		}
+	}
+	return rows
+}
+
+func sortedKeys(m map[string]bool) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// passRate is "passed (percent %)".
+func passRate(r *wptResult) string {
+	if r.Total == 0 {
+		return "0"
+	}
+	return fmt.Sprintf("%d (%.1f %%)", r.passed(), 100*float64(r.passed())/float64(r.Total))
+}
+
+// checkWPT fails t for each failure not expected, each expected failure
+// that passes, and each vector where URL.canParse or URL.parse disagrees
+// with the constructor.
+func checkWPT(t *testing.T, file string, r *wptResult, expected map[string]string) {
+	t.Helper()
+	failing := map[string]bool{}
+	for _, f := range r.Failures {
+		failing[f.ID] = true
+		if _, ok := expected[f.ID]; !ok {
+			t.Errorf("%s %s fails (%s): fix it, or list it in expected-failures.txt with the reason", file, f.ID, f.Why)
+		}
+	}
+	for id := range expected {
+		if !failing[id] {
+			t.Errorf("%s %s passes now: remove it from expected-failures.txt", file, id)
+		}
+	}
+	if len(r.Missing) > 0 {
+		t.Errorf("%s: the engine lacks %s", file, strings.Join(r.Missing, ", "))
+	}
+	for _, id := range r.Disagreements {
+		t.Errorf("%s %s: URL.canParse or URL.parse disagrees with new URL", file, id)
+	}
+}
+
+func readWPT(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "wpt", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// runWPTEngine runs the vectors of file in a PiCloud script.
+func runWPTEngine(t *testing.T, harness, file string) *wptResult {
+	t.Helper()
+	src := harness + "\nexport default (request, env) => Response.json(wptRun(env.FILE, JSON.parse(env.DATA)))\n"
+	res := runWith(t, testExecutor, JavaScript, src, func(inv *Invocation) {
+		inv.Env = map[string]string{"FILE": file, "DATA": readWPT(t, file)}
+		inv.Limits = Limits{WallTime: 2 * time.Minute, MaxResponseBytes: 64 << 20}
+	})
+	return decodeWPT(t, file, []byte(respBody(t, res)))
+}
+
+// runWPTNode runs the same harness on the same vectors in Node.js.
+func runWPTNode(t *testing.T, harness, file string) *wptResult {
+	t.Helper()
+	script := filepath.Join(t.TempDir(), "wpt.js")
+	src := harness + "\nprocess.stdout.write(JSON.stringify(wptRun(process.argv[2], " +
+		"JSON.parse(require(\"fs\").readFileSync(process.argv[3], \"utf8\")))))\n"
+	if err := os.WriteFile(script, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	data, err := filepath.Abs(filepath.Join("testdata", "wpt", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("node", script, file, data).Output()
+	if err != nil {
+		t.Fatalf("node on %s: %v", file, err)
+	}
+	return decodeWPT(t, file, out)
+}
+
+func decodeWPT(t *testing.T, file string, b []byte) *wptResult {
+	t.Helper()
+	var r wptResult
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatalf("%s: the harness answered %.200q: %v", file, b, err)
+	}
+	if r.Total == 0 {
+		t.Fatalf("%s: no vectors ran", file)
+	}
+	return &r
+}
+
+// loadExpectedFailures reads the expected-failure list: "why: reason"
+// lines, each followed by the vectors it explains, one "file id" a line;
+// "#" starts a comment line.
+func loadExpectedFailures(t *testing.T, path string) map[string]map[string]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	out := map[string]map[string]string{}
+	why := ""
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Text()
+		switch {
+		case line == "" || strings.HasPrefix(line, "#"):
+			continue
+		case strings.HasPrefix(line, "why: "):
+			why = strings.TrimSpace(strings.TrimPrefix(line, "why: "))
+			continue
+		}
+		file, id, ok := strings.Cut(line, " ")
+		if !ok || why == "" {
+			t.Fatalf("%s:%d: want \"file id\" after a \"why: reason\" line, got %q", path, n, line)
+		}
+		if out[file] == nil {
+			out[file] = map[string]string{}
+		}
+		if _, dup := out[file][id]; dup {
+			t.Fatalf("%s:%d: %s %s is listed twice", path, n, file, id)
+		}
+		out[file][id] = why
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for file := range out {
+		if !strings.HasSuffix(file, ".json") {
+			t.Fatalf("%s: %q is not a vector file", path, file)
+		}
+	}
+	return out
+}

@@ -1,0 +1,188 @@
+-- 0014: River's schema, versions 5 to 8 (see 0013), and the record of
+-- versions 1 to 8 in river_migration, as River's own migrator leaves it,
+-- so that River's tools see the schema as theirs.
+
+-- river version 5 (005_migration_unique_client.up.sql)
+--
+-- Rebuild the migration table so it's based on `(line, version)`.
+--
+
+DO
+$body$
+BEGIN
+    -- Tolerate users who may be using their own migration system rather than
+    -- River's. If they are, they will have skipped version 001 containing
+    -- `CREATE TABLE river_migration`, so this table won't exist.
+    IF (SELECT to_regclass('river_migration') IS NOT NULL) THEN
+        ALTER TABLE river_migration
+            RENAME TO river_migration_old;
+
+        CREATE TABLE river_migration(
+            line TEXT NOT NULL,
+            version bigint NOT NULL,
+            created_at timestamptz NOT NULL DEFAULT NOW(),
+            CONSTRAINT line_length CHECK (char_length(line) > 0 AND char_length(line) < 128),
+            CONSTRAINT version_gte_1 CHECK (version >= 1),
+            PRIMARY KEY (line, version)
+        );
+
+        INSERT INTO river_migration
+            (created_at, line, version)
+        SELECT created_at, 'main', version
+        FROM river_migration_old;
+
+        DROP TABLE river_migration_old;
+    END IF;
+END;
+$body$
+LANGUAGE 'plpgsql'; 
+
+--
+-- Add `river_job.unique_key` and bring up an index on it.
+--
+
+-- These statements use `IF NOT EXISTS` to allow users with a `river_job` table
+-- of non-trivial size to build the index `CONCURRENTLY` out of band of this
+-- migration, then follow by completing the migration.
+ALTER TABLE river_job
+    ADD COLUMN IF NOT EXISTS unique_key bytea;
+
+CREATE UNIQUE INDEX IF NOT EXISTS river_job_kind_unique_key_idx ON river_job (kind, unique_key) WHERE unique_key IS NOT NULL;
+
+--
+-- Create `river_client` and derivative.
+--
+-- This feature hasn't quite yet been implemented, but we're taking advantage of
+-- the migration to add the schema early so that we can add it later without an
+-- additional migration.
+--
+
+CREATE UNLOGGED TABLE river_client (
+    id text PRIMARY KEY NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    metadata jsonb NOT NULL DEFAULT '{}',
+    paused_at timestamptz,
+    updated_at timestamptz NOT NULL,
+    CONSTRAINT name_length CHECK (char_length(id) > 0 AND char_length(id) < 128)
+);
+
+-- Differs from `river_queue` in that it tracks the queue state for a particular
+-- active client.
+CREATE UNLOGGED TABLE river_client_queue (
+    river_client_id text NOT NULL REFERENCES river_client (id) ON DELETE CASCADE,
+    name text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    max_workers bigint NOT NULL DEFAULT 0,
+    metadata jsonb NOT NULL DEFAULT '{}',
+    num_jobs_completed bigint NOT NULL DEFAULT 0,
+    num_jobs_running bigint NOT NULL DEFAULT 0,
+    updated_at timestamptz NOT NULL,
+    PRIMARY KEY (river_client_id, name),
+    CONSTRAINT name_length CHECK (char_length(name) > 0 AND char_length(name) < 128),
+    CONSTRAINT num_jobs_completed_zero_or_positive CHECK (num_jobs_completed >= 0),
+    CONSTRAINT num_jobs_running_zero_or_positive CHECK (num_jobs_running >= 0)
+);
+-- end river version 5
+
+-- river version 6 (006_bulk_unique.up.sql)
+CREATE OR REPLACE FUNCTION river_job_state_in_bitmask(bitmask BIT(8), state river_job_state)
+RETURNS boolean
+LANGUAGE SQL
+IMMUTABLE
+AS $$
+    SELECT CASE state
+        WHEN 'available' THEN get_bit(bitmask, 7)
+        WHEN 'cancelled' THEN get_bit(bitmask, 6)
+        WHEN 'completed' THEN get_bit(bitmask, 5)
+        WHEN 'discarded' THEN get_bit(bitmask, 4)
+        WHEN 'pending'   THEN get_bit(bitmask, 3)
+        WHEN 'retryable' THEN get_bit(bitmask, 2)
+        WHEN 'running'   THEN get_bit(bitmask, 1)
+        WHEN 'scheduled' THEN get_bit(bitmask, 0)
+        ELSE 0
+    END = 1;
+$$;
+
+--
+-- Add `river_job.unique_states` and bring up an index on it.
+--
+-- This column may exist already if users manually created the column and index
+-- as instructed in the changelog so the index could be created `CONCURRENTLY`.
+--
+ALTER TABLE river_job ADD COLUMN IF NOT EXISTS unique_states BIT(8);
+
+-- This statement uses `IF NOT EXISTS` to allow users with a `river_job` table
+-- of non-trivial size to build the index `CONCURRENTLY` out of band of this
+-- migration, then follow by completing the migration.
+CREATE UNIQUE INDEX IF NOT EXISTS river_job_unique_idx ON river_job (unique_key)
+    WHERE unique_key IS NOT NULL
+      AND unique_states IS NOT NULL
+      AND river_job_state_in_bitmask(unique_states, state);
+
+-- Remove the old unique index. Users who are actively using the unique jobs
+-- feature and who wish to avoid deploy downtime may want od drop this in a
+-- subsequent migration once all jobs using the old unique system have been
+-- completed (i.e. no more rows with non-null unique_key and null
+-- unique_states).
+DROP INDEX river_job_kind_unique_key_idx;
+
+-- end river version 6
+
+-- river version 7 (007_notification_outbox_sqlite_jsonb_and_sql_cleanup.up.sql)
+--
+-- Notification outbox.
+--
+
+CREATE TABLE river_notification (
+    id bigserial PRIMARY KEY,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    payload text NOT NULL,
+    topic text NOT NULL,
+    CONSTRAINT topic_length CHECK (length(topic) > 0 AND length(topic) < 128)
+);
+
+CREATE INDEX river_notification_created_at_idx ON river_notification (created_at);
+CREATE INDEX river_notification_topic_id_idx ON river_notification (topic, id);
+
+--
+-- SQLite JSONB conversion.
+--
+-- No-op. Postgres already stores River JSON columns as jsonb.
+
+--
+-- SQL cleanup.
+--
+
+--
+-- Drop unused tables `river_client` and `river_client_queue`.
+--
+
+DROP TABLE river_client_queue;
+DROP TABLE river_client;
+
+--
+-- Adds `DEFAULT 25` to `river_job.max_attempts`.
+--
+
+ALTER TABLE river_job
+    ALTER COLUMN max_attempts SET DEFAULT 25;
+
+--
+-- Changes `river_queue.updated_at` to have a default of `CURRENT_TIMESTAMP`.
+--
+
+ALTER TABLE river_queue
+    ALTER COLUMN updated_at SET DEFAULT CURRENT_TIMESTAMP;
+
+-- end river version 7
+
+-- river version 8 (008_job_id_autoincrement.up.sql)
+-- No-op. Postgres sequences already prevent automatically generated job IDs
+-- from being reused.
+SELECT 1;
+
+-- end river version 8
+
+INSERT INTO river_migration (line, version)
+SELECT 'main', v FROM generate_series(1, 8) AS v
+ON CONFLICT DO NOTHING;
