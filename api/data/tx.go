@@ -60,7 +60,11 @@ type scope struct {
 	mu       sync.Mutex
 	ended    bool
 	starting int // begins under way
-	open     map[uint64]*openTx
+	// begins counts the begins under way; end waits for them, so a
+	// transaction begun as the execution ended is rolled back before
+	// end returns, not after the execution is answered.
+	begins sync.WaitGroup
+	open   map[uint64]*openTx
 }
 
 // openTx is a transaction of a scope. mu serialises its calls: the script
@@ -82,7 +86,9 @@ var _ engine.DataScoper = (*Service)(nil)
 // OpenScope starts the data scope of one execution: every data call of
 // the execution must come with the context returned, and end must be
 // called when the execution is over; end rolls back the transactions the
-// execution left open, after waiting for the call each may be running.
+// execution left open, after waiting for the call each may be running
+// and for the begins under way. The context must be canceled before end
+// is called, or a begin waiting for a free slot holds end up.
 func (s *Service) OpenScope(ctx context.Context) (context.Context, func()) {
 	sc := &scope{s: s}
 	return context.WithValue(ctx, scopeKey{}, sc), sc.end
@@ -94,6 +100,9 @@ func (sc *scope) end() {
 	left := sc.open
 	sc.open = nil
 	sc.mu.Unlock()
+	// A begin under way sees ended when it gets its transaction and rolls
+	// it back itself; its calls were canceled before end, so it is quick.
+	sc.begins.Wait()
 	for _, t := range left {
 		t.mu.Lock()
 		if !t.done {
@@ -184,11 +193,13 @@ func (s *Service) begin(ctx context.Context, sc *scope, app string) (any, error)
 			Message: "db.transaction: a transaction of this execution is already open; transactions do not nest"}
 	}
 	sc.starting++
+	sc.begins.Add(1)
 	sc.mu.Unlock()
 	defer func() {
 		sc.mu.Lock()
 		sc.starting--
 		sc.mu.Unlock()
+		sc.begins.Done()
 	}()
 	select {
 	case s.txSlots <- struct{}{}:
