@@ -35,6 +35,10 @@ const maxTxPerExecution = 1
 // open; past it the connection is closed, which rolls back too.
 const rollbackTimeout = 10 * time.Second
 
+// beginTimeout bounds a begin, which runs to its end even when its
+// execution ends meanwhile.
+const beginTimeout = 5 * time.Second
+
 // WithTransactions lets the service's scripts open transactions with b,
 // at most maxOpen at once over the whole daemon: each pins a database
 // connection, and the pool also serves the control plane. A script's
@@ -206,7 +210,18 @@ func (s *Service) begin(ctx context.Context, sc *scope, app string) (any, error)
 	case <-ctx.Done():
 		return nil, fmt.Errorf("wait for a free transaction slot: %w", ctx.Err())
 	}
-	tx, err := s.txs.BeginSerializable(ctx)
+	if err := ctx.Err(); err != nil {
+		<-s.txSlots
+		return nil, fmt.Errorf("begin a transaction: %w", err)
+	}
+	// A begin canceled after its BEGIN reached PostgreSQL makes pgx close
+	// the connection, whose server process stays idle in a transaction
+	// until it notices: so the begin runs to its end, bounded by
+	// beginTimeout, and what it began is rolled back below if the
+	// execution ended meanwhile.
+	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), beginTimeout)
+	tx, err := s.txs.BeginSerializable(bctx)
+	cancel()
 	if err != nil {
 		<-s.txSlots
 		return nil, err

@@ -33,15 +33,48 @@ type daemon struct {
 	token   string
 }
 
-// buildBinary compiles the picloud command once per test run.
+// buildBinary compiles the picloud command once for all the package's
+// tests and returns its path.
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(traversableTempDir(t), "picloud")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	binary.once.Do(func() {
+		dir, err := os.MkdirTemp("", "picloud-e2e-")
+		if err == nil {
+			// The unprivileged user of the private cluster runs it too.
+			err = os.Chmod(dir, 0o755)
+		}
+		if err != nil {
+			binary.err = fmt.Errorf("a directory for the binary: %w", err)
+			return
+		}
+		binary.dir = dir
+		path := filepath.Join(dir, "picloud")
+		if out, err := exec.Command("go", "build", "-o", path, ".").CombinedOutput(); err != nil {
+			binary.err = fmt.Errorf("go build: %v\n%s", err, out)
+			return
+		}
+		binary.path = path
+	})
+	if binary.err != nil {
+		t.Fatal(binary.err)
 	}
-	return bin
+	return binary.path
+}
+
+// binary is the daemon the package's tests share: linking it takes
+// seconds, and no test changes it.
+var binary struct {
+	once      sync.Once
+	dir, path string
+	err       error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binary.dir != "" {
+		_ = os.RemoveAll(binary.dir)
+	}
+	os.Exit(code)
 }
 
 // traversableTempDir is a temporary directory that the unprivileged user of

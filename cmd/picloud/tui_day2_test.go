@@ -115,7 +115,8 @@ func TestTUIDay2OverSSH(t *testing.T) {
 	// The versions say who saved them.
 	s.send("\r")
 	s.waitFor("shape.js · js · version 2 active")
-	s.send("\x0f") // ctrl+o
+	s.waitFor("// v2") // the editor takes no key but esc before its source
+	s.send("\x0f")     // ctrl+o
 	s.waitFor("versions of shape.js")
 	s.waitForMatch(regexp.MustCompile(`v1\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+alice`))
 	// One esc at a time: two in one packet read as one alt+esc.
