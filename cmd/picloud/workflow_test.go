@@ -478,20 +478,24 @@ func TestDeployVariablesAndCronSettings(t *testing.T) {
 	deploy := func(dir string, args ...string) (string, error) {
 		return d.picloud(token+"\n", append(append(append([]string{"deploy"}, board...), args...), dir)...)
 	}
-	triggers := func() string {
+	envID := func() string {
 		t.Helper()
 		r := d.call("GET", "/api/v1/admin/scripts", "")
 		var list struct{ Scripts []struct{ ID, Name string } }
 		_ = json.Unmarshal([]byte(r.body), &list)
 		for _, s := range list.Scripts {
 			if s.Name == "env.js" {
-				r := d.call("GET", "/api/v1/admin/scripts/"+s.ID+"/triggers", "")
-				d.expect(r, 200)
-				return r.body
+				return s.ID
 			}
 		}
 		t.Fatalf("no script env.js: %s", r.body)
 		return ""
+	}
+	triggers := func() string {
+		t.Helper()
+		r := d.call("GET", "/api/v1/admin/scripts/"+envID()+"/triggers", "")
+		d.expect(r, 200)
+		return r.body
 	}
 
 	// Added and removed: the board's OLD is not in [vars]; the secret stays.
@@ -518,6 +522,8 @@ func TestDeployVariablesAndCronSettings(t *testing.T) {
 	if out, err := deploy(dir); err != nil || !strings.Contains(out, "nothing to do") {
 		t.Fatalf("second deploy: %v\n%s", err, out)
 	}
+	// A queue's trigger is not the manifest's: deploys leave it alone.
+	d.expect(d.call("POST", "/api/v1/admin/scripts/"+envID()+"/triggers", `{"type":"queue","queue":"jobs"}`), 201)
 
 	// Changed and removed; a changed time zone is a change.
 	writeProject(t, dir, map[string]string{"picloud.toml": manifest("MODE = \"b\"\n", "America/New_York")})
@@ -533,7 +539,7 @@ func TestDeployVariablesAndCronSettings(t *testing.T) {
 		t.Fatalf("deploy of changed vars and time zone: %v\n%s", err, out)
 	}
 	d.expect(d.call("GET", "/env", ""), 200, `{"g":null,"m":"b","old":null,"key":"hunter2"}`)
-	if r := triggers(); !strings.Contains(r, `"timezone":"America/New_York"`) || strings.Count(r, `"schedule"`) != 1 {
+	if r := triggers(); !strings.Contains(r, `"timezone":"America/New_York"`) || strings.Count(r, `"schedule"`) != 1 || !strings.Contains(r, `"queue":"jobs"`) {
 		t.Fatalf("after the time zone changed: %s", r)
 	}
 
@@ -574,4 +580,7 @@ func TestDeployVariablesAndCronSettings(t *testing.T) {
 		t.Fatalf("deploy of an empty [vars]: %v\n%s", err, out)
 	}
 	d.expect(d.call("GET", "/env", ""), 200, `{"g":null,"m":null,"old":null,"key":"hunter2"}`)
+	if r := triggers(); !strings.Contains(r, `"queue":"jobs"`) {
+		t.Fatalf("the queue's trigger is gone: %s", r)
+	}
 }
