@@ -391,17 +391,21 @@ func (s *Service) deployTriggers(ctx context.Context, appID string, scripts []co
 		}
 		var current []model.Trigger
 		var configs []model.CronConfig
+		var names []string
 		for _, t := range all {
 			if t.Type != model.TriggerCron {
 				continue
 			}
 			cfg, err := ParseCronConfig(t.Config, s.cfg.CronSeconds)
+			name := cronName(cfg, sc.Name)
 			if err != nil {
 				// A stored trigger that no longer reads is replaced.
-				cfg = model.CronConfig{Schedule: "trigger " + t.ID}
+				cfg = model.CronConfig{}
+				name = "cron trigger " + t.ID + " → " + sc.Name
 			}
 			current = append(current, t)
 			configs = append(configs, cfg)
+			names = append(names, name)
 		}
 		if others := len(all) - len(current); others+len(sc.crons) > MaxTriggersPerScript {
 			return fmt.Errorf("%w: script %q: a script has at most %d triggers, and it has %d of other types", model.ErrInvalid, sc.Name, MaxTriggersPerScript, others)
@@ -442,7 +446,7 @@ func (s *Service) deployTriggers(ctx context.Context, appID string, scripts []co
 			if err := s.dropTrigger(ctx, t); err != nil {
 				return err
 			}
-			plan.Changes = append(plan.Changes, DeployChange{Kind: "trigger", Action: "delete", Name: cronName(configs[i], sc.Name)})
+			plan.Changes = append(plan.Changes, DeployChange{Kind: "trigger", Action: "delete", Name: names[i]})
 		}
 	}
 	return nil
