@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/picloud/picloud/api/model"
 	"github.com/picloud/picloud/api/routing"
+	"github.com/picloud/picloud/api/schedule"
 )
 
 // DeployScript is one script of an app's desired state.
@@ -15,10 +18,12 @@ type DeployScript struct {
 	Name     string `json:"name"`
 	Language string `json:"language,omitempty"` // "js", "ts", or "" to infer from the name
 	Source   string `json:"source"`
-	// Crons, when not nil, are the script's cron triggers' schedules (UTC,
-	// the default misfire and retries): its triggers become these. Nil
-	// leaves its triggers as they are.
-	Crons []string `json:"crons,omitempty"`
+	// Crons, when not nil, are the script's cron triggers: each a schedule
+	// string (UTC, the default misfire and retries) or an object with the
+	// settings POST /scripts/{id}/triggers takes (schedule, timezone,
+	// misfire, max_retries). Its cron triggers become these; nil leaves
+	// them as they are. Triggers of other types are always left alone.
+	Crons []json.RawMessage `json:"crons,omitempty"`
 	// Limits, when not nil, are the script's own limits (zero fields: the
 	// defaults); nil leaves them as they are.
 	Limits *model.ScriptLimits `json:"limits,omitempty"`
@@ -36,6 +41,10 @@ type DeployRoute struct {
 type DeployInput struct {
 	Scripts []DeployScript
 	Routes  []DeployRoute
+	// Vars, when not nil, are the app's plain variables by name: they
+	// become exactly these. Nil leaves them as they are. Secrets are never
+	// touched, and a name of one of the app's secrets is refused.
+	Vars map[string]string
 	// Draft saves changed scripts' new versions without making them active.
 	Draft bool
 	// DryRun works the plan out, and checks it would apply, without
@@ -45,11 +54,13 @@ type DeployInput struct {
 
 // DeployChange is one line of a deploy's plan.
 type DeployChange struct {
-	// Kind is "script", "limits", "route" or "trigger".
+	// Kind is "script", "limits", "route", "trigger" or "variable".
 	Kind string `json:"kind"`
 	// Action is "create", "update", "delete" or "unchanged".
 	Action string `json:"action"`
-	Name   string `json:"name"` // the script's name, or "METHOD path → script"
+	// Name is the script's or variable's name, "METHOD path → script" or
+	// "cron schedule (settings) → script".
+	Name string `json:"name"`
 	// Version is, for a script created or updated, its new version.
 	Version int `json:"version,omitempty"`
 }
@@ -66,12 +77,14 @@ var errDryRun = errors.New("dry run")
 type compiledScript struct {
 	DeployScript
 	lang, code string
+	// crons are Crons checked, their defaults filled in.
+	crons []model.CronConfig
 }
 
 type routeKey struct{ method, path, script string }
 
-// Deploy makes an app's scripts and routes what in says, in one
-// transaction: a script whose source changed gets a new version (active
+// Deploy makes an app's scripts, routes, cron triggers and plain
+// variables what in says, in one transaction: a script whose source changed gets a new version (active
 // unless in.Draft), a new one is created, an unchanged one gets nothing;
 // the routes of the scripts named are reconciled (created, deleted).
 // Scripts the state does not name, and their routes, are left alone. Any
@@ -82,13 +95,19 @@ func (s *Service) Deploy(ctx context.Context, a model.Actor, appID string, in De
 	if err != nil {
 		return DeployPlan{}, err
 	}
-	for _, sc := range scripts {
-		if sc.Limits == nil {
-			continue
+	for i := range scripts {
+		sc := &scripts[i]
+		if sc.Limits != nil {
+			if err := s.checkLimits(*sc.Limits); err != nil {
+				return DeployPlan{}, fmt.Errorf("script %q: %w", sc.Name, err)
+			}
 		}
-		if err := s.checkLimits(*sc.Limits); err != nil {
-			return DeployPlan{}, fmt.Errorf("script %q: %w", sc.Name, err)
+		if sc.crons, err = s.parseDeployCrons(sc.Name, sc.Crons); err != nil {
+			return DeployPlan{}, err
 		}
+	}
+	if err := checkDeployVars(in.Vars); err != nil {
+		return DeployPlan{}, err
 	}
 	routes, err := parseDeployRoutes(in.Routes, scripts)
 	if err != nil {
@@ -97,6 +116,9 @@ func (s *Service) Deploy(ctx context.Context, a model.Actor, appID string, in De
 	var plan DeployPlan
 	err = s.store.Atomically(ctx, func(ctx context.Context) error {
 		plan = DeployPlan{Changes: []DeployChange{}}
+		if err := s.deployVars(ctx, appID, in.Vars, &plan); err != nil {
+			return err
+		}
 		ids, err := s.deployScripts(ctx, a, appID, scripts, in.Draft, &plan)
 		if err != nil {
 			return err
@@ -303,70 +325,234 @@ func (s *Service) deployRoutes(ctx context.Context, appID string, ids map[string
 
 func routeName(k routeKey) string { return k.method + " " + k.path + " → " + k.script }
 
+// parseDeployCrons checks a script's desired cron triggers: schedule
+// strings and settings objects alike, as the trigger API checks them.
+// Nil stays nil: the script's triggers are left as they are.
+func (s *Service) parseDeployCrons(script string, raw []json.RawMessage) ([]model.CronConfig, error) {
+	if raw == nil {
+		return nil, nil
+	}
+	if len(raw) > MaxTriggersPerScript {
+		return nil, fmt.Errorf("%w: script %q: a script has at most %d triggers", model.ErrInvalid, script, MaxTriggersPerScript)
+	}
+	out := make([]model.CronConfig, 0, len(raw))
+	for _, r := range raw {
+		var sched string
+		if json.Unmarshal(r, &sched) == nil {
+			r = mustJSON(map[string]string{"schedule": sched})
+		}
+		cfg, err := ParseCronConfig(r, s.cfg.CronSeconds)
+		if err != nil {
+			return nil, fmt.Errorf("script %q: %w", script, err)
+		}
+		if !slices.Contains(out, cfg) {
+			out = append(out, cfg)
+		}
+	}
+	return out, nil
+}
+
+// cronName names a cron trigger in a plan: its schedule, the settings
+// that are not the defaults, and its script.
+func cronName(c model.CronConfig, script string) string {
+	var set []string
+	if c.Timezone != "UTC" {
+		set = append(set, c.Timezone)
+	}
+	if c.Misfire != string(schedule.RunOnce) {
+		set = append(set, "misfire "+c.Misfire)
+	}
+	if c.MaxRetries != DefaultCronRetries {
+		set = append(set, fmt.Sprintf("max_retries %d", c.MaxRetries))
+	}
+	name := "cron " + c.Schedule
+	if len(set) > 0 {
+		name += " (" + strings.Join(set, ", ") + ")"
+	}
+	return name + " → " + script
+}
+
 // deployTriggers makes the cron triggers of the scripts that list crons
-// exactly those.
+// exactly those: one whose settings are all the same is unchanged, one
+// whose schedule stays but whose settings (a time zone, the misfire
+// policy, retries) change is replaced and shown as an update. Triggers of
+// other types are left alone.
 func (s *Service) deployTriggers(ctx context.Context, appID string, scripts []compiledScript, ids map[string]string, plan *DeployPlan) error {
 	for _, sc := range scripts {
-		if sc.Crons == nil {
+		if sc.crons == nil {
 			continue
 		}
 		if s.cfg.Triggers == nil || s.cfg.Scheduler == nil {
 			return ErrNoScheduler
 		}
-		if len(sc.Crons) > MaxTriggersPerScript {
-			return fmt.Errorf("%w: script %q: a script has at most %d triggers", model.ErrInvalid, sc.Name, MaxTriggersPerScript)
-		}
-		want := map[model.CronConfig]bool{}
-		for _, c := range sc.Crons {
-			cfg, err := ParseCronConfig(mustJSON(map[string]string{"schedule": c}), s.cfg.CronSeconds)
-			if err != nil {
-				return fmt.Errorf("script %q: %w", sc.Name, err)
-			}
-			want[cfg] = true
-		}
-		current, err := s.cfg.Triggers.ListTriggers(ctx, ids[sc.Name])
+		all, err := s.cfg.Triggers.ListTriggers(ctx, ids[sc.Name])
 		if err != nil {
 			return err
 		}
-		have := map[model.CronConfig]bool{}
-		for _, t := range current {
+		var current []model.Trigger
+		var configs []model.CronConfig
+		var names []string
+		for _, t := range all {
+			if t.Type != model.TriggerCron {
+				continue
+			}
 			cfg, err := ParseCronConfig(t.Config, s.cfg.CronSeconds)
-			name := t.Type + " " + cfg.Schedule + " → " + sc.Name
+			name := cronName(cfg, sc.Name)
 			if err != nil {
-				name = t.Type + " trigger " + t.ID + " → " + sc.Name
+				// A stored trigger that no longer reads is replaced.
+				cfg = model.CronConfig{}
+				name = "cron trigger " + t.ID + " → " + sc.Name
 			}
-			if err == nil && t.Type == model.TriggerCron && want[cfg] && !have[cfg] {
-				have[cfg] = true
-				plan.Changes = append(plan.Changes, DeployChange{Kind: "trigger", Action: "unchanged", Name: name})
-				continue
-			}
-			if err := s.cfg.Triggers.DeleteTrigger(ctx, t.ID); err != nil {
-				return fmt.Errorf("delete trigger %s: %w", t.ID, err)
-			}
-			if err := s.cfg.Scheduler.Unplan(ctx, t); err != nil {
-				return fmt.Errorf("drop the planned runs of trigger %s: %w", t.ID, err)
-			}
-			plan.Changes = append(plan.Changes, DeployChange{Kind: "trigger", Action: "delete", Name: name})
+			current = append(current, t)
+			configs = append(configs, cfg)
+			names = append(names, name)
 		}
-		for _, c := range sc.Crons {
-			cfg, _ := ParseCronConfig(mustJSON(map[string]string{"schedule": c}), s.cfg.CronSeconds)
-			if have[cfg] {
+		if others := len(all) - len(current); others+len(sc.crons) > MaxTriggersPerScript {
+			return fmt.Errorf("%w: script %q: a script has at most %d triggers, and it has %d of other types", model.ErrInvalid, sc.Name, MaxTriggersPerScript, others)
+		}
+		kept := make([]bool, len(current))
+		todo := []model.CronConfig{}
+		for _, want := range sc.crons {
+			if i := slices.IndexFunc(configs, func(c model.CronConfig) bool { return c == want }); i >= 0 && !kept[i] {
+				kept[i] = true
+				plan.Changes = append(plan.Changes, DeployChange{Kind: "trigger", Action: "unchanged", Name: cronName(want, sc.Name)})
 				continue
 			}
-			have[cfg] = true
-			t, err := s.cfg.Triggers.InsertTrigger(ctx, model.Trigger{AppID: appID, ScriptID: ids[sc.Name], Type: model.TriggerCron, Config: mustJSON(cfg)})
-			if err != nil {
-				return fmt.Errorf("create the cron trigger %q of script %q: %w", c, sc.Name, err)
+			todo = append(todo, want)
+		}
+		for _, want := range todo {
+			// The same schedule with other settings is an update.
+			action := "create"
+			for i, t := range current {
+				if kept[i] || configs[i].Schedule != want.Schedule {
+					continue
+				}
+				kept[i] = true
+				if err := s.dropTrigger(ctx, t); err != nil {
+					return err
+				}
+				action = "update"
+				break
 			}
-			next, err := s.cfg.Scheduler.Plan(ctx, t)
-			if err != nil {
-				return fmt.Errorf("plan the first run of %q: %w", c, err)
+			if err := s.addCronTrigger(ctx, appID, ids[sc.Name], want); err != nil {
+				return fmt.Errorf("create the cron trigger %q of script %q: %w", want.Schedule, sc.Name, err)
 			}
-			if err := s.cfg.Triggers.SetTriggerNextRun(ctx, t.ID, next); err != nil {
+			plan.Changes = append(plan.Changes, DeployChange{Kind: "trigger", Action: action, Name: cronName(want, sc.Name)})
+		}
+		for i, t := range current {
+			if kept[i] {
+				continue
+			}
+			if err := s.dropTrigger(ctx, t); err != nil {
 				return err
 			}
-			plan.Changes = append(plan.Changes, DeployChange{Kind: "trigger", Action: "create", Name: "cron " + cfg.Schedule + " → " + sc.Name})
+			plan.Changes = append(plan.Changes, DeployChange{Kind: "trigger", Action: "delete", Name: names[i]})
 		}
+	}
+	return nil
+}
+
+// addCronTrigger creates a cron trigger and plans its first run.
+func (s *Service) addCronTrigger(ctx context.Context, appID, scriptID string, cfg model.CronConfig) error {
+	t, err := s.cfg.Triggers.InsertTrigger(ctx, model.Trigger{AppID: appID, ScriptID: scriptID, Type: model.TriggerCron, Config: mustJSON(cfg)})
+	if err != nil {
+		return err
+	}
+	next, err := s.cfg.Scheduler.Plan(ctx, t)
+	if err != nil {
+		return fmt.Errorf("plan the first run: %w", err)
+	}
+	if next.IsZero() {
+		return nil
+	}
+	return s.cfg.Triggers.SetTriggerNextRun(ctx, t.ID, next)
+}
+
+// dropTrigger deletes a trigger and its planned runs.
+func (s *Service) dropTrigger(ctx context.Context, t model.Trigger) error {
+	if err := s.cfg.Triggers.DeleteTrigger(ctx, t.ID); err != nil {
+		return fmt.Errorf("delete trigger %s: %w", t.ID, err)
+	}
+	if err := s.cfg.Scheduler.Unplan(ctx, t); err != nil {
+		return fmt.Errorf("drop the planned runs of trigger %s: %w", t.ID, err)
+	}
+	return nil
+}
+
+// checkDeployVars checks the names and values of a deploy's variables.
+func checkDeployVars(vars map[string]string) error {
+	if len(vars) > MaxVariables {
+		return fmt.Errorf("%w: %d variables: an app has at most %d", model.ErrInvalid, len(vars), MaxVariables)
+	}
+	for name, value := range vars {
+		if err := ValidateVariableName(name); err != nil {
+			return err
+		}
+		if len(value) > MaxVariableBytes {
+			return fmt.Errorf("%w: variable %s is %d bytes; the limit is %d", model.ErrInvalid, name, len(value), MaxVariableBytes)
+		}
+	}
+	return nil
+}
+
+// deployVars makes the app's plain variables exactly vars (nil: left as
+// they are). Secrets are neither changed nor opened; a name of one is
+// refused.
+func (s *Service) deployVars(ctx context.Context, appID string, vars map[string]string, plan *DeployPlan) error {
+	if vars == nil {
+		return nil
+	}
+	current, err := s.store.ListVariables(ctx, appID)
+	if err != nil {
+		return err
+	}
+	have := map[string]string{}
+	secrets := 0
+	for _, v := range current {
+		if !v.Secret {
+			have[v.Name] = v.Value
+			continue
+		}
+		secrets++
+		if _, ok := vars[v.Name]; ok {
+			return fmt.Errorf("%w: variable %s is a secret of the app: a deploy sets plain variables only; "+
+				"take it out of vars (list it in secrets), or delete the secret on the board first", model.ErrInvalid, v.Name)
+		}
+	}
+	if secrets+len(vars) > MaxVariables {
+		return fmt.Errorf("%w: an app has at most %d variables; it has %d secrets, and the deploy names %d plain ones", model.ErrInvalid, MaxVariables, secrets, len(vars))
+	}
+	for _, v := range current {
+		if v.Secret {
+			continue
+		}
+		if _, ok := vars[v.Name]; ok {
+			continue
+		}
+		if err := s.store.DeleteVariable(ctx, appID, v.Name); err != nil {
+			return err
+		}
+		plan.Changes = append(plan.Changes, DeployChange{Kind: "variable", Action: "delete", Name: v.Name})
+	}
+	names := make([]string, 0, len(vars))
+	for name := range vars {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		old, ok := have[name]
+		if ok && old == vars[name] {
+			plan.Changes = append(plan.Changes, DeployChange{Kind: "variable", Action: "unchanged", Name: name})
+			continue
+		}
+		if _, _, err := s.store.PutVariable(ctx, model.Variable{AppID: appID, Name: name, Value: vars[name]}); err != nil {
+			return err
+		}
+		action := "create"
+		if ok {
+			action = "update"
+		}
+		plan.Changes = append(plan.Changes, DeployChange{Kind: "variable", Action: action, Name: name})
 	}
 	return nil
 }

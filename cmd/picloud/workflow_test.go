@@ -434,3 +434,153 @@ func TestPullEditDeploy(t *testing.T) {
 		t.Fatalf("after promoting the draft: active %d, latest %d; want 3 and 3", a, l)
 	}
 }
+
+// varsManifest is a project with plain variables and a cron trigger with
+// its settings; %s is the [vars] table's lines, %s the cron's time zone.
+const varsManifest = `app = "default"
+secrets = ["MAIL_KEY"]
+
+[vars]
+%s
+[[scripts]]
+file = "env.js"
+routes = ["GET /env"]
+
+[[scripts.cron]]
+schedule = "30 8 * * 1-5"
+timezone = "%s"
+misfire = "skip"
+max_retries = 0
+`
+
+// TestDeployVariablesAndCronSettings deploys [vars] and a
+// [[scripts.cron]] with a time zone: plain variables are added, changed
+// and removed in the deploy, a secret is never touched and its name is
+// refused in [vars] at its line, a changed time zone is a change, and a
+// pulled directory deploys to nothing to do.
+func TestDeployVariablesAndCronSettings(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and starts PostgreSQL")
+	}
+	d := newDaemon(t, buildBinary(t))
+	d.startAsOwner()
+	app := defaultApp(d)
+	d.expect(d.call("PUT", "/api/v1/admin/apps/"+app+"/variables/MAIL_KEY", `{"value":"hunter2","secret":true}`), 201)
+	d.expect(d.call("PUT", "/api/v1/admin/apps/"+app+"/variables/OLD", `{"value":"from the board"}`), 201)
+	token := appToken(d)
+	board := []string{"--target", d.url, "--token-stdin"}
+	dir := t.TempDir()
+	manifest := func(vars, tz string) string { return fmt.Sprintf(varsManifest, vars, tz) }
+	writeProject(t, dir, map[string]string{
+		"picloud.toml": manifest("GREETING = \"hello\"\nMODE = \"a\"\n", "Europe/Berlin"),
+		"env.js":       "export default (req, env) => Response.json({ g: env.GREETING ?? null, m: env.MODE ?? null, old: env.OLD ?? null, key: env.MAIL_KEY })\n",
+	})
+	deploy := func(dir string, args ...string) (string, error) {
+		return d.picloud(token+"\n", append(append(append([]string{"deploy"}, board...), args...), dir)...)
+	}
+	envID := func() string {
+		t.Helper()
+		r := d.call("GET", "/api/v1/admin/scripts", "")
+		var list struct{ Scripts []struct{ ID, Name string } }
+		_ = json.Unmarshal([]byte(r.body), &list)
+		for _, s := range list.Scripts {
+			if s.Name == "env.js" {
+				return s.ID
+			}
+		}
+		t.Fatalf("no script env.js: %s", r.body)
+		return ""
+	}
+	triggers := func() string {
+		t.Helper()
+		r := d.call("GET", "/api/v1/admin/scripts/"+envID()+"/triggers", "")
+		d.expect(r, 200)
+		return r.body
+	}
+
+	// Added and removed: the board's OLD is not in [vars]; the secret stays.
+	out, err := deploy(dir)
+	if err != nil {
+		t.Fatalf("first deploy: %v\n%s", err, out)
+	}
+	for _, want := range []string{"+ variable GREETING", "+ variable MODE", "- variable OLD",
+		"+ trigger cron 30 8 * * 1-5 (Europe/Berlin, misfire skip, max_retries 0) → env.js"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("first deploy's output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "MAIL_KEY") {
+		t.Errorf("the plan names the secret:\n%s", out)
+	}
+	d.expect(d.call("GET", "/env", ""), 200, `{"g":"hello","m":"a","old":null,"key":"hunter2"}`)
+	d.expect(d.call("GET", "/api/v1/admin/apps/"+app+"/variables/MAIL_KEY", ""), 200, `"secret":true`)
+	d.expect(d.call("GET", "/api/v1/admin/apps/"+app+"/variables/OLD", ""), 404)
+	d.expect(d.call("GET", "/api/v1/admin/audit?limit=3", ""), 200, `"app.deploy"`, `"kind":"variable"`)
+	if r := triggers(); !strings.Contains(r, `"timezone":"Europe/Berlin"`) || !strings.Contains(r, `"misfire":"skip"`) || !strings.Contains(r, `"max_retries":0`) {
+		t.Fatalf("the trigger's settings: %s", r)
+	}
+	if out, err := deploy(dir); err != nil || !strings.Contains(out, "nothing to do") {
+		t.Fatalf("second deploy: %v\n%s", err, out)
+	}
+	// A queue's trigger is not the manifest's: deploys leave it alone.
+	d.expect(d.call("POST", "/api/v1/admin/scripts/"+envID()+"/triggers", `{"type":"queue","queue":"jobs"}`), 201)
+
+	// Changed and removed; a changed time zone is a change.
+	writeProject(t, dir, map[string]string{"picloud.toml": manifest("MODE = \"b\"\n", "America/New_York")})
+	out, err = deploy(dir, "--dry-run")
+	for _, want := range []string{"~ variable MODE", "- variable GREETING",
+		"~ trigger cron 30 8 * * 1-5 (America/New_York, misfire skip, max_retries 0) → env.js", "3 to change"} {
+		if err != nil || !strings.Contains(out, want) {
+			t.Errorf("dry run's output lacks %q: %v\n%s", want, err, out)
+		}
+	}
+	d.expect(d.call("GET", "/env", ""), 200, `"g":"hello","m":"a"`)
+	if out, err := deploy(dir); err != nil || !strings.Contains(out, "deployed 3 change(s)") {
+		t.Fatalf("deploy of changed vars and time zone: %v\n%s", err, out)
+	}
+	d.expect(d.call("GET", "/env", ""), 200, `{"g":null,"m":"b","old":null,"key":"hunter2"}`)
+	if r := triggers(); !strings.Contains(r, `"timezone":"America/New_York"`) || strings.Count(r, `"schedule"`) != 1 || !strings.Contains(r, `"queue":"jobs"`) {
+		t.Fatalf("after the time zone changed: %s", r)
+	}
+
+	// A secret's name in [vars] is refused at its line, by picloud deploy
+	// and by the board; nothing changes.
+	bad := strings.Replace(manifest("MODE = \"c\"\nMAIL_KEY = \"oops\"\n", "America/New_York"), `secrets = ["MAIL_KEY"]`, `secrets = []`, 1)
+	writeProject(t, dir, map[string]string{"picloud.toml": bad})
+	if out, err := deploy(dir); err == nil || !strings.Contains(out, filepath.Join(dir, "picloud.toml")+":6: MAIL_KEY is a secret of app default") {
+		t.Fatalf("deploy of a secret's name in [vars]: %v\n%s", err, out)
+	}
+	d.expect(d.call("POST", "/api/v1/admin/apps/"+app+"/deploy", mustJSON(map[string]any{
+		"scripts": []map[string]string{}, "vars": map[string]string{"MODE": "c", "MAIL_KEY": "oops"},
+	})), 400, "variable MAIL_KEY is a secret of the app")
+	d.expect(d.call("GET", "/env", ""), 200, `{"g":null,"m":"b","old":null,"key":"hunter2"}`)
+
+	// Pulled back: the variables and the cron with its settings; the
+	// pulled directory deploys to nothing to do.
+	pulled := filepath.Join(t.TempDir(), "pulled")
+	if out, err := d.picloud(token+"\n", append(append([]string{"pull"}, board...), pulled)...); err != nil {
+		t.Fatalf("pull: %v\n%s", err, out)
+	}
+	text, _ := os.ReadFile(filepath.Join(pulled, "picloud.toml"))
+	for _, want := range []string{"[vars]\nMODE = 'b'\n", "[[scripts.cron]]\nschedule = '30 8 * * 1-5'\ntimezone = 'America/New_York'\nmisfire = 'skip'\nmax_retries = 0\n", "'MAIL_KEY'"} {
+		if !strings.Contains(string(text), want) {
+			t.Errorf("the pulled manifest lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(string(text), "hunter2") || strings.Contains(string(text), "crons") {
+		t.Errorf("the pulled manifest:\n%s", text)
+	}
+	if out, err := deploy(pulled); err != nil || !strings.Contains(out, "nothing to do") {
+		t.Fatalf("deploy of the pulled directory: %v\n%s", err, out)
+	}
+
+	// An empty [vars] removes every plain variable; the secret stays.
+	writeProject(t, dir, map[string]string{"picloud.toml": manifest("", "America/New_York")})
+	if out, err := deploy(dir); err != nil || !strings.Contains(out, "- variable MODE") || !strings.Contains(out, "deployed 1 change(s)") {
+		t.Fatalf("deploy of an empty [vars]: %v\n%s", err, out)
+	}
+	d.expect(d.call("GET", "/env", ""), 200, `{"g":null,"m":null,"old":null,"key":"hunter2"}`)
+	if r := triggers(); !strings.Contains(r, `"queue":"jobs"`) {
+		t.Fatalf("the queue's trigger is gone: %s", r)
+	}
+}

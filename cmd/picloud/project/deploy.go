@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -68,7 +70,7 @@ func Deploy(ctx context.Context, b Board, opts DeployOptions, out io.Writer) (Pl
 	if err != nil {
 		return Plan{}, err
 	}
-	if err := b.checkSecrets(ctx, appID, m.Secrets); err != nil {
+	if err := b.checkVariables(ctx, appID, m); err != nil {
 		return Plan{}, err
 	}
 	body["dry_run"] = true
@@ -103,8 +105,15 @@ func desiredState(dir string, m Manifest, draft bool) (map[string]any, error) {
 			return nil, err
 		}
 		entry := map[string]any{"name": sc.Name, "source": src}
-		if sc.Crons != nil {
-			entry["crons"] = sc.Crons
+		if sc.Crons != nil || sc.Cron != nil {
+			crons := []any{}
+			for _, c := range sc.Crons {
+				crons = append(crons, c)
+			}
+			for _, c := range sc.Cron {
+				crons = append(crons, c)
+			}
+			entry["crons"] = crons
 		}
 		if sc.Limits != nil {
 			entry["limits"] = sc.Limits
@@ -118,7 +127,11 @@ func desiredState(dir string, m Manifest, draft bool) (map[string]any, error) {
 			routes = append(routes, map[string]string{"script": sc.Name, "method": method, "path": path})
 		}
 	}
-	return map[string]any{"scripts": scripts, "routes": routes, "draft": draft}, nil
+	body := map[string]any{"scripts": scripts, "routes": routes, "draft": draft}
+	if m.Vars != nil {
+		body["vars"] = m.Vars
+	}
+	return body, nil
 }
 
 // printPlan writes a plan as terraform does: + create, ~ update, - delete.
@@ -158,27 +171,26 @@ func (b Board) appID(ctx context.Context, name string) (string, error) {
 	return "", fmt.Errorf("the board has no app named %q that this token may see", name)
 }
 
-// checkSecrets refuses a deploy whose scripts need a secret the app lacks.
-func (b Board) checkSecrets(ctx context.Context, appID string, names []string) error {
-	if len(names) == 0 {
+// checkVariables refuses a deploy whose scripts need a secret the app
+// lacks, or whose [vars] names one of the app's secrets (at its line).
+// Only names are read: secrets' values never leave the board.
+func (b Board) checkVariables(ctx context.Context, appID string, m Manifest) error {
+	if len(m.Secrets) == 0 && len(m.Vars) == 0 {
 		return nil
 	}
-	var list struct {
-		Variables []struct {
-			Name   string `json:"name"`
-			Secret bool   `json:"secret"`
-		} `json:"variables"`
+	secret, err := b.secretNames(ctx, appID)
+	if err != nil {
+		return err
 	}
-	if err := b.do(ctx, "GET", "/api/v1/admin/apps/"+url.PathEscape(appID)+"/variables", nil, &list); err != nil {
-		return fmt.Errorf("list the app's secrets: %w", err)
-	}
-	have := map[string]bool{}
-	for _, v := range list.Variables {
-		have[v.Name] = v.Secret
+	for _, name := range slices.Sorted(maps.Keys(m.Vars)) {
+		if slices.Contains(secret, name) {
+			return m.errAt(m.varKey(name), "%s is a secret of app %s: a deploy sets plain variables only; "+
+				"list it in secrets instead, or delete the secret on the board first", name, m.App)
+		}
 	}
 	var missing []string
-	for _, n := range names {
-		if !have[n] {
+	for _, n := range m.Secrets {
+		if !slices.Contains(secret, n) {
 			missing = append(missing, n)
 		}
 	}

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -14,20 +16,30 @@ import (
 	"github.com/pelletier/go-toml/v2/unstable"
 
 	"github.com/picloud/picloud/api/routing"
+	"github.com/picloud/picloud/api/schedule"
 )
 
 // ManifestFile is the name of a project's manifest.
 const ManifestFile = "picloud.toml"
 
-// Manifest is a project's picloud.toml: the app it deploys to, its scripts
-// and their routes, and the names of the secrets they need.
+// Manifest is a project's picloud.toml: the app it deploys to, its plain
+// variables, its scripts and their routes and triggers, and the names of
+// the secrets they need.
 type Manifest struct {
 	// App is the name of the app on the board.
 	App string `toml:"app"`
 	// Secrets names the secrets the scripts need; their values are set on
 	// the board and never written in the manifest.
 	Secrets []string `toml:"secrets"`
-	Scripts []Script `toml:"scripts"`
+	// Vars are the app's plain variables: with a [vars] table, even an
+	// empty one, a deploy makes them exactly these; without it, they are
+	// left as they are.
+	Vars    map[string]string `toml:"vars"`
+	Scripts []Script          `toml:"scripts"`
+
+	// path and lines place the manifest's keys, for errors found later.
+	path  string
+	lines map[string]int
 }
 
 // Script is one [[scripts]] entry.
@@ -39,12 +51,25 @@ type Script struct {
 	File string `toml:"file"`
 	// Routes are "METHOD /path" strings.
 	Routes []string `toml:"routes"`
-	// Crons are the schedules of the script's cron triggers, in UTC; when
-	// the key is left out, the script's triggers are left as they are.
+	// Crons are the schedules of cron triggers in UTC with the default
+	// settings, and Cron ([[scripts.cron]]) cron triggers with their
+	// settings; the script's cron triggers are both together. When both
+	// keys are left out, its triggers are left as they are.
 	Crons []string `toml:"crons,omitempty"`
+	Cron  []Cron   `toml:"cron,omitempty"`
 	// Limits are the script's own limits; when the table is left out,
 	// its limits are left as they are.
 	Limits *Limits `toml:"limits,omitempty"`
+}
+
+// Cron is one [[scripts.cron]] table: a cron trigger with its settings, as
+// POST /api/v1/admin/scripts/{id}/triggers takes them; a key left out is
+// the board's default (UTC, "run_once", 3 retries).
+type Cron struct {
+	Schedule   string `toml:"schedule" json:"schedule"`
+	Timezone   string `toml:"timezone,omitempty" json:"timezone,omitempty"`
+	Misfire    string `toml:"misfire,omitempty" json:"misfire,omitempty"`
+	MaxRetries *int   `toml:"max_retries,omitempty" json:"max_retries,omitempty"`
 }
 
 // Limits are a script's own limits, as PUT /api/v1/admin/scripts/{id}/limits
@@ -93,17 +118,33 @@ func LoadManifest(dir string) (Manifest, error) {
 	if err := dec.Decode(&m); err != nil {
 		return Manifest{}, decodeError(path, err, lines)
 	}
-	if err := m.check(dir, path, lines); err != nil {
+	m.path, m.lines = path, lines
+	if err := m.check(dir); err != nil {
 		return Manifest{}, err
 	}
 	return m, nil
+}
+
+// errAt is a ManifestError at the line of key.
+func (m *Manifest) errAt(key, format string, args ...any) error {
+	return &ManifestError{File: m.path, Line: m.lines[key], Reason: fmt.Sprintf(format, args...)}
+}
+
+// varKey is the key whose line a variable's errors name: its own, or the
+// vars table's when it was written inline.
+func (m *Manifest) varKey(name string) string {
+	if _, ok := m.lines["vars."+name]; ok {
+		return "vars." + name
+	}
+	return "vars"
 }
 
 // typeMismatch is go-toml's message for a value of the wrong type.
 var typeMismatch = regexp.MustCompile(`cannot decode TOML (\w+) into struct field \S+ of type (\S+)`)
 
 // friendlyTypes name the manifest's Go types as a person writes them.
-var friendlyTypes = map[string]string{"string": "a string", "[]string": "a list of strings", "int": "an integer", "*project.Limits": "a table"}
+var friendlyTypes = map[string]string{"string": "a string", "[]string": "a list of strings", "int": "an integer", "*int": "an integer",
+	"*project.Limits": "a table", "map[string]string": "a table of strings", "[]project.Cron": "a list of tables ([[scripts.cron]])"}
 
 // decodeError turns go-toml's errors into a ManifestError at their line.
 func decodeError(path string, err error, lines map[string]int) error {
@@ -145,11 +186,15 @@ func keyAtLine(lines map[string]int, row int) string {
 }
 
 // keyLines maps each key of the document to its line: "app",
-// "scripts.0.file", and each table to the line of its header. A secret
-// written with a value is refused here, where its line is known.
+// "scripts.0.file", "scripts.0.cron.1.timezone", and each table to the
+// line of its header. A secret written with a value, and a variable whose
+// value is not a string, are refused here, where their line is known.
 func keyLines(path string, text []byte) (map[string]int, error) {
 	lines := map[string]int{}
 	count := map[string]int{}
+	// element is the current element of each array of tables: "scripts"
+	// → "scripts.1", "scripts.1.cron" → "scripts.1.cron.0".
+	element := map[string]string{}
 	table := ""
 	var p unstable.Parser
 	p.Reset(text)
@@ -160,13 +205,16 @@ func keyLines(path string, text []byte) (map[string]int, error) {
 			continue
 		}
 		line := p.Shape(p.Range(first.Data)).Start.Line
+		fail := func(reason string) error { return &ManifestError{File: path, Line: line, Reason: reason} }
 		switch e.Kind {
 		case unstable.ArrayTable:
-			table = keys + "." + strconv.Itoa(count[keys])
-			count[keys]++
+			arr := resolve(element, keys)
+			table = arr + "." + strconv.Itoa(count[arr])
+			count[arr]++
+			element[arr] = table
 			lines[table] = line
 		case unstable.Table:
-			table = keys
+			table = resolve(element, keys)
 			lines[table] = line
 		case unstable.KeyValue:
 			full := keys
@@ -175,13 +223,29 @@ func keyLines(path string, text []byte) (map[string]int, error) {
 			}
 			lines[full] = line
 			if full == "secrets" && e.Value().Kind != unstable.Array || strings.HasPrefix(full, "secrets.") {
-				return nil, &ManifestError{File: path, Line: line, Reason: "secrets lists the names of secrets only, " +
-					`as in secrets = ["API_KEY"]: a secret's value never goes in the manifest; set it on the board`}
+				return nil, fail(secretsOnlyNames)
+			}
+			if full == "vars" && e.Value().Kind == unstable.InlineTable {
+				it := e.Value().Children()
+				for it.Next() {
+					kv := it.Node()
+					name, _ := keyOf(kv)
+					if err := checkVarValue(name, kv.Value()); err != nil {
+						return nil, fail(err.Error())
+					}
+				}
+			}
+			if name, ok := strings.CutPrefix(full, "vars."); ok {
+				if err := checkVarValue(name, e.Value()); err != nil {
+					return nil, fail(err.Error())
+				}
 			}
 		}
 		if table == "secrets" {
-			return nil, &ManifestError{File: path, Line: line, Reason: "secrets lists the names of secrets only, " +
-				`as in secrets = ["API_KEY"]: a secret's value never goes in the manifest; set it on the board`}
+			return nil, fail(secretsOnlyNames)
+		}
+		if strings.HasPrefix(table, "vars.") {
+			return nil, fail(fmt.Sprintf("[%s]: vars holds NAME = \"value\" lines, not tables", table))
 		}
 	}
 	if err := p.Error(); err != nil {
@@ -192,6 +256,44 @@ func keyLines(path string, text []byte) (map[string]int, error) {
 		return nil, &ManifestError{File: path, Reason: err.Error()}
 	}
 	return lines, nil
+}
+
+const secretsOnlyNames = "secrets lists the names of secrets only, " +
+	`as in secrets = ["API_KEY"]: a secret's value never goes in the manifest; set it on the board`
+
+// resolve turns a dotted key into the path of what it names, the arrays
+// of tables in it replaced by their current element: "scripts.limits" is
+// "scripts.0.limits" in the first [[scripts]].
+func resolve(element map[string]string, keys string) string {
+	parts := strings.Split(keys, ".")
+	out := ""
+	for i, part := range parts {
+		if out != "" {
+			out += "."
+		}
+		out += part
+		if el, ok := element[out]; ok && i < len(parts)-1 {
+			out = el
+		}
+	}
+	return out
+}
+
+// checkVarValue refuses a variable whose value is not a string, or whose
+// name is dotted (a table).
+func checkVarValue(name string, v *unstable.Node) error {
+	if strings.Contains(name, ".") {
+		return fmt.Errorf("vars.%s: a variable is NAME = \"value\", not a table", name)
+	}
+	switch v.Kind {
+	case unstable.String:
+	case unstable.Integer, unstable.Float, unstable.Bool:
+		return fmt.Errorf("variable %s is a TOML %s; a variable's value is a string: write %s = \"%s\"",
+			name, strings.ToLower(v.Kind.String()), name, v.Data)
+	default:
+		return fmt.Errorf("variable %s is a TOML %s; a variable's value is a string", name, strings.ToLower(v.Kind.String()))
+	}
+	return nil
 }
 
 // keyOf is the dotted key of a table header or key-value, and its first
@@ -210,11 +312,19 @@ func keyOf(e *unstable.Node) (string, *unstable.Node) {
 	return strings.Join(parts, "."), first
 }
 
+// variableName is what the board takes as a variable's name.
+var variableName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
+
+// Limits the board puts on variables and cron triggers.
+const (
+	maxVariableBytes   = 8 << 10
+	maxCronRetries     = 10
+	defaultCronRetries = 3
+)
+
 // check refuses what decodes but cannot be deployed.
-func (m *Manifest) check(dir, path string, lines map[string]int) error {
-	fail := func(key, format string, args ...any) error {
-		return &ManifestError{File: path, Line: lines[key], Reason: fmt.Sprintf(format, args...)}
-	}
+func (m *Manifest) check(dir string) error {
+	fail := m.errAt
 	if strings.TrimSpace(m.App) == "" {
 		return fail("app", "app must name the app on the board, as in app = \"default\"")
 	}
@@ -250,13 +360,77 @@ func (m *Manifest) check(dir, path string, lines map[string]int) error {
 				return fail(at+".routes", "route %q: %v", r, err)
 			}
 		}
+		for _, c := range sc.Crons {
+			if err := checkSchedule(c, ""); err != nil {
+				return fail(at+".crons", "%v", err)
+			}
+		}
+		for j, c := range sc.Cron {
+			if err := m.checkCron(at+".cron."+strconv.Itoa(j), c); err != nil {
+				return err
+			}
+		}
 	}
+	secret := map[string]bool{}
 	for _, s := range m.Secrets {
 		if strings.TrimSpace(s) == "" {
 			return fail("secrets", "a secret's name is empty")
 		}
+		secret[s] = true
+	}
+	if m.Vars == nil {
+		if _, ok := m.lines["vars"]; ok {
+			m.Vars = map[string]string{} // an empty [vars]: no plain variables
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(m.Vars)) {
+		at := m.varKey(name)
+		switch {
+		case !variableName.MatchString(name):
+			return fail(at, "variable name %q must be 1-64 letters, digits or _, not starting with a digit", name)
+		case secret[name]:
+			return fail(at, "%s is listed in secrets: a name is either a secret (set on the board) or a plain variable (here), not both", name)
+		case len(m.Vars[name]) > maxVariableBytes:
+			return fail(at, "variable %s is %d bytes; the limit is %d", name, len(m.Vars[name]), maxVariableBytes)
+		}
 	}
 	return nil
+}
+
+// checkCron checks a [[scripts.cron]] table as the board will, at the
+// line of the key at fault.
+func (m *Manifest) checkCron(at string, c Cron) error {
+	if strings.TrimSpace(c.Schedule) == "" {
+		return m.errAt(at, "this cron has no schedule: add schedule = \"0 9 * * *\"")
+	}
+	if _, err := schedule.LoadZone(c.Timezone); err != nil {
+		return m.errAt(at+".timezone", "%v", err)
+	}
+	if err := checkSchedule(c.Schedule, c.Timezone); err != nil {
+		return m.errAt(at+".schedule", "%v", err)
+	}
+	switch schedule.Misfire(c.Misfire) {
+	case "", schedule.RunOnce, schedule.Skip:
+	default:
+		return m.errAt(at+".misfire", "misfire %q: it is %q or %q", c.Misfire, schedule.RunOnce, schedule.Skip)
+	}
+	if c.MaxRetries != nil && (*c.MaxRetries < 0 || *c.MaxRetries > maxCronRetries) {
+		return m.errAt(at+".max_retries", "max_retries is %d: it is between 0 and %d", *c.MaxRetries, maxCronRetries)
+	}
+	return nil
+}
+
+// checkSchedule refuses a schedule that no board reads; whether a leading
+// seconds field is taken is the board's to say.
+func checkSchedule(expr, tz string) error {
+	_, err := schedule.Parse(expr, tz)
+	if err == nil {
+		return nil
+	}
+	if _, err6 := schedule.ParseWithSeconds(expr, tz); err6 == nil {
+		return nil
+	}
+	return err
 }
 
 // ParseRoute splits and checks a "METHOD /path" route; "/path" alone is

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/pelletier/go-toml/v2"
+
+	"github.com/picloud/picloud/api/schedule"
 )
 
 // pulledScript is a script as the board lists it.
@@ -24,8 +26,9 @@ type pulledScript struct {
 }
 
 // Pull writes a project directory from a board's app: each script's active
-// source in a file, and a picloud.toml naming them, their routes and the
-// app's secrets (names only). It refuses a directory that already has a
+// source in a file, and a picloud.toml naming them, their routes, cron
+// triggers and limits, the app's plain variables and its secrets (names
+// only). It refuses a directory that already has a
 // picloud.toml, and writes nothing then.
 func Pull(ctx context.Context, b Board, app, dir string, out io.Writer) error {
 	manifest := filepath.Join(dir, ManifestFile)
@@ -54,7 +57,7 @@ func Pull(ctx context.Context, b Board, app, dir string, out io.Writer) error {
 		files[entry.File] = text
 		m.Scripts = append(m.Scripts, entry)
 	}
-	if m.Secrets, err = b.secretNames(ctx, appID); err != nil {
+	if m.Secrets, m.Vars, err = b.variables(ctx, appID); err != nil {
 		return err
 	}
 	doc, err := toml.Marshal(m)
@@ -104,11 +107,11 @@ func (b Board) pullScript(ctx context.Context, s pulledScript) (Script, string, 
 			entry.Routes = append(entry.Routes, r.Method+" "+r.Path)
 		}
 	}
-	crons, err := b.pullCrons(ctx, s)
+	crons, tables, err := b.pullCrons(ctx, s)
 	if err != nil {
 		return Script{}, "", err
 	}
-	entry.Crons = crons
+	entry.Crons, entry.Cron = crons, tables
 	if full.Limits != (Limits{}) {
 		l := full.Limits
 		entry.Limits = &l
@@ -121,29 +124,41 @@ func (b Board) pullScript(ctx context.Context, s pulledScript) (Script, string, 
 
 // secretNames lists the names of the app's secrets.
 func (b Board) secretNames(ctx context.Context, appID string) ([]string, error) {
+	secrets, _, err := b.variables(ctx, appID)
+	return secrets, err
+}
+
+// variables lists the names of the app's secrets, and its plain variables
+// with their values.
+func (b Board) variables(ctx context.Context, appID string) ([]string, map[string]string, error) {
 	var list struct {
 		Variables []struct {
 			Name   string `json:"name"`
 			Secret bool   `json:"secret"`
+			Value  string `json:"value"`
 		} `json:"variables"`
 	}
 	if err := b.do(ctx, "GET", "/api/v1/admin/apps/"+url.PathEscape(appID)+"/variables", nil, &list); err != nil {
-		return nil, fmt.Errorf("list the app's secrets: %w", err)
+		return nil, nil, fmt.Errorf("list the app's variables: %w", err)
 	}
-	names := []string{}
+	secrets := []string{}
+	vars := map[string]string{}
 	for _, v := range list.Variables {
 		if v.Secret {
-			names = append(names, v.Name)
+			secrets = append(secrets, v.Name)
+		} else {
+			vars[v.Name] = v.Value
 		}
 	}
-	return names, nil
+	return secrets, vars, nil
 }
 
-// pullCrons is the schedules of a script's cron triggers when every one
-// of its triggers is a plain cron trigger (UTC, the default misfire and
-// retries), which the manifest's crons say in full; otherwise nil, and a
-// deploy leaves the script's triggers as they are.
-func (b Board) pullCrons(ctx context.Context, s pulledScript) ([]string, error) {
+// pullCrons is a script's cron triggers: as schedules when every one is a
+// plain one (UTC, the default misfire and retries), else as
+// [[scripts.cron]] tables with the settings that are not the defaults.
+// Both are nil when it has none, and a deploy leaves its triggers alone.
+// Triggers of other types are not the manifest's.
+func (b Board) pullCrons(ctx context.Context, s pulledScript) ([]string, []Cron, error) {
 	var list struct {
 		Triggers []struct {
 			Type       string `json:"type"`
@@ -154,17 +169,32 @@ func (b Board) pullCrons(ctx context.Context, s pulledScript) ([]string, error) 
 		} `json:"triggers"`
 	}
 	if err := b.do(ctx, "GET", "/api/v1/admin/scripts/"+url.PathEscape(s.ID)+"/triggers", nil, &list); err != nil {
-		return nil, fmt.Errorf("load the triggers of script %s: %w", s.Name, err)
+		return nil, nil, fmt.Errorf("load the triggers of script %s: %w", s.Name, err)
 	}
-	crons := []string{}
+	var crons []string
+	var tables []Cron
+	plain := true
 	for _, t := range list.Triggers {
-		if t.Type != "cron" || t.Timezone != "UTC" || t.Misfire != "run_once" || t.MaxRetries != 3 {
-			return nil, nil
+		if t.Type != "cron" {
+			continue
 		}
+		c := Cron{Schedule: t.Schedule}
+		if t.Timezone != "UTC" && t.Timezone != "" {
+			c.Timezone = t.Timezone
+		}
+		if t.Misfire != string(schedule.RunOnce) && t.Misfire != "" {
+			c.Misfire = t.Misfire
+		}
+		if t.MaxRetries != defaultCronRetries {
+			r := t.MaxRetries
+			c.MaxRetries = &r
+		}
+		plain = plain && c == Cron{Schedule: t.Schedule}
 		crons = append(crons, t.Schedule)
+		tables = append(tables, c)
 	}
-	if len(crons) == 0 {
-		return nil, nil
+	if plain {
+		return crons, nil, nil
 	}
-	return crons, nil
+	return nil, tables, nil
 }
