@@ -108,7 +108,7 @@ func TestAppUserTokensStore(t *testing.T) {
 	if err := st.CreateAppUserToken(ctx, model.AppUserToken{Hash: other, AppID: b.ID, UserID: u.ID, Kind: model.AppTokenSession, ExpiresAt: now.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.AppUserBySession(ctx, b.ID, other); err == nil {
+	if _, err := st.AppUserBySession(ctx, b.ID, other, now); err == nil {
 		t.Error("a session was made for another app's user")
 	}
 	if _, err := st.UseAppUserToken(ctx, b.ID, model.AppTokenReset, hash, now); err == nil {

@@ -21,7 +21,7 @@ type UsersStore interface {
 	UpdateAppUser(ctx context.Context, appID, id string, p model.AppUserPatch) (model.AppUser, error)
 	DeleteAppUser(ctx context.Context, appID, id string) (bool, error)
 	CreateAppUserToken(ctx context.Context, t model.AppUserToken) error
-	AppUserBySession(ctx context.Context, appID string, hash []byte) (model.AppUser, error)
+	AppUserBySession(ctx context.Context, appID string, hash []byte, now time.Time) (model.AppUser, error)
 	UseAppUserToken(ctx context.Context, appID, kind string, hash []byte, now time.Time) (string, error)
 	DeleteAppUserTokens(ctx context.Context, appID, userID, kind string) (int64, error)
 	DeleteAppUserSession(ctx context.Context, appID string, hash []byte) (bool, error)
@@ -80,6 +80,10 @@ const (
 	DefaultResetTTL   = 3600
 	MaxTokenTTL       = 365 * 24 * 3600
 	MaxUserDataBytes  = 64 << 10
+	// DefaultSessionMaxTTL is how long after its issue a sliding session
+	// may be renewed when the script gives no maxTtl; MaxTokenTTL bounds
+	// the maxTtl it may give.
+	DefaultSessionMaxTTL = 30 * 24 * 3600
 )
 
 // userArgs are the arguments of every users operation, as the SDK sends
@@ -92,6 +96,8 @@ type userArgs struct {
 	Token    string          `json:"token"`
 	Purpose  string          `json:"purpose"`
 	TTL      *float64        `json:"ttl"`
+	Sliding  *bool           `json:"sliding"`
+	MaxTTL   *float64        `json:"maxTtl"`
 }
 
 // userView is a user as a script sees it: never its password hash.
@@ -110,10 +116,12 @@ func viewOf(u model.AppUser) *userView {
 		CreatedAt: u.CreatedAt.UnixMilli(), UpdatedAt: u.UpdatedAt.UnixMilli()}
 }
 
-// issued is a token handed to the script, with when it expires.
+// issued is a token handed to the script, with when it expires and, for
+// a sliding session, the limit it is never renewed past.
 type issued struct {
-	Token     string `json:"token"`
-	ExpiresAt int64  `json:"expiresAt"` // ms since the epoch
+	Token        string `json:"token"`
+	ExpiresAt    int64  `json:"expiresAt"`              // ms since the epoch
+	MaxExpiresAt int64  `json:"maxExpiresAt,omitempty"` // ms since the epoch; sliding sessions only
 }
 
 // userOps are the users module's operations.
@@ -306,6 +314,38 @@ func checkUserData(op string, data json.RawMessage) (json.RawMessage, error) {
 		return nil, invalid("%s: data must be a JSON object", op)
 	}
 	return data, nil
+}
+
+// sessionLifetimes are the lifetimes users.issueSession was asked for:
+// ttl, and for a sliding session its limit maxTtl after the issue
+// (DefaultSessionMaxTTL if none); limit is 0 for a fixed session.
+func sessionLifetimes(a userArgs) (ttl, limit time.Duration, err error) {
+	const op = "users.issueSession"
+	if ttl, err = tokenTTL(op, a.TTL, DefaultSessionTTL); err != nil {
+		return 0, 0, err
+	}
+	if a.Sliding == nil || !*a.Sliding {
+		if a.MaxTTL != nil {
+			return 0, 0, invalid("%s: maxTtl is the limit of a sliding session: add sliding: true, or leave maxTtl out", op)
+		}
+		return ttl, 0, nil
+	}
+	if a.MaxTTL == nil {
+		limit = DefaultSessionMaxTTL * time.Second
+		if ttl > limit {
+			return 0, 0, invalid("%s: a sliding session's ttl of %g seconds is longer than the default maxTtl of %d seconds: give a maxTtl of at least the ttl",
+				op, ttl.Seconds(), DefaultSessionMaxTTL)
+		}
+		return ttl, limit, nil
+	}
+	if m := *a.MaxTTL; !(m >= 1) || m > MaxTokenTTL {
+		return 0, 0, invalid("%s: maxTtl must be from 1 to %d seconds", op, MaxTokenTTL)
+	}
+	if limit = time.Duration(*a.MaxTTL * float64(time.Second)); limit < ttl {
+		return 0, 0, invalid("%s: maxTtl (%g seconds) is shorter than ttl (%g seconds): a sliding session is never renewed past maxTtl after its issue",
+			op, limit.Seconds(), ttl.Seconds())
+	}
+	return ttl, limit, nil
 }
 
 // tokenTTL is the lifetime a script asked for, def if none.

@@ -33,6 +33,11 @@ type AppUserToken struct {
 	UserID    string
 	Kind      string
 	ExpiresAt time.Time
+	// SlidingTTL, for a sliding session only, is the lifetime it is
+	// renewed to when used once less than half of it is left, never past
+	// MaxExpiresAt; 0 for a fixed expiry.
+	SlidingTTL   time.Duration
+	MaxExpiresAt time.Time
 }
 
 // AppUserPatch is a change to an app user; nil fields stay as they are.
