@@ -192,6 +192,9 @@ func (s *Service) userCreate(ctx context.Context, app string, a userArgs) (any, 
 			return nil, err
 		}
 	}
+	if err := s.reserve(ctx, app, "users.create", int64(len(email)+len(hash)+len(data))); err != nil {
+		return nil, err
+	}
 	u, err := s.users.st.CreateAppUser(ctx, app, email, hash, data)
 	if errors.Is(err, model.ErrConflict) {
 		return nil, &engine.DataError{Code: CodeUsersExists, Message: fmt.Sprintf("users.create: a user with the email %q exists", email)}
@@ -241,6 +244,16 @@ func (s *Service) userUpdate(ctx context.Context, app string, a userArgs) (any, 
 		}
 		p.Data = data
 	}
+	// The new email and data count as new bytes, as an overwrite of a key
+	// does, until the next count.
+	if size := int64(len(p.Data)); p.Email != nil || size > 0 {
+		if p.Email != nil {
+			size += int64(len(*p.Email))
+		}
+		if err := s.reserve(ctx, app, "users.update", size); err != nil {
+			return nil, err
+		}
+	}
 	u, err := s.users.st.UpdateAppUser(ctx, app, a.ID, p)
 	if errors.Is(err, model.ErrConflict) {
 		return nil, &engine.DataError{Code: CodeUsersExists, Message: fmt.Sprintf("users.update: a user with the email %q exists", *p.Email)}
@@ -255,6 +268,9 @@ func (s *Service) userDelete(ctx context.Context, app string, a userArgs) (any, 
 	ok, err := s.users.st.DeleteAppUser(ctx, app, a.ID)
 	if err != nil {
 		return nil, err
+	}
+	if ok {
+		s.freed(app)
 	}
 	return map[string]bool{"deleted": ok}, nil
 }

@@ -113,7 +113,8 @@ func (s *Service) rehash(ctx context.Context, app string, u model.AppUser, passw
 
 // newUserToken makes a token of kind for a user of app, living life (and,
 // for a sliding session, renewed up to limit after its issue; 0: fixed),
-// stores its hash and returns it.
+// stores its hash and returns it. A live token counts against the app's
+// storage quota.
 func (s *Service) newUserToken(ctx context.Context, op, app, userID, kind, prefix string, life, limit time.Duration) (any, error) {
 	if err := checkUserID(op, userID); err != nil {
 		return nil, err
@@ -127,6 +128,9 @@ func (s *Service) newUserToken(ctx context.Context, op, app, userID, kind, prefi
 	}
 	if u.Disabled {
 		return nil, &engine.DataError{Code: CodeUsersDisabled, Message: op + ": the user is disabled"}
+	}
+	if err := s.reserve(ctx, app, op, model.AppUserTokenBytes); err != nil {
+		return nil, err
 	}
 	token, hash, err := auth.NewAppToken(prefix)
 	if err != nil {
@@ -201,6 +205,9 @@ func (s *Service) userRevokeSession(ctx context.Context, app string, a userArgs)
 			return nil, err
 		}
 	}
+	if ok {
+		s.freed(app)
+	}
 	return map[string]bool{"revoked": ok}, nil
 }
 
@@ -211,6 +218,9 @@ func (s *Service) userRevokeSessions(ctx context.Context, app string, a userArgs
 	n, err := s.users.st.DeleteAppUserTokens(ctx, app, a.ID, model.AppTokenSession)
 	if err != nil {
 		return nil, err
+	}
+	if n > 0 {
+		s.freed(app)
 	}
 	return map[string]int64{"revoked": n}, nil
 }
@@ -224,6 +234,9 @@ func (s *Service) useToken(ctx context.Context, app, kind, prefix, token string)
 	id, err := s.users.st.UseAppUserToken(ctx, app, kind, auth.HashToken(token), s.now())
 	if errors.Is(err, model.ErrNotFound) {
 		return "", nil
+	}
+	if err == nil {
+		s.freed(app)
 	}
 	return id, err
 }

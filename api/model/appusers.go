@@ -40,6 +40,10 @@ type AppUserToken struct {
 	MaxExpiresAt time.Time
 }
 
+// AppUserTokenBytes is what a live token of an app user counts against the
+// app's storage quota: its row, roughly.
+const AppUserTokenBytes = 128
+
 // AppUserPatch is a change to an app user; nil fields stay as they are.
 type AppUserPatch struct {
 	Email        *string

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -332,7 +333,8 @@ export default async (req, env, ctx) => {
 // TestAppUserSlidingSessions issues a sliding session from a script and
 // reads it back: the lookup renews it when less than half of its ttl is
 // left (the test moves its expiry in the database), not a fixed one. Bad
-// options are refused with what is wrong.
+// options are refused with what is wrong; and app users count in the
+// app's storage quota.
 func TestAppUserSlidingSessions(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and starts PostgreSQL")
@@ -405,4 +407,16 @@ func TestAppUserSlidingSessions(t *testing.T) {
 		t.Errorf("%d tokens after the refusals (%v), want the 2 sessions", tokens, err)
 	}
 
+	// The users count in the app's usage; past the quota, a sign-up is
+	// refused with limit.storage and makes no user.
+	app := defaultAppID(d)
+	u := usageOf(t, d.call("GET", "/api/v1/admin/apps/"+app+"/usage", ""))
+	if len(u.Stores) != 3 || u.Stores[2].Kind != "users" || u.Stores[2].Items != 2 || u.UsedBytes != u.Stores[2].Bytes || u.UsedBytes < 2*128 {
+		t.Fatalf("the usage of two users: %+v", u)
+	}
+	d.expect(d.call("PUT", "/api/v1/admin/apps/"+app+"/limits", fmt.Sprintf(`{"storage_bytes": %d}`, u.UsedBytes+300)), 200)
+	anon.expect(anon.call("POST", "/s/signup", mustJSON(map[string]any{"email": "max@example.org", "about": strings.Repeat("x", 400)})), 400, `"code":"limit.storage"`, "storage quota")
+	if u := usageOf(t, d.call("GET", "/api/v1/admin/apps/"+app+"/usage", "")); u.Stores[2].Items != 2 {
+		t.Errorf("the refused sign-up made a user: %+v", u)
+	}
 }
