@@ -129,3 +129,54 @@ VALUES ($1, $2, $3, 'session', $4, interval '1 hour')`, hashOf("nolimit"), app.I
 		t.Error("a sliding session without a limit was stored")
 	}
 }
+
+// TestSlidingSessionRenewedOnce checks that lookups of a sliding session
+// made at once, at a time it is due, renew it once: a trigger the test
+// adds counts the writes of the row.
+func TestSlidingSessionRenewedOnce(t *testing.T) {
+	s := store.New(pgtest.NewDatabase(t))
+	app, err := s.CreateApp(ctx, "sliding-once", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := s.CreateAppUser(ctx, app.ID, "once@example.org", "", json.RawMessage(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Pool().Exec(ctx, `CREATE TABLE token_writes (n int);
+CREATE FUNCTION count_token_write() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO token_writes VALUES (1); RETURN NEW; END $$;
+CREATE TRIGGER token_writes AFTER UPDATE ON app_user_tokens FOR EACH ROW EXECUTE FUNCTION count_token_write();`); err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.Sum256([]byte("once"))
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	if err := s.CreateAppUserToken(ctx, model.AppUserToken{Hash: h[:], AppID: app.ID, UserID: u.ID, Kind: model.AppTokenSession,
+		ExpiresAt: now.Add(time.Hour), SlidingTTL: time.Hour, MaxExpiresAt: now.Add(24 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	at := now.Add(45 * time.Minute)
+	const n = 8
+	errs := make(chan error, n)
+	start := make(chan struct{})
+	for range n {
+		go func() {
+			<-start
+			_, err := s.AppUserBySession(ctx, app.ID, h[:], at)
+			errs <- err
+		}()
+	}
+	close(start)
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	var writes int
+	var expires time.Time
+	if err := s.Pool().QueryRow(ctx, `SELECT (SELECT count(*) FROM token_writes), (SELECT expires_at FROM app_user_tokens)`).Scan(&writes, &expires); err != nil {
+		t.Fatal(err)
+	}
+	if writes != 1 || !expires.Equal(at.Add(time.Hour)) {
+		t.Errorf("%d lookups at once: %d writes, expiry %v; want 1 write, to an hour from the lookup", n, writes, expires.Sub(now))
+	}
+}
