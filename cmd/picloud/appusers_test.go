@@ -334,7 +334,7 @@ export default async (req, env, ctx) => {
 // reads it back: the lookup renews it when less than half of its ttl is
 // left (the test moves its expiry in the database), not a fixed one. Bad
 // options are refused with what is wrong; and app users count in the
-// app's storage quota.
+// app's storage quota, their deletes freeing it.
 func TestAppUserSlidingSessions(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and starts PostgreSQL")
@@ -419,4 +419,10 @@ func TestAppUserSlidingSessions(t *testing.T) {
 	if u := usageOf(t, d.call("GET", "/api/v1/admin/apps/"+app+"/usage", "")); u.Stores[2].Items != 2 {
 		t.Errorf("the refused sign-up made a user: %+v", u)
 	}
+	// An administrator deletes a user: its room is free at once.
+	r = d.call("GET", "/api/v1/admin/apps/"+app+"/users?search=lee@", "")
+	d.expect(r, 200, `"email":"lee@example.org"`)
+	lee := r.field(t, "users").([]any)[0].(map[string]any)["id"].(string)
+	d.expect(d.call("DELETE", "/api/v1/admin/apps/"+app+"/users/"+lee, ""), 204)
+	anon.expect(anon.call("POST", "/s/signup", mustJSON(map[string]any{"email": "max@example.org", "about": strings.Repeat("x", 100)})), 201)
 }
