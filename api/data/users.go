@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/picloud/picloud/api/auth"
@@ -349,8 +350,8 @@ func sessionLifetimes(a userArgs) (ttl, limit time.Duration, err error) {
 	if a.MaxTTL == nil {
 		limit = DefaultSessionMaxTTL * time.Second
 		if ttl > limit {
-			return 0, 0, invalid("%s: a sliding session's ttl of %g seconds is longer than the default maxTtl of %d seconds: give a maxTtl of at least the ttl",
-				op, ttl.Seconds(), DefaultSessionMaxTTL)
+			return 0, 0, invalid("%s: a sliding session's ttl of %s seconds is longer than the default maxTtl of %d seconds: give a maxTtl of at least the ttl",
+				op, seconds(ttl), DefaultSessionMaxTTL)
 		}
 		return ttl, limit, nil
 	}
@@ -358,11 +359,14 @@ func sessionLifetimes(a userArgs) (ttl, limit time.Duration, err error) {
 		return 0, 0, invalid("%s: maxTtl must be from 1 to %d seconds", op, MaxTokenTTL)
 	}
 	if limit = time.Duration(*a.MaxTTL * float64(time.Second)); limit < ttl {
-		return 0, 0, invalid("%s: maxTtl (%g seconds) is shorter than ttl (%g seconds): a sliding session is never renewed past maxTtl after its issue",
-			op, limit.Seconds(), ttl.Seconds())
+		return 0, 0, invalid("%s: maxTtl (%s seconds) is shorter than ttl (%s seconds): a sliding session is never renewed past maxTtl after its issue",
+			op, seconds(limit), seconds(ttl))
 	}
 	return ttl, limit, nil
 }
+
+// seconds is d in seconds as a script wrote them: 2592000, 1.5.
+func seconds(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) }
 
 // tokenTTL is the lifetime a script asked for, def if none.
 func tokenTTL(op string, ttl *float64, def int) (time.Duration, error) {

@@ -104,10 +104,12 @@ func TestSessionLifetimes(t *testing.T) {
 		{userArgs{TTL: f(3600), MaxTTL: f(7200)}, "add sliding: true"},
 		{userArgs{TTL: f(3600), Sliding: &no, MaxTTL: f(7200)}, "add sliding: true"},
 		{userArgs{TTL: f(7200), Sliding: &yes, MaxTTL: f(3600)}, "maxTtl (3600 seconds) is shorter than ttl (7200 seconds)"},
+		{userArgs{TTL: f(4e6), Sliding: &yes, MaxTTL: f(3.5e6)}, "maxTtl (3500000 seconds) is shorter than ttl (4000000 seconds)"},
+		{userArgs{TTL: f(1.5), Sliding: &yes, MaxTTL: f(1)}, "maxTtl (1 seconds) is shorter than ttl (1.5 seconds)"},
 		{userArgs{Sliding: &yes, MaxTTL: f(-5)}, "maxTtl must be from 1"},
 		{userArgs{Sliding: &yes, MaxTTL: f(0)}, "maxTtl must be from 1"},
 		{userArgs{Sliding: &yes, MaxTTL: f(MaxTokenTTL + 1)}, "maxTtl must be from 1"},
-		{userArgs{TTL: f(40 * 86400), Sliding: &yes}, "longer than the default maxTtl"},
+		{userArgs{TTL: f(40 * 86400), Sliding: &yes}, "ttl of 3456000 seconds is longer than the default maxTtl of 2592000 seconds"},
 	} {
 		_, _, err := sessionLifetimes(c.a)
 		if dataCode(err) != engine.CodeDataInvalid || !strings.Contains(err.Error(), c.says) {
