@@ -3,6 +3,8 @@ package appliance
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -108,7 +110,7 @@ func TestAppUserTokensStore(t *testing.T) {
 	if err := st.CreateAppUserToken(ctx, model.AppUserToken{Hash: other, AppID: b.ID, UserID: u.ID, Kind: model.AppTokenSession, ExpiresAt: now.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.AppUserBySession(ctx, b.ID, other); err == nil {
+	if _, err := st.AppUserBySession(ctx, b.ID, other, now); err == nil {
 		t.Error("a session was made for another app's user")
 	}
 	if _, err := st.UseAppUserToken(ctx, b.ID, model.AppTokenReset, hash, now); err == nil {
@@ -159,4 +161,111 @@ func TestAppUserPasswordRehashed(t *testing.T) {
 	if got := usersCall(t, ds, app.ID, "verify", map[string]string{"email": "old@example.org", "password": "the password"}); got == "null" {
 		t.Fatal("the new hash does not verify")
 	}
+}
+
+// TestAppUsersStorageQuota checks that app users count against their
+// app's storage quota: users.create, users.update and token-issuing calls
+// reserve their size and are refused with limit.storage past it, changing
+// nothing; a deleted user frees its room.
+func TestAppUsersStorageQuota(t *testing.T) {
+	st := store.New(pgtest.NewDatabase(t))
+	ctx := context.Background()
+	app, err := st.CreateApp(ctx, "users-quota", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := auth.NewHasher(auth.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32})
+	ds := data.New(st, nil).WithUsers(st, h, auth.NewThrottle(auth.ThrottleConfig{})).WithStorageQuota(st, 1<<20)
+	setQuota := func(bytes int64) {
+		t.Helper()
+		if err := st.SetAppStorageQuota(ctx, app.ID, &bytes); err != nil {
+			t.Fatal(err)
+		}
+		ds.ForgetUsage(app.ID)
+	}
+	// call makes a users call: its JSON result, or the code of its error.
+	call := func(op string, args any) (string, string) {
+		t.Helper()
+		b, _ := json.Marshal(args)
+		res, err := ds.Call(ctx, app.ID, engine.DataCall{Op: "users." + op, Args: b})
+		var de *engine.DataError
+		if errors.As(err, &de) {
+			return "", de.Code
+		}
+		if err != nil {
+			t.Fatalf("users.%s: %v", op, err)
+		}
+		return string(res.Value), ""
+	}
+	userID := func(res string) string {
+		var u struct{ ID string }
+		if err := json.Unmarshal([]byte(res), &u); err != nil || u.ID == "" {
+			t.Fatalf("not a user: %s", res)
+		}
+		return u.ID
+	}
+	bio := map[string]string{"bio": strings.Repeat("x", 600)}
+
+	// A user takes about 720 bytes here: two fit in 2000, a third not.
+	setQuota(2000)
+	res, code := call("create", map[string]any{"email": "a@example.org", "password": "a's password", "data": bio})
+	if code != "" {
+		t.Fatalf("the first user: %s", code)
+	}
+	a := userID(res)
+	res, code = call("create", map[string]any{"email": "b@example.org", "password": "b's password", "data": bio})
+	if code != "" {
+		t.Fatalf("the second user: %s", code)
+	}
+	b := userID(res)
+	if _, code := call("create", map[string]any{"email": "c@example.org", "password": "c's password", "data": bio}); code != engine.CodeStorageLimit {
+		t.Errorf("a third user past the quota: %q, want limit.storage", code)
+	}
+	if res, _ := call("findByEmail", map[string]string{"email": "c@example.org"}); res != "null" {
+		t.Errorf("the refused user was made: %s", res)
+	}
+
+	// Room for one token, not two; nor for new data.
+	used := usedBytes(t, st, app.ID)
+	setQuota(used + model.AppUserTokenBytes + model.AppUserTokenBytes/2)
+	if _, code := call("issueSession", map[string]any{"id": a, "sliding": true}); code != "" {
+		t.Fatalf("a session within the quota: %s", code)
+	}
+	if _, code := call("issueSession", map[string]any{"id": a}); code != engine.CodeStorageLimit {
+		t.Errorf("a session past the quota: %q, want limit.storage", code)
+	}
+	if _, code := call("issueToken", map[string]any{"id": a, "purpose": "reset"}); code != engine.CodeStorageLimit {
+		t.Errorf("a reset token past the quota: %q, want limit.storage", code)
+	}
+	if _, code := call("update", map[string]any{"id": a, "data": map[string]string{"bio": strings.Repeat("y", 100)}}); code != engine.CodeStorageLimit {
+		t.Errorf("new data past the quota: %q, want limit.storage", code)
+	}
+	if res, _ := call("get", map[string]string{"id": a}); !strings.Contains(res, strings.Repeat("x", 600)) {
+		t.Errorf("the refused update changed the user: %.80s", res)
+	}
+	if got := usedBytes(t, st, app.ID); got != used+model.AppUserTokenBytes {
+		t.Errorf("the usage after one session: %d, want %d", got, used+model.AppUserTokenBytes)
+	}
+
+	// A delete frees the user's room at once.
+	if res, _ := call("delete", map[string]string{"id": b}); res != `{"deleted":true}` {
+		t.Fatalf("delete: %s", res)
+	}
+	if _, code := call("create", map[string]any{"email": "c@example.org", "password": "c's password", "data": bio}); code != "" {
+		t.Errorf("a user in the room of a deleted one: %s", code)
+	}
+}
+
+// usedBytes is what an app's data takes, counted by the store.
+func usedBytes(t *testing.T, st *store.Store, app string) int64 {
+	t.Helper()
+	u, err := st.AppDataUsage(context.Background(), app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	for _, s := range u {
+		n += s.Bytes
+	}
+	return n
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/picloud/picloud/api/auth"
@@ -21,7 +22,7 @@ type UsersStore interface {
 	UpdateAppUser(ctx context.Context, appID, id string, p model.AppUserPatch) (model.AppUser, error)
 	DeleteAppUser(ctx context.Context, appID, id string) (bool, error)
 	CreateAppUserToken(ctx context.Context, t model.AppUserToken) error
-	AppUserBySession(ctx context.Context, appID string, hash []byte) (model.AppUser, error)
+	AppUserBySession(ctx context.Context, appID string, hash []byte, now time.Time) (model.AppUser, error)
 	UseAppUserToken(ctx context.Context, appID, kind string, hash []byte, now time.Time) (string, error)
 	DeleteAppUserTokens(ctx context.Context, appID, userID, kind string) (int64, error)
 	DeleteAppUserSession(ctx context.Context, appID string, hash []byte) (bool, error)
@@ -80,6 +81,10 @@ const (
 	DefaultResetTTL   = 3600
 	MaxTokenTTL       = 365 * 24 * 3600
 	MaxUserDataBytes  = 64 << 10
+	// DefaultSessionMaxTTL is how long after its issue a sliding session
+	// may be renewed when the script gives no maxTtl; MaxTokenTTL bounds
+	// the maxTtl it may give.
+	DefaultSessionMaxTTL = 30 * 24 * 3600
 )
 
 // userArgs are the arguments of every users operation, as the SDK sends
@@ -92,6 +97,8 @@ type userArgs struct {
 	Token    string          `json:"token"`
 	Purpose  string          `json:"purpose"`
 	TTL      *float64        `json:"ttl"`
+	Sliding  *bool           `json:"sliding"`
+	MaxTTL   *float64        `json:"maxTtl"`
 }
 
 // userView is a user as a script sees it: never its password hash.
@@ -110,10 +117,12 @@ func viewOf(u model.AppUser) *userView {
 		CreatedAt: u.CreatedAt.UnixMilli(), UpdatedAt: u.UpdatedAt.UnixMilli()}
 }
 
-// issued is a token handed to the script, with when it expires.
+// issued is a token handed to the script, with when it expires and, for
+// a sliding session, the limit it is never renewed past.
 type issued struct {
-	Token     string `json:"token"`
-	ExpiresAt int64  `json:"expiresAt"` // ms since the epoch
+	Token        string `json:"token"`
+	ExpiresAt    int64  `json:"expiresAt"`              // ms since the epoch
+	MaxExpiresAt int64  `json:"maxExpiresAt,omitempty"` // ms since the epoch; sliding sessions only
 }
 
 // userOps are the users module's operations.
@@ -184,6 +193,9 @@ func (s *Service) userCreate(ctx context.Context, app string, a userArgs) (any, 
 			return nil, err
 		}
 	}
+	if err := s.reserve(ctx, app, "users.create", int64(len(email)+len(hash)+len(data))); err != nil {
+		return nil, err
+	}
 	u, err := s.users.st.CreateAppUser(ctx, app, email, hash, data)
 	if errors.Is(err, model.ErrConflict) {
 		return nil, &engine.DataError{Code: CodeUsersExists, Message: fmt.Sprintf("users.create: a user with the email %q exists", email)}
@@ -233,6 +245,16 @@ func (s *Service) userUpdate(ctx context.Context, app string, a userArgs) (any, 
 		}
 		p.Data = data
 	}
+	// The new email and data count as new bytes, as an overwrite of a key
+	// does, until the next count.
+	if size := int64(len(p.Data)); p.Email != nil || size > 0 {
+		if p.Email != nil {
+			size += int64(len(*p.Email))
+		}
+		if err := s.reserve(ctx, app, "users.update", size); err != nil {
+			return nil, err
+		}
+	}
 	u, err := s.users.st.UpdateAppUser(ctx, app, a.ID, p)
 	if errors.Is(err, model.ErrConflict) {
 		return nil, &engine.DataError{Code: CodeUsersExists, Message: fmt.Sprintf("users.update: a user with the email %q exists", *p.Email)}
@@ -247,6 +269,9 @@ func (s *Service) userDelete(ctx context.Context, app string, a userArgs) (any, 
 	ok, err := s.users.st.DeleteAppUser(ctx, app, a.ID)
 	if err != nil {
 		return nil, err
+	}
+	if ok {
+		s.freed(app)
 	}
 	return map[string]bool{"deleted": ok}, nil
 }
@@ -307,6 +332,41 @@ func checkUserData(op string, data json.RawMessage) (json.RawMessage, error) {
 	}
 	return data, nil
 }
+
+// sessionLifetimes are the lifetimes users.issueSession was asked for:
+// ttl, and for a sliding session its limit maxTtl after the issue
+// (DefaultSessionMaxTTL if none); limit is 0 for a fixed session.
+func sessionLifetimes(a userArgs) (ttl, limit time.Duration, err error) {
+	const op = "users.issueSession"
+	if ttl, err = tokenTTL(op, a.TTL, DefaultSessionTTL); err != nil {
+		return 0, 0, err
+	}
+	if a.Sliding == nil || !*a.Sliding {
+		if a.MaxTTL != nil {
+			return 0, 0, invalid("%s: maxTtl is the limit of a sliding session: add sliding: true, or leave maxTtl out", op)
+		}
+		return ttl, 0, nil
+	}
+	if a.MaxTTL == nil {
+		limit = DefaultSessionMaxTTL * time.Second
+		if ttl > limit {
+			return 0, 0, invalid("%s: a sliding session's ttl of %s seconds is longer than the default maxTtl of %d seconds: give a maxTtl of at least the ttl",
+				op, seconds(ttl), DefaultSessionMaxTTL)
+		}
+		return ttl, limit, nil
+	}
+	if m := *a.MaxTTL; !(m >= 1) || m > MaxTokenTTL {
+		return 0, 0, invalid("%s: maxTtl must be from 1 to %d seconds", op, MaxTokenTTL)
+	}
+	if limit = time.Duration(*a.MaxTTL * float64(time.Second)); limit < ttl {
+		return 0, 0, invalid("%s: maxTtl (%s seconds) is shorter than ttl (%s seconds): a sliding session is never renewed past maxTtl after its issue",
+			op, seconds(limit), seconds(ttl))
+	}
+	return ttl, limit, nil
+}
+
+// seconds is d in seconds as a script wrote them: 2592000, 1.5.
+func seconds(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) }
 
 // tokenTTL is the lifetime a script asked for, def if none.
 func tokenTTL(op string, ttl *float64, def int) (time.Duration, error) {

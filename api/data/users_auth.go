@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -110,14 +111,12 @@ func (s *Service) rehash(ctx context.Context, app string, u model.AppUser, passw
 	}
 }
 
-// newUserToken makes a token of kind for a user of app, stores its hash
-// and returns it.
-func (s *Service) newUserToken(ctx context.Context, op, app, userID, kind, prefix string, ttl *float64, def int) (any, error) {
+// newUserToken makes a token of kind for a user of app, living life (and,
+// for a sliding session, renewed up to limit after its issue; 0: fixed),
+// stores its hash and returns it. A live token counts against the app's
+// storage quota.
+func (s *Service) newUserToken(ctx context.Context, op, app, userID, kind, prefix string, life, limit time.Duration) (any, error) {
 	if err := checkUserID(op, userID); err != nil {
-		return nil, err
-	}
-	life, err := tokenTTL(op, ttl, def)
-	if err != nil {
 		return nil, err
 	}
 	u, err := s.users.st.AppUser(ctx, app, userID)
@@ -130,42 +129,68 @@ func (s *Service) newUserToken(ctx context.Context, op, app, userID, kind, prefi
 	if u.Disabled {
 		return nil, &engine.DataError{Code: CodeUsersDisabled, Message: op + ": the user is disabled"}
 	}
+	if err := s.reserve(ctx, app, op, model.AppUserTokenBytes); err != nil {
+		return nil, err
+	}
 	token, hash, err := auth.NewAppToken(prefix)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	expires := s.now().Add(life)
-	if err := s.users.st.CreateAppUserToken(ctx, model.AppUserToken{Hash: hash, AppID: app, UserID: userID,
-		Kind: kind, ExpiresAt: expires}); err != nil {
+	now := s.now()
+	t := model.AppUserToken{Hash: hash, AppID: app, UserID: userID, Kind: kind, ExpiresAt: now.Add(life)}
+	out := issued{Token: token, ExpiresAt: t.ExpiresAt.UnixMilli()}
+	if limit > 0 {
+		t.SlidingTTL, t.MaxExpiresAt = life, now.Add(limit)
+		out.MaxExpiresAt = t.MaxExpiresAt.UnixMilli()
+	}
+	if err := s.users.st.CreateAppUserToken(ctx, t); err != nil {
 		return nil, err
 	}
-	return issued{Token: token, ExpiresAt: expires.UnixMilli()}, nil
+	return out, nil
 }
 
+// userIssueSession makes a session token: a fixed expiry, or with
+// sliding: true one renewed when used (see the store's AppUserBySession).
 func (s *Service) userIssueSession(ctx context.Context, app string, a userArgs) (any, error) {
-	return s.newUserToken(ctx, "users.issueSession", app, a.ID, model.AppTokenSession, auth.AppSessionTokenPrefix, a.TTL, DefaultSessionTTL)
+	life, limit, err := sessionLifetimes(a)
+	if err != nil {
+		return nil, err
+	}
+	return s.newUserToken(ctx, "users.issueSession", app, a.ID, model.AppTokenSession, auth.AppSessionTokenPrefix, life, limit)
 }
 
 // userIssueToken makes a single-use email verification (purpose
 // "verify") or password reset ("reset") token.
 func (s *Service) userIssueToken(ctx context.Context, app string, a userArgs) (any, error) {
+	var op, kind, prefix string
+	var def int
 	switch a.Purpose {
 	case "verify":
-		return s.newUserToken(ctx, "users.issueVerificationToken", app, a.ID, model.AppTokenVerify, auth.AppVerifyTokenPrefix, a.TTL, DefaultVerifyTTL)
+		op, kind, prefix, def = "users.issueVerificationToken", model.AppTokenVerify, auth.AppVerifyTokenPrefix, DefaultVerifyTTL
 	case "reset":
-		return s.newUserToken(ctx, "users.issueResetToken", app, a.ID, model.AppTokenReset, auth.AppResetTokenPrefix, a.TTL, DefaultResetTTL)
+		op, kind, prefix, def = "users.issueResetToken", model.AppTokenReset, auth.AppResetTokenPrefix, DefaultResetTTL
+	default:
+		return nil, invalid("users.issueToken: purpose must be \"verify\" or \"reset\", not %q", a.Purpose)
 	}
-	return nil, invalid("users.issueToken: purpose must be \"verify\" or \"reset\", not %q", a.Purpose)
+	if a.Sliding != nil || a.MaxTTL != nil {
+		return nil, invalid("%s: only sessions slide: sliding and maxTtl are options of users.issueSession", op)
+	}
+	life, err := tokenTTL(op, a.TTL, def)
+	if err != nil {
+		return nil, err
+	}
+	return s.newUserToken(ctx, op, app, a.ID, kind, prefix, life, 0)
 }
 
 // userFromToken is the user behind a session token of the app, or null:
 // a token of another app, expired, revoked or malformed is no one's, and
-// neither is a disabled user's.
+// neither is a disabled user's. A sliding session is renewed by the
+// lookup when it is due.
 func (s *Service) userFromToken(ctx context.Context, app string, a userArgs) (any, error) {
 	if !auth.WellFormedAppToken(a.Token, auth.AppSessionTokenPrefix) {
 		return nil, nil
 	}
-	u, err := s.users.st.AppUserBySession(ctx, app, auth.HashToken(a.Token))
+	u, err := s.users.st.AppUserBySession(ctx, app, auth.HashToken(a.Token), s.now())
 	if err == nil && u.Disabled {
 		return nil, nil
 	}
@@ -180,6 +205,9 @@ func (s *Service) userRevokeSession(ctx context.Context, app string, a userArgs)
 			return nil, err
 		}
 	}
+	if ok {
+		s.freed(app)
+	}
 	return map[string]bool{"revoked": ok}, nil
 }
 
@@ -190,6 +218,9 @@ func (s *Service) userRevokeSessions(ctx context.Context, app string, a userArgs
 	n, err := s.users.st.DeleteAppUserTokens(ctx, app, a.ID, model.AppTokenSession)
 	if err != nil {
 		return nil, err
+	}
+	if n > 0 {
+		s.freed(app)
 	}
 	return map[string]int64{"revoked": n}, nil
 }
@@ -203,6 +234,9 @@ func (s *Service) useToken(ctx context.Context, app, kind, prefix, token string)
 	id, err := s.users.st.UseAppUserToken(ctx, app, kind, auth.HashToken(token), s.now())
 	if errors.Is(err, model.ErrNotFound) {
 		return "", nil
+	}
+	if err == nil {
+		s.freed(app)
 	}
 	return id, err
 }

@@ -3,6 +3,7 @@ package data
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -70,6 +71,49 @@ func TestTokenTTL(t *testing.T) {
 	for _, bad := range []float64{0, -1, 0.5, MaxTokenTTL + 1} {
 		if _, err := tokenTTL("op", &bad, 60); dataCode(err) != engine.CodeDataInvalid {
 			t.Errorf("ttl %v: %v, want data.invalid", bad, err)
+		}
+	}
+}
+
+func TestSessionLifetimes(t *testing.T) {
+	f := func(v float64) *float64 { return &v }
+	yes, no := true, false
+	day := 24 * time.Hour
+	for _, c := range []struct {
+		a          userArgs
+		ttl, limit time.Duration
+	}{
+		{userArgs{}, 7 * day, 0},
+		{userArgs{TTL: f(60)}, time.Minute, 0},
+		{userArgs{TTL: f(60), Sliding: &no}, time.Minute, 0},
+		{userArgs{Sliding: &yes}, 7 * day, 30 * day},
+		{userArgs{TTL: f(3600), Sliding: &yes, MaxTTL: f(7200)}, time.Hour, 2 * time.Hour},
+		{userArgs{TTL: f(3600), Sliding: &yes, MaxTTL: f(3600)}, time.Hour, time.Hour},
+		{userArgs{TTL: f(40 * 86400), Sliding: &yes, MaxTTL: f(MaxTokenTTL)}, 40 * day, MaxTokenTTL * time.Second},
+	} {
+		ttl, limit, err := sessionLifetimes(c.a)
+		if err != nil || ttl != c.ttl || limit != c.limit {
+			t.Errorf("%+v: %v, %v, %v; want %v, %v", c.a, ttl, limit, err, c.ttl, c.limit)
+		}
+	}
+	for _, c := range []struct {
+		a    userArgs
+		says string
+	}{
+		{userArgs{TTL: f(-1), Sliding: &yes}, "ttl must be from 1"},
+		{userArgs{TTL: f(3600), MaxTTL: f(7200)}, "add sliding: true"},
+		{userArgs{TTL: f(3600), Sliding: &no, MaxTTL: f(7200)}, "add sliding: true"},
+		{userArgs{TTL: f(7200), Sliding: &yes, MaxTTL: f(3600)}, "maxTtl (3600 seconds) is shorter than ttl (7200 seconds)"},
+		{userArgs{TTL: f(4e6), Sliding: &yes, MaxTTL: f(3.5e6)}, "maxTtl (3500000 seconds) is shorter than ttl (4000000 seconds)"},
+		{userArgs{TTL: f(1.5), Sliding: &yes, MaxTTL: f(1)}, "maxTtl (1 seconds) is shorter than ttl (1.5 seconds)"},
+		{userArgs{Sliding: &yes, MaxTTL: f(-5)}, "maxTtl must be from 1"},
+		{userArgs{Sliding: &yes, MaxTTL: f(0)}, "maxTtl must be from 1"},
+		{userArgs{Sliding: &yes, MaxTTL: f(MaxTokenTTL + 1)}, "maxTtl must be from 1"},
+		{userArgs{TTL: f(40 * 86400), Sliding: &yes}, "ttl of 3456000 seconds is longer than the default maxTtl of 2592000 seconds"},
+	} {
+		_, _, err := sessionLifetimes(c.a)
+		if dataCode(err) != engine.CodeDataInvalid || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("%+v: %v; want data.invalid saying %q", c.a, err, c.says)
 		}
 	}
 }

@@ -64,6 +64,9 @@ func (s *Service) SetAppUserDisabled(ctx context.Context, a model.Actor, appID, 
 	if err != nil {
 		return model.AppUser{}, err
 	}
+	if disabled {
+		s.storageFreed(appID)
+	}
 	return u, nil
 }
 
@@ -72,7 +75,7 @@ func (s *Service) DeleteAppUser(ctx context.Context, a model.Actor, appID, id st
 	if s.cfg.AppUsers == nil {
 		return ErrNoAppUsers
 	}
-	return s.store.Atomically(ctx, func(ctx context.Context) error {
+	err := s.store.Atomically(ctx, func(ctx context.Context) error {
 		u, err := s.cfg.AppUsers.AppUser(ctx, appID, id)
 		if err != nil {
 			return err
@@ -82,6 +85,10 @@ func (s *Service) DeleteAppUser(ctx context.Context, a model.Actor, appID, id st
 		}
 		return s.audit(ctx, a, "app_user.delete", appID, id, map[string]any{"email": u.Email})
 	})
+	if err == nil {
+		s.storageFreed(appID)
+	}
+	return err
 }
 
 // RevokeAppUserSessions ends every session of a user of an app and says
@@ -101,5 +108,8 @@ func (s *Service) RevokeAppUserSessions(ctx context.Context, a model.Actor, appI
 		}
 		return s.audit(ctx, a, "app_user.revoke_sessions", appID, id, map[string]any{"email": u.Email, "sessions": n})
 	})
+	if err == nil && n > 0 {
+		s.storageFreed(appID)
+	}
 	return n, err
 }

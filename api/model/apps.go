@@ -41,11 +41,12 @@ const (
 	RoleViewer = "viewer" // reads them and the app's logs
 )
 
-// StoreUsage is what one kind of an app's data (kv; later docs) takes.
+// StoreUsage is what one kind of an app's data (kv, docs, users) takes;
+// users have no collections.
 type StoreUsage struct {
 	Kind        string `json:"kind"`
 	Collections int64  `json:"collections"`
-	Items       int64  `json:"items"` // keys, documents
+	Items       int64  `json:"items"` // keys, documents, users
 	Bytes       int64  `json:"bytes"`
 }
 

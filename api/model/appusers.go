@@ -33,7 +33,16 @@ type AppUserToken struct {
 	UserID    string
 	Kind      string
 	ExpiresAt time.Time
+	// SlidingTTL, for a sliding session only, is the lifetime it is
+	// renewed to when used once less than half of it is left, never past
+	// MaxExpiresAt; 0 for a fixed expiry.
+	SlidingTTL   time.Duration
+	MaxExpiresAt time.Time
 }
+
+// AppUserTokenBytes is what a live token of an app user counts against the
+// app's storage quota: its row, roughly.
+const AppUserTokenBytes = 128
 
 // AppUserPatch is a change to an app user; nil fields stay as they are.
 type AppUserPatch struct {

@@ -102,23 +102,37 @@ WHERE app_id = $1 AND strpos(email, $2) > 0 AND email > $3 ORDER BY email LIMIT 
 	return out, nil
 }
 
-// CreateAppUserToken stores a token of a user of an app (its hash).
+// CreateAppUserToken stores a token of a user of an app (its hash); a
+// sliding session with its renewal lifetime and limit.
 func (s *Store) CreateAppUserToken(ctx context.Context, t model.AppUserToken) error {
-	_, err := s.q(ctx).Exec(ctx, `INSERT INTO app_user_tokens (token_hash, app_id, user_id, kind, expires_at)
-SELECT $1, app_id, id, $4, $5 FROM app_users WHERE app_id = $2 AND id = $3`,
-		t.Hash, t.AppID, t.UserID, t.Kind, t.ExpiresAt)
+	var limit *time.Time
+	if t.SlidingTTL > 0 {
+		limit = &t.MaxExpiresAt
+	}
+	_, err := s.q(ctx).Exec(ctx, `INSERT INTO app_user_tokens (token_hash, app_id, user_id, kind, expires_at, sliding_ttl, max_expires_at)
+SELECT $1, app_id, id, $4, $5, nullif($6::bigint, 0) * interval '1 microsecond', $7 FROM app_users WHERE app_id = $2 AND id = $3`,
+		t.Hash, t.AppID, t.UserID, t.Kind, t.ExpiresAt, t.SlidingTTL.Microseconds(), limit)
 	if err != nil {
 		return fmt.Errorf("store a %s token: %w", t.Kind, mapError(err))
 	}
 	return nil
 }
 
-// AppUserBySession returns the user of an app whose live session token
-// hashes to hash, or model.ErrNotFound.
-func (s *Store) AppUserBySession(ctx context.Context, appID string, hash []byte) (model.AppUser, error) {
-	u, err := scanAppUser(s.q(ctx).QueryRow(ctx, `SELECT `+appUserColumnsU+` FROM app_user_tokens t
+// AppUserBySession returns the user of an app whose session token hashes
+// to hash and is live at now, or model.ErrNotFound. A sliding session
+// with less than half of its lifetime left is renewed to that lifetime
+// from now, never past its limit, in the same statement: at most one
+// write per half lifetime, however many requests use it at once (a
+// second one waiting on the row sees it renewed and leaves it).
+func (s *Store) AppUserBySession(ctx context.Context, appID string, hash []byte, now time.Time) (model.AppUser, error) {
+	u, err := scanAppUser(s.q(ctx).QueryRow(ctx, `WITH renewed AS (
+  UPDATE app_user_tokens SET expires_at = least($3::timestamptz + sliding_ttl, max_expires_at)
+  WHERE token_hash = $2 AND app_id = $1 AND kind = 'session' AND expires_at > $3
+    AND sliding_ttl IS NOT NULL AND expires_at < max_expires_at AND expires_at - $3 < sliding_ttl / 2
+)
+SELECT `+appUserColumnsU+` FROM app_user_tokens t
 JOIN app_users u ON u.id = t.user_id AND u.app_id = t.app_id
-WHERE t.token_hash = $2 AND t.app_id = $1 AND t.kind = 'session' AND t.expires_at > now()`, appID, hash))
+WHERE t.token_hash = $2 AND t.app_id = $1 AND t.kind = 'session' AND t.expires_at > $3`, appID, hash, now))
 	if err != nil {
 		return model.AppUser{}, fmt.Errorf("look up a session: %w", mapError(err))
 	}

@@ -12,22 +12,26 @@ import (
 )
 
 // dataTable is a table of scripts' data that counts against an app's
-// storage quota: rows with app_id and collection, bytes the size of a row,
-// live what makes a row count.
-type dataTable struct{ kind, table, bytes, live string }
+// storage quota: rows with app_id, collection the collection a row is in
+// (NULL: none), bytes the size of a row, live what makes a row count.
+type dataTable struct{ kind, table, collection, bytes, live string }
 
-// dataTables are the tables of scripts' data, one line each.
+// dataTables are the tables of scripts' data, one line each. An app user
+// counts its email, password hash and data, and AppUserTokenBytes per
+// live token.
 var dataTables = []dataTable{
-	{"kv", "kv_entries", `octet_length(key) + octet_length(value) + COALESCE(octet_length(metadata::text), 0)`, kvLive},
-	{"docs", "docs_documents", `octet_length(doc::text)`, "true"},
+	{"kv", "kv_entries", "collection", `octet_length(key) + octet_length(value) + COALESCE(octet_length(metadata::text), 0)`, kvLive},
+	{"docs", "docs_documents", "collection", `octet_length(doc::text)`, "true"},
+	{"users", "app_users u", "NULL::text", fmt.Sprintf(`octet_length(u.email) + COALESCE(octet_length(u.password_hash), 0) + octet_length(u.data::text)
+  + %d * (SELECT count(*) FROM app_user_tokens t WHERE t.user_id = u.id AND t.expires_at > now())`, model.AppUserTokenBytes), "true"},
 }
 
 // AppDataUsage is what an app's data takes, per kind of store.
 func (s *Store) AppDataUsage(ctx context.Context, appID string) ([]model.StoreUsage, error) {
 	parts := make([]string, len(dataTables))
 	for i, t := range dataTables {
-		parts[i] = fmt.Sprintf(`SELECT '%s', count(DISTINCT collection), count(*), COALESCE(sum(%s), 0)::bigint FROM %s WHERE app_id = $1 AND %s`,
-			t.kind, t.bytes, t.table, t.live)
+		parts[i] = fmt.Sprintf(`SELECT '%s', count(DISTINCT %s), count(*), COALESCE(sum(%s), 0)::bigint FROM %s WHERE app_id = $1 AND %s`,
+			t.kind, t.collection, t.bytes, t.table, t.live)
 	}
 	rows, err := s.q(ctx).Query(ctx, strings.Join(parts, "\nUNION ALL\n"), appID)
 	if err != nil {

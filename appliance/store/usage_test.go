@@ -49,7 +49,7 @@ func TestDataUsage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(u) != 2 || u[0] != (model.StoreUsage{Kind: "kv", Collections: 2, Items: 2, Bytes: 11}) ||
+	if len(u) != 3 || u[0] != (model.StoreUsage{Kind: "kv", Collections: 2, Items: 2, Bytes: 11}) ||
 		u[1] != (model.StoreUsage{Kind: "docs", Collections: 1, Items: 1, Bytes: 8}) {
 		t.Errorf("app A's usage: %+v", u)
 	}
@@ -83,5 +83,50 @@ func TestDataUsage(t *testing.T) {
 	}
 	if err := s.SetAppStorageQuota(ctx, "00000000-0000-0000-0000-00000000abcd", &n); !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("the quota of an unknown app: %v", err)
+	}
+}
+
+// TestDataUsageCountsAppUsers checks that an app's users count against
+// its storage quota: email, password hash and data, and a fixed size per
+// live token.
+func TestDataUsageCountsAppUsers(t *testing.T) {
+	s := store.New(pgtest.NewDatabase(t))
+	ctx := context.Background()
+	a, err := s.CreateApp(ctx, "users-usage", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const hash = "$argon2id$v=19$m=65536,t=1,p=2$c2FsdA$aGFzaA"                        // 44 bytes
+	ann, err := s.CreateAppUser(ctx, a.ID, "ann@example.org", hash, []byte(`{"n":1}`)) // 15 + 44 + 8 ({"n": 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateAppUser(ctx, a.ID, "bo@example.org", "", []byte(`{}`)); err != nil { // 14 + 0 + 2
+		t.Fatal(err)
+	}
+	now := time.Now()
+	for i, exp := range []time.Time{now.Add(time.Hour), now.Add(time.Hour), now.Add(-time.Hour)} { // the last is expired
+		h := make([]byte, 32)
+		h[0] = byte(i + 1)
+		if err := s.CreateAppUserToken(ctx, model.AppUserToken{Hash: h, AppID: a.ID, UserID: ann.ID, Kind: model.AppTokenSession, ExpiresAt: exp}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := int64(15+44+8+14+0+2) + 2*model.AppUserTokenBytes
+	u, err := s.AppDataUsage(ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(u) != 3 || u[2] != (model.StoreUsage{Kind: "users", Items: 2, Bytes: want}) {
+		t.Errorf("the usage of two users and two live tokens: %+v, want users of %d bytes", u, want)
+	}
+	all, err := s.AppsStorage(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range all {
+		if x.App == "users-usage" && x.UsedBytes != want {
+			t.Errorf("every app's usage: %+v, want %d bytes", x, want)
+		}
 	}
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -299,4 +301,128 @@ func TestTUIAppUsers(t *testing.T) {
 	}
 	d.expect(d.call("GET", "/api/v1/admin/audit?limit=5", ""), 200, "app_user.delete", "app_user.disable")
 	a.login("ivy@example.org", "ivy's password")
+}
+
+// sessionsScript signs a user up with the session options it is given
+// (/s/signup), reads the user back (/s/me) and issues tokens with bad
+// options (/s/bad).
+const sessionsScript = `import { users } from "picloud"
+export default async (req, env, ctx) => {
+  const body = req.method === "POST" ? await req.json() : {}
+  try {
+    switch (ctx.params.op) {
+      case "signup": {
+        const user = await users.create({ email: body.email, password: "a long password", data: { about: body.about ?? "" } })
+        return Response.json(await users.issueSession(user.id, body.options), { status: 201 })
+      }
+      case "me": {
+        const user = await users.fromRequest(req)
+        return user ? Response.json({ user }) : Response.json({ error: "log in" }, { status: 401 })
+      }
+      case "bad": {
+        const user = await users.findByEmail(body.email)
+        return Response.json(body.verify ? await users.issueVerificationToken(user.id, body.options) : await users.issueSession(user.id, body.options))
+      }
+    }
+    return Response.json({ error: "no such op" }, { status: 404 })
+  } catch (e) {
+    return Response.json({ error: e.message, code: e.code ?? null }, { status: 400 })
+  }
+}`
+
+// TestAppUserSlidingSessions issues a sliding session from a script and
+// reads it back: the lookup renews it when less than half of its ttl is
+// left (the test moves its expiry in the database), not a fixed one. Bad
+// options are refused with what is wrong; and app users count in the
+// app's storage quota, their deletes freeing it.
+func TestAppUserSlidingSessions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and starts PostgreSQL")
+	}
+	d := newDaemon(t, buildBinary(t))
+	d.startAsOwner()
+	d.deploy("", "sessions", sessionsScript, "*", "/s/:op")
+	anon := &daemon{t: t, url: d.url}
+	db := txDB(t, d)
+	ctx := context.Background()
+
+	r := anon.call("POST", "/s/signup", mustJSON(map[string]any{"email": "kim@example.org", "options": map[string]any{"ttl": 3600, "sliding": true, "maxTtl": 7200}}))
+	anon.expect(r, 201, `"token":"pcu_`)
+	sliding := r.field(t, "token").(string)
+	if exp, limit := r.field(t, "expiresAt").(float64), r.field(t, "maxExpiresAt").(float64); limit-exp != 3600e3 {
+		t.Errorf("a sliding session of an hour up to two: expires at %v, limit %v", exp, limit)
+	}
+	r = anon.call("POST", "/s/signup", mustJSON(map[string]any{"email": "lee@example.org", "options": map[string]any{"ttl": 3600}}))
+	anon.expect(r, 201)
+	fixed := r.field(t, "token").(string)
+	if strings.Contains(r.body, "maxExpiresAt") {
+		t.Errorf("a fixed session has a limit: %s", r.body)
+	}
+	anon.expect(anon.call("GET", "/s/me", "", bearer(sliding)...), 200, `"email":"kim@example.org"`)
+	anon.expect(anon.call("GET", "/s/me", "", bearer(fixed)...), 200, `"email":"lee@example.org"`)
+
+	// Ten minutes left of each: the sliding one is renewed to an hour from
+	// the lookup, the fixed one stays.
+	if _, err := db.Exec(ctx, `UPDATE app_user_tokens SET expires_at = date_trunc('second', now()) + interval '10 minutes' WHERE kind = 'session'`); err != nil {
+		t.Fatal(err)
+	}
+	var soon time.Time
+	if err := db.QueryRow(ctx, `SELECT max(expires_at) FROM app_user_tokens`).Scan(&soon); err != nil {
+		t.Fatal(err)
+	}
+	anon.expect(anon.call("GET", "/s/me", "", bearer(sliding)...), 200, `"email":"kim@example.org"`)
+	anon.expect(anon.call("GET", "/s/me", "", bearer(fixed)...), 200, `"email":"lee@example.org"`)
+	var renewed, limit, still time.Time
+	err := db.QueryRow(ctx, `SELECT (SELECT expires_at FROM app_user_tokens WHERE sliding_ttl IS NOT NULL),
+  (SELECT max_expires_at FROM app_user_tokens WHERE sliding_ttl IS NOT NULL),
+  (SELECT expires_at FROM app_user_tokens WHERE sliding_ttl IS NULL)`).Scan(&renewed, &limit, &still)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !renewed.After(soon.Add(30*time.Minute)) || renewed.After(limit) {
+		t.Errorf("the sliding session expires at %v after the lookup (was %v, limit %v): not renewed to an hour", renewed, soon, limit)
+	}
+	if !still.Equal(soon) {
+		t.Errorf("the fixed session moved from %v to %v", soon, still)
+	}
+
+	// Bad options issue nothing and say what is wrong.
+	for _, c := range []struct {
+		options map[string]any
+		verify  bool
+		says    string
+	}{
+		{map[string]any{"ttl": -5, "sliding": true}, false, "ttl must be a number of seconds, at least 1"},
+		{map[string]any{"ttl": 7200, "sliding": true, "maxTtl": 3600}, false, "maxTtl (3600 seconds) is shorter than ttl (7200 seconds)"},
+		{map[string]any{"ttl": 3600, "maxTtl": 7200}, false, "add sliding: true"},
+		{map[string]any{"sliding": "yes"}, false, "sliding must be true or false"},
+		{map[string]any{"sliding": true, "maxTtl": 400 * 86400}, false, "maxTtl must be from 1 to 31536000 seconds"},
+		{map[string]any{"ttl": 40 * 86400, "sliding": true}, false, "longer than the default maxTtl"},
+		{map[string]any{"sliding": true}, true, "only sessions slide"},
+	} {
+		anon.expect(anon.call("POST", "/s/bad", mustJSON(map[string]any{"email": "kim@example.org", "options": c.options, "verify": c.verify})), 400, c.says)
+	}
+	var tokens int
+	if err := db.QueryRow(ctx, `SELECT count(*) FROM app_user_tokens`).Scan(&tokens); err != nil || tokens != 2 {
+		t.Errorf("%d tokens after the refusals (%v), want the 2 sessions", tokens, err)
+	}
+
+	// The users count in the app's usage; past the quota, a sign-up is
+	// refused with limit.storage and makes no user.
+	app := defaultAppID(d)
+	u := usageOf(t, d.call("GET", "/api/v1/admin/apps/"+app+"/usage", ""))
+	if len(u.Stores) != 3 || u.Stores[2].Kind != "users" || u.Stores[2].Items != 2 || u.UsedBytes != u.Stores[2].Bytes || u.UsedBytes < 2*128 {
+		t.Fatalf("the usage of two users: %+v", u)
+	}
+	d.expect(d.call("PUT", "/api/v1/admin/apps/"+app+"/limits", fmt.Sprintf(`{"storage_bytes": %d}`, u.UsedBytes+300)), 200)
+	anon.expect(anon.call("POST", "/s/signup", mustJSON(map[string]any{"email": "max@example.org", "about": strings.Repeat("x", 400)})), 400, `"code":"limit.storage"`, "storage quota")
+	if u := usageOf(t, d.call("GET", "/api/v1/admin/apps/"+app+"/usage", "")); u.Stores[2].Items != 2 {
+		t.Errorf("the refused sign-up made a user: %+v", u)
+	}
+	// An administrator deletes a user: its room is free at once.
+	r = d.call("GET", "/api/v1/admin/apps/"+app+"/users?search=lee@", "")
+	d.expect(r, 200, `"email":"lee@example.org"`)
+	lee := r.field(t, "users").([]any)[0].(map[string]any)["id"].(string)
+	d.expect(d.call("DELETE", "/api/v1/admin/apps/"+app+"/users/"+lee, ""), 204)
+	anon.expect(anon.call("POST", "/s/signup", mustJSON(map[string]any{"email": "max@example.org", "about": strings.Repeat("x", 100)})), 201)
 }

@@ -128,8 +128,8 @@ export default async () => {
 		t.Errorf("the refused transaction left t1: %.40s…", got)
 	}
 	u = usageOf(t, d.call("GET", usagePath, ""))
-	if len(u.Stores) != 2 || u.Stores[0].Kind != "kv" || u.Stores[0].Items != 4 || u.Stores[0].Collections != 1 || u.Stores[1].Kind != "docs" ||
-		u.UsedBytes != 4*(2+400) {
+	if len(u.Stores) != 3 || u.Stores[0].Kind != "kv" || u.Stores[0].Items != 4 || u.Stores[0].Collections != 1 || u.Stores[1].Kind != "docs" ||
+		u.Stores[2].Kind != "users" || u.Stores[2].Items != 0 || u.UsedBytes != 4*(2+400) {
 		t.Errorf("usage of four keys: %+v", u)
 	}
 

@@ -509,6 +509,32 @@
     return { ttl: opts.ttl }
   }
 
+  // sessionOf is the arguments of users.issueSession: ttl, and sliding
+  // and maxTtl for a session renewed when used (the daemon checks that
+  // they agree).
+  function sessionOf(id, opts) {
+    const what = 'users.issueSession'
+    const args = Object.assign({ id: checkID(what, id) }, ttlOf(what, opts))
+    opts = checkOptions(what, opts)
+    if (opts.sliding !== undefined) {
+      if (typeof opts.sliding !== 'boolean') fail('TypeError', what + ': sliding must be true or false')
+      args.sliding = opts.sliding
+    }
+    if (opts.maxTtl !== undefined) {
+      if (typeof opts.maxTtl !== 'number' || !(opts.maxTtl >= 1) || !isFinite(opts.maxTtl)) fail('TypeError', what + ': maxTtl must be a number of seconds, at least 1')
+      args.maxTtl = opts.maxTtl
+    }
+    return args
+  }
+
+  // singleUseTtlOf is the ttl of a verification or reset token, which
+  // never slides.
+  function singleUseTtlOf(what, opts) {
+    const o = checkOptions(what, opts)
+    if (o.sliding !== undefined || o.maxTtl !== undefined) fail('TypeError', what + ': only sessions slide: sliding and maxTtl are options of users.issueSession')
+    return ttlOf(what, o)
+  }
+
   function userSend(op, args) {
     return send('users.' + op, '', args, undefined)
   }
@@ -576,7 +602,7 @@
       return userSend('verify', { email: checkEmail('users.verify', email), password: checkPassword('users.verify', password) })
     },
     async issueSession(id, opts) {
-      return userSend('issueSession', Object.assign({ id: checkID('users.issueSession', id) }, ttlOf('users.issueSession', opts)))
+      return userSend('issueSession', sessionOf(id, opts))
     },
     async fromToken(token) {
       if (typeof token !== 'string') return null
@@ -593,14 +619,14 @@
     },
     async revokeSessions(id) { return (await userSend('revokeSessions', { id: checkID('users.revokeSessions', id) })).revoked },
     async issueVerificationToken(id, opts) {
-      return userSend('issueToken', Object.assign({ id: checkID('users.issueVerificationToken', id), purpose: 'verify' }, ttlOf('users.issueVerificationToken', opts)))
+      return userSend('issueToken', Object.assign({ id: checkID('users.issueVerificationToken', id), purpose: 'verify' }, singleUseTtlOf('users.issueVerificationToken', opts)))
     },
     async confirmEmail(token) {
       if (typeof token !== 'string') return null
       return userSend('confirmEmail', { token })
     },
     async issueResetToken(id, opts) {
-      return userSend('issueToken', Object.assign({ id: checkID('users.issueResetToken', id), purpose: 'reset' }, ttlOf('users.issueResetToken', opts)))
+      return userSend('issueToken', Object.assign({ id: checkID('users.issueResetToken', id), purpose: 'reset' }, singleUseTtlOf('users.issueResetToken', opts)))
     },
     async resetPassword(token, password) {
       checkPassword('users.resetPassword', password)

@@ -333,6 +333,21 @@ declare module "picloud" {
     token: string
     /** Milliseconds since the epoch. */
     expiresAt: number
+    /** A sliding session's limit, past which it is never renewed: milliseconds since the epoch. */
+    maxExpiresAt?: number
+  }
+
+  export interface SessionOptions {
+    /** Seconds the session lives (default 7 days, at most a year). */
+    ttl?: number
+    /**
+     * Renew the session to ttl from now when it is used (users.fromToken,
+     * users.fromRequest) with less than half of ttl left; default false,
+     * a fixed expiry.
+     */
+    sliding?: boolean
+    /** A sliding session's limit: seconds after its issue it is never renewed past (default 30 days, at least ttl, at most a year). */
+    maxTtl?: number
   }
 
   export interface FromRequestOptions {
@@ -358,9 +373,9 @@ declare module "picloud" {
      * throws users.throttled when refused.
      */
     verify(email: string, password: string): Promise<User | null>
-    /** A session token; ttl in seconds (default 7 days), a fixed expiry. */
-    issueSession(id: string, options?: { ttl?: number }): Promise<IssuedToken>
-    /** The user behind a session token, or null. */
+    /** A session token: a fixed expiry, or with sliding: true renewed when used, up to maxTtl. */
+    issueSession(id: string, options?: SessionOptions): Promise<IssuedToken>
+    /** The user behind a session token, or null; renews a sliding session when due. */
     fromToken(token: string): Promise<User | null>
     /** The user behind the request's Bearer token or named cookie, or null. */
     fromRequest(request: Request, options?: FromRequestOptions): Promise<User | null>
