@@ -2,7 +2,9 @@
 // (the SDK's kv and docs modules and db.transaction) for the app of the
 // execution that made them, which the executor gives with each call. It
 // checks every argument again (a worker is not trusted), applies the size
-// limits and maps the storage's answers to the errors a script sees.
+// limits and maps the storage's answers to the errors a script sees. It
+// counts the calls it answers and keeps each app's usage for the storage
+// quota, which the metrics read (DataCalls, StorageUsage).
 package data
 
 import (
