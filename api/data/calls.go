@@ -65,47 +65,89 @@ func familyIndex(op string) int {
 func CallOutcome(err error) string { return outcomes[outcomeIndex(err)] }
 
 func outcomeIndex(err error) int {
-	var de *engine.DataError
-	switch {
-	case err == nil:
+	if err == nil {
 		return 0
-	case errors.As(err, &de) && strings.HasPrefix(de.Code, "limit."):
+	}
+	// The service's errors are DataErrors as they are: a type assertion
+	// allocates nothing, errors.As is for the others.
+	de, ok := err.(*engine.DataError)
+	if !ok {
+		de = asDataError(err)
+	}
+	if de != nil && strings.HasPrefix(de.Code, "limit.") {
 		return 1
 	}
 	return 2
 }
 
+func asDataError(err error) *engine.DataError {
+	var de *engine.DataError
+	if errors.As(err, &de) {
+		return de
+	}
+	return nil
+}
+
 // appCalls counts one app's data calls by family and outcome.
 type appCalls [len(families)][len(outcomes)]atomic.Uint64
 
-// callCounts counts data calls by app id; a call of an app already seen
-// takes a lock-free map read and an atomic add.
+// callCounts counts data calls by app id. The map is copied on write (an
+// app's first call), so that counting a call of an app already seen takes
+// a lock-free read and an atomic add, and allocates nothing.
 type callCounts struct {
-	apps sync.Map // app id → *appCalls
+	apps atomic.Pointer[map[string]*appCalls]
+	mu   sync.Mutex // held to add an app
 }
 
 func (c *callCounts) add(appID, op string, err error) {
-	v, ok := c.apps.Load(appID)
-	if !ok {
-		v, _ = c.apps.LoadOrStore(appID, new(appCalls))
+	counts := c.of(appID)
+	counts[familyIndex(op)][outcomeIndex(err)].Add(1)
+}
+
+// of is appID's counters, added on its first call.
+func (c *callCounts) of(appID string) *appCalls {
+	if m := c.apps.Load(); m != nil {
+		if counts := (*m)[appID]; counts != nil {
+			return counts
+		}
 	}
-	v.(*appCalls)[familyIndex(op)][outcomeIndex(err)].Add(1)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old := c.apps.Load()
+	if old != nil {
+		if counts := (*old)[appID]; counts != nil {
+			return counts
+		}
+	}
+	m := make(map[string]*appCalls, 1+len(ptrMap(old)))
+	for id, counts := range ptrMap(old) {
+		m[id] = counts
+	}
+	counts := new(appCalls)
+	m[appID] = counts
+	c.apps.Store(&m)
+	return counts
+}
+
+func ptrMap(m *map[string]*appCalls) map[string]*appCalls {
+	if m == nil {
+		return nil
+	}
+	return *m
 }
 
 // DataCalls is how many data calls the service answered since it started,
 // by app id, family and outcome; combinations never made are left out.
 func (s *Service) DataCalls() []model.DataCallCount {
 	var out []model.DataCallCount
-	s.calls.apps.Range(func(k, v any) bool {
-		counts := v.(*appCalls)
+	for id, counts := range ptrMap(s.calls.apps.Load()) {
 		for f := range counts {
 			for o := range counts[f] {
 				if n := counts[f][o].Load(); n > 0 {
-					out = append(out, model.DataCallCount{AppID: k.(string), Family: families[f], Outcome: outcomes[o], Count: n})
+					out = append(out, model.DataCallCount{AppID: id, Family: families[f], Outcome: outcomes[o], Count: n})
 				}
 			}
 		}
-		return true
-	})
+	}
 	return out
 }

@@ -76,3 +76,17 @@ func TestDataCallsBounded(t *testing.T) {
 		t.Fatalf("counted %v, want %v", got, want)
 	}
 }
+
+// TestCountingAllocatesNothing: counting a call of an app already seen
+// allocates nothing, answered or failed.
+func TestCountingAllocatesNothing(t *testing.T) {
+	var c callCounts
+	app := string([]byte("app-1")) // not a constant
+	refused := &engine.DataError{Code: engine.CodeStorageLimit}
+	c.add(app, "kv.get", nil)
+	for _, err := range []error{nil, refused} {
+		if n := testing.AllocsPerRun(1000, func() { c.add(app, "kv.put", err) }); n != 0 {
+			t.Errorf("counting a call (err %v) allocates %v times", err, n)
+		}
+	}
+}
