@@ -179,8 +179,9 @@ func (u *appUsage) beginRecount() (gen int) {
 }
 
 // endRecount measures app and keeps the count, with the writes made
-// meanwhile, unless a write counted it meanwhile (gen changed).
-func (q *quotas) endRecount(app string, u *appUsage, gen int, log *slog.Logger) {
+// meanwhile, unless a write counted it meanwhile (gen changed). It
+// returns the count's error, logged.
+func (q *quotas) endRecount(app string, u *appUsage, gen int, log *slog.Logger) error {
 	used, quota, err := q.measure(context.Background(), app)
 	u.mu.Lock()
 	defer u.mu.Unlock()
@@ -194,6 +195,7 @@ func (q *quotas) endRecount(app string, u *appUsage, gen int, log *slog.Logger) 
 		u.gen++
 		u.publish()
 	}
+	return err
 }
 
 // reserve takes size bytes of app's quota for a write, or refuses it with
@@ -315,7 +317,8 @@ func (s *Service) StorageUsage(appIDs []string) []model.AppStorage {
 }
 
 // countInBackground counts apps one after another, unless such counts
-// already run.
+// already run; the first that fails ends them (the database is likely
+// down: the next scrape tries again).
 func (q *quotas) countInBackground(apps []string, log *slog.Logger) {
 	if len(apps) == 0 || !q.scanning.CompareAndSwap(false, true) {
 		return
@@ -332,7 +335,9 @@ func (q *quotas) countInBackground(apps []string, log *slog.Logger) {
 			}
 			gen := u.beginRecount()
 			u.mu.Unlock()
-			q.endRecount(app, u, gen, log)
+			if q.endRecount(app, u, gen, log) != nil {
+				return
+			}
 		}
 	}()
 }
