@@ -5,14 +5,16 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/picloud/picloud/api/data"
 	"github.com/picloud/picloud/api/metrics"
 	"github.com/picloud/picloud/appliance/workers"
 )
 
 // registerGauges adds to m what the daemon's parts know of themselves:
 // executions in flight and refused, the execution log's queue, the
-// executor workers, the database pool and the apps' queues.
-func registerGauges(m *metrics.Metrics, s *Services, pool *pgxpool.Pool, exec Executor, logger *slog.Logger) {
+// executor workers, the database pool, the apps' queues, and the data
+// service's calls and storage (ds; nil without one).
+func registerGauges(m *metrics.Metrics, s *Services, pool *pgxpool.Pool, exec Executor, ds *data.Service, logger *slog.Logger) {
 	o, rec := s.Orchestrator, s.Recorder
 	m.Register(
 		metrics.GaugeFunc("picloud_executions_in_flight", "Executions running now.", func() float64 { return float64(o.InFlight()) }),
@@ -29,6 +31,9 @@ func registerGauges(m *metrics.Metrics, s *Services, pool *pgxpool.Pool, exec Ex
 	)
 	if s.Store != nil {
 		m.Register(metrics.QueueGauges(s.Store.AllQueueStats, logger))
+	}
+	if ds != nil && s.Store != nil {
+		m.Register(metrics.DataGauges(ds, s.Store, logger))
 	}
 	if wp, ok := exec.(*workers.Pool); ok {
 		m.Register(

@@ -34,6 +34,8 @@ var layerRules = []struct {
 	{module + "/api/auth", []string{module + "/", "net/http", "github.com/gin-gonic/", "github.com/jackc/"}},
 	{module + "/api/secrets", []string{module + "/", "net/http", "github.com/gin-gonic/", "github.com/jackc/"}},
 	{module + "/api", []string{module + "/appliance", module + "/migrations", module + "/tui", module + "/cmd", "github.com/jackc/"}},
+	// The metrics read the data service through the composition root.
+	{module + "/api/metrics", []string{module + "/api/data", module + "/appliance", module + "/migrations", module + "/tui", module + "/cmd", "github.com/jackc/"}},
 	{module + "/appliance/store", []string{module + "/api/manager", module + "/api/orchestrator", module + "/engine", "net/http", "github.com/gin-gonic/"}},
 	{module + "/appliance/pgcluster", []string{module + "/api", module + "/engine", "net/http", "github.com/gin-gonic/"}},
 	{module + "/migrations", []string{module + "/api", module + "/engine", module + "/appliance", "net/http"}},

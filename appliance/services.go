@@ -124,7 +124,7 @@ func NewServices(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, exe
 		_ = s.Shutdown(context.Background())
 		return nil, err
 	}
-	registerGauges(s.Metrics, s, pool, exec, logger)
+	registerGauges(s.Metrics, s, pool, exec, o.data, logger)
 	handler, err := api.New(api.Config{
 		MaxRequestBodyBytes: cfg.MaxRequestBodyBytes, BodyReadTimeout: cfg.BodyReadTimeout, TrustedProxies: cfg.TrustedProxies,
 		Versions: Versions(), PublicURL: cfg.BaseURL(), AdminHosts: o.adminHosts,

@@ -2,7 +2,9 @@
 // (the SDK's kv and docs modules and db.transaction) for the app of the
 // execution that made them, which the executor gives with each call. It
 // checks every argument again (a worker is not trusted), applies the size
-// limits and maps the storage's answers to the errors a script sees.
+// limits and maps the storage's answers to the errors a script sees. It
+// counts the calls it answers and keeps each app's usage for the storage
+// quota, which the metrics read (DataCalls, StorageUsage).
 package data
 
 import (
@@ -64,6 +66,8 @@ type Service struct {
 	maxMessage int        // a queue message's limit, in bytes
 
 	invoker atomic.Pointer[engine.Invoker] // nil: no invoke
+
+	calls callCounts // the calls answered, for the metrics
 }
 
 var _ engine.DataService = (*Service)(nil)
@@ -85,8 +89,15 @@ func tooLarge(format string, args ...any) error {
 	return &engine.DataError{Code: engine.CodeDataTooLarge, Message: fmt.Sprintf(format, args...)}
 }
 
-// Call answers one data call of an execution of app appID.
+// Call answers one data call of an execution of app appID, and counts it
+// by app, family and outcome (see DataCalls).
 func (s *Service) Call(ctx context.Context, appID string, call engine.DataCall) (engine.DataResult, error) {
+	res, err := s.call(ctx, appID, call)
+	s.calls.add(appID, call.Op, err)
+	return res, err
+}
+
+func (s *Service) call(ctx context.Context, appID string, call engine.DataCall) (engine.DataResult, error) {
 	if appID == "" {
 		return engine.DataResult{}, &engine.DataError{Code: engine.CodeDataUnavailable, Message: "this execution belongs to no app"}
 	}

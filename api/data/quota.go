@@ -41,6 +41,8 @@ type quotas struct {
 	def  atomic.Int64 // the default quota, bytes
 	mu   sync.Mutex
 	apps map[string]*appUsage
+
+	scanning atomic.Bool // the metrics' background counts run
 }
 
 // appUsage is one app's usage. mu is held during a count a write needs
@@ -57,6 +59,18 @@ type appUsage struct {
 	counting     bool  // a background count runs
 	since        int64 // bytes written since it began
 	deletedSince bool  // something was deleted since it began
+
+	// What the metrics read without waiting for mu: used and quota as of
+	// the last change, once counted.
+	shownUsed, shownQuota atomic.Int64
+	shown                 atomic.Bool
+}
+
+// publish makes used and quota what the metrics read; u.mu is held.
+func (u *appUsage) publish() {
+	u.shownUsed.Store(u.used)
+	u.shownQuota.Store(u.quota)
+	u.shown.Store(true)
 }
 
 // WithStorageQuota makes the service refuse writes that would take an
@@ -143,6 +157,7 @@ func (q *quotas) count(ctx context.Context, app string, u *appUsage) error {
 	u.used, u.quota = used, quota
 	u.counted, u.deleted = time.Now(), false
 	u.gen++
+	u.publish()
 	return nil
 }
 
@@ -153,22 +168,34 @@ func (q *quotas) recount(app string, u *appUsage, log *slog.Logger) {
 	if u.counting {
 		return
 	}
+	go q.endRecount(app, u, u.beginRecount(), log)
+}
+
+// beginRecount notes that a background count begins and returns the
+// counts made so far; u.mu is held.
+func (u *appUsage) beginRecount() (gen int) {
 	u.counting, u.since, u.deletedSince = true, 0, false
-	gen := u.gen
-	go func() {
-		used, quota, err := q.measure(context.Background(), app)
-		u.mu.Lock()
-		defer u.mu.Unlock()
-		u.counting = false
-		switch {
-		case err != nil:
-			log.Warn("count an app's data", "app", app, "err", err)
-		case u.gen == gen:
-			u.used, u.quota = used+u.since, quota
-			u.counted, u.deleted = time.Now(), u.deletedSince
-			u.gen++
-		}
-	}()
+	return u.gen
+}
+
+// endRecount measures app and keeps the count, with the writes made
+// meanwhile, unless a write counted it meanwhile (gen changed). It
+// returns the count's error, logged.
+func (q *quotas) endRecount(app string, u *appUsage, gen int, log *slog.Logger) error {
+	used, quota, err := q.measure(context.Background(), app)
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.counting = false
+	switch {
+	case err != nil:
+		log.Warn("count an app's data", "app", app, "err", err)
+	case u.gen == gen:
+		u.used, u.quota = used+u.since, quota
+		u.counted, u.deleted = time.Now(), u.deletedSince
+		u.gen++
+		u.publish()
+	}
+	return err
 }
 
 // reserve takes size bytes of app's quota for a write, or refuses it with
@@ -211,6 +238,7 @@ func (s *Service) reserve(ctx context.Context, app, op string, size int64) error
 	if u.counting {
 		u.since += size
 	}
+	u.publish()
 	return nil
 }
 
@@ -251,3 +279,65 @@ func (s *Service) ReserveStorage(ctx context.Context, app, what string, size int
 // StorageFreed notes that something of app's data was deleted other than
 // by a script.
 func (s *Service) StorageFreed(app string) { s.freed(app) }
+
+// maxBackgroundCounts bounds the apps one StorageUsage sets counting.
+const maxBackgroundCounts = 32
+
+// StorageUsage is the usage and quota (the app's own, else the default)
+// of each app of appIDs that the service has counted since it started, as
+// it keeps them for its quota checks (an estimate that errs high between
+// exact counts, without the app's name): it makes no query. Apps not counted
+// yet are counted in the background, one at a time and at most
+// maxBackgroundCounts per call, and appear in a later answer. Nil without
+// quotas.
+func (s *Service) StorageUsage(appIDs []string) []model.AppStorage {
+	q := s.quota
+	if q == nil {
+		return nil
+	}
+	def := q.def.Load()
+	out := make([]model.AppStorage, 0, len(appIDs))
+	var uncounted []string
+	q.mu.Lock()
+	for _, id := range appIDs {
+		u := q.apps[id]
+		if u == nil || !u.shown.Load() {
+			uncounted = append(uncounted, id)
+			continue
+		}
+		quota := u.shownQuota.Load()
+		if quota == 0 {
+			quota = def
+		}
+		out = append(out, model.AppStorage{AppID: id, UsedBytes: u.shownUsed.Load(), QuotaBytes: quota})
+	}
+	q.mu.Unlock()
+	q.countInBackground(uncounted, s.log)
+	return out
+}
+
+// countInBackground counts apps one after another, unless such counts
+// already run; the first that fails ends them (the database is likely
+// down: the next scrape tries again).
+func (q *quotas) countInBackground(apps []string, log *slog.Logger) {
+	if len(apps) == 0 || !q.scanning.CompareAndSwap(false, true) {
+		return
+	}
+	apps = apps[:min(len(apps), maxBackgroundCounts)]
+	go func() {
+		defer q.scanning.Store(false)
+		for _, app := range apps {
+			u := q.app(app)
+			u.mu.Lock()
+			if !u.counted.IsZero() || u.counting {
+				u.mu.Unlock()
+				continue
+			}
+			gen := u.beginRecount()
+			u.mu.Unlock()
+			if q.endRecount(app, u, gen, log) != nil {
+				return
+			}
+		}
+	}()
+}

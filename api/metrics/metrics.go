@@ -1,9 +1,11 @@
 // Package metrics measures PiCloud for people and for Prometheus: counters
 // and histograms of script invocations by app, script, trigger and
 // outcome, the state of the executors, the execution log and the database
-// pool, and Go's runtime, served in Prometheus's text format; and minute
-// and hour rollups of each script's requests, errors and durations, kept
-// in the database for boards without a Prometheus server (see Rollups).
+// pool, the apps' queues, data calls and storage (see QueueGauges and
+// DataGauges), and Go's runtime, served in Prometheus's text format; and
+// minute and hour rollups of each script's requests, errors and
+// durations, kept in the database for boards without a Prometheus server
+// (see Rollups).
 //
 // Labels stay bounded: apps and scripts are named, never a request's path
 // or an id.

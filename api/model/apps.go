@@ -59,3 +59,11 @@ type DataUsage struct {
 	OwnQuotaBytes *int64       `json:"own_quota_bytes"`
 	Stores        []StoreUsage `json:"stores"`
 }
+
+// DataCallCount is how many data calls of an app the data service
+// answered, of one family (kv, docs, …) with one outcome (ok, limit,
+// error).
+type DataCallCount struct {
+	AppID, Family, Outcome string
+	Count                  uint64
+}

@@ -60,9 +60,10 @@ var uuidLike = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-`)
 
 // TestMetrics: Prometheus scrapes the real daemon with an API token that
 // holds metrics.read; invocations are counted by app, script, trigger and
-// outcome; every family of PiCloud's has bounded labels (no id, no path);
-// other tokens, anonymous callers and other host names are refused; and
-// the minute rollups answer the terminal UI's sparklines.
+// outcome, data calls by app, family and outcome; apps' storage shows
+// against their quotas; every family of PiCloud's has bounded labels (no
+// id, no path); other tokens, anonymous callers and other host names are
+// refused; and the minute rollups answer the terminal UI's sparklines.
 func TestMetrics(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the real daemon")
@@ -82,6 +83,22 @@ func TestMetrics(t *testing.T) {
 export default { async fetch() { await queue("mail").sendBatch([{ body: 1 }, { body: 2 }]); return "sent" } }`, "POST", "/send")
 	d.expect(d.call("POST", "/send", ""), 200)
 
+	// An app with a tiny storage quota makes a kv call that is answered,
+	// one that fails and one its quota refuses; another app writes
+	// nothing.
+	shop := d.call("POST", "/api/v1/admin/apps", `{"name":"shop"}`)
+	d.expect(shop, 201)
+	shopID := shop.field(t, "id").(string)
+	d.expect(d.call("POST", "/api/v1/admin/apps/"+shopID+"/domains", `{"pattern":"shop.test"}`), 201)
+	d.deploy(shopID, "kv", kvScript, "*", "/kv")
+	const shopQuota = 1000
+	d.expect(d.call("PUT", "/api/v1/admin/apps/"+shopID+"/limits", fmt.Sprintf(`{"storage_bytes": %d}`, shopQuota)), 200)
+	d.expect(d.call("POST", "/api/v1/admin/apps", `{"name":"idle"}`), 201)
+	kv := kvClient{d: d, host: []string{"Host", "shop.test"}}
+	kv.ok("put", "c", "k1", strings.Repeat("v", 300))
+	kv.fails("Error", "data.version_mismatch", "put", "c", "k1", "w", map[string]any{"ifVersion": 1000})
+	kv.fails("Error", "limit.storage", "put", "c", "k2", strings.Repeat("v", 800))
+
 	tok := d.call("POST", "/api/v1/admin/tokens", mustJSON(map[string]any{"name": "prometheus", "capabilities": []string{"metrics.read"}}))
 	d.expect(tok, 201)
 	scraper := tok.field(t, "token").(string)
@@ -94,6 +111,36 @@ export default { async fetch() { await queue("mail").sendBatch([{ body: 1 }, { b
 		bad := counterOf(inv, map[string]string{"app": "default", "script": "boom", "trigger": "http", "outcome": "exception"})
 		if ok != 3 || bad != 2 {
 			return fmt.Errorf("hello ok %v (want 3), boom exception %v (want 2)", ok, bad)
+		}
+		return nil
+	})
+	dataCalls := func(app, family, outcome string) float64 {
+		return counterOf(families["picloud_data_calls_total"], map[string]string{"app": app, "family": family, "outcome": outcome})
+	}
+	for _, c := range []struct {
+		app, family, outcome string
+		want                 float64
+	}{
+		{"shop", "kv", "ok", 1}, {"shop", "kv", "error", 1}, {"shop", "kv", "limit", 1},
+		{"shop", "docs", "ok", -1}, {"default", "queue", "ok", 1}, {"idle", "kv", "ok", -1},
+	} {
+		if got := dataCalls(c.app, c.family, c.outcome); got != c.want {
+			t.Errorf("data calls of %s, %s, %s: %v, want %v (-1: none)", c.app, c.family, c.outcome, got, c.want)
+		}
+	}
+	// Apps' storage: shop's from its writes; idle's once a scrape had it
+	// counted.
+	d.await("the apps' storage is shown", "GET", "/healthz", "", func(reply) error {
+		fs := d.scrape(scraper)
+		storage := func(app string) (used, quota float64) {
+			return counterOf(fs["picloud_app_storage_bytes"], map[string]string{"app": app}),
+				counterOf(fs["picloud_app_storage_quota_bytes"], map[string]string{"app": app})
+		}
+		if used, quota := storage("shop"); used < 300 || used > shopQuota || quota != shopQuota {
+			return fmt.Errorf("shop uses %v of %v, want 300 to %d of %d", used, quota, shopQuota, shopQuota)
+		}
+		if used, quota := storage("idle"); used != 0 || quota != 256<<20 {
+			return fmt.Errorf("idle uses %v of %v, want 0 of the default 256 MiB", used, quota)
 		}
 		return nil
 	})
@@ -114,7 +161,7 @@ export default { async fetch() { await queue("mail").sendBatch([{ body: 1 }, { b
 			t.Errorf("no %s", name)
 		}
 	}
-	allowed := map[string]bool{"app": true, "script": true, "trigger": true, "outcome": true, "reason": true, "queue": true, "state": true}
+	allowed := map[string]bool{"app": true, "script": true, "trigger": true, "outcome": true, "reason": true, "queue": true, "state": true, "family": true}
 	for name, f := range families {
 		if !strings.HasPrefix(name, "picloud_") {
 			continue
