@@ -64,6 +64,7 @@ type Service struct {
 	maxMessage int        // a queue message's limit, in bytes
 
 	invoker atomic.Pointer[engine.Invoker] // nil: no invoke
+	later   atomic.Pointer[LaterPlanner]   // nil: no invoke.later
 }
 
 var _ engine.DataService = (*Service)(nil)
@@ -117,6 +118,8 @@ func (s *Service) run(ctx context.Context, appID string, call engine.DataCall) (
 		return s.queueSend(ctx, appID, call)
 	case "invoke":
 		return s.invoke(ctx, appID, call)
+	case "invoke.later":
+		return s.invokeLater(ctx, appID, call)
 	}
 	if err := checkName("a collection name", call.Collection, MaxNameBytes); err != nil {
 		return nil, err
