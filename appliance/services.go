@@ -54,15 +54,17 @@ type servicesOptions struct {
 	setupDone    func()
 	started      time.Time
 	data         *data.Service
+	dataStore    *store.Store // the data service's
 	quotaChanged func(appID string)
 	storage      manager.StorageAccount // nil: no quotas (no data service)
 }
 
 // withData makes the system status report the data service's
-// transactions, and storage quota changes reach it.
-func withData(ds *data.Service) ServicesOption {
+// transactions, storage quota changes reach it, and its scripts invoke
+// others; st is the store it runs on.
+func withData(ds *data.Service, st *store.Store) ServicesOption {
 	return func(o *servicesOptions) {
-		o.data = ds
+		o.data, o.dataStore = ds, st
 		if ds != nil {
 			o.quotaChanged, o.storage = ds.ForgetUsage, ds
 		}
@@ -169,6 +171,10 @@ func (s *Services) build(cfg config.Config, pool *pgxpool.Pool, exec Executor, o
 	}, logger)
 	if err != nil {
 		return err
+	}
+	if o.data != nil {
+		// invoke.later plans its runs on the job engine.
+		o.data.SetLaterPlanner(laterPlanner{st: o.dataStore, jobs: s.Jobs})
 	}
 	creds := newCredentials()
 	if h, ok := dataHasher(o.data); ok {

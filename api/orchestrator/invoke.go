@@ -96,6 +96,19 @@ func checkChain(caller *frame, sc *model.Script, name string) error {
 	return nil
 }
 
+// ScriptID is the id of the active script of app appID called name, as
+// invoke finds it; false if there is none.
+func (o *Orchestrator) ScriptID(ctx context.Context, appID, name string) (string, bool, error) {
+	snap, err := o.current(ctx)
+	if err != nil {
+		return "", false, err
+	}
+	if sc := snap.scriptNamed(appID, name); sc != nil {
+		return sc.ID, true, nil
+	}
+	return "", false, nil
+}
+
 // scriptNamed is the active script of app called name, nil if none.
 func (s *snapshot) scriptNamed(appID, name string) *model.Script {
 	for _, sc := range s.scripts {
