@@ -70,6 +70,10 @@ func (o *Orchestrator) Invoke(ctx context.Context, appID, script string, req eng
 		return nil, &engine.DataError{Code: engine.CodeInvokeDeadline, Message: fmt.Sprintf("invoke %q: the caller has no time left", script)}
 	}
 	req.Header = canonicalHeader(req.Header)
+	// Those of a run of invoke.later are the daemon's to set.
+	for _, h := range []string{engine.HeaderTrigger, engine.HeaderInvokeID, engine.HeaderAttempt} {
+		delete(req.Header, h)
+	}
 	res := o.executeOne(engine.WithCallerSlot(ctx), snap, sc, nil, Call{RequestID: caller.requestID, Method: req.Method, Path: pathOf(req.URL),
 		Request: req, Trigger: TriggerInvoke}, step{wall: left})
 	if res.Error != nil {

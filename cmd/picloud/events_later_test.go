@@ -12,7 +12,9 @@ import (
 
 // laterPlanner plans a run of the script p.to with invoke.later, with
 // p.body (or a string of p.big characters) and p.delaySeconds, outside a
-// transaction or (p.tx "commit" or "rollback") in one. It answers {id,
+// transaction or (p.tx "commit" or "rollback") in one; with p.sync, it
+// invokes p.to at once with the headers of a run of invoke.later and
+// answers with its response. It answers {id,
 // before}, before being the time just before the call, 400 when it rolled
 // back on purpose, and 424 with the error's name, code and message when
 // invoke.later throws.
@@ -22,6 +24,10 @@ export default {
     const p = await request.json()
     const opts = "delaySeconds" in p ? { delaySeconds: p.delaySeconds } : undefined
     const body = p.big ? "x".repeat(p.big) : p.body
+    if (p.sync) {
+      return invoke(p.to, new Request("http://inner.example/", { method: "POST", body: "{}",
+        headers: { "x-picloud-trigger": "invoke", "x-picloud-invoke-id": "1", "x-picloud-attempt": "1" } }))
+    }
     const before = Date.now()
     try {
       let r
@@ -142,9 +148,12 @@ func TestInvokeLater(t *testing.T) {
 		}
 	})
 
-	t.Run("public requests cannot carry the headers", func(t *testing.T) {
+	t.Run("public requests and invoke cannot carry the headers", func(t *testing.T) {
 		r := d.call("POST", "/worker", "{}", "X-Picloud-Trigger", "invoke", "X-Picloud-Invoke-Id", "1", "X-Picloud-Attempt", "1")
 		d.expect(r, 200, `"trigger":null`, `"id":null`, `"attempt":null`)
+		// Nor can a script, through invoke.
+		d.expect(d.plan(map[string]any{"to": "worker", "sync": true}), 200, `"url":"http://inner.example/"`,
+			`"trigger":null`, `"id":null`, `"attempt":null`)
 	})
 
 	t.Run("a throw is retried", func(t *testing.T) {
