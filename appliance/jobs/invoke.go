@@ -48,6 +48,18 @@ type invokeWorker struct {
 // Timeout is the longest a run may take.
 func (w *invokeWorker) Timeout(*river.Job[invokeArgs]) time.Duration { return w.e.cfg.RunTimeout }
 
+// NextRetry is when a failed run is tried again: River's default backoff
+// (the zero time says so), unless Config.InvokeRetryUnit shortens it to
+// attempt⁴ units, for tests.
+func (w *invokeWorker) NextRetry(job *river.Job[invokeArgs]) time.Time {
+	unit := w.e.cfg.InvokeRetryUnit
+	if unit <= 0 {
+		return time.Time{}
+	}
+	n := time.Duration(job.Attempt)
+	return w.e.cfg.Now().Add(n * n * n * n * unit)
+}
+
 // Work runs one invoke.later job; see Engine.runInvoke.
 func (w *invokeWorker) Work(ctx context.Context, job *river.Job[invokeArgs]) error {
 	return w.e.runInvoke(ctx, job)

@@ -44,6 +44,10 @@ type Config struct {
 	// CronSeconds reads cron schedules with a leading seconds field
 	// (tests only).
 	CronSeconds bool
+	// InvokeRetryUnit, when above zero, makes the backoff of failed
+	// invoke.later runs attempt⁴ times this instead of attempt⁴ seconds
+	// (tests only, which cannot wait minutes).
+	InvokeRetryUnit time.Duration
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 }
