@@ -48,7 +48,8 @@ export default {
 }`
 
 // laterWorker logs and answers what its request carries; a body with
-// "fail-once" throws on the first attempt.
+// "fail-once" throws on the first attempt, one with "fail-always" answers
+// 503 every time.
 const laterWorker = `export default {
   async fetch(request) {
     const h = (n) => request.headers.get(n)
@@ -56,6 +57,7 @@ const laterWorker = `export default {
       attempt: h("x-picloud-attempt"), type: h("content-type"), body: await request.text(), at: Date.now() }
     console.log(JSON.stringify(seen))
     if (seen.attempt === "1" && seen.body.includes("fail-once")) throw new Error("the first attempt fails")
+    if (seen.body.includes("fail-always")) return new Response("down", { status: 503 })
     return Response.json(seen)
   },
 }`
@@ -126,11 +128,16 @@ func TestInvokeLater(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and starts PostgreSQL")
 	}
-	d := newDaemon(t, buildBinary(t))
+	// Retries after 0.1, 1.6 and 8.1 s instead of 1, 16 and 81 s.
+	d := newDaemon(t, buildBinary(t), "TEST_INVOKE_RETRY_UNIT_MS=100")
 	t.Cleanup(func() { killCluster(t, d.dataDir) })
 	d.startAsOwner()
 	d.deploy("", "planner", laterPlanner, "POST", "/plan")
 	worker := d.deploy("", "worker", laterWorker, "POST", "/worker")
+	// A run that always fails is planned first: its retries take about
+	// 10 s in all, checked last.
+	failing := d.plan(map[string]any{"to": "worker", "body": "fail-always"})
+	d.expect(failing, 200)
 
 	t.Run("the callee runs after the delay with the body and the headers", func(t *testing.T) {
 		r := d.plan(map[string]any{"to": "worker", "body": map[string]any{"hello": "world"}, "delaySeconds": 2})
@@ -200,6 +207,22 @@ func TestInvokeLater(t *testing.T) {
 		for _, r := range d.laterRuns(worker) {
 			if strings.Contains(r.Body, "xxxx") || r.Body == "1" {
 				t.Errorf("a refused call ran: %+v", r)
+			}
+		}
+	})
+
+	t.Run("a run failing every time is dropped after 4 attempts, with a warning", func(t *testing.T) {
+		id := failing.field(t, "id").(string)
+		got := d.awaitLaterRuns(worker, 4, id)
+		for i, r := range got {
+			if r.Attempt != fmt.Sprint(i+1) || r.Status != 503 {
+				t.Errorf("run %d: %+v, want attempt %d answering 503", i, r, i+1)
+			}
+		}
+		d.logged(0, "invoke.later dropped after its last attempt")
+		for _, l := range strings.Split(d.output.String(), "\n") {
+			if strings.Contains(l, "dropped after its last attempt") && !strings.Contains(l, "invoke_id="+id+" ") {
+				t.Errorf("the warning does not name run %s: %s", id, l)
 			}
 		}
 	})
