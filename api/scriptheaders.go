@@ -13,7 +13,9 @@ import (
 // without an Authorization (or Proxy-Authorization) that carries a PiCloud
 // token, so that no admin credential ever reaches user code. Other cookies
 // stay when keepCookies is set (the host is one of the app's own), and
-// are all dropped otherwise: they belong to another app's host.
+// are all dropped otherwise: they belong to another app's host. The
+// headers of a run of invoke.later (X-Picloud-Trigger, …-Invoke-Id,
+// …-Attempt) are dropped, so that a script can trust them.
 func scriptRequestHeader(h http.Header, keepCookies bool) engine.Header {
 	out := make(engine.Header, len(h))
 	for k, vs := range h {
@@ -26,6 +28,8 @@ func scriptRequestHeader(h http.Header, keepCookies bool) engine.Header {
 			}
 		case "Authorization", "Proxy-Authorization":
 			vs = withoutPiCloudTokens(vs)
+		case engine.HeaderTrigger, engine.HeaderInvokeID, engine.HeaderAttempt:
+			vs = nil
 		}
 		if len(vs) > 0 {
 			out[k] = append([]string(nil), vs...)

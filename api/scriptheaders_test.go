@@ -17,6 +17,9 @@ func TestScriptRequestHeader(t *testing.T) {
 		"Authorization":       {"Bearer " + session},
 		"Proxy-Authorization": {"Token  " + apiToken, "Basic YWxpY2U6eA=="},
 		"X-Other":             {"kept"},
+		"X-Picloud-Trigger":   {"invoke"},
+		"X-Picloud-Invoke-Id": {"1"},
+		"X-Picloud-Attempt":   {"1"},
 	}
 	want := engine.Header{
 		"Cookie":              {"a=1; b=2", "c=3"},

@@ -9,6 +9,7 @@ import (
 
 	"github.com/picloud/picloud/api/auth"
 	"github.com/picloud/picloud/api/data"
+	"github.com/picloud/picloud/appliance/jobs"
 	"github.com/picloud/picloud/appliance/store"
 )
 
@@ -23,7 +24,9 @@ const (
 // startDataService builds the data service that answers scripts' data
 // calls on the database, with storageMB the apps' default storage quota,
 // and queue messages of at most maxMessageBytes, and starts the purge of expired keys; onStop registers how to stop it.
-func startDataService(pool *pgxpool.Pool, storageMB, maxMessageBytes int, logger *slog.Logger, onStop func(string, func(context.Context) error)) *data.Service {
+// It returns the store the service runs on too: its transactions are
+// bound to contexts for that store.
+func startDataService(pool *pgxpool.Pool, storageMB, maxMessageBytes int, logger *slog.Logger, onStop func(string, func(context.Context) error)) (*data.Service, *store.Store) {
 	st := store.New(pool)
 	ds := data.New(st, logger).WithTransactions(txStore{st}, maxScriptTransactions(pool)).
 		WithStorageQuota(st, int64(storageMB)<<20).WithQueues(st, maxMessageBytes).
@@ -43,7 +46,7 @@ func startDataService(pool *pgxpool.Pool, storageMB, maxMessageBytes int, logger
 			return sctx.Err()
 		}
 	})
-	return ds
+	return ds, st
 }
 
 // maxScriptTransactions bounds the transactions scripts hold open at once:
@@ -62,6 +65,19 @@ func (t txStore) BeginSerializable(ctx context.Context) (data.Tx, error) {
 		return nil, err
 	}
 	return tx, nil
+}
+
+// laterPlanner plans the data service's invoke.later calls on the job
+// engine, in the script's transaction when the call is made in one: the
+// data service binds it to the call's context for its store, st.
+type laterPlanner struct {
+	st   *store.Store
+	jobs *jobs.Engine
+}
+
+func (p laterPlanner) InvokeLater(ctx context.Context, appID, script, body string, delay time.Duration) (string, error) {
+	tx, _ := p.st.Tx(ctx) // nil outside a transaction
+	return p.jobs.InvokeLater(ctx, tx, appID, script, body, delay)
 }
 
 // purgeExpired deletes expired kv keys and app users' tokens in small

@@ -14,6 +14,7 @@ import (
 	"github.com/picloud/picloud/api/data"
 	"github.com/picloud/picloud/appliance/cgroups"
 	"github.com/picloud/picloud/appliance/config"
+	"github.com/picloud/picloud/appliance/store"
 )
 
 // instance is PiCloud while it runs: the parts start builds in order, and how
@@ -36,8 +37,10 @@ type instance struct {
 	db     *Database
 	exec   Executor
 	data   *data.Service // answers the scripts' data calls
-	svc    *Services
-	srv    *http.Server
+	// dataStore is the store the data service runs on.
+	dataStore *store.Store
+	svc       *Services
+	srv       *http.Server
 }
 
 // stopper stops one started part of the daemon.
@@ -230,7 +233,7 @@ func (d *instance) openDatabase(ctx context.Context) error {
 
 func (d *instance) startExecutor(ctx context.Context) error {
 	d.ports = d.own.seal()
-	d.data = startDataService(d.db.Pool, d.cfg.Sandbox.StorageMB, d.cfg.QueueMaxMessageBytes, d.log, d.onStop)
+	d.data, d.dataStore = startDataService(d.db.Pool, d.cfg.Sandbox.StorageMB, d.cfg.QueueMaxMessageBytes, d.log, d.onStop)
 	exec, err := startExecutor(ctx, d.cfg, d.ports, d.groups, d.opts.workerCommand, d.data, d.log)
 	if err != nil {
 		return err
@@ -244,7 +247,7 @@ func (d *instance) startExecutor(ctx context.Context) error {
 // manager (control plane) and the HTTP handler; only the execution log's
 // writer starts.
 func (d *instance) startServices(ctx context.Context) error {
-	svc, err := NewServices(ctx, d.cfg, d.db.Pool, d.exec, d.log, withStarted(d.started), withData(d.data))
+	svc, err := NewServices(ctx, d.cfg, d.db.Pool, d.exec, d.log, withStarted(d.started), withData(d.data, d.dataStore))
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -54,15 +56,17 @@ type servicesOptions struct {
 	setupDone    func()
 	started      time.Time
 	data         *data.Service
+	dataStore    *store.Store // the data service's
 	quotaChanged func(appID string)
 	storage      manager.StorageAccount // nil: no quotas (no data service)
 }
 
 // withData makes the system status report the data service's
-// transactions, and storage quota changes reach it.
-func withData(ds *data.Service) ServicesOption {
+// transactions, storage quota changes reach it, and its scripts invoke
+// others; st is the store it runs on.
+func withData(ds *data.Service, st *store.Store) ServicesOption {
 	return func(o *servicesOptions) {
-		o.data = ds
+		o.data, o.dataStore = ds, st
 		if ds != nil {
 			o.quotaChanged, o.storage = ds.ForgetUsage, ds
 		}
@@ -166,9 +170,16 @@ func (s *Services) build(cfg config.Config, pool *pgxpool.Pool, exec Executor, o
 		Workers:     s.Orchestrator.BackgroundSlots(),
 		RunTimeout:  time.Duration(limitCeilings.WallTimeMS)*time.Millisecond + runTimeoutMargin,
 		CronSeconds: cfg.CronSeconds,
+		// Tests only: not a setting of the configuration, which refuses
+		// unknown PICLOUD_ names.
+		InvokeRetryUnit: testInvokeRetryUnit(logger),
 	}, logger)
 	if err != nil {
 		return err
+	}
+	if o.data != nil {
+		// invoke.later plans its runs on the job engine.
+		o.data.SetLaterPlanner(laterPlanner{st: o.dataStore, jobs: s.Jobs})
 	}
 	creds := newCredentials()
 	if h, ok := dataHasher(o.data); ok {
@@ -192,6 +203,27 @@ func (s *Services) build(cfg config.Config, pool *pgxpool.Pool, exec Executor, o
 		},
 	}, s.Store, creds, s.Orchestrator, logger)
 	return nil
+}
+
+// EnvTestInvokeRetryMS, for tests only, is the unit of the backoff of
+// failed invoke.later runs in milliseconds: attempt⁴ of them instead of
+// attempt⁴ seconds.
+const EnvTestInvokeRetryMS = "TEST_INVOKE_RETRY_UNIT_MS"
+
+// testInvokeRetryUnit reads EnvTestInvokeRetryMS; 0 when it is unset or
+// not a positive number of milliseconds.
+func testInvokeRetryUnit(logger *slog.Logger) time.Duration {
+	v := os.Getenv(EnvTestInvokeRetryMS)
+	if v == "" {
+		return 0
+	}
+	ms, err := strconv.Atoi(v)
+	if err != nil || ms <= 0 {
+		logger.Warn("ignored: not a positive number of milliseconds", "variable", EnvTestInvokeRetryMS, "value", v)
+		return 0
+	}
+	logger.Warn("invoke.later retries use a test backoff", "variable", EnvTestInvokeRetryMS, "unit_ms", ms)
+	return time.Duration(ms) * time.Millisecond
 }
 
 // runTimeoutMargin is what a background run may take past the wall-time

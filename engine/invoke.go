@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"time"
 
 	"github.com/dop251/goja"
 )
@@ -18,6 +19,20 @@ const (
 	CodeInvokeDepth    = "invoke.depth"     // the chain would be deeper than MaxInvokeDepth
 	CodeInvokeDeadline = "invoke.deadline"  // the caller has no time left to give the callee
 	CodeInvokeFailed   = "invoke.failed"    // the callee failed (threw, or passed a limit)
+)
+
+// MaxInvokeLaterDelay is the longest delaySeconds of invoke.later: 7 days.
+const MaxInvokeLaterDelay = 7 * 24 * time.Hour
+
+// InvokeLaterURL is the URL of the request a run of invoke.later gets.
+const InvokeLaterURL = "http://invoke.local/"
+
+// Headers of the request a run of invoke.later gets. The daemon removes
+// them from public HTTP requests, so that a script can trust them.
+const (
+	HeaderTrigger  = "X-Picloud-Trigger"   // "invoke"
+	HeaderInvokeID = "X-Picloud-Invoke-Id" // the id invoke.later returned
+	HeaderAttempt  = "X-Picloud-Attempt"   // 1, then 2, … on retries
 )
 
 // Invoker runs another script of the calling execution's app by name, as

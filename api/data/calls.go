@@ -36,7 +36,7 @@ var (
 )
 
 // Family is the family of a data call's op: kv.*, docs.*, tx.*, users.*,
-// queue.*, invoke; anything else is other.
+// queue.*, invoke and invoke.later; anything else is other.
 func Family(op string) string { return families[familyIndex(op)] }
 
 func familyIndex(op string) int {
@@ -53,7 +53,7 @@ func familyIndex(op string) int {
 	case "queue":
 		return 4
 	case "invoke":
-		if op == "invoke" {
+		if op == "invoke" || op == "invoke.later" {
 			return 5
 		}
 	}

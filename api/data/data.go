@@ -66,6 +66,7 @@ type Service struct {
 	maxMessage int        // a queue message's limit, in bytes
 
 	invoker atomic.Pointer[engine.Invoker] // nil: no invoke
+	later   atomic.Pointer[LaterPlanner]   // nil: no invoke.later
 
 	calls callCounts // the calls answered, for the metrics
 }
@@ -128,6 +129,8 @@ func (s *Service) run(ctx context.Context, appID string, call engine.DataCall) (
 		return s.queueSend(ctx, appID, call)
 	case "invoke":
 		return s.invoke(ctx, appID, call)
+	case "invoke.later":
+		return s.invokeLater(ctx, appID, call)
 	}
 	if err := checkName("a collection name", call.Collection, MaxNameBytes); err != nil {
 		return nil, err

@@ -52,6 +52,15 @@ func (s *Service) WithQueues(q QueueStore, maxBytes int) *Service {
 	return s
 }
 
+// maxMessageBytes is the limit of a queue message's body, and of an
+// invoke.later body.
+func (s *Service) maxMessageBytes() int {
+	if s.maxMessage <= 0 {
+		return DefaultMaxMessageBytes
+	}
+	return s.maxMessage
+}
+
 // queueSendArgs are the arguments of queue.send.
 type queueSendArgs struct {
 	Messages []struct {

@@ -70,6 +70,10 @@ func (o *Orchestrator) Invoke(ctx context.Context, appID, script string, req eng
 		return nil, &engine.DataError{Code: engine.CodeInvokeDeadline, Message: fmt.Sprintf("invoke %q: the caller has no time left", script)}
 	}
 	req.Header = canonicalHeader(req.Header)
+	// Those of a run of invoke.later are the daemon's to set.
+	for _, h := range []string{engine.HeaderTrigger, engine.HeaderInvokeID, engine.HeaderAttempt} {
+		delete(req.Header, h)
+	}
 	res := o.executeOne(engine.WithCallerSlot(ctx), snap, sc, nil, Call{RequestID: caller.requestID, Method: req.Method, Path: pathOf(req.URL),
 		Request: req, Trigger: TriggerInvoke}, step{wall: left})
 	if res.Error != nil {
@@ -94,6 +98,19 @@ func checkChain(caller *frame, sc *model.Script, name string) error {
 			Message: fmt.Sprintf("invoke %q: invoke calls may nest at most %d deep", name, engine.MaxInvokeDepth)}
 	}
 	return nil
+}
+
+// ScriptID is the id of the active script of app appID called name, as
+// invoke finds it; false if there is none.
+func (o *Orchestrator) ScriptID(ctx context.Context, appID, name string) (string, bool, error) {
+	snap, err := o.current(ctx)
+	if err != nil {
+		return "", false, err
+	}
+	if sc := snap.scriptNamed(appID, name); sc != nil {
+		return sc.ID, true, nil
+	}
+	return "", false, nil
 }
 
 // scriptNamed is the active script of app called name, nil if none.

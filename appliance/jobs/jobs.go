@@ -1,8 +1,9 @@
 // Package jobs is PiCloud's job engine: River (github.com/riverqueue/river)
 // on the daemon's PostgreSQL, whose schema PiCloud's migrations hold. It
 // runs the jobs of triggers (cron runs now; queue deliveries and mail
-// later), each kind a River worker of its own, and plans their runs in
-// the transaction of the change that asks for them.
+// later) and the runs of invoke.later, each kind a River worker of its
+// own, and plans their runs in the transaction of the change that asks
+// for them.
 package jobs
 
 import (
@@ -24,8 +25,12 @@ import (
 
 // Runner runs a script for background work under its share of the
 // concurrency cap (orchestrator.RunBackground).
+// It also finds the scripts that invoke.later names.
 type Runner interface {
 	RunBackground(ctx context.Context, scriptID string, call orchestrator.Call) (*engine.Result, bool, error)
+	// ScriptID is the id of the active script of app appID called name;
+	// false if there is none.
+	ScriptID(ctx context.Context, appID, name string) (string, bool, error)
 }
 
 // Config tunes the engine.
@@ -39,6 +44,10 @@ type Config struct {
 	// CronSeconds reads cron schedules with a leading seconds field
 	// (tests only).
 	CronSeconds bool
+	// InvokeRetryUnit, when above zero, makes the backoff of failed
+	// invoke.later runs attempt⁴ times this instead of attempt⁴ seconds
+	// (tests only, which cannot wait minutes).
+	InvokeRetryUnit time.Duration
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 }
@@ -91,8 +100,14 @@ func New(pool *pgxpool.Pool, st *store.Store, runner Runner, cfg Config, logger 
 	if err := river.AddWorkerSafely(workers, &cronWorker{e: e}); err != nil {
 		return nil, fmt.Errorf("register the cron worker: %w", err)
 	}
+	if err := river.AddWorkerSafely(workers, &invokeWorker{e: e}); err != nil {
+		return nil, fmt.Errorf("register the invoke.later worker: %w", err)
+	}
 	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
-		Queues:               map[string]river.QueueConfig{queueCron: {MaxWorkers: cfg.Workers}},
+		Queues: map[string]river.QueueConfig{
+			queueCron:   {MaxWorkers: cfg.Workers},
+			queueInvoke: {MaxWorkers: cfg.Workers},
+		},
 		Workers:              workers,
 		JobTimeout:           cfg.RunTimeout,
 		RescueStuckJobsAfter: cfg.RunTimeout + rescueMargin,

@@ -1,4 +1,4 @@
-// The "picloud" SDK module (kv, docs, db and users), run once in an execution's runtime when a
+// The "picloud" SDK module (kv, docs, db, users, queue and invoke), run once in an execution's runtime when a
 // script imports it. The function receives the engine's natives: call(op,
 // collection, argsJSON, tx) returns a promise of the result's JSON text,
 // run in transaction tx unless it is undefined;
@@ -435,7 +435,7 @@
   // txModules are the modules bound to transaction tx that the callback
   // receives.
   function txModules(tx) {
-    return Object.freeze({ kv: kvModule(tx), docs: docsModule(tx), queue: queueModule(tx) })
+    return Object.freeze({ kv: kvModule(tx), docs: docsModule(tx), queue: queueModule(tx), invoke: Object.freeze({ later: laterIn(tx) }) })
   }
 
   // attempt runs fn once in a new transaction: it commits when fn's promise
@@ -654,6 +654,40 @@
     const nullBody = r.status === 204 || r.status === 205 || r.status === 304 || !r.body
     return new Response(nullBody ? null : fromBase64(r.body), { status: r.status, headers })
   }
+
+  // invoke.later plans a run of another script of the app: after
+  // delaySeconds (0 to 7 days), its fetch handler gets a POST of the body
+  // as JSON; a throw or a 5xx answer is retried. It resolves to {id}.
+  // Bound to a transaction (tx.invoke.later), the plan commits or rolls
+  // back with it.
+  const MAX_LATER_DELAY = 7 * 24 * 3600
+
+  function laterIn(tx) {
+    return async function later(script, body, opts) {
+      if (typeof script !== 'string' || script.length === 0 || script.length > MAX_NAME) {
+        fail('TypeError', 'invoke.later: the script name must be a non-empty string of at most ' + MAX_NAME + ' characters')
+      }
+      if (body === undefined) body = null
+      if (typeof body === 'function' || typeof body === 'symbol' || typeof body === 'bigint') {
+        fail('TypeError', 'invoke.later: the body must be a JSON value, not ' + typeof body)
+      }
+      const text = JSON.stringify(body)
+      if (text === undefined) fail('TypeError', 'invoke.later: the body cannot be sent as JSON')
+      opts = checkOptions('invoke.later', opts)
+      const args = { body: text }
+      if (opts.delaySeconds !== undefined) {
+        const d = opts.delaySeconds
+        if (typeof d !== 'number' || !(d >= 0) || d > MAX_LATER_DELAY) {
+          fail('TypeError', 'invoke.later: delaySeconds must be a number from 0 to ' + MAX_LATER_DELAY + ' (7 days)')
+        }
+        args.delaySeconds = d
+      }
+      return send('invoke.later', script, args, tx)
+    }
+  }
+
+  invoke.later = laterIn(undefined)
+  Object.freeze(invoke)
 
   return Object.freeze({ kv, docs, db, users, queue, invoke })
 })

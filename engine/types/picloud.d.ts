@@ -296,11 +296,30 @@ declare module "picloud" {
    */
   export function invoke(script: string, input?: RequestInfo | URL, init?: RequestInit): Promise<Response>
 
+  export namespace invoke {
+    /**
+     * Plans a run of the script of this app called `script`: after
+     * `delaySeconds` (0 to 604800, 7 days; default 0) its fetch handler gets
+     * `POST http://invoke.local/` with `body` as JSON (any JSON value, at
+     * most PICLOUD_QUEUE_MAX_MESSAGE_BYTES, 128 KiB) and the headers
+     * `x-picloud-trigger: invoke`, `x-picloud-invoke-id` (the id resolved
+     * here) and `x-picloud-attempt` (1, 2, …). A throw, a limit or a 5xx
+     * answer is retried with backoff (4 attempts in all, after about 1 s,
+     * 16 s and 81 s), then dropped with a warning in the daemon's log. It
+     * rejects with `invoke.not_found` when the app has no such script, and
+     * a TypeError (`data.invalid`) for a bad delay. As `tx.invoke.later`,
+     * the plan commits or rolls back with the transaction. See docs/events.md.
+     */
+    function later(script: string, body?: unknown, options?: { delaySeconds?: number }): Promise<{ id: string }>
+  }
+
   /** The modules bound to one transaction: their calls run in it. */
   export interface Transaction {
     readonly kv: KVModule
     readonly docs: typeof docs
     readonly queue: typeof queue
+    /** invoke.later, planned in the transaction. */
+    readonly invoke: { readonly later: typeof invoke.later }
   }
 
   export const db: {
