@@ -42,12 +42,16 @@ func withFrame(ctx context.Context, sc *model.Script, deadline time.Time, reques
 
 var _ engine.Invoker = (*Orchestrator)(nil)
 
+// callerReserve is the most of its remaining wall time a caller keeps
+// for itself when it invokes a script.
+const callerReserve = 500 * time.Millisecond
+
 // Invoke runs the script named script of app appID for the execution
 // whose data call ctx is, and returns its response. The callee runs in
 // its caller's execution slot, without taking another: the caller only
 // waits for it, and a callee waiting for a slot that its own callers hold
 // could wait forever. It gets what is left of its caller's wall time at
-// most, and is recorded with trigger "invoke". A script of another app is
+// most, less a tenth kept for the caller, and is recorded with trigger "invoke". A script of another app is
 // not found, as a missing one is.
 func (o *Orchestrator) Invoke(ctx context.Context, appID, script string, req engine.Request) (*engine.Response, error) {
 	caller, _ := ctx.Value(frameKey{}).(*frame)
@@ -65,7 +69,11 @@ func (o *Orchestrator) Invoke(ctx context.Context, appID, script string, req eng
 	if err := checkChain(caller, sc, script); err != nil {
 		return nil, err
 	}
+	// A tenth of what is left (at most callerReserve) stays the caller's:
+	// the callee's limit falls before its caller's, which can still answer
+	// when the callee runs out of time, rather than ending with it.
 	left := time.Until(caller.deadline)
+	left -= min(left/10, callerReserve)
 	if left <= 0 {
 		return nil, &engine.DataError{Code: engine.CodeInvokeDeadline, Message: fmt.Sprintf("invoke %q: the caller has no time left", script)}
 	}

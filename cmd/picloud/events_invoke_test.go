@@ -118,8 +118,9 @@ func TestInvoke(t *testing.T) {
 
 	t.Run("the callee ends by the caller's deadline", func(t *testing.T) {
 		// The caller has about 2 s of its 4 s left when it invokes a
-		// script that would run for a minute: the callee gets those 2 s,
-		// not its own 4 s, and the caller answers by its deadline.
+		// script that would run for a minute: the callee gets those 2 s
+		// less the tenth its caller keeps, not its own 4 s, and ends on
+		// its own limit; the caller answers by its deadline.
 		r := d.call("POST", "/call?to=sleeper&wait=2000", "")
 		if r.status != 424 && r.status != 504 {
 			t.Fatalf("caller answered %d: %s", r.status, r.body)
