@@ -189,8 +189,11 @@ func BenchmarkQueueThroughput(b *testing.B) {
 			var failed int
 			done := make(chan struct{})
 			go func() { defer close(done); l, failed = latencies(q.hello, stop) }()
+			var once sync.Once
+			halt := func() { once.Do(func() { close(stop) }) }
+			b.Cleanup(halt) // a drain that fails stops the clients too
 			d := q.drain(b)
-			close(stop)
+			halt()
 			<-done
 			if failed > 0 {
 				b.Fatalf("%d hello requests failed", failed)
