@@ -67,7 +67,9 @@ wpt:
 # Node.js http server and PiCloud script routes (through the executor
 # workers), and kv reads and writes from PiCloud scripts and from raw gin +
 # pgx, interleaved, and prints medians, ratios, CPU time per request and
-# memory after the load (docs/performance.md).
+# memory after the load; and queue throughput through a no-op consumer, with
+# the hello route's p50/p99 while the queue drains against idle
+# (docs/performance.md).
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchtime 2s -count 1 -timeout 20m ./appliance/ -args -rounds 5
 

@@ -70,6 +70,7 @@ func TestMain(m *testing.M) {
 	pgtest.Main(func() int {
 		code := m.Run()
 		printSummary()
+		printQueueSummary()
 		return code
 	})
 }

@@ -133,7 +133,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	cctx, cancel := context.WithCancel(ctx)
 	rctx, rcancel := context.WithCancel(ctx)
 	e.stopConsumer, e.stopDeliver, e.consumerDone = cancel, rcancel, make(chan struct{})
-	e.queues = &consumers{e: e, busy: map[string]bool{}, run: rctx}
+	e.queues = newConsumers(e, rctx)
 	go func() {
 		defer close(e.consumerDone)
 		e.queues.consume(cctx)

@@ -26,38 +26,64 @@ const maxBatchBytes = 16 << 20
 // consumers delivers the messages of every queue trigger: each poll, a
 // trigger whose batch is not being delivered by this daemon gets its
 // ready messages leased (full batches at once, smaller ones after
-// max_wait_ms), and a goroutine runs the handler and settles them.
-// Messages live in PostgreSQL (queue_messages), leased with SKIP LOCKED,
-// so several daemons on one database share the work, and a daemon that
-// dies leaves its leases to expire: the messages come again.
+// max_wait_ms), and a goroutine runs the handler and settles them. A
+// trigger whose delivered batch was full is polled again as soon as that
+// batch is settled, rather than at the next tick, so that a backlog
+// drains as fast as its handler runs; an empty or partial batch waits
+// for the tick. Messages live in PostgreSQL (queue_messages), leased
+// with SKIP LOCKED, so several daemons on one database share the work,
+// and a daemon that dies leaves its leases to expire: the messages come
+// again.
 type consumers struct {
 	e    *Engine
 	mu   sync.Mutex
 	busy map[string]bool // triggers with a batch in delivery here
-	wg   sync.WaitGroup
-	seq  int64
+	// again holds the triggers whose last batch was full, to be polled
+	// again at once; wake tells the polling that it holds some.
+	again map[string]bool
+	wake  chan struct{}
+	wg    sync.WaitGroup
+	seq   int64
 	// run is the context of the deliveries: it outlives the polling, so
 	// that a stopping daemon lets the batches in delivery finish.
 	run context.Context
+	// polled, when set, is called after each poll (tests).
+	polled func()
 }
 
-// consume polls until ctx ends, then waits for the batches in delivery.
+func newConsumers(e *Engine, run context.Context) *consumers {
+	return &consumers{e: e, busy: map[string]bool{}, again: map[string]bool{}, wake: make(chan struct{}, 1), run: run}
+}
+
+// consume polls every trigger now and every queuePoll, and the triggers
+// whose batch came back full as soon as they do, until ctx ends; then it
+// waits for the batches in delivery.
 func (q *consumers) consume(ctx context.Context) {
 	t := time.NewTicker(queuePoll)
 	defer t.Stop()
+	q.poll(ctx, nil)
 	for {
-		q.poll(ctx)
 		select {
 		case <-ctx.Done():
 			q.wg.Wait()
 			return
 		case <-t.C:
+			q.poll(ctx, nil)
+		case <-q.wake:
+			q.poll(ctx, q.takeAgain())
 		}
 	}
 }
 
-// poll leases a batch for each idle queue trigger that has one ready.
-func (q *consumers) poll(ctx context.Context) {
+// poll leases a batch for each idle queue trigger that has one ready:
+// of every trigger when only is nil, else of those in only.
+func (q *consumers) poll(ctx context.Context, only map[string]bool) {
+	if q.polled != nil {
+		defer q.polled()
+	}
+	if only != nil && len(only) == 0 {
+		return
+	}
 	ts, err := q.e.store.TriggersOfType(ctx, model.TriggerQueue)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -66,6 +92,9 @@ func (q *consumers) poll(ctx context.Context) {
 		return
 	}
 	for _, t := range ts {
+		if only != nil && !only[t.ID] {
+			continue
+		}
 		if ctx.Err() != nil || !q.claim(t.ID) {
 			continue
 		}
@@ -80,10 +109,35 @@ func (q *consumers) poll(ctx context.Context) {
 		q.wg.Add(1)
 		go func() {
 			defer q.wg.Done()
-			defer q.unclaim(t.ID)
-			q.deliver(q.run, t, c, msgs)
+			ran := q.deliver(q.run, t, c, msgs)
+			q.unclaim(t.ID)
+			if ran && len(msgs) >= c.MaxBatchSize {
+				q.pollAgain(t.ID)
+			}
 		}()
 	}
+}
+
+// pollAgain has the trigger polled again at once: its batch was full, so
+// more messages are likely ready. One batch of a trigger is in delivery
+// at a time still: the trigger is idle again before it is polled.
+func (q *consumers) pollAgain(id string) {
+	q.mu.Lock()
+	q.again[id] = true
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default: // a wake is pending already: it takes this trigger too
+	}
+}
+
+// takeAgain empties the triggers to poll again and returns them.
+func (q *consumers) takeAgain() map[string]bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	ids := q.again
+	q.again = map[string]bool{}
+	return ids
 }
 
 func (q *consumers) claim(id string) bool {
@@ -122,9 +176,10 @@ func (q *consumers) lease(ctx context.Context, t model.Trigger) ([]model.QueueMe
 }
 
 // deliver runs the trigger's queue handler on a leased batch and settles
-// each message as the handler said. A handler that could not run (no
-// slot before the daemon stopped) gives the batch back untouched.
-func (q *consumers) deliver(ctx context.Context, t model.Trigger, c model.QueueConfig, msgs []model.QueueMessage) {
+// each message as the handler said; false when the handler could not run
+// (no slot before the daemon stopped) or was cut short, and the batch
+// was given back.
+func (q *consumers) deliver(ctx context.Context, t model.Trigger, c model.QueueConfig, msgs []model.QueueMessage) bool {
 	q.mu.Lock()
 	q.seq++
 	seq := q.seq
@@ -146,7 +201,7 @@ func (q *consumers) deliver(ctx context.Context, t model.Trigger, c model.QueueC
 		// handler acked are done, the others come again with no attempt
 		// counted.
 		q.giveBack(sctx, t, msgs, res)
-		return
+		return false
 	}
 	var failure string
 	switch {
@@ -164,6 +219,7 @@ func (q *consumers) deliver(ctx context.Context, t model.Trigger, c model.QueueC
 		// The leases expire and the messages come again.
 		q.e.log.Warn("settle a queue batch", "trigger", t.ID, "err", err)
 	}
+	return true
 }
 
 // giveBack settles the messages a cut-short delivery acked and gives
