@@ -3,7 +3,9 @@ package data
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
+	"mime"
 	"net/mail"
 	"strings"
 
@@ -22,6 +24,8 @@ const (
 	MaxMailBytes = 1 << 20
 	// MaxSubjectBytes bounds a subject.
 	MaxSubjectBytes = 998
+	// MaxAttachments is the most files one message carries.
+	MaxAttachments = 10
 )
 
 // Codes of failed email calls.
@@ -72,6 +76,15 @@ type emailSendArgs struct {
 	Subject string   `json:"subject"`
 	Text    string   `json:"text"`
 	HTML    string   `json:"html"`
+	// Attachments are files, their content in base64.
+	Attachments []emailAttachment `json:"attachments"`
+}
+
+// emailAttachment is one file of a message.
+type emailAttachment struct {
+	Filename    string `json:"filename"`
+	Content     string `json:"content"` // base64
+	ContentType string `json:"contentType"`
 }
 
 // emailSend answers email.send: it checks the message, builds it and
@@ -167,6 +180,32 @@ func buildEmail(a emailSendArgs, allowed Senders) (model.OutboundEmail, error) {
 		msg.SetBodyString(gomail.TypeTextPlain, a.Text)
 	default:
 		msg.SetBodyString(gomail.TypeTextHTML, a.HTML)
+	}
+	if len(a.Attachments) > MaxAttachments {
+		return m, invalid("email.send: %d attachments: at most %d", len(a.Attachments), MaxAttachments)
+	}
+	size := len(a.Text) + len(a.HTML)
+	for i, f := range a.Attachments {
+		if f.Filename == "" || len(f.Filename) > MaxNameBytes || !isText(f.Filename) || strings.ContainsAny(f.Filename, "\r\n/\\\"") {
+			return m, invalid("email.send: attachment %d: the filename must be 1 to %d bytes of text without line breaks, quotes or slashes", i, MaxNameBytes)
+		}
+		b, err := base64.StdEncoding.DecodeString(f.Content)
+		if err != nil {
+			return m, invalid("email.send: attachment %q: the content is not base64: %v", f.Filename, err)
+		}
+		if size += len(b); size > MaxMailBytes {
+			return m, tooLarge("email.send: the body and attachments are %d bytes or more, over the %d a message may have", size, MaxMailBytes)
+		}
+		ct := f.ContentType
+		if ct == "" {
+			ct = "application/octet-stream"
+		}
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || !strings.Contains(mt, "/") || strings.ContainsAny(ct, "\r\n") {
+			return m, invalid("email.send: attachment %q: contentType %q is not a media type such as text/csv", f.Filename, f.ContentType)
+		}
+		if err := msg.AttachReader(f.Filename, bytes.NewReader(b), gomail.WithFileContentType(gomail.ContentType(ct))); err != nil {
+			return m, invalid("email.send: attachment %q: %v", f.Filename, err)
+		}
 	}
 	m.MessageID = uuid.NewString() + from.Address[strings.LastIndexByte(from.Address, '@'):]
 	msg.SetMessageIDWithValue(m.MessageID)

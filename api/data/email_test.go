@@ -2,6 +2,7 @@ package data
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -47,8 +48,14 @@ func TestEmailSendArguments(t *testing.T) {
 		{`{"from":"shop@example.com","to":` + string(manyJSON) + `,"text":"t"}`, engine.CodeDataInvalid, "51 recipients"},
 		{`{"from":"shop@example.com","to":["a@x.example"],"subject":"a\r\nX-Evil: 1","text":"t"}`, engine.CodeDataInvalid, "subject"},
 		{`{"from":"shop@example.com","to":["a@x.example"],"subject":"s"}`, engine.CodeDataInvalid, "text or an html body"},
-		{`{"from":"shop@example.com","to":["a@x.example"],"text":"t","attachments":[]}`, engine.CodeDataInvalid, "unknown field"},
+		{`{"from":"shop@example.com","to":["a@x.example"],"text":"t","headers":[]}`, engine.CodeDataInvalid, "unknown field"},
 		{`{"from":"shop@example.com","to":["a@x.example"],"text":"` + strings.Repeat("x", MaxMailBytes) + `"}`, engine.CodeDataTooLarge, "over the"},
+		{`{"from":"shop@example.com","to":["a@x.example"],"text":"t","attachments":[{"filename":"a.txt","content":"not base64!"}]}`, engine.CodeDataInvalid, "not base64"},
+		{`{"from":"shop@example.com","to":["a@x.example"],"text":"t","attachments":[{"filename":"../a.txt","content":""}]}`, engine.CodeDataInvalid, "filename"},
+		{`{"from":"shop@example.com","to":["a@x.example"],"text":"t","attachments":[{"filename":"a\r\nX: 1","content":""}]}`, engine.CodeDataInvalid, "filename"},
+		{`{"from":"shop@example.com","to":["a@x.example"],"text":"t","attachments":[{"filename":"a","content":"","contentType":"nonsense"}]}`, engine.CodeDataInvalid, "contentType"},
+		{`{"from":"shop@example.com","to":["a@x.example"],"text":"t","attachments":[` + strings.Repeat(`{"filename":"a","content":""},`, MaxAttachments) + `{"filename":"a","content":""}]}`, engine.CodeDataInvalid, "attachments: at most"},
+		{`{"from":"shop@example.com","to":["a@x.example"],"text":"t","attachments":[{"filename":"big","content":"` + base64.StdEncoding.EncodeToString(make([]byte, MaxMailBytes)) + `"}]}`, engine.CodeDataTooLarge, "over the"},
 		{`{"from":"shop@sub.example.com","to":["a@x.example"],"text":"t"}`, CodeEmailSenderRefused, "not an allowed sender"},
 		{`{"from":"other@other.example","to":["a@x.example"],"text":"t"}`, CodeEmailSenderRefused, "not an allowed sender"},
 	} {
@@ -62,7 +69,8 @@ func TestEmailSendArguments(t *testing.T) {
 	}
 
 	res, err := call(`{"from":"Shop <Shop@Example.com>","to":["Ann <a@x.example>"],"cc":["c@x.example"],"bcc":["hidden@x.example"],` +
-		`"replyTo":"r@x.example","subject":"Grüße","text":"plain body","html":"<p>html body</p>"}`)
+		`"replyTo":"r@x.example","subject":"Grüße","text":"plain body","html":"<p>html body</p>",` +
+		`"attachments":[{"filename":"report.csv","content":"` + base64.StdEncoding.EncodeToString([]byte("a,b\n1,2\n")) + `","contentType":"text/csv"}]}`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +90,8 @@ func TestEmailSendArguments(t *testing.T) {
 		t.Errorf("stored %+v", m)
 	}
 	for _, want := range []string{"Message-ID: <" + out.MessageID + ">", "To: \"Ann\" <a@x.example>", "Cc: <c@x.example>",
-		"Reply-To: <r@x.example>", "Subject: =?UTF-8?", "multipart/alternative", "plain body", "<p>html body</p>"} {
+		"Reply-To: <r@x.example>", "Subject: =?UTF-8?", "multipart/alternative", "plain body", "<p>html body</p>",
+		"multipart/mixed", `filename="report.csv"`, "text/csv", base64.StdEncoding.EncodeToString([]byte("a,b\n1,2\n"))} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("the message has no %q:\n%s", want, msg)
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -21,11 +22,15 @@ import (
 
 // emailSender sends the message it is posted with email.send, outside a
 // transaction or (?tx=commit|rollback) inside one that commits or throws
-// after the send, and answers what it resolved to.
+// after the send, and answers what it resolved to. An attachment posted
+// with bytes (an array of numbers) is sent with a Uint8Array content.
 const emailSender = `import { email, db } from "picloud"
 export default {
   async fetch(request) {
     const msg = await request.json()
+    if (msg.attachments) {
+      msg.attachments = msg.attachments.map((f) => f.bytes ? { filename: f.filename, contentType: f.contentType, content: new Uint8Array(f.bytes) } : f)
+    }
     try {
       switch (new URL(request.url).searchParams.get("tx")) {
         case "rollback":
@@ -202,6 +207,8 @@ func TestEmailOutbound(t *testing.T) {
 			{`{"from":"s@shop.example","to":[` + many + `],"text":"t"}`, []string{`"code":"data.invalid"`, "51 recipients"}},
 			{`{"from":"s@shop.example","text":"t"}`, []string{`"code":"data.invalid"`, "at least one recipient"}},
 			{`{"from":"s@shop.example","to":"a@x.example"}`, []string{`"code":"data.invalid"`, "text or an html body"}},
+			{`{"from":"s@shop.example","to":"a@x.example","text":"t","attachments":[{"filename":"a/b","content":"x"}]}`, []string{`"code":"data.invalid"`, "filename"}},
+			{`{"from":"s@shop.example","to":"a@x.example","text":"t","attachments":[{"filename":"a","content":1}]}`, []string{`"code":"data.invalid"`, "content must be"}},
 			{`{"from":"s@shop.example","to":"a@x.example","text":"` + strings.Repeat("x", 1<<20) + `"}`, []string{`"code":"data.too_large"`}},
 			{`{"from":"boss@bank.example","to":"a@x.example","text":"t"}`, []string{`"code":"email.sender_refused"`, "boss@bank.example"}},
 			{`{"from":"x@other.example","to":"a@x.example","text":"t"}`, []string{`"code":"email.sender_refused"`}},
@@ -212,14 +219,17 @@ func TestEmailOutbound(t *testing.T) {
 
 	t.Run("a message arrives", func(t *testing.T) {
 		id := sent(d.sendEmail("", `{"from":"Shop <orders@shop.example>","to":["Ann <ann@x.example>"],"cc":"cc@x.example",`+
-			`"bcc":["hidden@x.example"],"replyTo":"help@shop.example","subject":"Your order","text":"Thanks for your order.","html":"<p>Thanks!</p>"}`))
+			`"bcc":["hidden@x.example"],"replyTo":"help@shop.example","subject":"Your order","text":"Thanks for your order.","html":"<p>Thanks!</p>",`+
+			`"attachments":[{"filename":"notes.txt","content":"hello file","contentType":"text/plain"},{"filename":"data.bin","bytes":[0,1,2,255]}]}`))
 		m := rl.message(t, id)
 		if m.user != "mailer" || m.from != "orders@shop.example" ||
 			strings.Join(m.rcpt, " ") != "ann@x.example cc@x.example hidden@x.example" {
 			t.Errorf("envelope: user %q, from %q, to %v", m.user, m.from, m.rcpt)
 		}
 		for _, want := range []string{`From: "Shop" <orders@shop.example>`, `To: "Ann" <ann@x.example>`, "Cc: <cc@x.example>",
-			"Reply-To: <help@shop.example>", "Subject: Your order", "multipart/alternative", "Thanks for your order.", "<p>Thanks!</p>"} {
+			"Reply-To: <help@shop.example>", "Subject: Your order", "multipart/alternative", "Thanks for your order.", "<p>Thanks!</p>",
+			`filename="notes.txt"`, base64.StdEncoding.EncodeToString([]byte("hello file")),
+			`filename="data.bin"`, "application/octet-stream", base64.StdEncoding.EncodeToString([]byte{0, 1, 2, 255})} {
 			if !strings.Contains(m.data, want) {
 				t.Errorf("the message has no %q:\n%s", want, m.data)
 			}

@@ -327,6 +327,17 @@ declare module "picloud" {
     /** A plain-text body; with html too, the message carries both. */
     text?: string
     html?: string
+    /** At most 10 files; their size counts in the message's 1 MiB. */
+    attachments?: EmailAttachment[]
+  }
+
+  /** A file of an email. Text content is sent as UTF-8. */
+  export interface EmailAttachment {
+    /** The file's name, without line breaks, quotes or slashes. */
+    filename: string
+    content: string | ArrayBuffer | ArrayBufferView
+    /** A media type such as "text/csv"; default application/octet-stream. */
+    contentType?: string
   }
 
   export const email: {
