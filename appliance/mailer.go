@@ -145,6 +145,9 @@ func (m *mailer) deliver(ctx context.Context, e model.OutboundEmail) error {
 	defer conn.Close()
 	deadline, _ := ctx.Deadline()
 	_ = conn.SetDeadline(deadline)
+	// A daemon that stops cuts the conversation short: the message's
+	// lease runs out and it is tried again.
+	defer context.AfterFunc(ctx, func() { _ = conn.Close() })()
 	c, err := smtp.NewClient(conn, host)
 	if err != nil {
 		return fmt.Errorf("greeting: %w", err)

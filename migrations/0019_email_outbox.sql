@@ -7,6 +7,9 @@
 -- permanent one, or too many attempts, leaves it 'failed' with last_error.
 CREATE TABLE email_outbox (
     id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    -- The order messages were sent in (those of one transaction share its
+    -- created_at): due messages go out in this order.
+    seq             bigserial NOT NULL,
     app_id          uuid NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
     message_id      text NOT NULL,
     sender          text NOT NULL,

@@ -23,14 +23,16 @@ VALUES ($1, $2, $3, $4, $5)`, m.AppID, m.MessageID, m.Sender, m.Recipients, m.Me
 // TakeDueEmails leases up to limit queued messages whose next attempt is
 // due, oldest first, for lease (their next attempt moves that far ahead,
 // so that a mailer that dies mid-delivery leaves them to be tried again),
-// and counts an attempt for each.
+// and counts an attempt for each. They come in the order they were sent.
 func (s *Store) TakeDueEmails(ctx context.Context, limit int, lease time.Duration) ([]model.OutboundEmail, error) {
 	rows, err := s.q(ctx).Query(ctx, `
-UPDATE email_outbox SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => $2)
-WHERE id IN (
-    SELECT id FROM email_outbox WHERE state = 'queued' AND next_attempt_at <= now()
-    ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-RETURNING id::text, app_id::text, message_id, sender, recipients, message, attempts`, limit, lease.Seconds())
+WITH taken AS (
+    UPDATE email_outbox SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => $2)
+    WHERE id IN (
+        SELECT id FROM email_outbox WHERE state = 'queued' AND next_attempt_at <= now()
+        ORDER BY next_attempt_at, seq LIMIT $1 FOR UPDATE SKIP LOCKED)
+    RETURNING id, app_id, message_id, sender, recipients, message, attempts, seq)
+SELECT id::text, app_id::text, message_id, sender, recipients, message, attempts FROM taken ORDER BY seq`, limit, lease.Seconds())
 	if err != nil {
 		return nil, fmt.Errorf("take due emails: %w", mapError(err))
 	}
