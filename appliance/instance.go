@@ -41,6 +41,7 @@ type instance struct {
 	dataStore *store.Store
 	svc       *Services
 	srv       *http.Server
+	mailer    *mailer // nil without an SMTP relay
 }
 
 // stopper stops one started part of the daemon.
@@ -84,6 +85,7 @@ func (d *instance) steps() []startStep {
 		{"executor ping", d.pingExecutor},
 		// Cron runs start once the executors answer.
 		{"jobs", d.startJobs},
+		{"mailer", d.startMailer},
 		// The admin socket and SSH come up before HTTP answers, so that a
 		// healthy /healthz means every listener is there.
 		{"admin socket", d.startAdminSocket},
@@ -234,6 +236,14 @@ func (d *instance) openDatabase(ctx context.Context) error {
 func (d *instance) startExecutor(ctx context.Context) error {
 	d.ports = d.own.seal()
 	d.data, d.dataStore = startDataService(d.db.Pool, d.cfg.Sandbox.StorageMB, d.cfg.QueueMaxMessageBytes, d.log, d.onStop)
+	if d.cfg.SMTP.Relay != "" {
+		m, err := newMailer(d.cfg.SMTP, d.dataStore, d.log)
+		if err != nil {
+			return err
+		}
+		d.mailer = m
+		d.data.WithEmail(d.dataStore, d.cfg.SMTP.Senders)
+	}
 	exec, err := startExecutor(ctx, d.cfg, d.ports, d.groups, d.opts.workerCommand, d.data, d.log)
 	if err != nil {
 		return err
@@ -259,6 +269,15 @@ func (d *instance) startServices(ctx context.Context) error {
 // startSweeper deletes expired sessions every hour until the daemon stops.
 func (d *instance) startSweeper(context.Context) error {
 	d.background("the session sweeper", func(ctx context.Context) { sweepSessions(ctx, d.svc.Store, d.log) })
+	return nil
+}
+
+// startMailer delivers scripts' email to the SMTP relay, if there is one,
+// until the daemon stops.
+func (d *instance) startMailer(context.Context) error {
+	if d.mailer != nil {
+		d.background("the mailer", d.mailer.run)
+	}
 	return nil
 }
 

@@ -19,6 +19,7 @@ const (
 	FamilyUsers  = "users"
 	FamilyQueue  = "queue"
 	FamilyInvoke = "invoke"
+	FamilyEmail  = "email"
 	FamilyOther  = "other" // an op the service does not know
 )
 
@@ -31,12 +32,12 @@ const (
 
 // families and outcomes are the label values in index order.
 var (
-	families = [...]string{FamilyKV, FamilyDocs, FamilyTx, FamilyUsers, FamilyQueue, FamilyInvoke, FamilyOther}
+	families = [...]string{FamilyKV, FamilyDocs, FamilyTx, FamilyUsers, FamilyQueue, FamilyInvoke, FamilyEmail, FamilyOther}
 	outcomes = [...]string{CallOK, CallLimit, CallError}
 )
 
 // Family is the family of a data call's op: kv.*, docs.*, tx.*, users.*,
-// queue.*, invoke and invoke.later; anything else is other.
+// queue.*, invoke and invoke.later, email.*; anything else is other.
 func Family(op string) string { return families[familyIndex(op)] }
 
 func familyIndex(op string) int {
@@ -56,8 +57,10 @@ func familyIndex(op string) int {
 		if op == "invoke" || op == "invoke.later" {
 			return 5
 		}
+	case "email":
+		return 6
 	}
-	return 6
+	return 7
 }
 
 // CallOutcome is the outcome of a data call that ended with err (as the

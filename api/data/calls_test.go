@@ -13,7 +13,7 @@ import (
 func TestCallFamily(t *testing.T) {
 	for op, want := range map[string]string{
 		"kv.get": FamilyKV, "kv.put": FamilyKV, "docs.find": FamilyDocs, "tx.begin": FamilyTx, "tx.commit": FamilyTx,
-		"users.verify": FamilyUsers, "queue.send": FamilyQueue, "invoke": FamilyInvoke, "invoke.later": FamilyInvoke,
+		"users.verify": FamilyUsers, "queue.send": FamilyQueue, "invoke": FamilyInvoke, "invoke.later": FamilyInvoke, "email.send": FamilyEmail,
 		"": FamilyOther, "kv": FamilyKV, "invoke.x": FamilyOther, "KV.get": FamilyOther, "evil.op": FamilyOther,
 		"users": FamilyUsers, "kvx.get": FamilyOther,
 	} {

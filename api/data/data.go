@@ -65,6 +65,9 @@ type Service struct {
 	queues     QueueStore // nil: no queues
 	maxMessage int        // a queue message's limit, in bytes
 
+	email   EmailStore // nil: no relay, email.send is refused
+	senders Senders    // who email.send may send as
+
 	invoker atomic.Pointer[engine.Invoker] // nil: no invoke
 	later   atomic.Pointer[LaterPlanner]   // nil: no invoke.later
 
@@ -131,6 +134,8 @@ func (s *Service) run(ctx context.Context, appID string, call engine.DataCall) (
 		return s.invoke(ctx, appID, call)
 	case "invoke.later":
 		return s.invokeLater(ctx, appID, call)
+	case "email.send":
+		return s.emailSend(ctx, appID, call)
 	}
 	if err := checkName("a collection name", call.Collection, MaxNameBytes); err != nil {
 		return nil, err

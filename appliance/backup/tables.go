@@ -75,6 +75,9 @@ var Tables = []Table{
 	// Queue messages are data: a restored board delivers them. A lease
 	// does not travel: a message in flight is ready again.
 	{Name: "queue_messages", AppColumn: "app_id", NewID: "id", Refs: app, Clear: []string{"leased_until"}},
+	// The email outbox: a restored board sends what was still queued (a
+	// message in delivery when the backup was taken may go out twice).
+	{Name: "email_outbox", AppColumn: "app_id", NewID: "id", Refs: app},
 	{Name: "audit_log"},
 }
 

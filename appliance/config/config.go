@@ -48,6 +48,8 @@ type Config struct {
 	CronSeconds bool
 	// QueueMaxMessageBytes caps a queue message's body, as JSON.
 	QueueMaxMessageBytes int
+	// SMTP is the relay that scripts' email goes through.
+	SMTP SMTP
 	// MaxRequestBodyBytes caps a request body sent to a script (413).
 	MaxRequestBodyBytes int64
 	// BodyReadTimeout bounds the time to read a request body, from the end
@@ -327,6 +329,44 @@ func Load(path string, environ []string) (Config, error) {
 	return cfg, cfg.Validate()
 }
 
+// SMTP is the relay of outbound email (PICLOUD_SMTP_*).
+type SMTP struct {
+	// Relay is the relay's host:port; empty: scripts cannot send email.
+	Relay string
+	// User signs in to the relay with the password in PasswordFile; empty:
+	// no sign-in.
+	User         string
+	PasswordFile string
+	// Senders are the addresses, and "@domain"s, scripts may send from.
+	Senders []string
+}
+
+func (s SMTP) validate() []error {
+	var errs []error
+	if s.Relay == "" {
+		if s.User != "" || s.PasswordFile != "" || len(s.Senders) > 0 {
+			errs = append(errs, errors.New("PICLOUD_SMTP_USER, PICLOUD_SMTP_PASSWORD_FILE and PICLOUD_SMTP_SENDERS need PICLOUD_SMTP_RELAY"))
+		}
+		return errs
+	}
+	if host, port, err := net.SplitHostPort(s.Relay); err != nil || host == "" || port == "" {
+		errs = append(errs, fmt.Errorf("PICLOUD_SMTP_RELAY %q is not host:port (e.g. smtp.example.com:587)", s.Relay))
+	}
+	if (s.User == "") != (s.PasswordFile == "") {
+		errs = append(errs, errors.New("PICLOUD_SMTP_USER and PICLOUD_SMTP_PASSWORD_FILE go together: set both to sign in to the relay, or neither"))
+	}
+	if len(s.Senders) == 0 {
+		errs = append(errs, errors.New("PICLOUD_SMTP_SENDERS is empty: list the addresses (or @domains) scripts may send from"))
+	}
+	for _, a := range s.Senders {
+		at := strings.LastIndexByte(a, '@')
+		if at < 0 || at == len(a)-1 || strings.ContainsAny(a, " <>\"\r\n") {
+			errs = append(errs, fmt.Errorf("PICLOUD_SMTP_SENDERS: %q is neither an address (news@example.com) nor a domain (@example.com)", a))
+		}
+	}
+	return errs
+}
+
 // Validate checks the settings together.
 func (c Config) Validate() error {
 	var errs []error
@@ -342,6 +382,7 @@ func (c Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.SSH.validate()...)
+	errs = append(errs, c.SMTP.validate()...)
 	if len(c.AdminSocket) > 100 {
 		errs = append(errs, fmt.Errorf("PICLOUD_ADMIN_SOCKET %q is longer than a Unix socket path may be (about 100 bytes): choose a shorter path", c.AdminSocket))
 	}

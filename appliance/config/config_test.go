@@ -183,3 +183,32 @@ func TestAdminSocketDefault(t *testing.T) {
 		t.Errorf("bad SSH address: %v", err)
 	}
 }
+
+// TestSMTP checks the relay's settings: read together, and each mistake
+// refused naming the setting.
+func TestSMTP(t *testing.T) {
+	cfg, err := Load("", []string{"PICLOUD_SMTP_RELAY=smtp.example.com:587", "PICLOUD_SMTP_USER=pi",
+		"PICLOUD_SMTP_PASSWORD_FILE=/etc/picloud/smtp", "PICLOUD_SMTP_SENDERS=news@example.com, @shop.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := SMTP{Relay: "smtp.example.com:587", User: "pi", PasswordFile: "/etc/picloud/smtp", Senders: []string{"news@example.com", "@shop.example"}}
+	if cfg.SMTP.Relay != want.Relay || cfg.SMTP.User != want.User || cfg.SMTP.PasswordFile != want.PasswordFile ||
+		strings.Join(cfg.SMTP.Senders, " ") != strings.Join(want.Senders, " ") {
+		t.Errorf("SMTP = %+v, want %+v", cfg.SMTP, want)
+	}
+	for _, c := range []struct {
+		env  []string
+		want string
+	}{
+		{[]string{"PICLOUD_SMTP_RELAY=smtp.example.com", "PICLOUD_SMTP_SENDERS=@x.example"}, "PICLOUD_SMTP_RELAY"},
+		{[]string{"PICLOUD_SMTP_RELAY=smtp.example.com:25"}, "PICLOUD_SMTP_SENDERS is empty"},
+		{[]string{"PICLOUD_SMTP_RELAY=smtp.example.com:25", "PICLOUD_SMTP_SENDERS=example.com"}, "neither an address"},
+		{[]string{"PICLOUD_SMTP_RELAY=smtp.example.com:25", "PICLOUD_SMTP_SENDERS=@x.example", "PICLOUD_SMTP_USER=pi"}, "go together"},
+		{[]string{"PICLOUD_SMTP_SENDERS=@x.example"}, "need PICLOUD_SMTP_RELAY"},
+	} {
+		if _, err := Load("", c.env); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Load(%v): %v, want an error saying %q", c.env, err, c.want)
+		}
+	}
+}

@@ -92,7 +92,7 @@ interface Handler {
 }
 
 /**
- * The SDK module (`import { kv, docs, db, users, queue, invoke } from "picloud"`); it grows with the
+ * The SDK module (`import { kv, docs, db, users, queue, invoke, email } from "picloud"`); it grows with the
  * platform. See docs/sdk.md.
  */
 declare module "picloud" {
@@ -313,6 +313,49 @@ declare module "picloud" {
     function later(script: string, body?: unknown, options?: { delaySeconds?: number }): Promise<{ id: string }>
   }
 
+  /** A message for email.send. to, cc and bcc take one address or an array. */
+  export interface EmailMessage {
+    /** The sender, "Name <a@b.example>" or "a@b.example"; it must be allowed by PICLOUD_SMTP_SENDERS. */
+    from: string
+    to?: string | string[]
+    cc?: string | string[]
+    /** Recipients that get the message without appearing in its headers. */
+    bcc?: string | string[]
+    replyTo?: string
+    /** One line of text. */
+    subject?: string
+    /** A plain-text body; with html too, the message carries both. */
+    text?: string
+    html?: string
+    /** At most 10 files; their size counts in the message's 1 MiB. */
+    attachments?: EmailAttachment[]
+  }
+
+  /** A file of an email. Text content is sent as UTF-8. */
+  export interface EmailAttachment {
+    /** The file's name, without line breaks, quotes or slashes. */
+    filename: string
+    content: string | ArrayBuffer | ArrayBufferView
+    /** A media type such as "text/csv"; default application/octet-stream. */
+    contentType?: string
+  }
+
+  export const email: {
+    /**
+     * Stores the message for the daemon's mailer, which hands it to the SMTP
+     * relay (PICLOUD_SMTP_RELAY) and retries temporary failures; it resolves
+     * to the message's Message-ID (without angle brackets) once stored, not
+     * once delivered. At most 50 recipients in all and 1 MiB of message. It
+     * rejects with a TypeError (`data.invalid`) for a bad address or field,
+     * a RangeError (`data.too_large`) past a limit, an Error with code
+     * `email.sender_refused` for a `from` not allowed, and
+     * `email.not_configured` when the daemon has no relay. As
+     * `tx.email.send`, the message is stored in the transaction: a rollback
+     * sends nothing. See docs/events.md.
+     */
+    send(message: EmailMessage): Promise<{ messageId: string }>
+  }
+
   /** The modules bound to one transaction: their calls run in it. */
   export interface Transaction {
     readonly kv: KVModule
@@ -320,6 +363,8 @@ declare module "picloud" {
     readonly queue: typeof queue
     /** invoke.later, planned in the transaction. */
     readonly invoke: { readonly later: typeof invoke.later }
+    /** email.send, stored in the transaction. */
+    readonly email: typeof email
   }
 
   export const db: {
