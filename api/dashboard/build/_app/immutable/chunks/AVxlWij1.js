@@ -1,1 +1,0 @@
-import{u as o,as as t,a9 as c}from"./BSwMWb6e.js";function u(e){throw new Error("https://svelte.dev/e/lifecycle_outside_component")}function r(e){t===null&&u(),o(()=>{const n=c(e);if(typeof n=="function")return n})}export{r as o};

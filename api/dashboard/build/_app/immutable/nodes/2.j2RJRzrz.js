@@ -1,1 +1,0 @@
-import"../chunks/ClgrAMOe.js";import{p,u as a,a as r}from"../chunks/BSwMWb6e.js";import{g as t}from"../chunks/CtpIIums.js";import{b as e}from"../chunks/TXv1H1C6.js";function i(s,o){p(o,!0),a(()=>{t(`${e}/apps`,{replaceState:!0})}),r()}export{i as component};
