@@ -30,7 +30,9 @@ export default async (req) => {
 // TestDashboardAppUsers drives an app's users screen in Chromium against
 // the real daemon: the users listed a page at a time, found by email, one
 // logged out everywhere, disabled and enabled again, and deleted after
-// the confirmation. Every change is checked through the API as well.
+// the confirmation; an editor of the app told plainly that only owners
+// and admins manage them. Every change is checked through the API as
+// well.
 func TestDashboardAppUsers(t *testing.T) {
 	bin := buildBinary(t)
 	d := newDaemon(t, bin)
@@ -114,6 +116,22 @@ func TestDashboardAppUsers(t *testing.T) {
 	)
 	d.expect(d.call("GET", list+"?search=ann@", ""), 200, `"users":[]`)
 	d.expect(d.call("GET", list+"?search=bob@", ""), 200, `"email":"bob@shop.test"`)
+
+	// An editor of the app who is not an owner or admin of the board is
+	// told plainly that the screen is not for it.
+	ed := d.call("POST", "/api/v1/admin/users", `{"username":"ed","password":"ed's long password"}`)
+	d.expect(ed, 201)
+	d.expect(d.call("POST", "/api/v1/admin/users/"+ed.field(t, "id").(string)+"/roles", `{"app_id":"`+appID+`","role":"editor"}`), 204)
+	other := newBrowser(t, d).tab()
+	b.run(other, "an editor is told who manages an app's users",
+		chromedp.Navigate(d.url+"/admin/login"),
+		typeInto(`input[name=username]`, "ed"),
+		typeInto(`input[name=password]`, "ed's long password"),
+		click(`button[type=submit]`),
+		waitText("h1", "Apps"),
+		chromedp.Navigate(d.url+"/admin/apps/"+appID+"/users"),
+		waitText(`[role=alert]`, "Only owners and admins manage an app's users"),
+	)
 
 	// The screen at 375 px, no wider than that.
 	phone := b.tab()
