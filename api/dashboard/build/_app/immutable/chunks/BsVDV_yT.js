@@ -1,1 +1,0 @@
-import{b as s,h as t,c}from"./CIBWgkHm.js";import{B as i}from"./DlHZItCN.js";const f=Symbol("NaN");function y(r,e,n){t&&c();var o=new i(r);s(()=>{var a=e();a!==a&&(a=f),o.ensure(a,n)})}export{y as k};

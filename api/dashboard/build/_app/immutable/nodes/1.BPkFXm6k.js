@@ -1,1 +1,0 @@
-import"../chunks/D6HVX3Yp.js";import{p as n,f as h,t as l,a as u,o as a,s as v}from"../chunks/CIBWgkHm.js";import{a as _,f as c,s}from"../chunks/Cx0E1zT5.js";import{p as e}from"../chunks/BMLs2s__.js";var g=c("<h1> </h1> <p> </p>",1);function E(o,p){n(p,!0);var r=g(),t=h(r),m=a(t,!0),f=v(t,2),i=a(f,!0);l(()=>{s(m,e.status),s(i,e.error?.message)}),_(o,r),u()}export{E as component};

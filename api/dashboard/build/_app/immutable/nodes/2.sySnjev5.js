@@ -1,1 +1,0 @@
-import"../chunks/D6HVX3Yp.js";import{p,u as a,a as r}from"../chunks/CIBWgkHm.js";import{g as t}from"../chunks/CDOo80B2.js";import{b as e}from"../chunks/C5707xFC.js";function i(s,o){p(o,!0),a(()=>{t(`${e}/apps`,{replaceState:!0})}),r()}export{i as component};
