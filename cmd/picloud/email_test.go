@@ -141,12 +141,18 @@ func startRelay(t *testing.T) (*relay, string) {
 // message waits for the message whose headers have Message-ID id.
 func (r *relay) message(t *testing.T, id string) received {
 	t.Helper()
+	return r.await(t, id, func(m received) bool { return strings.Contains(m.data, "Message-ID: <"+id+">") })
+}
+
+// await waits for the first message that matches, what naming it.
+func (r *relay) await(t *testing.T, what string, match func(received) bool) received {
+	t.Helper()
 	var m received
-	testkit.Eventually(t, 60*time.Second, "the relay receives "+id, func() error {
+	testkit.Eventually(t, 60*time.Second, "the relay receives "+what, func() error {
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		for _, g := range r.got {
-			if strings.Contains(g.data, "Message-ID: <"+id+">") {
+			if match(g) {
 				m = g
 				return nil
 			}
@@ -154,6 +160,18 @@ func (r *relay) message(t *testing.T, id string) received {
 		return fmt.Errorf("%d messages so far", len(r.got))
 	})
 	return m
+}
+
+// relaySettings are the daemon's settings for sending to the relay at
+// addr, signed in as mailer, from the senders given.
+func relaySettings(t *testing.T, addr, senders string) []string {
+	t.Helper()
+	pass := filepath.Join(t.TempDir(), "smtp-password")
+	if err := os.WriteFile(pass, []byte("relay-pass\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return []string{"PICLOUD_SMTP_RELAY=" + addr, "PICLOUD_SMTP_USER=mailer",
+		"PICLOUD_SMTP_PASSWORD_FILE=" + pass, "PICLOUD_SMTP_SENDERS=" + senders}
 }
 
 func (r *relay) tries(to string) int {
@@ -179,13 +197,8 @@ func TestEmailOutbound(t *testing.T) {
 		t.Skip("builds the binary and starts PostgreSQL")
 	}
 	rl, addr := startRelay(t)
-	pass := filepath.Join(t.TempDir(), "smtp-password")
-	if err := os.WriteFile(pass, []byte("relay-pass\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	d := newDaemon(t, buildBinary(t), "PICLOUD_SMTP_RELAY="+addr, "PICLOUD_SMTP_USER=mailer",
-		"PICLOUD_SMTP_PASSWORD_FILE="+pass, "PICLOUD_SMTP_SENDERS=@shop.example,alerts@other.example",
-		"TEST_EMAIL_RETRY_UNIT_MS=100", "PICLOUD_MAX_REQUEST_BODY_BYTES=4194304") // room for an oversize message
+	d := newDaemon(t, buildBinary(t), append(relaySettings(t, addr, "@shop.example,alerts@other.example"),
+		"TEST_EMAIL_RETRY_UNIT_MS=100", "PICLOUD_MAX_REQUEST_BODY_BYTES=4194304")...) // room for an oversize message
 	t.Cleanup(func() { killCluster(t, d.dataDir) })
 	d.startAsOwner()
 	d.deploy("", "mail", emailSender, "POST", "/email")
