@@ -18,6 +18,7 @@ import (
 
 	"github.com/picloud/picloud/appliance/config"
 	"github.com/picloud/picloud/appliance/pgtest"
+	"github.com/picloud/picloud/appliance/testkit"
 )
 
 // TestStartFailureUnwinds makes start-up fail after each of its steps in
@@ -38,8 +39,8 @@ func TestStartFailureUnwinds(t *testing.T) {
 	cfg := config.Default()
 	cfg.DataDir = filepath.Join(dir, "data")
 	cfg.DatabaseURL = ""
-	cfg.Listen = freeAddr(t)
-	cfg.SSHBind = freeAddr(t)
+	cfg.Listen = testkit.FreeAddr(t)
+	cfg.SSHBind = testkit.FreeAddr(t)
 	cfg.AdminSocket = filepath.Join(dir, "admin.sock")
 	cfg.Executors.Workers = 1
 	cfg.ShutdownTimeout = 30 * time.Second
@@ -103,17 +104,6 @@ func TestStartFailureUnwinds(t *testing.T) {
 			}
 		})
 	}
-}
-
-// freeAddr is a loopback address with a port nothing listens on now.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // openFiles counts this process's open file descriptors.
