@@ -20,7 +20,7 @@ var wptNode = flag.Bool("wpt.node", false,
 // wptFiles are the data files of testdata/wpt, in the order of the table:
 // WPT's URL vectors, the Encoding standard's labels and UTF-8 vectors.
 var wptFiles = []string{"urltestdata.json", "setters_tests.json", "toascii.json", "IdnaTestV2.json", "percent-encoding.json",
-	"encodings.json", "utf-8-decode.json"}
+	"encodings.json", "utf-8-decode.json", "text-decode.json"}
 
 // wptResult is what testdata/wpt/harness.js returns for one file.
 type wptResult struct {

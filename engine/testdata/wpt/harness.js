@@ -170,27 +170,30 @@ const wptFiles = {
       return ""
     },
   },
-  // utf-8-decode.json (PiCloud's own vectors): TextDecoder in replacement
-  // and fatal mode, chunks decoded with stream: true but for the last.
-  "utf-8-decode.json": {
-    id: (v) => v.name,
-    check(v) {
-      const decode = (decoder) => {
-        let out = ""
-        v.chunks.forEach((c, i) => (out += decoder.decode(new Uint8Array(c), { stream: i < v.chunks.length - 1 })))
-        return out
-      }
-      const got = decode(new TextDecoder())
-      if (got !== v.output) return "got " + JSON.stringify(got) + ", want " + JSON.stringify(v.output)
-      let threw = null
-      try {
-        decode(new TextDecoder("utf-8", { fatal: true }))
-      } catch (e) {
-        threw = e
-      }
-      if (v.valid && threw) return "fatal mode threw " + String(threw)
-      if (!v.valid && !(threw instanceof TypeError)) return "fatal mode: " + (threw ? String(threw) : "no error") + ", want a TypeError"
-      return ""
-    },
-  },
+  // utf-8-decode.json and text-decode.json (PiCloud's own vectors):
+  // TextDecoder in replacement and fatal mode, chunks decoded with
+  // stream: true but for the last.
+  "utf-8-decode.json": { id: (v) => v.name, check: checkDecode },
+  "text-decode.json": { id: (v) => v.name, check: checkDecode },
+}
+
+function checkDecode(v) {
+  const label = v.encoding || "utf-8"
+  const decode = (decoder) => {
+    let out = ""
+    v.chunks.forEach((c, i) => (out += decoder.decode(new Uint8Array(c), { stream: i < v.chunks.length - 1 })))
+    return out
+  }
+  const esc = (s) => JSON.stringify(s).replace(/[\u007f-\uffff]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"))
+  const got = decode(new TextDecoder(label, { ignoreBOM: !!v.ignoreBOM }))
+  if (got !== v.output) return "got " + esc(got) + ", want " + esc(v.output)
+  let threw = null
+  try {
+    decode(new TextDecoder(label, { fatal: true, ignoreBOM: !!v.ignoreBOM }))
+  } catch (e) {
+    threw = e
+  }
+  if (v.valid && threw) return "fatal mode threw " + String(threw)
+  if (!v.valid && !(threw instanceof TypeError)) return "fatal mode: " + (threw ? String(threw) : "no error") + ", want a TypeError"
+  return ""
 }
