@@ -53,9 +53,9 @@ unit:
 	$(GO) test -count=1 -timeout 20m ./...
 
 # wpt runs the conformance vectors of engine/testdata/wpt (WPT's URL
-# vectors, the Encoding standard's labels, UTF-8) through the engine's URL
-# and TextDecoder and, in the same run, through Node.js, and prints both
-# pass tables (docs/scripts.md records them). Without node on PATH it
+# vectors, the Encoding standard's labels and decoders) through the engine's
+# URL and TextDecoder, and the cases of webapis.js through the other Web
+# APIs, and, in the same run, through Node.js, and prints both pass tables (docs/scripts.md records them). Without node on PATH it
 # prints PiCloud's alone.
 NODE := $(shell command -v node 2>/dev/null)
 

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"reflect"
 	"strings"
 	"unicode/utf8"
 
@@ -226,8 +227,8 @@ func (e *execution) newCrypto() goja.Value {
 	_ = c.Set("getRandomValues", func(call goja.FunctionCall) goja.Value {
 		arg := call.Argument(0)
 		b, ok := bufferBytes(e.r, arg)
-		if !ok || arg.ExportType() == reflectTypeBuffer {
-			e.throw("TypeError", "getRandomValues: argument must be an integer typed array")
+		if !ok || !integerArray(arg) {
+			e.throwDOM("TypeMismatchError", "getRandomValues: argument must be an integer typed array")
 		}
 		if len(b) > 65536 {
 			e.throwDOM("QuotaExceededError", "getRandomValues: at most 65536 bytes can be requested")
@@ -236,4 +237,18 @@ func (e *execution) newCrypto() goja.Value {
 		return arg
 	})
 	return c
+}
+
+// integerArray tells an integer typed array (what getRandomValues fills)
+// from a float array, a DataView or an ArrayBuffer.
+func integerArray(v goja.Value) bool {
+	t := v.ExportType()
+	if t == nil || t.Kind() != reflect.Slice {
+		return false
+	}
+	switch t.Elem().Kind() {
+	case reflect.Int8, reflect.Uint8, reflect.Int16, reflect.Uint16, reflect.Int32, reflect.Uint32, reflect.Int64, reflect.Uint64:
+		return true
+	}
+	return false
 }

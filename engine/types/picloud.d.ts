@@ -517,6 +517,8 @@ declare class Request {
   readonly url: string
   readonly headers: Headers
   readonly redirect: "follow" | "error" | "manual"
+  /** Aborted when the signal given to the constructor is. */
+  readonly signal: AbortSignal
   clone(): Request
 }
 interface Request extends Body {}
@@ -596,6 +598,8 @@ declare class Blob {
   arrayBuffer(): Promise<ArrayBuffer>
   bytes(): Promise<Uint8Array>
   slice(start?: number, end?: number, contentType?: string): Blob
+  /** The bytes as a stream; its reader returns them in one chunk. */
+  stream(): ReadableStream<Uint8Array>
   text(): Promise<string>
 }
 
@@ -639,25 +643,48 @@ declare function btoa(data: string): string
 
 declare class DOMException extends Error {
   constructor(message?: string, name?: string)
+  /** The legacy code of the name (20 for AbortError), or 0. */
+  readonly code: number
+}
+
+interface EventInit {
+  bubbles?: boolean
+  cancelable?: boolean
+  composed?: boolean
 }
 
 declare class Event {
-  constructor(type: string, init?: { bubbles?: boolean; cancelable?: boolean })
+  constructor(type: string, init?: EventInit)
+  static readonly NONE: 0
+  static readonly CAPTURING_PHASE: 1
+  static readonly AT_TARGET: 2
+  static readonly BUBBLING_PHASE: 3
   readonly type: string
+  readonly bubbles: boolean
+  readonly cancelable: boolean
+  readonly composed: boolean
   readonly defaultPrevented: boolean
+  readonly isTrusted: boolean
+  readonly eventPhase: number
   readonly target: EventTarget | null
   readonly currentTarget: EventTarget | null
   readonly timeStamp: number
+  composedPath(): EventTarget[]
   preventDefault(): void
   stopImmediatePropagation(): void
   stopPropagation(): void
 }
 
+declare class CustomEvent<T = any> extends Event {
+  constructor(type: string, init?: EventInit & { detail?: T })
+  readonly detail: T
+}
+
 type EventListenerOrObject = ((event: Event) => void) | { handleEvent(event: Event): void }
 
 declare class EventTarget {
-  addEventListener(type: string, listener: EventListenerOrObject | null, options?: { once?: boolean; signal?: AbortSignal }): void
-  removeEventListener(type: string, listener: EventListenerOrObject | null): void
+  addEventListener(type: string, listener: EventListenerOrObject | null, options?: boolean | { capture?: boolean; once?: boolean; signal?: AbortSignal }): void
+  removeEventListener(type: string, listener: EventListenerOrObject | null, options?: boolean | { capture?: boolean }): void
   dispatchEvent(event: Event): boolean
 }
 
@@ -677,8 +704,8 @@ declare class AbortController {
   abort(reason?: unknown): void
 }
 
-/** A deep copy of plain data: objects, arrays, Date, RegExp, Map, Set, buffers, errors; cycles kept. */
-declare function structuredClone<T>(value: T): T
+/** A deep copy of plain data: objects, arrays, Date, RegExp, Map, Set, buffers, errors, DOMException, Blob and File; cycles kept. The ArrayBuffers in transfer are moved: the originals are detached. */
+declare function structuredClone<T>(value: T, options?: { transfer?: ArrayBuffer[] }): T
 
 interface CryptoKey {
   readonly type: "secret"
