@@ -21,7 +21,7 @@
     get code() { return domCodes[this.name] || 0 }
   }
   for (const [name, code] of Object.entries(domCodes)) {
-    const constant = name.replace(/Error$/, '').replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase() + '_ERR'
+    const constant = name.replace(/^URL/, 'URL_').replace(/Error$/, '').replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase() + '_ERR'
     Object.defineProperty(DOMException, constant, { value: code, enumerable: true })
   }
 
