@@ -29,6 +29,7 @@ type workersCase struct {
 			Headers map[string]json.RawMessage `json:"headers"` // a string, a list (set-cookie) or null (absent)
 			Body    *string                    `json:"body"`
 			JSON    json.RawMessage            `json:"json"`
+			Logs    []string                   `json:"logs"` // what console.log printed, if given
 		} `json:"want"`
 	} `json:"requests"`
 }
@@ -41,6 +42,7 @@ type workersAnswer struct {
 	Headers   map[string]string `json:"headers"` // lower-case names, set-cookie apart
 	SetCookie []string          `json:"setCookie"`
 	Body      string            `json:"body"`
+	Logs      []string          `json:"logs"`
 	Error     string            `json:"error"`
 }
 
@@ -107,6 +109,9 @@ func TestWorkersExamples(t *testing.T) {
 				continue
 			}
 			got := workersAnswer{Status: res.Response.Status, Headers: map[string]string{}, Body: string(res.Response.Body)}
+			for _, l := range res.Logs {
+				got.Logs = append(got.Logs, l.Message)
+			}
 			for k, vs := range res.Response.Header {
 				if strings.EqualFold(k, "set-cookie") {
 					got.SetCookie = append(got.SetCookie, vs...)
@@ -165,6 +170,9 @@ func (c *workersCase) judge(i int, got workersAnswer) string {
 				return fmt.Sprintf("set-cookie is %q, want %q", got.SetCookie, list)
 			}
 		}
+	}
+	if want.Logs != nil && !reflect.DeepEqual(got.Logs, want.Logs) {
+		return fmt.Sprintf("logged %q, want %q", got.Logs, want.Logs)
 	}
 	if want.Body != nil && got.Body != *want.Body {
 		return fmt.Sprintf("body %q, want %q", got.Body, *want.Body)
