@@ -62,7 +62,7 @@ NODE := $(shell command -v node 2>/dev/null)
 
 wpt:
 	@[ -n '$(NODE)' ] || echo "node is not installed: the table has no Node.js column"
-	$(GO) test -count=1 -run '^(TestWPT|TestWorkersExamples)$$' -v ./engine/ $(if $(NODE),-args -wpt.node)
+	$(GO) test -count=1 -run '^(TestWPT|TestWorkersExamples|TestNodeModules)$$' -v ./engine/ $(if $(NODE),-args -wpt.node)
 
 # bench serves a hello-world and a 1 KiB JSON echo handler from raw gin, a
 # Node.js http server and PiCloud script routes (through the executor
