@@ -128,9 +128,13 @@ func TestWorkersExamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	text := strings.Join(strings.Fields(string(doc)), " ")
 	figure := fmt.Sprintf("holds %d examples and %d requests", len(cases), ran)
-	if !strings.Contains(strings.Join(strings.Fields(string(doc)), " "), figure) {
+	if !strings.Contains(text, figure) {
 		t.Errorf("docs/scripts.md does not say the Workers corpus %s: record the new figures", figure)
+	}
+	if nodeFigure := fmt.Sprintf("Node.js answers the %d of them it can run", nodeRan); *wptNode && !strings.Contains(text, nodeFigure) {
+		t.Errorf("docs/scripts.md does not say %q: record the new figures", nodeFigure)
 	}
 	fmt.Printf("\nWorkers examples (testdata/workers): %d examples, %d requests checked in PiCloud", len(cases), ran)
 	if *wptNode {

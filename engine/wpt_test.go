@@ -64,6 +64,9 @@ func TestWPT(t *testing.T) {
 	}
 	table.WriteString("\n")
 	documented := documentedWPT(t)
+	if *wptNode && !strings.Contains(documented["header"], " Node.js "+nodeVersion+" |") {
+		t.Errorf("docs/scripts.md's tables have %q, the run is of Node.js %s: record the new tables", documented["header"], nodeVersion)
+	}
 	nodeMissing := map[string]bool{}
 	for _, file := range wptFiles {
 		ours := runWPTEngine(t, harness, file)
@@ -75,7 +78,9 @@ func TestWPT(t *testing.T) {
 		table.WriteString(row)
 		if *wptNode {
 			node := runWPTNode(t, harness, file)
-			fmt.Fprintf(&table, " %s |", passRate(node))
+			full := fmt.Sprintf("%s %s |", row, passRate(node))
+			checkNodeColumn(t, documented[file], full)
+			table.WriteString(strings.TrimPrefix(full, row))
 			for _, m := range node.Missing {
 				nodeMissing[m] = true
 			}
@@ -118,11 +123,12 @@ func TestWPT(t *testing.T) {
 		}
 		table.WriteString(row)
 		if *wptNode {
+			full := row + " – |"
 			if n := nodeRows[r.API]; n != nil {
-				fmt.Fprintf(&table, " %s |", passRate(n))
-			} else {
-				table.WriteString(" – |")
+				full = fmt.Sprintf("%s %s |", row, passRate(n))
 			}
+			checkNodeColumn(t, documented["api "+r.API], full)
+			table.WriteString(strings.TrimPrefix(full, row))
 		}
 		table.WriteString("\n")
 	}
@@ -214,6 +220,12 @@ func documentedWPT(t *testing.T) map[string]string {
 	section, _, _ = strings.Cut(section, "\n## ")
 	rows := map[string]string{}
 	for _, line := range strings.Split(section, "\n") {
+		if _, cols, ok := strings.Cut(line, " | PiCloud |"); ok && (strings.HasPrefix(line, "| File |") || strings.HasPrefix(line, "| API |")) {
+			if h, seen := rows["header"]; seen && h != cols {
+				t.Errorf("docs/scripts.md's tables name different runs: %q and %q", h, cols)
+			}
+			rows["header"] = cols
+		}
 		name, rest, ok := strings.Cut(strings.TrimPrefix(line, "| `"), "` |")
 		if !ok || !strings.HasPrefix(line, "| `") || !strings.HasPrefix(rest, " ") {
 			continue
@@ -365,4 +377,13 @@ func loadExpectedFailures(t *testing.T, path string) map[string]map[string]strin
 		}
 	}
 	return out
+}
+
+// checkNodeColumn fails t unless the documented row is the full row of
+// the run, Node.js's column included (with -wpt.node).
+func checkNodeColumn(t *testing.T, documented, full string) {
+	t.Helper()
+	if documented != full {
+		t.Errorf("docs/scripts.md has %q, the run with Node.js gives %q: record the new table", documented, full)
+	}
 }
