@@ -117,6 +117,7 @@ const webapiGroups = [
     spec: "https://fetch.spec.whatwg.org/#body-mixin",
     cases: [
       ["text decodes UTF-8 and drops a BOM", () => new Response(new Uint8Array([0xef, 0xbb, 0xbf, 0x68, 0xff])).text(), "h\ufffd"],
+      ["text writes one U+FFFD for each maximal ill-formed subsequence", () => new Response(new Uint8Array([0x68, 0xff, 0xfe, 0xe2, 0x82, 0x69])).text(), "h\ufffd\ufffd\ufffdi"],
       ["json parses", () => new Response("{\"a\":1}").json(), { a: 1 }],
       ["json of bad JSON rejects with a SyntaxError", () => rejection(() => new Response("{").json()), "SyntaxError"],
       ["arrayBuffer", async () => [...new Uint8Array(await new Response("hé").arrayBuffer())], [104, 195, 169]],
@@ -265,6 +266,7 @@ const webapiGroups = [
       ["parts are joined", async () => { const b = new Blob(["ab", new Uint8Array([99]), new Blob(["d"]), new Uint8Array([101, 102]).buffer]); return [b.size, await b.text()] }, [6, "abcdef"]],
       ["the type is lower-cased", () => new Blob([], { type: "TEXT/Plain" }).type, "text/plain"],
       ["a type with a character outside U+0020..U+007E is empty", () => new Blob([], { type: "text/é" }).type, ""],
+      ["text decodes as UTF-8 does", () => new Blob([new Uint8Array([0xef, 0xbb, 0xbf, 0xff, 0xfe, 0x61])]).text(), "\ufffd\ufffda"],
       ["a lone surrogate is written as U+FFFD", async () => [...new Uint8Array(await new Blob(["\ud800"]).arrayBuffer())], [239, 191, 189]],
       ["slice", async () => { const b = new Blob(["abcdef"]); return [await b.slice(1).text(), await b.slice(-2).text(), await b.slice(1, -1).text(), await b.slice(4, 2).text(), b.slice(0, 1, "text/x").type] }, ["bcdef", "ef", "bcde", "", "text/x"]],
       ["a string is not a sequence of parts", () => errorName(() => new Blob("abc")), "TypeError"],
