@@ -227,8 +227,11 @@ func (e *execution) newCrypto() goja.Value {
 	_ = c.Set("getRandomValues", func(call goja.FunctionCall) goja.Value {
 		arg := call.Argument(0)
 		b, ok := bufferBytes(e.r, arg)
-		if !ok || !integerArray(arg) {
-			e.throwDOM("TypeMismatchError", "getRandomValues: argument must be an integer typed array")
+		if !ok || arg.ExportType() == reflectTypeBuffer {
+			e.throw("TypeError", "getRandomValues: argument must be an integer typed array")
+		}
+		if !integerArray(arg) {
+			e.throwDOM("TypeMismatchError", "getRandomValues: argument must be an integer typed array, not a float array or a DataView")
 		}
 		if len(b) > 65536 {
 			e.throwDOM("QuotaExceededError", "getRandomValues: at most 65536 bytes can be requested")

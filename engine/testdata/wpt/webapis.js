@@ -298,6 +298,7 @@ const webapiGroups = [
       ["getRandomValues fills and returns its argument", () => { const a = new Uint32Array(8); const r = crypto.getRandomValues(a); return [r === a, a.some((x) => x !== 0)] }, [true, true]],
       ["getRandomValues takes the integer arrays", () => [Int8Array, Uint8ClampedArray, Int16Array, Int32Array, BigUint64Array].map((T) => crypto.getRandomValues(new T(2)).length), [2, 2, 2, 2, 2]],
       ["getRandomValues refuses a float array with a TypeMismatchError", () => [errorName(() => crypto.getRandomValues(new Float32Array(2))), errorName(() => crypto.getRandomValues(new DataView(new ArrayBuffer(2))))], ["TypeMismatchError", "TypeMismatchError"]],
+      ["getRandomValues refuses what is no typed array with a TypeError", () => [errorName(() => crypto.getRandomValues([1, 2])), errorName(() => crypto.getRandomValues(new ArrayBuffer(2)))], ["TypeError", "TypeError"]],
       ["getRandomValues refuses more than 65536 bytes", () => [errorName(() => crypto.getRandomValues(new Uint8Array(65537))), crypto.getRandomValues(new Uint8Array(65536)).length], ["QuotaExceededError", 65536]],
       ["randomUUID is a version 4 UUID", () => { const a = crypto.randomUUID(); return [/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(a), a !== crypto.randomUUID()] }, [true, true]],
       ["digest of \"abc\" (FIPS 180-4)", async () => Promise.all(["SHA-1", "SHA-256", "SHA-384", "SHA-512"].map(async (h) => hex(await crypto.subtle.digest(h, utf8("abc"))))), [
