@@ -53,15 +53,16 @@ unit:
 	$(GO) test -count=1 -timeout 20m ./...
 
 # wpt runs the conformance vectors of engine/testdata/wpt (WPT's URL
-# vectors, the Encoding standard's labels, UTF-8) through the engine's URL
-# and TextDecoder and, in the same run, through Node.js, and prints both
-# pass tables (docs/scripts.md records them). Without node on PATH it
-# prints PiCloud's alone.
+# vectors, the Encoding standard's labels and decoders) through the
+# engine's URL and TextDecoder, the cases of webapis.js through the other
+# Web APIs and the Workers examples of engine/testdata/workers, and, in the
+# same run, through Node.js, and prints both pass tables (docs/scripts.md
+# records them). Without node on PATH it prints PiCloud's alone.
 NODE := $(shell command -v node 2>/dev/null)
 
 wpt:
 	@[ -n '$(NODE)' ] || echo "node is not installed: the table has no Node.js column"
-	$(GO) test -count=1 -run '^TestWPT$$' -v ./engine/ $(if $(NODE),-args -wpt.node)
+	$(GO) test -count=1 -run '^(TestWPT|TestWorkersExamples|TestNodeModules)$$' -v ./engine/ $(if $(NODE),-args -wpt.node)
 
 # bench serves a hello-world and a 1 KiB JSON echo handler from raw gin, a
 # Node.js http server and PiCloud script routes (through the executor

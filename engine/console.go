@@ -261,6 +261,9 @@ func (e *execution) formatValue(v goja.Value) string {
 	case "Symbol", "RegExp", "Date":
 		return safeString(e, obj)
 	}
+	if s := e.describeBuiltin(obj); s != "" {
+		return s
+	}
 	if s, ok := e.stringifyJSON(obj); ok {
 		return s
 	}
@@ -347,4 +350,146 @@ func (e *execution) describeNative(obj *goja.Object) string {
 		return e.nativeName(obj) + " { size: " + strconv.Itoa(len(s.data)) + ", type: " + strconv.Quote(s.typ) + " }"
 	}
 	return ""
+}
+
+// consoleMaxItems is how many members of a Map, a Set or a typed array
+// the console shows, as Node.js does.
+const consoleMaxItems = 100
+
+// describeBuiltin renders the built-ins JSON shows as {} the way Node.js
+// and Workers log them: Map(1) { 'a' => 1 }, Set(2) { 1, 'x' },
+// Uint8Array(2) [ 1, 2 ], ArrayBuffer { byteLength: 2 }, Promise { 1 },
+// WeakMap { <items unknown> }. Members that are objects are formatted as
+// console.log formats them; strings are quoted.
+func (e *execution) describeBuiltin(obj *goja.Object) (out string) {
+	defer func() {
+		if p := recover(); p != nil {
+			if _, ok := p.(*goja.Exception); !ok {
+				panic(p)
+			}
+			out = ""
+		}
+	}()
+	if p, ok := obj.Export().(*goja.Promise); ok {
+		switch p.State() {
+		case goja.PromiseStatePending:
+			return "Promise { <pending> }"
+		case goja.PromiseStateRejected:
+			return "Promise { <rejected> " + e.inspectMember(p.Result()) + " }"
+		}
+		return "Promise { " + e.inspectMember(p.Result()) + " }"
+	}
+	for _, name := range []string{"Map", "Set", "WeakMap", "WeakSet"} {
+		ctor, ok := e.r.GlobalObject().Get(name).(*goja.Object)
+		if !ok || !e.r.InstanceOf(obj, ctor) {
+			continue
+		}
+		if name == "Map" || name == "Set" {
+			return e.describeIterable(obj, name, name == "Map")
+		}
+		return name + " { <items unknown> }"
+	}
+	if b, ok := obj.Export().(goja.ArrayBuffer); ok {
+		return "ArrayBuffer { byteLength: " + strconv.Itoa(len(b.Bytes())) + " }"
+	}
+	if integerArray(obj) || isFloatArray(obj) {
+		name := "TypedArray"
+		if c, ok := obj.Get("constructor").(*goja.Object); ok {
+			name = c.Get("name").String()
+		}
+		n := int(obj.Get("length").ToInteger())
+		if n == 0 {
+			return name + "(0) []"
+		}
+		var b strings.Builder
+		b.WriteString(name + "(" + strconv.Itoa(n) + ") [ ")
+		for i := 0; i < n && i < consoleMaxItems; i++ {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(e.inspectMember(obj.Get(strconv.Itoa(i))))
+		}
+		if n > consoleMaxItems {
+			b.WriteString(", ... " + strconv.Itoa(n-consoleMaxItems) + " more items")
+		}
+		b.WriteString(" ]")
+		return b.String()
+	}
+	return ""
+}
+
+func isFloatArray(v goja.Value) bool {
+	t := v.ExportType()
+	return t != nil && t.Kind() == reflect.Slice && (t.Elem().Kind() == reflect.Float32 || t.Elem().Kind() == reflect.Float64) &&
+		!isArray(v)
+}
+
+func isArray(v goja.Value) bool {
+	o, ok := v.(*goja.Object)
+	return ok && o.ClassName() == "Array"
+}
+
+// describeIterable renders a Map (pairs) or a Set from its iterator.
+func (e *execution) describeIterable(obj *goja.Object, name string, pairs bool) string {
+	size := int(obj.Get("size").ToInteger())
+	if size == 0 {
+		return name + "(0) {}"
+	}
+	iterFn, ok := goja.AssertFunction(obj.GetSymbol(goja.SymIterator))
+	if !ok {
+		return ""
+	}
+	it, err := iterFn(obj)
+	if err != nil {
+		panic(err)
+	}
+	itObj := it.ToObject(e.r)
+	next, ok := goja.AssertFunction(itObj.Get("next"))
+	if !ok {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(name + "(" + strconv.Itoa(size) + ") { ")
+	for i := 0; i < consoleMaxItems; i++ {
+		r, err := next(itObj)
+		if err != nil {
+			panic(err)
+		}
+		ro := r.ToObject(e.r)
+		if ro.Get("done").ToBoolean() {
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		v := ro.Get("value")
+		if kv, ok := v.(*goja.Object); pairs && ok {
+			b.WriteString(e.inspectMember(kv.Get("0")) + " => " + e.inspectMember(kv.Get("1")))
+		} else {
+			b.WriteString(e.inspectMember(v))
+		}
+	}
+	if size > consoleMaxItems {
+		b.WriteString(", ... " + strconv.Itoa(size-consoleMaxItems) + " more items")
+	}
+	b.WriteString(" }")
+	return b.String()
+}
+
+// inspectMember formats a value inside a container: a string quoted as
+// Node.js quotes it, anything else as console.log formats it.
+func (e *execution) inspectMember(v goja.Value) string {
+	if v != nil && goja.IsString(v) {
+		s := v.String()
+		q := "'"
+		if strings.Contains(s, "'") && !strings.Contains(s, `"`) {
+			q = `"`
+		}
+		s = strings.NewReplacer(`\`, `\\`, "\n", `\n`, "\t", `\t`, "\r", `\r`).Replace(s)
+		if q == "'" {
+			s = strings.ReplaceAll(s, "'", `\'`)
+		}
+		return q + s + q
+	}
+	return e.formatValue(v)
 }

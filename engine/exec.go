@@ -64,6 +64,7 @@ type execution struct {
 	promiseThen   goja.Value
 	sdk           *goja.Object // the "picloud" module
 	preludeNS     *goja.Object // globals defined in JavaScript (see prelude.go)
+	nodeNS        *goja.Object // the node: modules (see node.go), made on first import
 }
 
 func newExecution(x *InProcess, inv *Invocation, lim Limits) *execution {

@@ -32,9 +32,11 @@ func jsFetch(e *execution, call goja.FunctionCall) goja.Value {
 		return fail(thrownValue(err))
 	}
 	rs, _ := stateOf[*requestState](reqObj)
+	// The request's signal follows init.signal, or the signal of the
+	// Request given.
 	var signal *goja.Object
-	if s, ok := getOpt(call.Argument(1), "signal").(*goja.Object); ok {
-		signal = s
+	if rs.follows != nil {
+		signal, _ = rs.Get("signal").(*goja.Object)
 	}
 	if signal != nil && signal.Get("aborted").ToBoolean() {
 		return fail(signal.Get("reason"))

@@ -93,6 +93,11 @@ func TestFetch(t *testing.T) {
   setTimeout(() => c.abort(), 20)
   try { await fetch(env.UP + "/slow", { signal: c.signal }); return "no" } catch (e) { return e.name }
 }`, `AbortError`},
+		{"abort through the Request's signal", `export default async (req, env) => {
+  const c = new AbortController()
+  setTimeout(() => c.abort(), 20)
+  try { await fetch(new Request(env.UP + "/slow", { signal: c.signal })); return "no" } catch (e) { return e.name }
+}`, `AbortError`},
 		{"aborted before", `export default async (req, env) => {
   try { await fetch(env.UP + "/json", { signal: AbortSignal.abort("why") }); return "no" } catch (e) { return e }
 }`, `why`},

@@ -134,8 +134,11 @@ func (e *execution) installGlobals() {
 // module; it is a parameter of the module function, not a global.
 func (e *execution) require(call goja.FunctionCall) goja.Value {
 	name := call.Argument(0).String()
+	if key, ok := nodeModules[name]; ok {
+		return e.nodeModule(key)
+	}
 	if name != SDKModule {
-		e.throw("Error", "Cannot find module "+quote(name)+": scripts can only import \""+SDKModule+"\"")
+		e.throw("Error", "Cannot find module "+quote(name)+": scripts can only import \""+SDKModule+"\" and node:buffer, node:crypto and node:util")
 	}
 	if e.sdk == nil {
 		e.sdk = e.newSDK()

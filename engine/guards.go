@@ -99,6 +99,7 @@ func (e *execution) installGuards() {
 		}
 		tooLong(total, MaxStringLength, "string length")
 	})
+	fixTypedArrayFrom(r)
 	for _, c := range []struct {
 		name string
 		size float64
@@ -138,4 +139,34 @@ func (e *execution) installGuards() {
 		}
 		_ = r.GlobalObject().DefineDataProperty(c.name, wrapper, goja.FLAG_TRUE, goja.FLAG_FALSE, goja.FLAG_TRUE)
 	}
+}
+
+// fixTypedArrayFrom makes Uint8Array.from and its kin take a string, which
+// is iterable (Uint8Array.from(atob(s), c => c.charCodeAt(0)) is common);
+// goja's refuses any primitive. Code that names a typed array names
+// "Array", so this runs with the guards.
+func fixTypedArrayFrom(r *goja.Runtime) {
+	u8, ok := r.Get("Uint8Array").(*goja.Object)
+	if !ok || u8.Prototype() == nil {
+		return
+	}
+	typedArray := u8.Prototype()
+	orig, ok := goja.AssertFunction(typedArray.Get("from"))
+	if !ok {
+		return
+	}
+	fn := r.ToValue(func(call goja.FunctionCall) goja.Value {
+		args := append([]goja.Value(nil), call.Arguments...)
+		if len(args) > 0 && goja.IsString(args[0]) {
+			args[0] = args[0].ToObject(r)
+		}
+		v, err := orig(call.This, args...)
+		if err != nil {
+			panic(err)
+		}
+		return v
+	}).ToObject(r)
+	_ = fn.DefineDataProperty("name", r.ToValue("from"), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_TRUE)
+	_ = fn.DefineDataProperty("length", r.ToValue(1), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_TRUE)
+	_ = typedArray.DefineDataProperty("from", fn, goja.FLAG_TRUE, goja.FLAG_FALSE, goja.FLAG_TRUE)
 }

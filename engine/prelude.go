@@ -8,13 +8,13 @@ import (
 )
 
 // preludeSource defines the Web APIs written in JavaScript: DOMException,
-// Event, EventTarget, AbortController, AbortSignal and structuredClone.
+// Event, CustomEvent, EventTarget, AbortController, AbortSignal and structuredClone.
 //
 //go:embed prelude/prelude.js
 var preludeSource string
 
 // preludeNames are the globals the prelude defines.
-var preludeNames = []string{"DOMException", "Event", "EventTarget", "AbortController", "AbortSignal", "structuredClone"}
+var preludeNames = []string{"DOMException", "Event", "CustomEvent", "EventTarget", "AbortController", "AbortSignal", "structuredClone"}
 
 var preludeProgram = sync.OnceValues(func() (*goja.Program, error) {
 	return goja.Compile("picloud-prelude.js", preludeSource, true)
@@ -36,7 +36,13 @@ func (e *execution) prelude() *goja.Object {
 	}
 	fn, _ := goja.AssertFunction(fv)
 	setTimeout := e.r.ToValue(func(call goja.FunctionCall) goja.Value { return e.setTimer(call, false) })
-	ns, err := fn(goja.Undefined(), setTimeout)
+	detach := e.r.ToValue(func(call goja.FunctionCall) goja.Value {
+		if b, ok := call.Argument(0).Export().(goja.ArrayBuffer); ok {
+			b.Detach()
+		}
+		return goja.Undefined()
+	})
+	ns, err := fn(goja.Undefined(), setTimeout, detach)
 	if err != nil {
 		panic(err)
 	}

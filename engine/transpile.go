@@ -48,7 +48,8 @@ var gojaUnsupported = map[string]bool{
 // the module becomes a CommonJS-style function, and an inline source map
 // keeps runtime positions mapped to the original source. Syntax errors come
 // back as *CompileError with 1-based positions in the original source.
-// Imports other than "picloud" are refused.
+// Imports other than "picloud" and the node: modules of node.go are
+// refused.
 func Transpile(source string, lang Language) (string, error) {
 	if len(source) > MaxSourceBytes {
 		return "", &CompileError{Message: fmt.Sprintf(
@@ -124,7 +125,8 @@ func Transpile(source string, lang Language) (string, error) {
 }
 
 // scriptLoader serves the script to the entry glue and refuses every
-// import but the SDK module, which stays external (a require call).
+// import but the SDK module and the node: modules (see node.go), which
+// stay external (require calls).
 func scriptLoader(source, name string, loader api.Loader) api.Plugin {
 	return api.Plugin{
 		Name: "picloud",
@@ -140,15 +142,15 @@ func scriptLoader(source, name string, loader api.Loader) api.Plugin {
 				return api.OnLoadResult{Contents: &source, Loader: loader}, nil
 			})
 			b.OnResolve(api.OnResolveOptions{Filter: ".*"}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
-				if a.Path == SDKModule {
-					return api.OnResolveResult{Path: SDKModule, External: true}, nil
+				if _, node := nodeModules[a.Path]; a.Path == SDKModule || node {
+					return api.OnResolveResult{Path: a.Path, External: true}, nil
 				}
 				what := "import of"
 				if a.Kind == api.ResolveJSRequireCall {
 					what = "require of"
 				}
-				return api.OnResolveResult{}, fmt.Errorf("%s %q is not supported: scripts can only import %q",
-					what, a.Path, SDKModule)
+				return api.OnResolveResult{}, fmt.Errorf("%s %q is not supported: scripts can only import %q "+
+					"and node:buffer, node:crypto and node:util", what, a.Path, SDKModule)
 			})
 		},
 	}

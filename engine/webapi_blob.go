@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"strings"
 	"time"
 
@@ -116,6 +117,10 @@ func init() {
 		}},
 		{"bytes", func(e *execution, call goja.FunctionCall) goja.Value {
 			return e.resolved(e.newUint8Array(this(e, call).data))
+		}},
+		{"stream", func(e *execution, call goja.FunctionCall) goja.Value {
+			src := &body{data: bytes.Clone(this(e, call).data), present: true}
+			return e.newInstance(classStream, &bodyStream{e: e, src: src}, nil)
 		}},
 		{"slice", func(e *execution, call goja.FunctionCall) goja.Value {
 			b := this(e, call)

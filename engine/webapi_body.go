@@ -1,9 +1,9 @@
 package engine
 
 import (
+	"bytes"
 	"mime"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/dop251/goja"
 )
@@ -65,15 +65,12 @@ func (e *execution) bodyInit(v goja.Value) (data []byte, ctype string, ok bool) 
 	return []byte(v.String()), "text/plain;charset=UTF-8", true
 }
 
-// decodeText decodes UTF-8, replacing invalid bytes with U+FFFD and
-// dropping a byte-order mark.
+// decodeText is the Encoding standard's "UTF-8 decode": a byte-order
+// mark is dropped and each maximal ill-formed subsequence becomes one
+// U+FFFD.
 func decodeText(b []byte) string {
-	s := string(b)
-	s = strings.TrimPrefix(s, "\uFEFF")
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
-	return s
+	b = bytes.TrimPrefix(b, []byte("\xEF\xBB\xBF"))
+	return decodeUTF8(b)
 }
 
 // bodyMethods are shared by Request and Response.

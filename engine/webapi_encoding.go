@@ -4,27 +4,32 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"reflect"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/dop251/goja"
 )
 
-// textCodec is the state of a TextEncoder or a TextDecoder; both speak
-// UTF-8 only, which is all TextEncoder ever does.
+// textCodec is the state of a TextEncoder (UTF-8, all it ever speaks)
+// or a TextDecoder (any encoding of the Encoding standard).
 type textCodec struct {
 	instance
 	e         *execution
+	encoding  string // the decoder's encoding name, lower case
 	fatal     bool
 	ignoreBOM bool
 	bomSeen   bool
-	pending   []byte // incomplete sequence kept by decode(..., {stream: true})
+	decoding  textDecoding
 	decoder   bool
 }
 
 func (t *textCodec) Get(key string) goja.Value {
 	switch key {
 	case "encoding":
+		if t.decoder {
+			return t.e.str(t.encoding)
+		}
 		return t.e.str("utf-8")
 	case "fatal":
 		if t.decoder {
@@ -42,39 +47,23 @@ func (t *textCodec) Has(key string) bool {
 	return key == "encoding" || t.decoder && (key == "fatal" || key == "ignoreBOM") || t.instance.Has(key)
 }
 
+// decode is TextDecoder's decode: the stream's first U+FEFF is dropped
+// in UTF-8 and UTF-16 unless ignoreBOM; without stream the decoder ends
+// the stream and starts afresh on the next call.
 func (t *textCodec) decode(data []byte, stream bool) (string, bool) {
-	if len(t.pending) > 0 {
-		data = append(t.pending, data...)
-		t.pending = nil
+	s, ok := t.decoding.decode(data, !stream, t.fatal)
+	if !ok {
+		t.bomSeen = false
+		return "", false
 	}
-	if stream {
-		// Keep an incomplete trailing sequence for the next call.
-		for i := len(data) - 1; i >= 0 && i >= len(data)-utf8.UTFMax; i-- {
-			if utf8.RuneStart(data[i]) {
-				if !utf8.FullRune(data[i:]) {
-					t.pending = append([]byte(nil), data[i:]...)
-					data = data[:i]
-				}
-				break
-			}
-		}
-	}
-	if !t.ignoreBOM && !t.bomSeen && len(data) > 0 {
+	if !t.ignoreBOM && !t.bomSeen && s != "" && strings.HasPrefix(t.encoding, "utf-") {
 		t.bomSeen = true
-		if len(data) >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF {
-			data = data[3:]
-		}
+		s = strings.TrimPrefix(s, "\uFEFF")
 	}
 	if !stream {
 		t.bomSeen = false
 	}
-	if utf8.Valid(data) {
-		return string(data), true
-	}
-	if t.fatal {
-		return "", false
-	}
-	return decodeUTF8(data), true
+	return s, true
 }
 
 // asciiWhitespace is what the Encoding standard trims around a label.
@@ -127,11 +116,12 @@ func init() {
 	classSpecs[classTextDecoder] = &classSpec{
 		name: "TextDecoder",
 		ctor: func(e *execution, call goja.ConstructorCall) *goja.Object {
-			label := strings.ToLower(strings.Trim(optString(call.Argument(0), "utf-8"), asciiWhitespace))
-			if !utf8Labels[label] {
-				e.throw("RangeError", "The encoding "+quote(label)+" is not supported; only utf-8 is")
+			label := optString(call.Argument(0), "utf-8")
+			name, enc, ok := encodingByLabel(label)
+			if !ok {
+				e.throw("RangeError", "The encoding "+quote(label)+" is not supported")
 			}
-			t := &textCodec{e: e, decoder: true}
+			t := &textCodec{e: e, decoder: true, encoding: name, decoding: newTextDecoding(name, enc)}
 			if v := getOpt(call.Argument(1), "fatal"); v != nil {
 				t.fatal = v.ToBoolean()
 			}
@@ -157,7 +147,7 @@ func init() {
 				}
 				s, ok := t.decode(data, stream)
 				if !ok {
-					e.throw("TypeError", "The encoded data was not valid for encoding utf-8")
+					e.throw("TypeError", "The encoded data was not valid for encoding "+t.encoding)
 				}
 				return e.str(s)
 			}},
@@ -240,6 +230,9 @@ func (e *execution) newCrypto() goja.Value {
 		if !ok || arg.ExportType() == reflectTypeBuffer {
 			e.throw("TypeError", "getRandomValues: argument must be an integer typed array")
 		}
+		if !integerArray(arg) {
+			e.throwDOM("TypeMismatchError", "getRandomValues: argument must be an integer typed array, not a float array or a DataView")
+		}
 		if len(b) > 65536 {
 			e.throwDOM("QuotaExceededError", "getRandomValues: at most 65536 bytes can be requested")
 		}
@@ -247,4 +240,18 @@ func (e *execution) newCrypto() goja.Value {
 		return arg
 	})
 	return c
+}
+
+// integerArray tells an integer typed array (what getRandomValues fills)
+// from a float array, a DataView or an ArrayBuffer.
+func integerArray(v goja.Value) bool {
+	t := v.ExportType()
+	if t == nil || t.Kind() != reflect.Slice {
+		return false
+	}
+	switch t.Elem().Kind() {
+	case reflect.Int8, reflect.Uint8, reflect.Int16, reflect.Uint16, reflect.Int32, reflect.Uint32, reflect.Int64, reflect.Uint64:
+		return true
+	}
+	return false
 }

@@ -121,6 +121,9 @@ func (e *execution) newEntry(call goja.FunctionCall) formEntry {
 		}
 		en.file = &f
 	} else {
+		if len(call.Arguments) > 2 {
+			e.throw("TypeError", "FormData: a file name is given with a Blob, not with "+quote(v.String()))
+		}
 		en.value = v.String()
 	}
 	return en

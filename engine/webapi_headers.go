@@ -160,11 +160,17 @@ func (e *execution) normName(v goja.Value) string {
 	return strings.ToLower(n)
 }
 
-// normValue strips surrounding whitespace and refuses CR, LF and NUL.
+// normValue strips surrounding whitespace and refuses CR, LF and NUL,
+// and, as a ByteString, characters beyond U+00FF.
 func (e *execution) normValue(v goja.Value) string {
 	s := strings.Trim(v.String(), " \t\r\n")
 	if strings.ContainsAny(s, "\r\n\x00") {
 		e.throw("TypeError", "Invalid header value")
+	}
+	for _, r := range s {
+		if r > 0xFF {
+			e.throw("TypeError", "Invalid header value: "+quote(s)+" has a character beyond U+00FF")
+		}
 	}
 	return s
 }

@@ -17,6 +17,8 @@ type requestState struct {
 	src      Header      // headers of the incoming request, not converted yet
 	body     body
 	redirect string
+	follows  goja.Value // the AbortSignal the request's signal follows, or nil
+	signal   goja.Value // made the first time a script asks
 }
 
 func (s *requestState) bodyOf() *body { return &s.body }
@@ -52,7 +54,10 @@ func (s *requestState) Get(key string) goja.Value {
 	case "redirect":
 		return e.str(s.redirect)
 	case "signal":
-		return goja.Null()
+		if s.signal == nil {
+			s.signal = e.followSignal(s.follows)
+		}
+		return s.signal
 	case "cache":
 		return e.str("default")
 	case "credentials":
@@ -115,10 +120,14 @@ func (e *execution) constructRequest(call goja.ConstructorCall) *goja.Object {
 		s.method, s.url, s.redirect = src.method, src.url, src.redirect
 		s.headers = src.headerList().clone()
 		srcBody = &src.body
+		s.follows = src.Get("signal")
 	} else {
 		u, err := parseURL(input.String(), "")
 		if err != nil {
 			e.throw("TypeError", "Invalid URL: "+quote(input.String()))
+		}
+		if u.username() != "" || u.password() != "" {
+			e.throw("TypeError", "Request cannot be constructed from a URL that includes credentials: "+quote(input.String()))
 		}
 		s.url = u.href()
 		s.headers = newHeaderList(e)
@@ -136,6 +145,15 @@ func (e *execution) constructRequest(call goja.ConstructorCall) *goja.Object {
 			s.redirect = v
 		default:
 			e.throw("TypeError", "Invalid redirect mode: "+quote(v))
+		}
+	}
+	if sig := getOpt(init, "signal"); sig != nil {
+		if goja.IsNull(sig) {
+			s.follows = nil
+		} else if !e.r.InstanceOf(sig, e.prelude().Get("AbortSignal").(*goja.Object)) {
+			e.throw("TypeError", "Request: signal is not an AbortSignal")
+		} else {
+			s.follows = sig
 		}
 	}
 	if b := getOpt(init, "body"); b != nil && !goja.IsNull(b) {
@@ -167,9 +185,25 @@ func init() {
 			if s.body.used {
 				e.throw("TypeError", "Cannot clone a Request whose body was already used")
 			}
-			c := &requestState{e: e, method: s.method, url: s.url, redirect: s.redirect,
+			c := &requestState{e: e, method: s.method, url: s.url, redirect: s.redirect, follows: s.Get("signal"),
 				headers: s.headerList().clone(), body: body{data: s.body.data, present: s.body.present}}
 			return e.newInstance(classRequest, c, nil)
 		}}),
 	}
+}
+
+// followSignal is a request's signal: a new AbortSignal that is aborted
+// when follows (if not nil) is, as AbortSignal.any([follows]) makes.
+func (e *execution) followSignal(follows goja.Value) goja.Value {
+	ctor := e.prelude().Get("AbortSignal").(*goja.Object)
+	anyFn, _ := goja.AssertFunction(ctor.Get("any"))
+	list := []any{}
+	if follows != nil {
+		list = append(list, follows)
+	}
+	v, err := anyFn(ctor, e.r.ToValue(list))
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

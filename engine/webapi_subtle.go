@@ -157,8 +157,11 @@ func (e *execution) newSubtle() *goja.Object {
 		return newKey(call.Argument(2), secret, call.Argument(3), call.Argument(4))
 	}))
 	_ = s.Set("generateKey", async(func(call goja.FunctionCall) goja.Value {
-		secret := make([]byte, 64)
+		var secret []byte
 		if o, ok := call.Argument(0).(*goja.Object); ok {
+			hmacAlg(o)
+			// Without a length, the key is the hash's block size.
+			secret = make([]byte, hashOf(o.Get("hash"))().BlockSize())
 			if l := o.Get("length"); l != nil && !goja.IsUndefined(l) {
 				n := l.ToInteger()
 				if n <= 0 || n > 4096 || n%8 != 0 {

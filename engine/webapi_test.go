@@ -241,7 +241,7 @@ const bad = new Uint8Array([0x61, 0xff, 0x62]); const bom = new Uint8Array([0xef
 let fatal = "none"; try { new TextDecoder("utf-8", { fatal: true }).decode(bad) } catch (e) { fatal = e.name }
 const s = new TextDecoder(); const euro = new TextEncoder().encode("€")
 const part = s.decode(euro.subarray(0, 2), { stream: true }) + s.decode(euro.subarray(2))
-let label = "none"; try { new TextDecoder("latin1") } catch (e) { label = e.name }
+let label = "none"; try { new TextDecoder("iso-2022-kr") } catch (e) { label = e.name }
 return { bad: d.decode(bad), bom: d.decode(bom), fatal, part, label, empty: d.decode() }`,
 			`{"bad":"a\ufffdb","bom":"A","fatal":"TypeError","part":"€","label":"RangeError","empty":""}`, nil},
 		{"base64", `let bad = "none"; try { btoa("€") } catch (e) { bad = e.name }

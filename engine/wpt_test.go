@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -20,11 +21,12 @@ var wptNode = flag.Bool("wpt.node", false,
 // wptFiles are the data files of testdata/wpt, in the order of the table:
 // WPT's URL vectors, the Encoding standard's labels and UTF-8 vectors.
 var wptFiles = []string{"urltestdata.json", "setters_tests.json", "toascii.json", "IdnaTestV2.json", "percent-encoding.json",
-	"encodings.json", "utf-8-decode.json"}
+	"encodings.json", "utf-8-decode.json", "text-decode.json"}
 
 // wptResult is what testdata/wpt/harness.js returns for one file.
 type wptResult struct {
-	Total    int `json:"total"`
+	API      string `json:"api"` // webapis.js: the API of the row
+	Total    int    `json:"total"`
 	Failures []struct {
 		ID  string `json:"id"`
 		Why string `json:"why"`
@@ -62,6 +64,9 @@ func TestWPT(t *testing.T) {
 	}
 	table.WriteString("\n")
 	documented := documentedWPT(t)
+	if *wptNode && !strings.Contains(documented["header"], " Node.js "+nodeVersion+" |") {
+		t.Errorf("docs/scripts.md's tables have %q, the run is of Node.js %s: record the new tables", documented["header"], nodeVersion)
+	}
 	nodeMissing := map[string]bool{}
 	for _, file := range wptFiles {
 		ours := runWPTEngine(t, harness, file)
@@ -73,7 +78,9 @@ func TestWPT(t *testing.T) {
 		table.WriteString(row)
 		if *wptNode {
 			node := runWPTNode(t, harness, file)
-			fmt.Fprintf(&table, " %s |", passRate(node))
+			full := fmt.Sprintf("%s %s |", row, passRate(node))
+			checkNodeColumn(t, documented[file], full)
+			table.WriteString(strings.TrimPrefix(full, row))
 			for _, m := range node.Missing {
 				nodeMissing[m] = true
 			}
@@ -83,23 +90,150 @@ func TestWPT(t *testing.T) {
 	if len(nodeMissing) > 0 {
 		fmt.Fprintf(&table, "\nNode.js %s has no %s: those checks were left out of its column.\n", nodeVersion, strings.Join(sortedKeys(nodeMissing), " and no "))
 	}
+
+	// The cases of webapis.js, a row per API.
+	fmt.Fprintf(&table, "\nThe Web APIs' cases (%s)\n\n| API | Cases | PiCloud |", wptAPIsFile)
+	if *wptNode {
+		fmt.Fprintf(&table, " Node.js %s |", nodeVersion)
+	}
+	table.WriteString("\n| --- | ---: | ---: |")
+	if *wptNode {
+		table.WriteString(" ---: |")
+	}
+	table.WriteString("\n")
+	src := harness + "\n" + readWPT(t, wptAPIsFile)
+	ours := runAPIsEngine(t, src)
+	var nodeRows map[string]*wptResult
+	if *wptNode {
+		nodeRows = map[string]*wptResult{}
+		for _, r := range runAPIsNode(t, src) {
+			nodeRows[r.API] = r
+		}
+	}
+	var apis []string
+	failing := map[string]string{}
+	for _, r := range ours {
+		apis = append(apis, r.API)
+		for _, f := range r.Failures {
+			failing[r.API+": "+f.ID] = f.Why
+		}
+		row := fmt.Sprintf("| `%s` | %d | %s |", r.API, r.Total, passRate(r))
+		if doc := documented["api "+r.API]; !strings.HasPrefix(doc, row) {
+			t.Errorf("docs/scripts.md has %q for %s, the run gives %q: record the new table", doc, r.API, row)
+		}
+		table.WriteString(row)
+		if *wptNode {
+			full := row + " – |"
+			if n := nodeRows[r.API]; n != nil {
+				full = fmt.Sprintf("%s %s |", row, passRate(n))
+			}
+			checkNodeColumn(t, documented["api "+r.API], full)
+			table.WriteString(strings.TrimPrefix(full, row))
+		}
+		table.WriteString("\n")
+	}
+	for id, why := range failing {
+		if _, ok := expected[wptAPIsFile][id]; !ok {
+			t.Errorf("%s %s fails (%s): fix it, or list it in expected-failures.txt with the reason", wptAPIsFile, id, why)
+		}
+	}
+	for id := range expected[wptAPIsFile] {
+		if _, ok := failing[id]; !ok {
+			t.Errorf("%s %s passes now: remove it from expected-failures.txt", wptAPIsFile, id)
+		}
+	}
+	for api := range documented {
+		if name, ok := strings.CutPrefix(api, "api "); ok && !slices.Contains(apis, name) {
+			t.Errorf("docs/scripts.md has a row for %s, which %s does not test", name, wptAPIsFile)
+		}
+	}
+	if *wptNode {
+		var differ []string
+		for _, r := range ours {
+			n := nodeRows[r.API]
+			if n == nil {
+				continue
+			}
+			for _, f := range n.Failures {
+				if _, ours := failing[r.API+": "+f.ID]; !ours {
+					differ = append(differ, fmt.Sprintf("  %s: %s (Node.js: %s)", r.API, f.ID, f.Why))
+				}
+			}
+		}
+		if len(differ) > 0 {
+			fmt.Fprintf(&table, "\nWhere Node.js departs from the specifications and PiCloud does not:\n%s\n", strings.Join(differ, "\n"))
+		}
+	}
 	fmt.Print(table.String())
 }
 
-// documentedWPT reads the rows of the compatibility table of
-// docs/scripts.md, by file.
+// wptAPIsFile holds the cases of the Web APIs besides the vector files.
+const wptAPIsFile = "webapis.js"
+
+// runAPIsEngine runs webapis.js's groups in a PiCloud script.
+func runAPIsEngine(t *testing.T, src string) []*wptResult {
+	t.Helper()
+	src += "\nexport default async () => Response.json(await wptRunAPIs(webapiGroups))\n"
+	res := runWith(t, testExecutor, JavaScript, src, func(inv *Invocation) {
+		inv.Limits = Limits{WallTime: time.Minute, MaxResponseBytes: 16 << 20}
+	})
+	return decodeAPIs(t, []byte(respBody(t, res)))
+}
+
+// runAPIsNode runs them in Node.js.
+func runAPIsNode(t *testing.T, src string) []*wptResult {
+	t.Helper()
+	script := filepath.Join(t.TempDir(), "webapis.js")
+	src += "\nwptRunAPIs(webapiGroups).then((r) => process.stdout.write(JSON.stringify(r)))\n"
+	if err := os.WriteFile(script, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("node", script).Output()
+	if err != nil {
+		t.Fatalf("node on %s: %v", wptAPIsFile, err)
+	}
+	return decodeAPIs(t, out)
+}
+
+func decodeAPIs(t *testing.T, b []byte) []*wptResult {
+	t.Helper()
+	var rs []*wptResult
+	if err := json.Unmarshal(b, &rs); err != nil {
+		t.Fatalf("%s: the harness answered %.300q: %v", wptAPIsFile, b, err)
+	}
+	if len(rs) == 0 {
+		t.Fatalf("%s: no cases ran", wptAPIsFile)
+	}
+	return rs
+}
+
+// documentedWPT reads the rows of the compatibility tables of
+// docs/scripts.md, by file, and by "api " and the API for webapis.js's.
 func documentedWPT(t *testing.T) map[string]string {
 	t.Helper()
 	doc, err := os.ReadFile(filepath.Join("..", "docs", "scripts.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Only the section "Compatibility" holds these tables.
+	_, section, _ := strings.Cut(string(doc), "\n## Compatibility\n")
+	section, _, _ = strings.Cut(section, "\n## ")
 	rows := map[string]string{}
-	for _, line := range strings.Split(string(doc), "\n") {
-		for _, file := range wptFiles {
-			if strings.HasPrefix(line, "| `"+file+"` |") {
-				rows[file] = line
+	for _, line := range strings.Split(section, "\n") {
+		if _, cols, ok := strings.Cut(line, " | PiCloud |"); ok && (strings.HasPrefix(line, "| File |") || strings.HasPrefix(line, "| API |")) {
+			if h, seen := rows["header"]; seen && h != cols {
+				t.Errorf("docs/scripts.md's tables name different runs: %q and %q", h, cols)
 			}
+			rows["header"] = cols
+		}
+		name, rest, ok := strings.Cut(strings.TrimPrefix(line, "| `"), "` |")
+		if !ok || !strings.HasPrefix(line, "| `") || !strings.HasPrefix(rest, " ") {
+			continue
+		}
+		if slices.Contains(wptFiles, name) {
+			rows[name] = line
+		} else {
+			rows["api "+name] = line
 		}
 	}
 	return rows
@@ -238,9 +372,18 @@ func loadExpectedFailures(t *testing.T, path string) map[string]map[string]strin
 		t.Fatal(err)
 	}
 	for file := range out {
-		if !strings.HasSuffix(file, ".json") {
+		if !strings.HasSuffix(file, ".json") && file != wptAPIsFile {
 			t.Fatalf("%s: %q is not a vector file", path, file)
 		}
 	}
 	return out
+}
+
+// checkNodeColumn fails t unless the documented row is the full row of
+// the run, Node.js's column included (with -wpt.node).
+func checkNodeColumn(t *testing.T, documented, full string) {
+	t.Helper()
+	if documented != full {
+		t.Errorf("docs/scripts.md has %q, the run with Node.js gives %q: record the new table", documented, full)
+	}
 }

@@ -517,6 +517,8 @@ declare class Request {
   readonly url: string
   readonly headers: Headers
   readonly redirect: "follow" | "error" | "manual"
+  /** Aborted when the signal given to the constructor is. */
+  readonly signal: AbortSignal
   clone(): Request
 }
 interface Request extends Body {}
@@ -596,6 +598,8 @@ declare class Blob {
   arrayBuffer(): Promise<ArrayBuffer>
   bytes(): Promise<Uint8Array>
   slice(start?: number, end?: number, contentType?: string): Blob
+  /** The bytes as a stream; its reader returns them in one chunk. */
+  stream(): ReadableStream<Uint8Array>
   text(): Promise<string>
 }
 
@@ -639,25 +643,48 @@ declare function btoa(data: string): string
 
 declare class DOMException extends Error {
   constructor(message?: string, name?: string)
+  /** The legacy code of the name (20 for AbortError), or 0. */
+  readonly code: number
+}
+
+interface EventInit {
+  bubbles?: boolean
+  cancelable?: boolean
+  composed?: boolean
 }
 
 declare class Event {
-  constructor(type: string, init?: { bubbles?: boolean; cancelable?: boolean })
+  constructor(type: string, init?: EventInit)
+  static readonly NONE: 0
+  static readonly CAPTURING_PHASE: 1
+  static readonly AT_TARGET: 2
+  static readonly BUBBLING_PHASE: 3
   readonly type: string
+  readonly bubbles: boolean
+  readonly cancelable: boolean
+  readonly composed: boolean
   readonly defaultPrevented: boolean
+  readonly isTrusted: boolean
+  readonly eventPhase: number
   readonly target: EventTarget | null
   readonly currentTarget: EventTarget | null
   readonly timeStamp: number
+  composedPath(): EventTarget[]
   preventDefault(): void
   stopImmediatePropagation(): void
   stopPropagation(): void
 }
 
+declare class CustomEvent<T = any> extends Event {
+  constructor(type: string, init?: EventInit & { detail?: T })
+  readonly detail: T
+}
+
 type EventListenerOrObject = ((event: Event) => void) | { handleEvent(event: Event): void }
 
 declare class EventTarget {
-  addEventListener(type: string, listener: EventListenerOrObject | null, options?: { once?: boolean; signal?: AbortSignal }): void
-  removeEventListener(type: string, listener: EventListenerOrObject | null): void
+  addEventListener(type: string, listener: EventListenerOrObject | null, options?: boolean | { capture?: boolean; once?: boolean; signal?: AbortSignal }): void
+  removeEventListener(type: string, listener: EventListenerOrObject | null, options?: boolean | { capture?: boolean }): void
   dispatchEvent(event: Event): boolean
 }
 
@@ -677,8 +704,8 @@ declare class AbortController {
   abort(reason?: unknown): void
 }
 
-/** A deep copy of plain data: objects, arrays, Date, RegExp, Map, Set, buffers, errors; cycles kept. */
-declare function structuredClone<T>(value: T): T
+/** A deep copy of plain data: objects, arrays, Date, RegExp, Map, Set, buffers, errors, DOMException, Blob and File; cycles kept. The ArrayBuffers in transfer are moved: the originals are detached. */
+declare function structuredClone<T>(value: T, options?: { transfer?: ArrayBuffer[] }): T
 
 interface CryptoKey {
   readonly type: "secret"
@@ -732,3 +759,88 @@ declare function clearTimeout(id?: number): void
 declare function clearInterval(id?: number): void
 declare function queueMicrotask(fn: () => void): void
 declare const self: typeof globalThis
+
+/** node:buffer, as Workers offers it under nodejs_compat (docs/scripts.md). */
+declare module "node:buffer" {
+  type BufferEncoding = "utf8" | "utf-8" | "hex" | "base64" | "base64url" | "latin1" | "binary" | "ascii" | "utf16le" | "ucs2"
+  class Buffer extends Uint8Array {
+    static from(value: string, encoding?: BufferEncoding): Buffer
+    static from(value: ArrayBuffer, byteOffset?: number, length?: number): Buffer
+    static from(value: ArrayLike<number> | Uint8Array | { type: "Buffer"; data: number[] }): Buffer
+    static alloc(size: number, fill?: string | number, encoding?: BufferEncoding): Buffer
+    static allocUnsafe(size: number): Buffer
+    static byteLength(value: string | ArrayBuffer | ArrayBufferView, encoding?: BufferEncoding): number
+    static concat(list: Uint8Array[], totalLength?: number): Buffer
+    static compare(a: Uint8Array, b: Uint8Array): -1 | 0 | 1
+    static isBuffer(value: unknown): value is Buffer
+    static isEncoding(encoding: string): boolean
+    toString(encoding?: BufferEncoding, start?: number, end?: number): string
+    toJSON(): { type: "Buffer"; data: number[] }
+    equals(other: Uint8Array): boolean
+    compare(other: Uint8Array): -1 | 0 | 1
+    slice(start?: number, end?: number): Buffer
+    subarray(start?: number, end?: number): Buffer
+    write(string: string, offset?: number, length?: number, encoding?: BufferEncoding): number
+    fill(value: string | number, offset?: number, end?: number, encoding?: BufferEncoding): this
+    indexOf(value: string | number | Uint8Array, byteOffset?: number, encoding?: BufferEncoding): number
+    includes(value: string | number | Uint8Array, byteOffset?: number, encoding?: BufferEncoding): boolean
+    readUInt8(offset?: number): number
+    readUInt16LE(offset?: number): number
+    readUInt16BE(offset?: number): number
+    readUInt32LE(offset?: number): number
+    readUInt32BE(offset?: number): number
+    readInt32LE(offset?: number): number
+    readInt32BE(offset?: number): number
+    writeUInt8(value: number, offset?: number): number
+    writeUInt16LE(value: number, offset?: number): number
+    writeUInt16BE(value: number, offset?: number): number
+    writeUInt32LE(value: number, offset?: number): number
+    writeUInt32BE(value: number, offset?: number): number
+  }
+  const kMaxLength: number
+  function atob(data: string): string
+  function btoa(data: string): string
+}
+declare module "buffer" {
+  export * from "node:buffer"
+}
+
+/** node:crypto's hashing, HMAC and random values, as Workers offers them. */
+declare module "node:crypto" {
+  import { Buffer } from "node:buffer"
+  interface Hash {
+    update(data: string | ArrayBuffer | ArrayBufferView, encoding?: "utf8" | "hex" | "base64" | "latin1"): Hash
+    digest(): Buffer
+    digest(encoding: "hex" | "base64" | "base64url" | "latin1"): string
+  }
+  function createHash(algorithm: "md5" | "sha1" | "sha256" | "sha384" | "sha512" | string): Hash
+  function createHmac(algorithm: "md5" | "sha1" | "sha256" | "sha384" | "sha512" | string, key: string | ArrayBuffer | ArrayBufferView): Hash
+  function getHashes(): string[]
+  function randomBytes(size: number): Buffer
+  function randomUUID(): string
+  function getRandomValues<T extends ArrayBufferView>(array: T): T
+  function timingSafeEqual(a: ArrayBufferView, b: ArrayBufferView): boolean
+  const webcrypto: typeof crypto
+  const subtle: SubtleCrypto
+}
+declare module "crypto" {
+  export * from "node:crypto"
+}
+
+/** node:util's format and inspect, as console.log formats. */
+declare module "node:util" {
+  function format(format?: unknown, ...args: unknown[]): string
+  function inspect(value: unknown): string
+  const types: {
+    isDate(v: unknown): v is Date
+    isRegExp(v: unknown): v is RegExp
+    isMap(v: unknown): v is Map<unknown, unknown>
+    isSet(v: unknown): v is Set<unknown>
+    isPromise(v: unknown): v is Promise<unknown>
+    isUint8Array(v: unknown): v is Uint8Array
+    isArrayBuffer(v: unknown): v is ArrayBuffer
+  }
+}
+declare module "util" {
+  export * from "node:util"
+}

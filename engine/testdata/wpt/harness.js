@@ -170,27 +170,102 @@ const wptFiles = {
       return ""
     },
   },
-  // utf-8-decode.json (PiCloud's own vectors): TextDecoder in replacement
-  // and fatal mode, chunks decoded with stream: true but for the last.
-  "utf-8-decode.json": {
-    id: (v) => v.name,
-    check(v) {
-      const decode = (decoder) => {
-        let out = ""
-        v.chunks.forEach((c, i) => (out += decoder.decode(new Uint8Array(c), { stream: i < v.chunks.length - 1 })))
-        return out
-      }
-      const got = decode(new TextDecoder())
-      if (got !== v.output) return "got " + JSON.stringify(got) + ", want " + JSON.stringify(v.output)
-      let threw = null
+  // utf-8-decode.json and text-decode.json (PiCloud's own vectors):
+  // TextDecoder in replacement and fatal mode, chunks decoded with
+  // stream: true but for the last.
+  "utf-8-decode.json": { id: (v) => v.name, check: checkDecode },
+  "text-decode.json": { id: (v) => v.name, check: checkDecode },
+}
+
+function checkDecode(v) {
+  const label = v.encoding || "utf-8"
+  const decode = (decoder) => {
+    let out = ""
+    v.chunks.forEach((c, i) => (out += decoder.decode(new Uint8Array(c), { stream: i < v.chunks.length - 1 })))
+    return out
+  }
+  const esc = (s) => JSON.stringify(s).replace(/[\u007f-\uffff]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"))
+  const got = decode(new TextDecoder(label, { ignoreBOM: !!v.ignoreBOM }))
+  if (got !== v.output) return "got " + esc(got) + ", want " + esc(v.output)
+  let threw = null
+  try {
+    decode(new TextDecoder(label, { fatal: true, ignoreBOM: !!v.ignoreBOM }))
+  } catch (e) {
+    threw = e
+  }
+  if (v.valid && threw) return "fatal mode threw " + String(threw)
+  if (!v.valid && !(threw instanceof TypeError)) return "fatal mode: " + (threw ? String(threw) : "no error") + ", want a TypeError"
+  return ""
+}
+
+// wptRunAPIs runs the groups of webapis.js: for each API, in order,
+// { api, total, failures: [{ id, why }] }, a case failing when what it
+// returns (or resolves to) is not its expected JSON value. An id is the
+// case's name.
+async function wptRunAPIs(groups) {
+  const out = []
+  for (const g of groups) {
+    const r = { api: g.api, total: 0, failures: [], disagreements: [], missing: [] }
+    for (const [name, fn, want] of g.cases) {
+      r.total++
+      let why = ""
       try {
-        decode(new TextDecoder("utf-8", { fatal: true }))
+        const got = showJSON(await fn())
+        if (got !== showJSON(want)) why = "got " + got + ", want " + showJSON(want)
       } catch (e) {
-        threw = e
+        why = "threw " + String(e)
       }
-      if (v.valid && threw) return "fatal mode threw " + String(threw)
-      if (!v.valid && !(threw instanceof TypeError)) return "fatal mode: " + (threw ? String(threw) : "no error") + ", want a TypeError"
-      return ""
-    },
-  },
+      if (why) r.failures.push({ id: name, why })
+    }
+    out.push(r)
+  }
+  return out
+}
+
+function showJSON(v) {
+  return JSON.stringify(v, (k, x) => (x === undefined ? "(undefined)" : typeof x === "bigint" ? "(bigint)" : x))
+}
+
+// The helpers of webapis.js's cases.
+
+// errorName is the name of what fn throws, or "no error".
+function errorName(fn) {
+  try {
+    fn()
+  } catch (e) {
+    return e && e.name
+  }
+  return "no error"
+}
+
+// rejection is the name of what the promise fn returns rejects with.
+async function rejection(fn) {
+  try {
+    await fn()
+  } catch (e) {
+    return e && e.name
+  }
+  return "no error"
+}
+
+function hex(buf) {
+  return [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, "0")).join("")
+}
+
+function utf8(s) {
+  return new TextEncoder().encode(s)
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+// hmacAll is HMAC-SHA-256, -384 and -512 of data under key, in hex.
+async function hmacAll(key, data) {
+  const out = []
+  for (const hash of ["SHA-256", "SHA-384", "SHA-512"]) {
+    const k = await crypto.subtle.importKey("raw", key, { name: "HMAC", hash }, false, ["sign"])
+    out.push(hex(await crypto.subtle.sign("HMAC", k, utf8(data))))
+  }
+  return out
 }
