@@ -12,9 +12,15 @@ import (
 
 // Source is what a script entry deploys: its file as it is when it
 // imports no other local file, or else the bundle of it and its local
-// imports, made by esbuild. "picloud" (the SDK) stays an import.
+// imports, made by esbuild. "picloud" (the SDK) and "node:" modules stay
+// imports: the engine provides them (and names the node: modules it has
+// when a script asks for another). Errors name files relative to dir.
 func Source(dir string, sc Script) (string, error) {
 	entry, err := filepath.Abs(filepath.Join(dir, sc.File))
+	if err != nil {
+		return "", fmt.Errorf("bundle %s: %w", sc.File, err)
+	}
+	absDir, err := filepath.Abs(dir)
 	if err != nil {
 		return "", fmt.Errorf("bundle %s: %w", sc.File, err)
 	}
@@ -26,7 +32,8 @@ func Source(dir string, sc Script) (string, error) {
 		Format:        api.FormatESModule,
 		Platform:      api.PlatformNeutral,
 		Target:        api.ESNext,
-		External:      []string{"picloud"},
+		External:      []string{"picloud", "node:*"},
+		AbsWorkingDir: absDir,
 		LegalComments: api.LegalCommentsNone,
 		LogLevel:      api.LogLevelSilent,
 		Outdir:        "out",
