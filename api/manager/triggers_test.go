@@ -43,10 +43,31 @@ func TestParseCronConfig(t *testing.T) {
 
 func TestCheckTriggerType(t *testing.T) {
 	s := &Service{}
-	for _, c := range []struct{ typ, want string }{{"", "has no type"}, {"email", `unknown trigger type "email"`}, {"queue", "needs a queue"}} {
+	for _, c := range []struct{ typ, want string }{{"", "has no type"}, {"sms", `unknown trigger type "sms"`}, {"email", "needs an address"}, {"queue", "needs a queue"}} {
 		_, err := s.checkTriggerConfig(c.typ, json.RawMessage(`{}`))
 		if !errors.Is(err, model.ErrInvalid) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("type %q: %v, want %q", c.typ, err, c.want)
+		}
+	}
+}
+
+func TestParseEmailConfig(t *testing.T) {
+	c, err := ParseEmailConfig(json.RawMessage(`{"address":"Orders@Shop.example"}`))
+	if err != nil || c.Address != "orders@shop.example" {
+		t.Errorf("address: %+v %v, want it in lower case", c, err)
+	}
+	for _, bad := range []struct{ body, want string }{
+		{`{}`, "needs an address"},
+		{`{"address":""}`, "needs an address"},
+		{`{"address":"orders@shop.example","queue":"x"}`, `unknown field "queue"`},
+		{`{"address":"Orders <orders@shop.example>"}`, "not a bare email address"},
+		{`{"address":"orders"}`, "not a bare email address"},
+		{`{"address":"orders@shop_example"}`, "not a domain name"},
+		{`{"address":["orders@shop.example"]}`, "cannot unmarshal"},
+	} {
+		_, err := ParseEmailConfig(json.RawMessage(bad.body))
+		if !errors.Is(err, model.ErrInvalid) || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%s: %v, want ErrInvalid saying %q", bad.body, err, bad.want)
 		}
 	}
 }

@@ -78,6 +78,10 @@ var Tables = []Table{
 	// The email outbox: a restored board sends what was still queued (a
 	// message in delivery when the backup was taken may go out twice).
 	{Name: "email_outbox", AppColumn: "app_id", NewID: "id", Refs: app},
+	// Received email: a restored board delivers what was still queued (a
+	// message in delivery when the backup was taken may come twice).
+	{Name: "email_inbox", AppColumn: "app_id", NewID: "id",
+		Refs: map[string]string{"app_id": "apps", "script_id": "scripts", "trigger_id": "triggers"}},
 	{Name: "audit_log"},
 }
 
