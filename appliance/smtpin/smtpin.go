@@ -47,8 +47,12 @@ type Config struct {
 // Limits of a connection.
 const (
 	maxRecipients = 50
-	ioTimeout     = time.Minute
-	storeTimeout  = 30 * time.Second
+	// maxRefused is how many unknown recipients one connection may try:
+	// past it every RCPT is 421, without a look-up, so that a client
+	// cannot probe for addresses at the database's expense.
+	maxRefused   = 20
+	ioTimeout    = time.Minute
+	storeTimeout = 30 * time.Second
 )
 
 // Server is the inbound SMTP server.
@@ -112,6 +116,8 @@ type session struct {
 	from   string
 	rcpts  []model.Trigger // in RCPT order, one per distinct address
 	addrs  []string
+	// refused counts the connection's unknown recipients.
+	refused int
 }
 
 var (
@@ -123,6 +129,8 @@ var (
 		Message: "Message is not a valid email message"}
 	errTemporary = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0},
 		Message: "Temporary failure, try again later"}
+	errTooManyRefused = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 7, 0},
+		Message: "Too many unknown recipients, try again later"}
 	errNoRcpt = &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 5, 1},
 		Message: "No valid recipients"}
 )
@@ -137,6 +145,9 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 }
 
 func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if ss.refused >= maxRefused {
+		return errTooManyRefused
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
 	t, ok, err := ss.s.store.EmailTrigger(ctx, to)
@@ -145,6 +156,7 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 		return errTemporary
 	}
 	if !ok {
+		ss.refused++
 		ss.s.log.Info("SMTP recipient refused: no trigger claims it", "to", to, "client", ss.client)
 		return errNoSuchUser
 	}

@@ -101,7 +101,8 @@ func mailMsg(subject, body string) string {
 // listener: an email trigger needs a domain its app holds and an address
 // no other trigger claims; a message to a claimed address reaches the
 // script's email handler (from, to, headers, raw, rawSize), logged as an
-// "email" execution; an unknown recipient is refused at RCPT, an oversize
+// "email" execution; an unknown recipient is refused at RCPT (and past 20
+// of them, any with 421), an oversize
 // message with 552, a malformed one with 554, a client over its rate with
 // 421; a throwing handler is retried and the message ends delivered, or
 // failed and kept; setReject marks it rejected; forward hands it to the
@@ -187,7 +188,18 @@ WHERE position($1 in convert_from(message, 'UTF8')) > 0`, "Subject: "+subject+"\
 		if err := m.c.Rcpt("someone@elsewhere.example"); code(err) != 550 {
 			t.Errorf("RCPT to another domain (relaying): %v, want 550", err)
 		}
-		_ = m.c.Reset()
+		// Probing for addresses ends: past 20 unknown recipients in one
+		// connection, every RCPT is 421.
+		var probe error
+		for i := range 20 {
+			if probe = m.c.Rcpt(fmt.Sprintf("guess%d@shop.example", i)); code(probe) != 550 {
+				break
+			}
+		}
+		if err := m.c.Rcpt("orders@shop.example"); code(err) != 421 {
+			t.Errorf("RCPT after 20 unknown recipients: %v (the 20th: %v), want 421", err, probe)
+		}
+		m = dialMail(t, smtpAddr)
 		msg := mailMsg("hello", "Where is my order?")
 		if err := m.send("ann@x.example", []string{"ORDERS@shop.example"}, msg); err != nil {
 			t.Fatalf("a message to the claimed address: %v", err)
