@@ -1,4 +1,4 @@
--- 0020: inbound email. An email trigger claims one address for a script
+-- 0020: inbound email, and the senders of each app. An email trigger claims one address for a script
 -- ({"address": "orders@shop.example"}); no two triggers claim the same
 -- address, whatever its case. The daemon's SMTP listener stores each
 -- accepted message here, one row per recipient it was accepted for,
@@ -29,3 +29,12 @@ CREATE TABLE email_inbox (
 );
 CREATE INDEX email_inbox_due ON email_inbox (next_attempt_at) WHERE state = 'queued';
 CREATE INDEX email_inbox_app ON email_inbox (app_id, received_at);
+
+-- The senders an app's scripts may use (email.send's from, forward's
+-- envelope sender), set by the owner: addresses and "@domain"s, each
+-- within the board's PICLOUD_SMTP_SENDERS. An app without a row may use
+-- the board's whole list.
+CREATE TABLE app_email_senders (
+    app_id  uuid PRIMARY KEY REFERENCES apps(id) ON DELETE CASCADE,
+    senders text[] NOT NULL
+);

@@ -68,6 +68,9 @@ type Service struct {
 	email   EmailStore // nil: no relay, email.send is refused
 	senders Senders    // who email.send may send as
 	inbox   InboxStore // nil: no received email, message.forward is refused
+	// appSenders restricts each app to the senders its owner set; nil:
+	// every app may use all of senders.
+	appSenders AppSendersStore
 
 	invoker atomic.Pointer[engine.Invoker] // nil: no invoke
 	later   atomic.Pointer[LaterPlanner]   // nil: no invoke.later

@@ -61,6 +61,9 @@ func (s *Service) emailForward(ctx context.Context, appID string, call engine.Da
 		return nil, &engine.DataError{Code: CodeEmailSenderRefused,
 			Message: fmt.Sprintf("message.forward: %s, the address the message came to, is not an allowed sender (PICLOUD_SMTP_SENDERS)", in.Recipient)}
 	}
+	if err := s.checkAppSender(ctx, appID, "message.forward", in.Recipient); err != nil {
+		return nil, err
+	}
 	id := uuid.NewString() + in.Recipient[strings.LastIndexByte(in.Recipient, '@'):]
 	if msg, err := mail.ReadMessage(bytes.NewReader(in.Message)); err == nil {
 		if mid := strings.Trim(strings.TrimSpace(msg.Header.Get("Message-Id")), "<>"); mid != "" {

@@ -51,6 +51,10 @@ type Config struct {
 	// second claim is refused naming the first; nil leaves it to the
 	// store's uniqueness.
 	EmailAddresses EmailAddresses
+	// AppSenders keeps the senders the owner sets per app, each within
+	// BoardSenders (PICLOUD_SMTP_SENDERS); nil: not available.
+	AppSenders   AppSendersStore
+	BoardSenders []string
 	// Interceptors stores the interceptors of apps' routes; without it,
 	// interceptor calls fail with ErrNoInterceptors.
 	Interceptors InterceptorStore

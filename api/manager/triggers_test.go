@@ -71,3 +71,31 @@ func TestParseEmailConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckAppSenders(t *testing.T) {
+	board := []string{"@shop.example", "alerts@other.example"}
+	got, err := checkAppSenders([]string{"Orders@Shop.example", "@SHOP.example", "alerts@other.example", "orders@shop.example"}, board)
+	if err != nil || strings.Join(got, " ") != "orders@shop.example @shop.example alerts@other.example" {
+		t.Errorf("within the board: %v %v", got, err)
+	}
+	if got, err := checkAppSenders(nil, board); got != nil || err != nil {
+		t.Errorf("nil: %v %v, want nil (no restriction)", got, err)
+	}
+	if got, err := checkAppSenders([]string{}, board); got == nil || len(got) != 0 || err != nil {
+		t.Errorf("[]: %v %v, want an empty restriction", got, err)
+	}
+	for _, bad := range []struct {
+		senders []string
+		want    string
+	}{
+		{[]string{"news@other.example"}, "not among the board's senders"},
+		{[]string{"@other.example"}, "not among the board's senders"},
+		{[]string{"@sub.shop.example"}, "not among the board's senders"},
+		{[]string{"shop.example"}, "neither an address"},
+		{[]string{"a b@shop.example"}, "neither an address"},
+	} {
+		if _, err := checkAppSenders(bad.senders, board); !errors.Is(err, model.ErrInvalid) || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%v: %v, want ErrInvalid saying %q", bad.senders, err, bad.want)
+		}
+	}
+}

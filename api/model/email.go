@@ -35,3 +35,11 @@ type InboundEmail struct {
 	Message   []byte // the whole message, as received
 	Attempts  int    // delivery attempts so far, the one being made included
 }
+
+// AppEmailSenders are the senders an app's scripts may use: Senders as
+// the owner set them (nil when not set: the board's list holds), within
+// Board, the board's PICLOUD_SMTP_SENDERS.
+type AppEmailSenders struct {
+	Senders []string `json:"senders"`
+	Board   []string `json:"board"`
+}

@@ -62,6 +62,7 @@ var Tables = []Table{
 	{Name: "docs_indexes", AppColumn: "app_id", Refs: app,
 		AfterRestore: "SELECT docs_create_index(name, app_id, collection, paths, is_unique) FROM docs_indexes"},
 	{Name: "app_limits", AppColumn: "app_id", Refs: app},
+	{Name: "app_email_senders", AppColumn: "app_id", Refs: app},
 	// A trigger's runs are River's jobs, which backups leave out: the
 	// restored board's job engine plans each trigger's next run when it
 	// starts (or, after picloud restore --app, on the reload it asks

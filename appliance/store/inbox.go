@@ -128,3 +128,37 @@ UPDATE email_inbox SET state = 'failed', last_error = $2, settled_at = now() WHE
 	}
 	return nil
 }
+
+// AppEmailSenders returns the senders the owner set for an app; false
+// when none are set (the board's list holds).
+func (s *Store) AppEmailSenders(ctx context.Context, appID string) ([]string, bool, error) {
+	var out []string
+	err := s.q(ctx).QueryRow(ctx, `SELECT senders FROM app_email_senders WHERE app_id = $1`, appID).Scan(&out)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("load the email senders of app %s: %w", appID, mapError(err))
+	}
+	if out == nil {
+		out = []string{}
+	}
+	return out, true, nil
+}
+
+// SetAppEmailSenders sets an app's senders; nil removes them (the board's
+// list holds again).
+func (s *Store) SetAppEmailSenders(ctx context.Context, appID string, senders []string) error {
+	var err error
+	if senders == nil {
+		_, err = s.q(ctx).Exec(ctx, `DELETE FROM app_email_senders WHERE app_id = $1`, appID)
+	} else {
+		_, err = s.q(ctx).Exec(ctx, `
+INSERT INTO app_email_senders (app_id, senders) VALUES ($1, $2)
+ON CONFLICT (app_id) DO UPDATE SET senders = excluded.senders`, appID, senders)
+	}
+	if err != nil {
+		return fmt.Errorf("set the email senders of app %s: %w", appID, mapError(err))
+	}
+	return nil
+}
