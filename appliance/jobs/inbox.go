@@ -84,9 +84,13 @@ func (b *inbox) deliverAll(ctx context.Context) {
 	}
 }
 
-// deliver runs the email handler on m and settles it.
+// deliver runs the email handler on m and settles it. The run, its wait
+// for a slot included, ends within the message's lease, so that the
+// message is not taken again while it runs here.
 func (b *inbox) deliver(ctx context.Context, m model.InboundEmail) {
-	res, ok, err := b.e.runner.RunBackground(ctx, m.ScriptID, orchestrator.Call{
+	rctx, cancel := context.WithTimeout(ctx, b.e.cfg.RunTimeout)
+	defer cancel()
+	res, ok, err := b.e.runner.RunBackground(rctx, m.ScriptID, orchestrator.Call{
 		RequestID: "email-" + m.ID + "-" + strconv.Itoa(m.Attempts),
 		Path:      m.Recipient,
 		Trigger:   orchestrator.TriggerEmail,
