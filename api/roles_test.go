@@ -107,6 +107,8 @@ var endpoints = map[string]endpoint{
 	"DELETE /api/v1/admin/users/:id/keys/:key_id":                   {"users.manage", "DELETE", "/api/v1/admin/users/{user}/keys/{userkey}", "", false},
 	"GET /api/v1/admin/apps/:id/usage":                              {"app.read", "GET", "/api/v1/admin/apps/{app}/usage", "", false},
 	"PUT /api/v1/admin/apps/:id/limits":                             {"apps.manage", "PUT", "/api/v1/admin/apps/{app}/limits", `{"storage_bytes":1048576}`, false},
+	"GET /api/v1/admin/apps/:id/email-senders":                      {"app.read", "GET", "/api/v1/admin/apps/{app}/email-senders", "", false},
+	"PUT /api/v1/admin/apps/:id/email-senders":                      {"instance.manage", "PUT", "/api/v1/admin/apps/{app}/email-senders", `{"senders":null}`, false},
 	"GET /api/v1/admin/scripts/:id/triggers":                        {"app.read", "GET", "/api/v1/admin/scripts/{script}/triggers", "", false},
 	"POST /api/v1/admin/scripts/:id/triggers":                       {"app.write", "POST", "/api/v1/admin/scripts/{script}/triggers", `{"type":"cron","schedule":"@daily"}`, false},
 	"DELETE /api/v1/admin/triggers/:id":                             {"app.write", "DELETE", "/api/v1/admin/triggers/{trigger}", "", false},

@@ -128,6 +128,8 @@ func New(cfg Config, deps Deps) (http.Handler, error) {
 	authed.DELETE("/apps/:id", s.allow(access.ManageApps, appParam), s.deleteApp)
 	authed.GET("/apps/:id/usage", s.allow(access.ReadApp, appParam), s.appUsage)
 	authed.PUT("/apps/:id/limits", s.allow(access.ManageApps, appParam), s.setAppLimits)
+	authed.GET("/apps/:id/email-senders", s.allow(access.ReadApp, appParam), s.getEmailSenders)
+	authed.PUT("/apps/:id/email-senders", s.allow(access.ManageInstance, appParam), s.setEmailSenders)
 	authed.GET("/apps/:id/domains", s.allow(access.ReadApp, appParam), s.listDomains)
 	authed.POST("/apps/:id/domains", s.allow(access.WriteApp, appParam), s.claimDomain)
 	authed.DELETE("/apps/:id/domains/:domain_id", s.allow(access.WriteApp, appParam), s.releaseDomain)

@@ -31,6 +31,7 @@ type instance struct {
 
 	ln     net.Listener
 	sshLn  net.Listener // nil without SSH
+	smtpLn net.Listener // nil without inbound email
 	own    ownListeners // every TCP listener's port, refused to scripts' fetch
 	ports  []int        // own's, sealed when the executor starts
 	groups *cgroups.Layout
@@ -90,6 +91,8 @@ func (d *instance) steps() []startStep {
 		// healthy /healthz means every listener is there.
 		{"admin socket", d.startAdminSocket},
 		{"ssh", d.startSSH},
+		// Received email is stored for the job engine, which runs by now.
+		{"smtp", d.startSMTP},
 	}
 }
 
@@ -205,6 +208,12 @@ func (d *instance) listen(context.Context) error {
 			return err
 		}
 	}
+	if d.smtpLn = listenSMTP(d.cfg, d.log); d.smtpLn != nil {
+		d.onStop("the SMTP listener", closeListener(d.smtpLn))
+		if err := d.own.add("SMTP", d.smtpLn); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -243,6 +252,7 @@ func (d *instance) startExecutor(ctx context.Context) error {
 		}
 		d.mailer = m
 		d.data.WithEmail(d.dataStore, d.cfg.SMTP.Senders)
+		d.data.WithInbox(d.dataStore).WithAppSenders(d.dataStore)
 	}
 	exec, err := startExecutor(ctx, d.cfg, d.ports, d.groups, d.opts.workerCommand, d.data, d.log)
 	if err != nil {
@@ -374,6 +384,13 @@ func (d *instance) startAdminSocket(context.Context) error {
 		d.svc.Hub.CloseAll()
 		return sock.Shutdown(ctx)
 	})
+	return nil
+}
+
+func (d *instance) startSMTP(context.Context) error {
+	if srv := startSMTP(d.cfg, d.smtpLn, d.svc.Store, d.svc.Jobs, d.log); srv != nil {
+		d.onStop("the SMTP server", srv.Shutdown)
+	}
 	return nil
 }
 

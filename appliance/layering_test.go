@@ -37,6 +37,9 @@ var layerRules = []struct {
 	// The metrics read the data service through the composition root.
 	{module + "/api/metrics", []string{module + "/api/data", module + "/appliance", module + "/migrations", module + "/tui", module + "/cmd", "github.com/jackc/"}},
 	{module + "/appliance/store", []string{module + "/api/manager", module + "/api/orchestrator", module + "/engine", "net/http", "github.com/gin-gonic/"}},
+	// The SMTP listener stores what it receives and knows nothing of
+	// scripts or HTTP.
+	{module + "/appliance/smtpin", []string{module + "/api/manager", module + "/api/orchestrator", module + "/api/data", module + "/engine", "net/http", "github.com/gin-gonic/", "github.com/jackc/"}},
 	{module + "/appliance/pgcluster", []string{module + "/api", module + "/engine", "net/http", "github.com/gin-gonic/"}},
 	{module + "/migrations", []string{module + "/api", module + "/engine", module + "/appliance", "net/http"}},
 	{module + "/tui", []string{module + "/appliance", module + "/engine", "github.com/jackc/"}},

@@ -8,9 +8,10 @@ import (
 )
 
 // ownListeners is the one registry of the daemon's TCP listeners (the
-// HTTP listener, bound or passed by systemd, and the SSH server's): scripts'
-// fetch refuses their ports on every address of this machine, loopback
-// included, even where PICLOUD_FETCH_ALLOW names the address. The executor
+// HTTP listener, bound or passed by systemd, the SSH server's and the
+// SMTP server's): scripts' fetch refuses their ports on every address of
+// this machine, loopback included, even where PICLOUD_FETCH_ALLOW names
+// the address. The executor
 // workers get the fetch policy when they start, so every listener is
 // registered before the executor starts (seal); registering one later is an
 // error, not a listener that scripts could reach.

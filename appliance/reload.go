@@ -133,6 +133,6 @@ func needsRestart(old, next config.Config) []string {
 	check("PICLOUD_LOG_FORMAT", old.LogFormat != next.LogFormat)
 	check("PICLOUD_ADMIN_HOSTS", !reflect.DeepEqual(old.AdminHosts, next.AdminHosts))
 	check("PICLOUD_SSH_*", old.SSHBind != next.SSHBind || old.SSH != next.SSH)
-	check("PICLOUD_SMTP_*", !reflect.DeepEqual(old.SMTP, next.SMTP))
+	check("PICLOUD_SMTP_*", !reflect.DeepEqual(old.SMTP, next.SMTP)) // PICLOUD_SMTP_BIND and the inbound limits too
 	return out
 }

@@ -173,6 +173,7 @@ func (s *Services) build(cfg config.Config, pool *pgxpool.Pool, exec Executor, o
 		// Tests only: not a setting of the configuration, which refuses
 		// unknown PICLOUD_ names.
 		InvokeRetryUnit: testInvokeRetryUnit(logger),
+		EmailRetryWait:  testEmailRetryWait(),
 	}, logger)
 	if err != nil {
 		return err
@@ -193,7 +194,8 @@ func (s *Services) build(cfg config.Config, pool *pgxpool.Pool, exec Executor, o
 		LimitDefaults: limitDefaults, LimitCeilings: limitCeilings,
 		StorageDefault: int64(cfg.Sandbox.StorageMB) << 20, StorageCeiling: int64(cfg.Sandbox.MaxStorageMB) << 20,
 		QuotaChanged: o.quotaChanged, Storage: o.storage,
-		Triggers: s.Store, Scheduler: s.Jobs, Queues: s.Store, CronSeconds: cfg.CronSeconds,
+		Triggers: s.Store, Scheduler: s.Jobs, Queues: s.Store, EmailAddresses: s.Store, CronSeconds: cfg.CronSeconds,
+		AppSenders: s.Store, BoardSenders: cfg.SMTP.Senders,
 		Interceptors: s.Store, AppUsers: s.Store,
 		SetupDone: func() {
 			removeSetupToken(SetupTokenPath(cfg), logger)
@@ -224,6 +226,16 @@ func testInvokeRetryUnit(logger *slog.Logger) time.Duration {
 	}
 	logger.Warn("invoke.later retries use a test backoff", "variable", EnvTestInvokeRetryMS, "unit_ms", ms)
 	return time.Duration(ms) * time.Millisecond
+}
+
+// testEmailRetryWait reads EnvTestEmailRetryMS, which shortens the waits
+// of received email as it does those of sent email; 0 when it is unset
+// or not a positive number of milliseconds.
+func testEmailRetryWait() time.Duration {
+	if ms, err := strconv.Atoi(os.Getenv(EnvTestEmailRetryMS)); err == nil && ms > 0 {
+		return time.Duration(ms) * time.Millisecond
+	}
+	return 0
 }
 
 // runTimeoutMargin is what a background run may take past the wall-time

@@ -79,6 +79,17 @@ type Invocation struct {
 	// Queue, when set, makes this a queue trigger's delivery: the
 	// script's queue handler is called with the batch instead of fetch.
 	Queue *QueueBatch `json:"queue,omitempty"`
+	// Email, when set, makes this an email trigger's delivery: the
+	// script's email handler is called with the message instead of fetch.
+	Email *EmailMessage `json:"email,omitempty"`
+}
+
+// EmailMessage is a received message delivered to an email handler.
+type EmailMessage struct {
+	ID   string `json:"id"`   // its row in the inbox, for forward()
+	From string `json:"from"` // the envelope sender; "" for a bounce
+	To   string `json:"to"`   // the envelope recipient the trigger claims
+	Raw  []byte `json:"raw"`  // the whole message, as received
 }
 
 // Next is what an interceptor passes on to the next script of the chain.
@@ -177,6 +188,10 @@ type Result struct {
 	// QueueAcks are the ack() and retry() calls of a queue handler, one
 	// per message it settled explicitly.
 	QueueAcks []QueueAck `json:"queue_acks,omitempty"`
+	// Rejected is set when an email handler called
+	// message.setReject(reason), with RejectReason.
+	Rejected     bool   `json:"rejected,omitempty"`
+	RejectReason string `json:"reject_reason,omitempty"`
 }
 
 // Executor runs invocations. The orchestrator depends on this interface only:

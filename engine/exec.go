@@ -37,15 +37,18 @@ type execution struct {
 	timers  timerQueue
 	waits   []goja.Value // ctx.waitUntil promises
 
-	completions chan func()     // continuations of Go work (see goAsync)
-	inflight    int             // Go work started and not yet continued
-	subrequests int             // fetch calls made
-	dataCalls   int             // data (kv) calls made
-	noRetry     bool            // a scheduled handler called controller.noRetry()
-	icpt        interceptState  // ctx.data and ctx.next
-	passOn      *Next           // what an interceptor passed on
-	queueAcks   []QueueAck      // a queue handler's ack() and retry() calls
-	ctx         context.Context // the caller's, which data calls derive from
+	completions chan func()    // continuations of Go work (see goAsync)
+	inflight    int            // Go work started and not yet continued
+	subrequests int            // fetch calls made
+	dataCalls   int            // data (kv) calls made
+	noRetry     bool           // a scheduled handler called controller.noRetry()
+	icpt        interceptState // ctx.data and ctx.next
+	passOn      *Next          // what an interceptor passed on
+	queueAcks   []QueueAck     // a queue handler's ack() and retry() calls
+	// emailRejected and emailReason are an email handler's setReject(reason).
+	emailRejected bool
+	emailReason   string
+	ctx           context.Context // the caller's, which data calls derive from
 
 	// Rejected promises nobody handled, reported as console errors at the
 	// end, but for the ones the engine itself awaits.
@@ -192,6 +195,9 @@ func (e *execution) handle(prog *goja.Program) (resp *Response, xe *ExecError) {
 	}
 	if e.inv.Queue != nil {
 		return nil, e.runQueue(handler)
+	}
+	if e.inv.Email != nil {
+		return nil, e.runEmail(handler)
 	}
 	fn, this, xe := e.findHandler(handler)
 	if xe != nil {

@@ -150,6 +150,7 @@ func (x *InProcess) Execute(ctx context.Context, inv *Invocation) (*Result, erro
 	e.run(ctx, prog, res)
 	res.NoRetry = e.noRetry
 	res.QueueAcks = e.queueAcks
+	res.Rejected, res.RejectReason = e.emailRejected, e.emailReason
 	res.Logs = e.logs
 	if res.Logs == nil {
 		res.Logs = []LogLine{}

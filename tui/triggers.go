@@ -19,8 +19,9 @@ var (
 	keyRunTrigger = bind([]string{"x"}, "x", "run now")
 )
 
-// triggersScreen lists a script's triggers with their next and last runs:
-// add a cron trigger, delete one, run one now.
+// triggersScreen lists a script's triggers (cron schedules, queues and
+// email addresses) with their next and last runs: add a cron trigger,
+// delete one, run one now.
 type triggersScreen struct {
 	list
 	app      client.App
@@ -35,7 +36,7 @@ type triggersMsg struct {
 
 func newTriggersScreen(e *env, app client.App, sc client.Script) *triggersScreen {
 	return &triggersScreen{app: app, script: sc, list: newList(e, "no triggers: press a to add a cron trigger, e.g. */5 * * * * Europe/Berlin",
-		column{"SCHEDULE", 0, 0}, column{"ZONE", 16, 0}, column{"NEXT RUN", 20, 0}, column{"LAST RUN", 20, 0}).withDialog("go")}
+		column{"TRIGGER", 0, 0}, column{"ZONE", 16, 0}, column{"NEXT RUN", 20, 0}, column{"LAST RUN", 20, 0}).withDialog("go")}
 }
 
 func (s *triggersScreen) resume() tea.Cmd { return s.init() }
@@ -62,7 +63,7 @@ func (s *triggersScreen) update(msg tea.Msg) tea.Cmd {
 		s.triggers, s.loaded = msg.triggers, true
 		rows := make([][]string, len(s.triggers))
 		for i, t := range s.triggers {
-			rows[i] = []string{t.Schedule, t.Timezone, when(t.NextRunAt), when(t.LastRunAt)}
+			rows[i] = []string{what(t), t.Timezone, when(t.NextRunAt), when(t.LastRunAt)}
 		}
 		s.t.setRows(rows)
 		return nil
@@ -116,6 +117,18 @@ func splitSchedule(v string) (schedule, zone string) {
 		return strings.Join(f[:n], " "), f[n]
 	}
 	return strings.Join(f, " "), ""
+}
+
+// what says what starts a trigger: its schedule, "queue NAME" or
+// "email ADDRESS".
+func what(t client.Trigger) string {
+	switch t.Type {
+	case "queue":
+		return "queue " + t.Queue
+	case "email":
+		return "email " + t.Address
+	}
+	return t.Schedule
 }
 
 // when shows a run time in the board's local time, or - before the first.

@@ -67,6 +67,10 @@ type Service struct {
 
 	email   EmailStore // nil: no relay, email.send is refused
 	senders Senders    // who email.send may send as
+	inbox   InboxStore // nil: no received email, message.forward is refused
+	// appSenders restricts each app to the senders its owner set; nil:
+	// every app may use all of senders.
+	appSenders AppSendersStore
 
 	invoker atomic.Pointer[engine.Invoker] // nil: no invoke
 	later   atomic.Pointer[LaterPlanner]   // nil: no invoke.later
@@ -136,6 +140,8 @@ func (s *Service) run(ctx context.Context, appID string, call engine.DataCall) (
 		return s.invokeLater(ctx, appID, call)
 	case "email.send":
 		return s.emailSend(ctx, appID, call)
+	case "email.forward":
+		return s.emailForward(ctx, appID, call)
 	}
 	if err := checkName("a collection name", call.Collection, MaxNameBytes); err != nil {
 		return nil, err

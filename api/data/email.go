@@ -101,6 +101,9 @@ func (s *Service) emailSend(ctx context.Context, appID string, call engine.DataC
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkAppSender(ctx, appID, "email.send", m.Sender); err != nil {
+		return nil, err
+	}
 	m.AppID = appID
 	if err := s.email.AddEmail(ctx, m); err != nil {
 		return nil, err
@@ -239,4 +242,35 @@ func parseAddress(what, s string) (*mail.Address, error) {
 		return nil, invalid("email.send: %s %q has no domain", what, s)
 	}
 	return a, nil
+}
+
+// AppSendersStore reads the senders the owner set for an app;
+// appliance/store's Store satisfies it.
+type AppSendersStore interface {
+	// AppEmailSenders returns an app's senders; false when none are set.
+	AppEmailSenders(ctx context.Context, appID string) ([]string, bool, error)
+}
+
+// WithAppSenders restricts each app's email to the senders its owner
+// set, if any, within those of WithEmail. It returns s.
+func (s *Service) WithAppSenders(st AppSendersStore) *Service {
+	s.appSenders = st
+	return s
+}
+
+// checkAppSender refuses addr as the sender of what when the owner set
+// the app's senders and addr is not among them.
+func (s *Service) checkAppSender(ctx context.Context, appID, what, addr string) error {
+	if s.appSenders == nil {
+		return nil
+	}
+	own, ok, err := s.appSenders.AppEmailSenders(ctx, appID)
+	if err != nil {
+		return err
+	}
+	if ok && !Senders(own).Allows(addr) {
+		return &engine.DataError{Code: CodeEmailSenderRefused,
+			Message: fmt.Sprintf("%s: %s is not one of this app's senders (GET /api/v1/admin/apps/%s/email-senders)", what, addr, appID)}
+	}
+	return nil
 }

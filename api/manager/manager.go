@@ -47,6 +47,14 @@ type Config struct {
 	// without them, trigger calls fail with ErrNoScheduler.
 	Triggers  TriggerStore
 	Scheduler Scheduler
+	// EmailAddresses finds the email trigger of an address, so that a
+	// second claim is refused naming the first; nil leaves it to the
+	// store's uniqueness.
+	EmailAddresses EmailAddresses
+	// AppSenders keeps the senders the owner sets per app, each within
+	// BoardSenders (PICLOUD_SMTP_SENDERS); nil: not available.
+	AppSenders   AppSendersStore
+	BoardSenders []string
 	// Interceptors stores the interceptors of apps' routes; without it,
 	// interceptor calls fail with ErrNoInterceptors.
 	Interceptors InterceptorStore

@@ -22,7 +22,7 @@ const (
 )
 
 // TriggerTypes are the trigger types the manager accepts.
-var TriggerTypes = []string{model.TriggerCron, model.TriggerQueue}
+var TriggerTypes = []string{model.TriggerCron, model.TriggerQueue, model.TriggerEmail}
 
 // ErrNoScheduler means the daemon was built without a job engine.
 var ErrNoScheduler = errors.New("triggers are not available: the daemon has no job engine")
@@ -90,7 +90,17 @@ func (s *Service) CreateTrigger(ctx context.Context, a model.Actor, scriptID, ty
 		if len(existing) >= MaxTriggersPerScript {
 			return fmt.Errorf("%w: a script has at most %d triggers", model.ErrInvalid, MaxTriggersPerScript)
 		}
+		var ec model.EmailConfig
+		if typ == model.TriggerEmail {
+			_ = json.Unmarshal(normal, &ec)
+			if err := s.checkEmailAddress(ctx, sc.AppID, ec); err != nil {
+				return err
+			}
+		}
 		out, err = s.cfg.Triggers.InsertTrigger(ctx, model.Trigger{AppID: sc.AppID, ScriptID: sc.ID, Type: typ, Config: normal})
+		if typ == model.TriggerEmail && errors.Is(err, model.ErrConflict) {
+			return fmt.Errorf("%w: address %s is already claimed by another email trigger", model.ErrConflict, ec.Address)
+		}
 		if err != nil {
 			return err
 		}
@@ -169,6 +179,12 @@ func (s *Service) checkTriggerConfig(typ string, config json.RawMessage) (json.R
 		return json.Marshal(c)
 	case model.TriggerQueue:
 		c, err := ParseQueueConfig(config)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(c)
+	case model.TriggerEmail:
+		c, err := ParseEmailConfig(config)
 		if err != nil {
 			return nil, err
 		}

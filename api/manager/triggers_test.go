@@ -43,10 +43,59 @@ func TestParseCronConfig(t *testing.T) {
 
 func TestCheckTriggerType(t *testing.T) {
 	s := &Service{}
-	for _, c := range []struct{ typ, want string }{{"", "has no type"}, {"email", `unknown trigger type "email"`}, {"queue", "needs a queue"}} {
+	for _, c := range []struct{ typ, want string }{{"", "has no type"}, {"sms", `unknown trigger type "sms"`}, {"email", "needs an address"}, {"queue", "needs a queue"}} {
 		_, err := s.checkTriggerConfig(c.typ, json.RawMessage(`{}`))
 		if !errors.Is(err, model.ErrInvalid) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("type %q: %v, want %q", c.typ, err, c.want)
+		}
+	}
+}
+
+func TestParseEmailConfig(t *testing.T) {
+	c, err := ParseEmailConfig(json.RawMessage(`{"address":"Orders@Shop.example"}`))
+	if err != nil || c.Address != "orders@shop.example" {
+		t.Errorf("address: %+v %v, want it in lower case", c, err)
+	}
+	for _, bad := range []struct{ body, want string }{
+		{`{}`, "needs an address"},
+		{`{"address":""}`, "needs an address"},
+		{`{"address":"orders@shop.example","queue":"x"}`, `unknown field "queue"`},
+		{`{"address":"Orders <orders@shop.example>"}`, "not a bare email address"},
+		{`{"address":"orders"}`, "not a bare email address"},
+		{`{"address":"orders@shop_example"}`, "not a domain name"},
+		{`{"address":["orders@shop.example"]}`, "cannot unmarshal"},
+	} {
+		_, err := ParseEmailConfig(json.RawMessage(bad.body))
+		if !errors.Is(err, model.ErrInvalid) || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%s: %v, want ErrInvalid saying %q", bad.body, err, bad.want)
+		}
+	}
+}
+
+func TestCheckAppSenders(t *testing.T) {
+	board := []string{"@shop.example", "alerts@other.example"}
+	got, err := checkAppSenders([]string{"Orders@Shop.example", "@SHOP.example", "alerts@other.example", "orders@shop.example"}, board)
+	if err != nil || strings.Join(got, " ") != "orders@shop.example @shop.example alerts@other.example" {
+		t.Errorf("within the board: %v %v", got, err)
+	}
+	if got, err := checkAppSenders(nil, board); got != nil || err != nil {
+		t.Errorf("nil: %v %v, want nil (no restriction)", got, err)
+	}
+	if got, err := checkAppSenders([]string{}, board); got == nil || len(got) != 0 || err != nil {
+		t.Errorf("[]: %v %v, want an empty restriction", got, err)
+	}
+	for _, bad := range []struct {
+		senders []string
+		want    string
+	}{
+		{[]string{"news@other.example"}, "not among the board's senders"},
+		{[]string{"@other.example"}, "not among the board's senders"},
+		{[]string{"@sub.shop.example"}, "not among the board's senders"},
+		{[]string{"shop.example"}, "neither an address"},
+		{[]string{"a b@shop.example"}, "neither an address"},
+	} {
+		if _, err := checkAppSenders(bad.senders, board); !errors.Is(err, model.ErrInvalid) || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%v: %v, want ErrInvalid saying %q", bad.senders, err, bad.want)
 		}
 	}
 }

@@ -308,6 +308,7 @@ const (
 	TriggerHTTP  = "http"  // a request: Run
 	TriggerCron  = "cron"  // a cron trigger's run: RunBackground
 	TriggerQueue = "queue" // a queue trigger's delivery: RunBackground
+	TriggerEmail = "email" // an email trigger's delivery: RunBackground
 )
 
 // Call describes one request to run.
@@ -323,6 +324,8 @@ type Call struct {
 	Scheduled *engine.Scheduled
 	// Queue, for a queue delivery, calls the script's queue handler.
 	Queue *engine.QueueBatch
+	// Email, for a received message, calls the script's email handler.
+	Email *engine.EmailMessage
 }
 
 // Run executes target under the concurrency cap, with its app's variables
@@ -397,7 +400,7 @@ func (o *Orchestrator) executeOne(ctx context.Context, snap *snapshot, sc *model
 	res, err := o.exec.Execute(ctx, &engine.Invocation{
 		AppID: sc.AppID, ScriptID: sc.ID, ScriptName: sc.Name, Version: sc.ActiveVersion, Code: sc.Code,
 		Request: call.Request, Params: params, Env: snap.env[sc.AppID],
-		Limits: lim, Scheduled: call.Scheduled, Queue: call.Queue, Intercept: st.intercept, Data: st.data,
+		Limits: lim, Scheduled: call.Scheduled, Queue: call.Queue, Email: call.Email, Intercept: st.intercept, Data: st.data,
 	})
 	if err != nil {
 		res = &engine.Result{Error: &engine.ExecError{Code: engine.CodeInternal, Message: err.Error()}}

@@ -62,6 +62,7 @@ var Tables = []Table{
 	{Name: "docs_indexes", AppColumn: "app_id", Refs: app,
 		AfterRestore: "SELECT docs_create_index(name, app_id, collection, paths, is_unique) FROM docs_indexes"},
 	{Name: "app_limits", AppColumn: "app_id", Refs: app},
+	{Name: "app_email_senders", AppColumn: "app_id", Refs: app},
 	// A trigger's runs are River's jobs, which backups leave out: the
 	// restored board's job engine plans each trigger's next run when it
 	// starts (or, after picloud restore --app, on the reload it asks
@@ -78,6 +79,10 @@ var Tables = []Table{
 	// The email outbox: a restored board sends what was still queued (a
 	// message in delivery when the backup was taken may go out twice).
 	{Name: "email_outbox", AppColumn: "app_id", NewID: "id", Refs: app},
+	// Received email: a restored board delivers what was still queued (a
+	// message in delivery when the backup was taken may come twice).
+	{Name: "email_inbox", AppColumn: "app_id", NewID: "id",
+		Refs: map[string]string{"app_id": "apps", "script_id": "scripts", "trigger_id": "triggers"}},
 	{Name: "audit_log"},
 }
 

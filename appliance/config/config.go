@@ -244,6 +244,7 @@ func Default() Config {
 		MaxConcurrentExecutions: 32,
 		BackgroundSharePercent:  50,
 		QueueMaxMessageBytes:    128 << 10,
+		SMTP:                    SMTP{MaxMessageBytes: 1 << 20, MaxMessagesPerMinute: 60},
 		MaxRequestBodyBytes:     1 << 20,
 		BodyReadTimeout:         30 * time.Second,
 		Sandbox: Sandbox{
@@ -339,10 +340,32 @@ type SMTP struct {
 	PasswordFile string
 	// Senders are the addresses, and "@domain"s, scripts may send from.
 	Senders []string
+	// Bind is the listen address of the inbound SMTP server, host:port;
+	// empty: no inbound email.
+	Bind string
+	// MaxMessageBytes is the largest message the inbound server accepts.
+	MaxMessageBytes int
+	// MaxMessagesPerMinute is how many messages one client address may
+	// send the inbound server per minute.
+	MaxMessagesPerMinute int
 }
+
+// MaxInboundMessageBytes is the ceiling of PICLOUD_SMTP_MAX_MESSAGE_BYTES.
+const MaxInboundMessageBytes = 25 << 20
 
 func (s SMTP) validate() []error {
 	var errs []error
+	if s.Bind != "" {
+		if _, _, err := net.SplitHostPort(s.Bind); err != nil {
+			errs = append(errs, fmt.Errorf("PICLOUD_SMTP_BIND %q is not host:port (e.g. :25 or 0.0.0.0:2525), or empty to receive no email", s.Bind))
+		}
+	}
+	if s.MaxMessageBytes < 1024 || s.MaxMessageBytes > MaxInboundMessageBytes {
+		errs = append(errs, fmt.Errorf("PICLOUD_SMTP_MAX_MESSAGE_BYTES is %d: it must be between 1024 and %d (25 MiB)", s.MaxMessageBytes, MaxInboundMessageBytes))
+	}
+	if s.MaxMessagesPerMinute < 1 {
+		errs = append(errs, fmt.Errorf("PICLOUD_SMTP_MAX_MESSAGES_PER_MINUTE is %d: it must be at least 1", s.MaxMessagesPerMinute))
+	}
 	if s.Relay == "" {
 		if s.User != "" || s.PasswordFile != "" || len(s.Senders) > 0 {
 			errs = append(errs, errors.New("PICLOUD_SMTP_USER, PICLOUD_SMTP_PASSWORD_FILE and PICLOUD_SMTP_SENDERS need PICLOUD_SMTP_RELAY"))

@@ -197,6 +197,13 @@ func TestSMTP(t *testing.T) {
 		strings.Join(cfg.SMTP.Senders, " ") != strings.Join(want.Senders, " ") {
 		t.Errorf("SMTP = %+v, want %+v", cfg.SMTP, want)
 	}
+	// Inbound email is off by default, and needs no relay.
+	if cfg.SMTP.Bind != "" || cfg.SMTP.MaxMessageBytes != 1<<20 || cfg.SMTP.MaxMessagesPerMinute != 60 {
+		t.Errorf("inbound defaults: %+v", cfg.SMTP)
+	}
+	if in, err := Load("", []string{"PICLOUD_SMTP_BIND=:2525"}); err != nil || in.SMTP.Bind != ":2525" {
+		t.Errorf("PICLOUD_SMTP_BIND alone: %+v, %v", in.SMTP, err)
+	}
 	for _, c := range []struct {
 		env  []string
 		want string
@@ -206,6 +213,10 @@ func TestSMTP(t *testing.T) {
 		{[]string{"PICLOUD_SMTP_RELAY=smtp.example.com:25", "PICLOUD_SMTP_SENDERS=example.com"}, "neither an address"},
 		{[]string{"PICLOUD_SMTP_RELAY=smtp.example.com:25", "PICLOUD_SMTP_SENDERS=@x.example", "PICLOUD_SMTP_USER=pi"}, "go together"},
 		{[]string{"PICLOUD_SMTP_SENDERS=@x.example"}, "need PICLOUD_SMTP_RELAY"},
+		{[]string{"PICLOUD_SMTP_BIND=2525"}, "PICLOUD_SMTP_BIND"},
+		{[]string{"PICLOUD_SMTP_MAX_MESSAGE_BYTES=100"}, "PICLOUD_SMTP_MAX_MESSAGE_BYTES is 100"},
+		{[]string{"PICLOUD_SMTP_MAX_MESSAGE_BYTES=26214401"}, "between 1024 and 26214400"},
+		{[]string{"PICLOUD_SMTP_MAX_MESSAGES_PER_MINUTE=0"}, "PICLOUD_SMTP_MAX_MESSAGES_PER_MINUTE is 0"},
 	} {
 		if _, err := Load("", c.env); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("Load(%v): %v, want an error saying %q", c.env, err, c.want)

@@ -1,9 +1,10 @@
 // Package jobs is PiCloud's job engine: River (github.com/riverqueue/river)
 // on the daemon's PostgreSQL, whose schema PiCloud's migrations hold. It
-// runs the jobs of triggers (cron runs now; queue deliveries and mail
-// later) and the runs of invoke.later, each kind a River worker of its
-// own, and plans their runs in the transaction of the change that asks
-// for them.
+// runs the jobs of triggers (cron runs) and the runs of invoke.later,
+// each kind a River worker of its own, and plans their runs in the
+// transaction of the change that asks for them. Queue batches and
+// received email are leased from their own tables (queue_messages,
+// email_inbox) and delivered under the same background share.
 package jobs
 
 import (
@@ -48,6 +49,9 @@ type Config struct {
 	// invoke.later runs attempt⁴ times this instead of attempt⁴ seconds
 	// (tests only, which cannot wait minutes).
 	InvokeRetryUnit time.Duration
+	// EmailRetryWait, when above zero, is the wait after a received
+	// message's first failed delivery instead of 30 s (tests only).
+	EmailRetryWait time.Duration
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 }
@@ -65,6 +69,10 @@ type Engine struct {
 	stopConsumer context.CancelFunc // stops the polling
 	stopDeliver  context.CancelFunc // cuts the batches in delivery
 	consumerDone chan struct{}
+
+	inbox     *inbox
+	stopInbox context.CancelFunc
+	inboxDone chan struct{}
 }
 
 // queueCron is River's queue of cron runs.
@@ -138,23 +146,34 @@ func (e *Engine) Start(ctx context.Context) error {
 		defer close(e.consumerDone)
 		e.queues.consume(cctx)
 	}()
+	ictx, icancel := context.WithCancel(ctx)
+	e.inbox = &inbox{e: e, wake: make(chan struct{}, 1), run: rctx}
+	e.stopInbox, e.inboxDone = icancel, make(chan struct{})
+	go func() {
+		defer close(e.inboxDone)
+		e.inbox.deliverAll(ictx)
+	}()
 	return nil
 }
 
-// stopQueues stops the queue consumers and waits, until ctx ends, for
-// the batches in delivery: a batch cut short comes again later.
+// stopQueues stops the queue consumers and the inbox delivery and waits,
+// until ctx ends, for the batches and messages in delivery: one cut short
+// comes again later.
 func (e *Engine) stopQueues(ctx context.Context) {
 	if e.stopConsumer == nil {
 		return
 	}
 	e.stopConsumer()
-	select {
-	case <-e.consumerDone:
-	case <-ctx.Done():
-		e.stopDeliver()
+	e.stopInbox()
+	for _, done := range []chan struct{}{e.consumerDone, e.inboxDone} {
 		select {
-		case <-e.consumerDone:
-		case <-time.After(cancelWait):
+		case <-done:
+		case <-ctx.Done():
+			e.stopDeliver()
+			select {
+			case <-done:
+			case <-time.After(cancelWait):
+			}
 		}
 	}
 	e.stopDeliver()
@@ -225,8 +244,8 @@ func (e *Engine) Plan(ctx context.Context, t model.Trigger) (time.Time, error) {
 		}
 		next := s.Next(e.cfg.Now())
 		return next, e.insertCron(ctx, cronArgs{TriggerID: t.ID, Slot: next}, t)
-	case model.TriggerQueue:
-		return time.Time{}, nil // its consumer looks for messages on its own
+	case model.TriggerQueue, model.TriggerEmail:
+		return time.Time{}, nil // its messages come on their own
 	default:
 		return time.Time{}, fmt.Errorf("plan trigger %s: unknown type %q", t.ID, t.Type)
 	}
@@ -239,6 +258,8 @@ func (e *Engine) RunNow(ctx context.Context, t model.Trigger) error {
 		return e.insertCron(ctx, cronArgs{TriggerID: t.ID, Slot: e.cfg.Now().UTC(), Manual: true}, t)
 	case model.TriggerQueue:
 		return fmt.Errorf("%w: a queue trigger runs when messages arrive in its queue; it cannot be run now", model.ErrInvalid)
+	case model.TriggerEmail:
+		return fmt.Errorf("%w: an email trigger runs when mail arrives for its address; it cannot be run now", model.ErrInvalid)
 	default:
 		return fmt.Errorf("run trigger %s: unknown type %q", t.ID, t.Type)
 	}

@@ -317,4 +317,18 @@ func TestEmailOutbound(t *testing.T) {
 			t.Errorf("the refused recipient was asked %d times, want 1", n)
 		}
 	})
+
+	t.Run("the owner restricts an app's senders", func(t *testing.T) {
+		const senders = "/api/v1/admin/apps/00000000-0000-0000-0000-000000000001/email-senders"
+		d.expect(d.call("GET", senders, ""), 200, `"senders":null`, `"board":["@shop.example","alerts@other.example"]`)
+		d.expect(d.call("PUT", senders, `{"senders":["@bank.example"]}`), 400, `not among the board's senders`)
+		d.expect(d.call("PUT", senders, `{"senders":["orders"]}`), 400, "neither an address")
+		d.expect(d.call("PUT", senders, `{}`), 400, "senders is required")
+		d.expect(d.call("PUT", senders, `{"senders":["Orders@shop.example"]}`), 200, `"senders":["orders@shop.example"]`)
+		rl.message(t, sent(d.sendEmail("", `{"from":"orders@shop.example","to":"ok@x.example","subject":"own sender","text":"fine"}`)))
+		d.expect(d.sendEmail("", `{"from":"sales@shop.example","to":"ok@x.example","text":"no"}`), 400,
+			`"code":"email.sender_refused"`, "not one of this app's senders")
+		d.expect(d.call("PUT", senders, `{"senders":null}`), 200, `"senders":null`)
+		rl.message(t, sent(d.sendEmail("", `{"from":"sales@shop.example","to":"ok@x.example","subject":"board again","text":"fine"}`)))
+	})
 }

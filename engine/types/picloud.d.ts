@@ -72,6 +72,30 @@ interface MessageBatch<Body = unknown> {
   retryAll(options?: { delaySeconds?: number }): void
 }
 
+/** A received email, as an email handler sees it. See docs/events.md. */
+interface ForwardableEmailMessage {
+  /** The envelope sender (MAIL FROM); "" for a bounce. */
+  readonly from: string
+  /** The envelope recipient: the address the trigger claims, in lower case. */
+  readonly to: string
+  /** The message's header fields, read only: headers.get("subject"). */
+  readonly headers: Headers
+  /** The whole message as received, readable once: await new Response(message.raw).text(). */
+  readonly raw: ReadableStream
+  /** The size of raw, in bytes. */
+  readonly rawSize: number
+  /**
+   * Marks the stored message rejected, with reason. The SMTP server
+   * answered 250 before the handler ran: the sender is not told.
+   */
+  setReject(reason: string): void
+  /**
+   * Sends the message, unchanged, to address through the SMTP relay, from
+   * the address it came to (which PICLOUD_SMTP_SENDERS must allow).
+   */
+  forward(address: string): Promise<unknown>
+}
+
 /** The default export of a script. */
 interface Handler {
   fetch?(request: Request, env: Env, ctx: ExecutionContext): Response | string | object | Promise<Response | string | object>
@@ -89,6 +113,11 @@ interface Handler {
    * they are retried, the acked ones are not.
    */
   queue?(batch: MessageBatch, env: Env, ctx: ExecutionContext): void | Promise<void>
+  /**
+   * Called by the script's email triggers with a received message;
+   * throwing or rejecting retries it later, up to 6 attempts in all.
+   */
+  email?(message: ForwardableEmailMessage, env: Env, ctx: ExecutionContext): void | Promise<void>
 }
 
 /**

@@ -240,6 +240,13 @@ func appendInvocation(b []byte, inv *engine.Invocation, withCode bool) []byte {
 			e.int(m.Timestamp.UnixNano())
 		}
 	}
+	e.bool(inv.Email != nil)
+	if m := inv.Email; m != nil {
+		e.str(m.ID)
+		e.str(m.From)
+		e.str(m.To)
+		e.bytes(m.Raw)
+	}
 	return e.b
 }
 
@@ -282,6 +289,10 @@ func DecodeInvocation(p []byte) (*engine.Invocation, error) {
 			m.Attempts = d.intField()
 			m.Timestamp = time.Unix(0, d.int())
 		}
+	}
+	if d.bool() {
+		inv.Email = &engine.EmailMessage{ID: d.str(), From: d.str(), To: d.str()}
+		inv.Email.Raw = d.bytes()
 	}
 	if err := d.done("invocation"); err != nil {
 		return nil, err
@@ -333,6 +344,8 @@ func AppendResult(b []byte, res *engine.Result) []byte {
 		e.bool(a.Retry)
 		e.int(int64(a.DelaySeconds))
 	}
+	e.bool(res.Rejected)
+	e.str(res.RejectReason)
 	return e.b
 }
 
@@ -392,6 +405,8 @@ func DecodeResult(p []byte) (*engine.Result, error) {
 			a.DelaySeconds = d.intField()
 		}
 	}
+	res.Rejected = d.bool()
+	res.RejectReason = d.str()
 	if err := d.done("result"); err != nil {
 		return nil, err
 	}

@@ -17,6 +17,8 @@ type Trigger struct {
 	Timezone   string     `json:"timezone"`
 	Misfire    string     `json:"misfire"`
 	MaxRetries int        `json:"max_retries"`
+	Queue      string     `json:"queue"`   // a queue trigger's
+	Address    string     `json:"address"` // an email trigger's
 	CreatedAt  time.Time  `json:"created_at"`
 	NextRunAt  *time.Time `json:"next_run_at"`
 	LastRunAt  *time.Time `json:"last_run_at"`

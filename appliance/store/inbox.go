@@ -1,0 +1,164 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/picloud/picloud/api/model"
+)
+
+// EmailTrigger returns the email trigger that claims address (any case);
+// false if none does.
+func (s *Store) EmailTrigger(ctx context.Context, address string) (model.Trigger, bool, error) {
+	t, err := scanTrigger(s.q(ctx).QueryRow(ctx, `SELECT `+triggerColumns+` FROM triggers
+WHERE type = 'email' AND lower(config->>'address') = lower($1)`, address))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return model.Trigger{}, false, nil
+	}
+	if err != nil {
+		return model.Trigger{}, false, fmt.Errorf("find the email trigger of %s: %w", address, mapError(err))
+	}
+	return t, true, nil
+}
+
+// AddInboundEmails stores received messages, one per recipient, in one
+// transaction: all or none.
+func (s *Store) AddInboundEmails(ctx context.Context, ms []model.InboundEmail) error {
+	return s.Atomically(ctx, func(ctx context.Context) error {
+		for _, m := range ms {
+			var trigger any
+			if m.TriggerID != "" {
+				trigger = m.TriggerID
+			}
+			_, err := s.q(ctx).Exec(ctx, `
+INSERT INTO email_inbox (app_id, script_id, trigger_id, sender, recipient, message)
+VALUES ($1, $2, $3, $4, $5, $6)`, m.AppID, m.ScriptID, trigger, m.Sender, m.Recipient, m.Message)
+			if err != nil {
+				return fmt.Errorf("store the email for %s: %w", m.Recipient, mapError(err))
+			}
+		}
+		return nil
+	})
+}
+
+// TakeDueInboundEmails leases up to limit queued messages whose next
+// attempt is due, oldest first, for lease (their next attempt moves that
+// far ahead, so that a daemon that dies mid-delivery leaves them to be
+// tried again), and counts an attempt for each.
+func (s *Store) TakeDueInboundEmails(ctx context.Context, limit int, lease time.Duration) ([]model.InboundEmail, error) {
+	rows, err := s.q(ctx).Query(ctx, `
+WITH taken AS (
+    UPDATE email_inbox SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => $2)
+    WHERE id IN (
+        SELECT id FROM email_inbox WHERE state = 'queued' AND next_attempt_at <= now()
+        ORDER BY next_attempt_at, received_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+    RETURNING id, app_id, script_id, trigger_id, sender, recipient, message, attempts, received_at)
+SELECT id::text, app_id::text, script_id::text, coalesce(trigger_id::text, ''), sender, recipient, message, attempts
+FROM taken ORDER BY received_at`, limit, lease.Seconds())
+	if err != nil {
+		return nil, fmt.Errorf("take due inbound emails: %w", mapError(err))
+	}
+	defer rows.Close()
+	var out []model.InboundEmail
+	for rows.Next() {
+		var m model.InboundEmail
+		if err := rows.Scan(&m.ID, &m.AppID, &m.ScriptID, &m.TriggerID, &m.Sender, &m.Recipient, &m.Message, &m.Attempts); err != nil {
+			return nil, fmt.Errorf("take due inbound emails: %w", mapError(err))
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("take due inbound emails: %w", mapError(err))
+	}
+	return out, nil
+}
+
+// InboundEmail returns the message id of app appID (a message of another
+// app is model.ErrNotFound).
+func (s *Store) InboundEmail(ctx context.Context, appID, id string) (model.InboundEmail, error) {
+	var m model.InboundEmail
+	err := s.q(ctx).QueryRow(ctx, `
+SELECT id::text, app_id::text, script_id::text, coalesce(trigger_id::text, ''), sender, recipient, message, attempts
+FROM email_inbox WHERE id = $1 AND app_id = $2`, id, appID).
+		Scan(&m.ID, &m.AppID, &m.ScriptID, &m.TriggerID, &m.Sender, &m.Recipient, &m.Message, &m.Attempts)
+	if err != nil {
+		return m, fmt.Errorf("load inbound email %s: %w", id, mapError(err))
+	}
+	return m, nil
+}
+
+// InboundEmailSettled ends a message's delivery: delivered, or rejected
+// with reason when reject is set. Its text is kept.
+func (s *Store) InboundEmailSettled(ctx context.Context, id string, reject bool, reason string) error {
+	state, why := "delivered", any(nil)
+	if reject {
+		state, why = "rejected", reason
+	}
+	_, err := s.q(ctx).Exec(ctx, `
+UPDATE email_inbox SET state = $2, reject_reason = $3, last_error = NULL, settled_at = now()
+WHERE id = $1 AND state = 'queued'`, id, state, why)
+	if err != nil {
+		return fmt.Errorf("mark inbound email %s %s: %w", id, state, mapError(err))
+	}
+	return nil
+}
+
+// InboundEmailRetry leaves a message queued for another attempt after
+// wait, with why the last one failed.
+func (s *Store) InboundEmailRetry(ctx context.Context, id string, wait time.Duration, reason string) error {
+	_, err := s.q(ctx).Exec(ctx, `
+UPDATE email_inbox SET next_attempt_at = now() + make_interval(secs => $2), last_error = $3 WHERE id = $1 AND state = 'queued'`,
+		id, wait.Seconds(), reason)
+	if err != nil {
+		return fmt.Errorf("retry inbound email %s later: %w", id, mapError(err))
+	}
+	return nil
+}
+
+// InboundEmailFailed gives a message up, with why; it is kept.
+func (s *Store) InboundEmailFailed(ctx context.Context, id, reason string) error {
+	_, err := s.q(ctx).Exec(ctx, `
+UPDATE email_inbox SET state = 'failed', last_error = $2, settled_at = now() WHERE id = $1 AND state = 'queued'`, id, reason)
+	if err != nil {
+		return fmt.Errorf("mark inbound email %s failed: %w", id, mapError(err))
+	}
+	return nil
+}
+
+// AppEmailSenders returns the senders the owner set for an app; false
+// when none are set (the board's list holds).
+func (s *Store) AppEmailSenders(ctx context.Context, appID string) ([]string, bool, error) {
+	var out []string
+	err := s.q(ctx).QueryRow(ctx, `SELECT senders FROM app_email_senders WHERE app_id = $1`, appID).Scan(&out)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("load the email senders of app %s: %w", appID, mapError(err))
+	}
+	if out == nil {
+		out = []string{}
+	}
+	return out, true, nil
+}
+
+// SetAppEmailSenders sets an app's senders; nil removes them (the board's
+// list holds again).
+func (s *Store) SetAppEmailSenders(ctx context.Context, appID string, senders []string) error {
+	var err error
+	if senders == nil {
+		_, err = s.q(ctx).Exec(ctx, `DELETE FROM app_email_senders WHERE app_id = $1`, appID)
+	} else {
+		_, err = s.q(ctx).Exec(ctx, `
+INSERT INTO app_email_senders (app_id, senders) VALUES ($1, $2)
+ON CONFLICT (app_id) DO UPDATE SET senders = excluded.senders`, appID, senders)
+	}
+	if err != nil {
+		return fmt.Errorf("set the email senders of app %s: %w", appID, mapError(err))
+	}
+	return nil
+}
