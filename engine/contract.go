@@ -79,6 +79,12 @@ type Invocation struct {
 	// Queue, when set, makes this a queue trigger's delivery: the
 	// script's queue handler is called with the batch instead of fetch.
 	Queue *QueueBatch `json:"queue,omitempty"`
+	// Replay, when set, makes this the replay of a captured request
+	// against a version not yet live: nothing of it may leave the board.
+	// fetch, and the data calls that reach out (invoke, email.send), stop
+	// the execution with CodeReplayRefused; the data service runs its
+	// other data calls in a transaction that it always rolls back.
+	Replay bool `json:"replay,omitempty"`
 }
 
 // Next is what an interceptor passes on to the next script of the chain.
@@ -141,6 +147,9 @@ const (
 	CodeDataCallsLimit  = "limit.data_calls"        // too many data (kv) calls
 	CodeInternal        = "engine.internal"         // the engine failed, not the script
 	CodeCanceled        = "execution.canceled"      // the caller's context was canceled (client gone)
+	// CodeReplayRefused: a replay (Invocation.Replay) tried to reach
+	// outside the board (fetch, invoke, email), which replays may not.
+	CodeReplayRefused = "replay.refused"
 
 	// Codes set by the supervisor of executor worker processes.
 	CodeMemoryLimit       = "limit.memory"         // the worker passed its memory ceiling and was killed
@@ -204,6 +213,22 @@ type clientKey struct{}
 // ClientAddress, for throttling (users.verify); the script never sees it.
 func WithClientAddress(ctx context.Context, addr string) context.Context {
 	return context.WithValue(ctx, clientKey{}, addr)
+}
+
+// replayKey marks the context of a replay's execution.
+type replayKey struct{}
+
+// WithReplay returns ctx marked as the context of a replay
+// (Invocation.Replay): the data service opens the execution's scope
+// as a replay's, in a transaction that is always rolled back.
+func WithReplay(ctx context.Context) context.Context {
+	return context.WithValue(ctx, replayKey{}, true)
+}
+
+// IsReplay reports whether ctx is marked by WithReplay.
+func IsReplay(ctx context.Context) bool {
+	b, _ := ctx.Value(replayKey{}).(bool)
+	return b
 }
 
 // ClientAddress is the client address ctx carries, "" for none (a cron

@@ -240,6 +240,7 @@ func appendInvocation(b []byte, inv *engine.Invocation, withCode bool) []byte {
 			e.int(m.Timestamp.UnixNano())
 		}
 	}
+	e.bool(inv.Replay)
 	return e.b
 }
 
@@ -283,6 +284,7 @@ func DecodeInvocation(p []byte) (*engine.Invocation, error) {
 			m.Timestamp = time.Unix(0, d.int())
 		}
 	}
+	inv.Replay = d.bool()
 	if err := d.done("invocation"); err != nil {
 		return nil, err
 	}
