@@ -200,3 +200,38 @@ func show(v any) string {
 	}
 	return string(b)
 }
+
+// Report is a replay of a version against a script's captured requests.
+type Report struct {
+	ScriptID string `json:"script_id"`
+	// Version is the version replayed.
+	Version int `json:"version"`
+	// CaptureEnabled is false when the script's capture is off: there
+	// was nothing to replay.
+	CaptureEnabled bool     `json:"capture_enabled"`
+	Summary        Summary  `json:"summary"`
+	Requests       []Result `json:"requests"`
+}
+
+// Summary counts a report's requests: those answered the same, those
+// answered otherwise, and those whose replay failed (Result.Error).
+type Summary struct {
+	Total     int `json:"total"`
+	Same      int `json:"same"`
+	Different int `json:"different"`
+	Failed    int `json:"failed"`
+}
+
+// Add adds a request's result to the report.
+func (r *Report) Add(res Result) {
+	r.Requests = append(r.Requests, res)
+	r.Summary.Total++
+	switch {
+	case res.Error != nil:
+		r.Summary.Failed++
+	case res.Same:
+		r.Summary.Same++
+	default:
+		r.Summary.Different++
+	}
+}
