@@ -11,6 +11,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/aymanbagabas/go-udiff"
+
+	"github.com/picloud/picloud/api/model"
 )
 
 // Outcome is what a replayed request answered, headers redacted as the
@@ -23,54 +25,16 @@ type Outcome struct {
 	Error *Failure
 }
 
-// Failure is why a replayed execution failed.
-type Failure struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
-// Result is the comparison of one captured request's response with its
-// replay's: Same, or what differs.
-type Result struct {
-	ID     int64  `json:"id"`
-	Method string `json:"method"`
-	URL    string `json:"url"`
-	Same   bool   `json:"same"`
-	// Status is set when the status differs.
-	Status *StatusChange `json:"status,omitempty"`
-	// Headers are the response headers that differ, by name.
-	Headers []HeaderChange `json:"headers,omitempty"`
-	// Body is set when the body differs.
-	Body *BodyChange `json:"body,omitempty"`
-	// Error is the replay's failure, when it failed.
-	Error *Failure `json:"error,omitempty"`
-}
-
-// StatusChange is a status that differs.
-type StatusChange struct {
-	Captured int `json:"captured"`
-	Replayed int `json:"replayed"`
-}
-
-// HeaderChange is a response header that differs; a side without it is
-// null.
-type HeaderChange struct {
-	Name     string   `json:"name"`
-	Captured []string `json:"captured"`
-	Replayed []string `json:"replayed"`
-}
-
-// BodyChange is how bodies differ: JSON bodies by path (Changes, such as
-// "$.total: 3 → 4"), text as a unified diff (Diff), other bodies by
-// size.
-type BodyChange struct {
-	Kind    string   `json:"kind"` // "json", "text" or "binary"
-	Changes []string `json:"changes,omitempty"`
-	Diff    string   `json:"diff,omitempty"`
-	// Sizes of the bodies, in bytes.
-	CapturedBytes int `json:"captured_bytes"`
-	ReplayedBytes int `json:"replayed_bytes"`
-}
+// The report's types are the API's (api/model), shared with its clients.
+type (
+	Failure      = model.ReplayFailure
+	Result       = model.ReplayResult
+	StatusChange = model.ReplayStatusChange
+	HeaderChange = model.ReplayHeaderChange
+	BodyChange   = model.ReplayBodyChange
+	Report       = model.ReplayReport
+	Summary      = model.ReplaySummary
+)
 
 // Compare compares a captured response with its replay's outcome.
 func Compare(status int, header map[string][]string, body []byte, got Outcome) Result {
@@ -199,39 +163,4 @@ func show(v any) string {
 		return fmt.Sprint(v)
 	}
 	return string(b)
-}
-
-// Report is a replay of a version against a script's captured requests.
-type Report struct {
-	ScriptID string `json:"script_id"`
-	// Version is the version replayed.
-	Version int `json:"version"`
-	// CaptureEnabled is false when the script's capture is off: there
-	// was nothing to replay.
-	CaptureEnabled bool     `json:"capture_enabled"`
-	Summary        Summary  `json:"summary"`
-	Requests       []Result `json:"requests"`
-}
-
-// Summary counts a report's requests: those answered the same, those
-// answered otherwise, and those whose replay failed (Result.Error).
-type Summary struct {
-	Total     int `json:"total"`
-	Same      int `json:"same"`
-	Different int `json:"different"`
-	Failed    int `json:"failed"`
-}
-
-// Add adds a request's result to the report.
-func (r *Report) Add(res Result) {
-	r.Requests = append(r.Requests, res)
-	r.Summary.Total++
-	switch {
-	case res.Error != nil:
-		r.Summary.Failed++
-	case res.Same:
-		r.Summary.Same++
-	default:
-		r.Summary.Different++
-	}
 }
