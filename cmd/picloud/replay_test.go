@@ -16,6 +16,7 @@ func totalsScript(factor int, extra string) string {
 	return fmt.Sprintf(`import { kv, db } from "picloud"
 export default async (request) => {
   const n = Number(new URL(request.url).searchParams.get("n") || "1")
+  if (n < 0) throw new Error("negative")
   %s
   return Response.json({ total: n * %d, items: ["a", "b"] }, { headers: { "Set-Cookie": "s=resp-secret-cookie" } })
 }
@@ -97,9 +98,12 @@ func TestReplay(t *testing.T) {
 	tokenUser := &daemon{t: t, url: d.url, token: token}
 	tokenUser.expect(tokenUser.call("PUT", capture, `{"max_requests":5}`), 403)
 
-	// The last two of three are kept, redacted.
+	// The last two of three are kept, redacted. Never kept: a try by id
+	// with admin credentials, a failed execution.
 	ask(2)
 	ask(3)
+	d.expect(d.call("GET", "/api/v1/execute/"+id+"?n=7", "", "PiCloud-Version", "1"), 200, `"total":21`)
+	anon.expect(anon.call("GET", "/totals?n=-1", "", "Host", public), 500)
 	ask(4)
 	listing := d.await("the last request captured", "GET", capture+"/requests", "", func(r reply) error {
 		if !strings.Contains(r.body, "n=4") {
