@@ -215,6 +215,16 @@ WHERE request_headers::text ~ 'secret' OR response_headers::text ~ 'secret'`).Sc
 		}
 	}
 
+	// Replays are not written to the execution log: once a later try is
+	// there, no record of a draft's version is.
+	d.expect(d.call("GET", "/api/v1/execute/"+id+"/after-replays", "", "PiCloud-Version", "1"), 200)
+	logs := d.await("the try after the replays logged", "GET", "/api/v1/admin/logs?script_id="+id+"&limit=1000", "", has("after-replays"))
+	for v := 2; v <= 4; v++ {
+		if strings.Contains(logs.body, fmt.Sprintf(`"script_version":%d`, v)) {
+			t.Errorf("a replay of version %d is in the execution log: %s", v, logs.body)
+		}
+	}
+
 	// deploy --replay: differences stop it, nothing goes live.
 	writeProject(t, dir, map[string]string{"totals.js": totalsScript(4, "")})
 	out, err := deploy("--replay")
