@@ -25,7 +25,7 @@ func TestReplayScopeRollsBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ds := data.New(st, nil).WithTransactions(txStore{st}, 2).WithStorageQuota(st, 1<<20)
+	ds := data.New(st, nil).WithTransactions(txStore{st}, 2).WithStorageQuota(st, 1<<20).WithQueues(st, 1<<16)
 	call := func(ctx context.Context, op string, tx uint64, args string) (string, error) {
 		res, err := ds.Call(ctx, app.ID, engine.DataCall{Op: op, Collection: "c", Tx: tx, Args: []byte(args)})
 		return string(res.Value), err
@@ -102,6 +102,10 @@ func TestReplayScopeRollsBack(t *testing.T) {
 	if v := get(rctx, "in-tx-2"); strings.Contains(v, "rolled back") {
 		t.Errorf("a rolled back db.transaction's write is seen: %s", v)
 	}
+	// A queue send is a row of the replay's transaction.
+	if _, err := ds.Call(rctx, app.ID, engine.DataCall{Op: "queue.send", Collection: "jobs", Args: []byte(`{"messages":[{"body":"\"1\""}]}`)}); err != nil {
+		t.Fatalf("a replay's queue.send: %v", err)
+	}
 	for _, op := range []string{"invoke", "email.send"} {
 		_, err := call(rctx, op, 0, `{}`)
 		var de *engine.DataError
@@ -119,6 +123,9 @@ func TestReplayScopeRollsBack(t *testing.T) {
 		if v := get(ctx, k); v != "null" {
 			t.Errorf("key %s outlived the replay: %s", k, v)
 		}
+	}
+	if msgs, err := st.QueueMessages(ctx, app.ID, "jobs", "", "", 10); err != nil || len(msgs) != 0 {
+		t.Errorf("the replay's queue send outlived it: %d messages (%v)", len(msgs), err)
 	}
 	if open, _ := ds.Transactions(); open != 0 {
 		t.Errorf("%d transactions left open", open)
