@@ -97,6 +97,12 @@ func (s *Service) replayTx(ctx context.Context, sc *scope) (SavepointTx, error) 
 	if sc.rtx != nil {
 		return sc.rtx, nil
 	}
+	sc.mu.Lock()
+	ended := sc.ended
+	sc.mu.Unlock()
+	if ended {
+		return nil, &engine.DataError{Code: engine.CodeDataNoTx, Message: "the execution has ended"}
+	}
 	rb, ok := s.txs.(ReplayBeginner)
 	if !ok {
 		return nil, &engine.DataError{Code: engine.CodeDataUnavailable, Message: "this executor cannot replay data calls"}
@@ -116,7 +122,7 @@ func (s *Service) replayTx(ctx context.Context, sc *scope) (SavepointTx, error) 
 		return nil, err
 	}
 	sc.mu.Lock()
-	ended := sc.ended
+	ended = sc.ended
 	sc.mu.Unlock()
 	if ended {
 		s.endReplay(tx)

@@ -116,6 +116,11 @@ func (sc *scope) end() {
 	// A begin under way sees ended when it gets its transaction and rolls
 	// it back itself; its calls were canceled before end, so it is quick.
 	sc.begins.Wait()
+	if sc.replay {
+		// The replay's one connection: wait for the call on it to end.
+		sc.rmu.Lock()
+		defer sc.rmu.Unlock()
+	}
 	for _, t := range left {
 		t.mu.Lock()
 		if !t.done {
@@ -124,13 +129,10 @@ func (sc *scope) end() {
 		}
 		t.mu.Unlock()
 	}
-	if sc.replay {
-		sc.rmu.Lock()
-		if sc.rtx != nil {
-			sc.s.endReplay(sc.rtx)
-			sc.rtx = nil
-		}
-		sc.rmu.Unlock()
+	if sc.replay && sc.rtx != nil {
+		// Savepoints rolled back, the replay's transaction goes whole.
+		sc.s.endReplay(sc.rtx)
+		sc.rtx = nil
 	}
 }
 
