@@ -83,6 +83,9 @@ func (b Board) replayChanges(ctx context.Context, appID string, plan Plan, body 
 	}
 	differ := 0
 	for _, c := range plan.Changes {
+		if c.Kind == "script" && c.Action == "create" {
+			fmt.Fprintf(out, "replay of %s: a new script, nothing to replay\n", c.Name)
+		}
 		if c.Kind != "script" || c.Action != "update" {
 			continue
 		}
