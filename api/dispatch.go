@@ -30,7 +30,7 @@ func (s *server) dispatch(c *gin.Context) {
 		return
 	}
 	// The host reaches this app: its cookies are the app's own.
-	s.run(c, t, served{ownHost: !s.adminHosts.Allows(c.Request.Host), ownCookies: true})
+	s.run(c, t, served{ownHost: !s.adminHosts.Allows(c.Request.Host), ownCookies: true, public: true})
 }
 
 // served says how the host a request came on relates to the app of the
@@ -44,6 +44,9 @@ type served struct {
 	// the default app with the fallback on), so its cookies are the app's
 	// and reach the script, all but PiCloud's session cookie.
 	ownCookies bool
+	// public: the request reaches the script's active version as the
+	// public's, which the script's request capture may keep.
+	public bool
 }
 
 // run reads the body, runs the target and writes its response or error.
@@ -88,6 +91,7 @@ func (s *server) run(c *gin.Context, t orchestrator.Target, on served) {
 			Header: scriptRequestHeader(r.Header, on.ownCookies),
 			Body:   body,
 		},
+		Capture: on.public,
 	})
 	if errors.Is(err, orchestrator.ErrOverloaded) {
 		c.Header("Retry-After", "1")

@@ -54,7 +54,7 @@ func (s *server) execute(c *gin.Context) {
 			return
 		}
 		if !guarded {
-			s.run(c, orchestrator.Target{AppID: sc.AppID, Script: sc, Params: map[string]string{}}, served{ownHost: true, ownCookies: true})
+			s.run(c, orchestrator.Target{AppID: sc.AppID, Script: sc, Params: map[string]string{}}, served{ownHost: true, ownCookies: true, public: true})
 			return
 		}
 		if !hasExecuteCredential(c) {

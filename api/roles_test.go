@@ -71,6 +71,11 @@ var endpoints = map[string]endpoint{
 	"POST /api/v1/admin/scripts/:id/rollback":                       {"app.write", "POST", "/api/v1/admin/scripts/{script}/rollback", `{"version":1}`, false},
 	"GET /api/v1/admin/scripts/:id/limits":                          {"app.read", "GET", "/api/v1/admin/scripts/{script}/limits", "", false},
 	"PUT /api/v1/admin/scripts/:id/limits":                          {"app.write", "PUT", "/api/v1/admin/scripts/{script}/limits", `{"wall_time_ms":1000}`, false},
+	"GET /api/v1/admin/scripts/:id/capture":                         {"app.read", "GET", "/api/v1/admin/scripts/{script}/capture", "", false},
+	"PUT /api/v1/admin/scripts/:id/capture":                         {"apps.manage", "PUT", "/api/v1/admin/scripts/{script}/capture", `{"max_requests":10,"redact_headers":["X-Api-Key"]}`, false},
+	"DELETE /api/v1/admin/scripts/:id/capture":                      {"apps.manage", "DELETE", "/api/v1/admin/scripts/{script}/capture", "", false},
+	"GET /api/v1/admin/scripts/:id/capture/requests":                {"app.read", "GET", "/api/v1/admin/scripts/{script}/capture/requests", "", false},
+	"POST /api/v1/admin/scripts/:id/versions/:version/replay":       {"app.write", "POST", "/api/v1/admin/scripts/{script}/versions/1/replay", "", false},
 	"GET /api/v1/admin/scripts/:id/routes":                          {"app.read", "GET", "/api/v1/admin/scripts/{script}/routes", "", false},
 	"POST /api/v1/admin/scripts/:id/routes":                         {"app.write", "POST", "/api/v1/admin/scripts/{script}/routes", `{"method":"GET","path":"/r{n}"}`, false},
 	"DELETE /api/v1/admin/routes/:id":                               {"app.write", "DELETE", "/api/v1/admin/routes/{route}", "", false},
@@ -151,7 +156,8 @@ var public = map[string]bool{
 
 // readOnly lists the endpoints that are not GET but change nothing, and so
 // write no audit record.
-var readOnly = map[string]bool{"POST /api/v1/admin/routes/check": true}
+var readOnly = map[string]bool{"POST /api/v1/admin/routes/check": true,
+	"POST /api/v1/admin/scripts/:id/versions/:version/replay": true}
 
 // holds says which capabilities each role holds on its own app (app A);
 // only owner and admin hold app capabilities on another app. The reader

@@ -67,6 +67,26 @@ func (t txStore) BeginSerializable(ctx context.Context) (data.Tx, error) {
 	return tx, nil
 }
 
+// BeginReplay begins a replay's transaction on the store.
+func (t txStore) BeginReplay(ctx context.Context) (data.SavepointTx, error) {
+	tx, err := t.st.BeginReplay(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return replayTx{tx}, nil
+}
+
+// replayTx is a replay's transaction, in which savepoints open.
+type replayTx struct{ *store.Tx }
+
+func (r replayTx) Savepoint(ctx context.Context) (data.Tx, error) {
+	sp, err := r.Tx.Savepoint(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return sp, nil
+}
+
 // laterPlanner plans the data service's invoke.later calls on the job
 // engine, in the script's transaction when the call is made in one: the
 // data service binds it to the call's context for its store, st.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/picloud/picloud/api"
 	"github.com/picloud/picloud/api/auth"
+	"github.com/picloud/picloud/api/capture"
 	"github.com/picloud/picloud/api/data"
 	"github.com/picloud/picloud/api/execlog"
 	"github.com/picloud/picloud/api/hosts"
@@ -43,7 +44,9 @@ type Services struct {
 	Manager      *manager.Service
 	// Jobs is the job engine behind triggers; NewServices builds it, the
 	// daemon starts it (its "jobs" start step).
-	Jobs    *jobs.Engine
+	Jobs *jobs.Engine
+	// Capture keeps the requests of the scripts whose capture is on.
+	Capture *capture.Service
 	Handler http.Handler
 }
 
@@ -120,6 +123,12 @@ func NewServices(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, exe
 	if err := s.Recorder.Start(ctx); err != nil {
 		return nil, fmt.Errorf("start the execution log: %w", err)
 	}
+	s.Capture = capture.New(s.Store, logger)
+	if err := s.Capture.Reload(ctx); err != nil {
+		_ = s.Recorder.Shutdown(context.Background())
+		return nil, fmt.Errorf("read the request captures: %w", err)
+	}
+	s.Capture.Start()
 	s.Rollups = metrics.NewRollups(s.Store, logger)
 	s.Metrics = metrics.New(s.Store, s.Rollups, logger)
 	s.Rollups.Start()
@@ -157,6 +166,7 @@ func (s *Services) build(cfg config.Config, pool *pgxpool.Pool, exec Executor, o
 		MaxConcurrent:        cfg.MaxConcurrentExecutions,
 		MaxBackground:        cfg.BackgroundSlots(),
 		ResponsePreviewBytes: cfg.LogResponseBytes,
+		Capture:              s.Capture,
 		LimitDefaults:        limitDefaults,
 		LimitCeilings:        limitCeilings,
 		Secrets:              opener,
@@ -197,6 +207,7 @@ func (s *Services) build(cfg config.Config, pool *pgxpool.Pool, exec Executor, o
 		Triggers: s.Store, Scheduler: s.Jobs, Queues: s.Store, EmailAddresses: s.Store, CronSeconds: cfg.CronSeconds,
 		AppSenders: s.Store, BoardSenders: cfg.SMTP.Senders,
 		Interceptors: s.Store, AppUsers: s.Store,
+		Capture: s.Store, CaptureChanged: s.Capture.Reload,
 		SetupDone: func() {
 			removeSetupToken(SetupTokenPath(cfg), logger)
 			if o.setupDone != nil {
@@ -246,7 +257,11 @@ const runTimeoutMargin = 10 * time.Second
 // buffered.
 func (s *Services) Shutdown(ctx context.Context) error {
 	s.Hub.CloseAll()
-	return errors.Join(s.Recorder.Shutdown(ctx), s.Metrics.Shutdown(ctx), s.Rollups.Shutdown(ctx))
+	var capErr error
+	if s.Capture != nil {
+		capErr = s.Capture.Stop(ctx)
+	}
+	return errors.Join(capErr, s.Recorder.Shutdown(ctx), s.Metrics.Shutdown(ctx), s.Rollups.Shutdown(ctx))
 }
 
 // recorders hands each execution record to each of them.

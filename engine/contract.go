@@ -82,6 +82,12 @@ type Invocation struct {
 	// Email, when set, makes this an email trigger's delivery: the
 	// script's email handler is called with the message instead of fetch.
 	Email *EmailMessage `json:"email,omitempty"`
+	// Replay, when set, makes this the replay of a captured request
+	// against a version not yet live: nothing of it may leave the board.
+	// fetch, and the data calls that reach out (invoke, email.send), stop
+	// the execution with CodeReplayRefused; the data service runs its
+	// other data calls in a transaction that it always rolls back.
+	Replay bool `json:"replay,omitempty"`
 }
 
 // EmailMessage is a received message delivered to an email handler.
@@ -152,6 +158,9 @@ const (
 	CodeDataCallsLimit  = "limit.data_calls"        // too many data (kv) calls
 	CodeInternal        = "engine.internal"         // the engine failed, not the script
 	CodeCanceled        = "execution.canceled"      // the caller's context was canceled (client gone)
+	// CodeReplayRefused: a replay (Invocation.Replay) tried to reach
+	// outside the board (fetch, invoke, email), which replays may not.
+	CodeReplayRefused = "replay.refused"
 
 	// Codes set by the supervisor of executor worker processes.
 	CodeMemoryLimit       = "limit.memory"         // the worker passed its memory ceiling and was killed
@@ -219,6 +228,22 @@ type clientKey struct{}
 // ClientAddress, for throttling (users.verify); the script never sees it.
 func WithClientAddress(ctx context.Context, addr string) context.Context {
 	return context.WithValue(ctx, clientKey{}, addr)
+}
+
+// replayKey marks the context of a replay's execution.
+type replayKey struct{}
+
+// WithReplay returns ctx marked as the context of a replay
+// (Invocation.Replay): the data service opens the execution's scope
+// as a replay's, in a transaction that is always rolled back.
+func WithReplay(ctx context.Context) context.Context {
+	return context.WithValue(ctx, replayKey{}, true)
+}
+
+// IsReplay reports whether ctx is marked by WithReplay.
+func IsReplay(ctx context.Context) bool {
+	b, _ := ctx.Value(replayKey{}).(bool)
+	return b
 }
 
 // ClientAddress is the client address ctx carries, "" for none (a cron

@@ -160,13 +160,25 @@ func (e *execution) jsDataCall(call goja.FunctionCall) goja.Value {
 		}
 		return func() {
 			if err != nil {
-				_ = reject(e.dataErrorValue(dataError(err)))
+				de := dataError(err)
+				if de.Code == CodeReplayRefused {
+					e.limit(de.Code, de.Message)
+				}
+				_ = reject(e.dataErrorValue(de))
 				return
 			}
 			_ = resolve(e.str(string(res.Value)))
 		}
 	})
 	return e.r.ToValue(p)
+}
+
+// refuseInReplay stops a replay's execution that tried to reach outside
+// the board with what (fetch): replays may not.
+func (e *execution) refuseInReplay(what string) goja.Value {
+	msg := what + " is refused during a replay: a replayed request may not reach outside the board"
+	e.limit(CodeReplayRefused, msg)
+	return e.rejected(e.dataErrorValue(&DataError{Code: CodeReplayRefused, Message: msg}))
 }
 
 // txArgument reads the transaction of a data call: undefined or null for

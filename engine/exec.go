@@ -83,6 +83,9 @@ func (e *execution) run(parent context.Context, prog *program, res *Result) {
 		// The data calls' scope ends with the execution, rolling back the
 		// transactions it left open; its calls end first.
 		ctx, cancel := context.WithCancel(parent)
+		if e.inv.Replay {
+			ctx = WithReplay(ctx)
+		}
 		ctx, end := sc.OpenScope(ctx)
 		defer func() {
 			cancel()

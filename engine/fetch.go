@@ -16,6 +16,9 @@ import (
 // promise on the execution's goroutine. It counts against the execution's
 // subrequest limit; an AbortSignal in init cancels it.
 func jsFetch(e *execution, call goja.FunctionCall) goja.Value {
+	if e.inv.Replay {
+		return e.refuseInReplay("fetch")
+	}
 	e.subrequests++
 	if e.subrequests > e.lim.MaxSubrequests {
 		e.limit(CodeSubrequestLimit, fmt.Sprintf("the script made more than %d fetch calls", e.lim.MaxSubrequests))

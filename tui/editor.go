@@ -31,6 +31,7 @@ var (
 	keyOverride  = bind([]string{"o"}, "o", "overwrite it")
 	keyKeepEdit  = bind([]string{"esc"}, "esc", "keep editing")
 	keyEnterDone = bind([]string{"enter"}, "enter", "done")
+	keyReplay    = bind([]string{"p"}, "p", "replay against captured requests")
 )
 
 // editor modes.
@@ -40,6 +41,7 @@ const (
 	modeVersions
 	modeVersionDiff
 	modeConflict
+	modeReplay
 )
 
 // editorScreen edits a script: saving makes a new version, after a look at
@@ -97,6 +99,12 @@ type versionSourceMsg struct {
 	v client.Version
 }
 
+// replayMsg is the report of a version's replay.
+type replayMsg struct {
+	to
+	r client.ReplayReport
+}
+
 type versionsMsg struct {
 	to
 	versions []client.Version
@@ -140,7 +148,9 @@ func (s *editorScreen) keys() bindings {
 	case s.mode == modeDiff:
 		return bindings{keyConfirm, keyDraft, keyScroll, keyCancel}
 	case s.mode == modeVersions:
-		return bindings{keyRollback, keyShowDiff, keyUp, keyDown, keyCancel}
+		return bindings{keyRollback, keyShowDiff, keyReplay, keyUp, keyDown, keyCancel}
+	case s.mode == modeReplay:
+		return bindings{keyScroll, keyCancel}
 	case s.mode == modeVersionDiff:
 		return bindings{keyDoRoll, keyScroll, keyCancel}
 	case s.mode == modeConflict:
@@ -222,6 +232,11 @@ func (s *editorScreen) handle(msg tea.Msg) tea.Cmd {
 		s.diff.SetContent(d)
 		s.vdiff, s.mode = msg.v.Version, modeVersionDiff
 		return nil
+	case replayMsg:
+		s.diff = viewport.New(s.w, max(1, s.h-2))
+		s.diff.SetContent(ansi.Wrap(replayText(msg.r, s.e.st), s.w, ""))
+		s.vdiff, s.mode = msg.r.Version, modeReplay
+		return nil
 	case versionsMsg:
 		s.versions = msg.versions
 		rows := make([][]string, len(msg.versions))
@@ -271,11 +286,27 @@ func (s *editorScreen) handle(msg tea.Msg) tea.Cmd {
 		return s.inDiff(msg, keyConfirm, s.save, modeEdit)
 	case modeVersionDiff:
 		return s.inDiff(msg, keyDoRoll, func() tea.Cmd { return s.askRollback(s.vdiff, false) }, modeVersions)
+	case modeReplay:
+		if isKey && (k.String() == "esc" || k.String() == "q") {
+			s.mode = modeVersions
+			return nil
+		}
+		var cmd tea.Cmd
+		s.diff, cmd = s.diff.Update(msg)
+		return cmd
 	case modeVersions:
 		if isKey {
 			switch {
 			case k.String() == "esc" || k.String() == "q":
 				s.mode = modeEdit
+			case key.Matches(k, keyReplay):
+				if i := s.vt.selected(); i >= 0 {
+					n := s.versions[i].Version
+					return s.e.call(fmt.Sprintf("replay version %d", n), func(ctx context.Context) (tea.Msg, error) {
+						r, err := s.e.c.Replay(ctx, s.script.ID, n)
+						return replayMsg{s.to(), r}, err
+					})
+				}
 			case key.Matches(k, keyShowDiff):
 				if i := s.vt.selected(); i >= 0 {
 					n := s.versions[i].Version
@@ -512,7 +543,11 @@ func (s *editorScreen) view() string {
 	case modeVersions:
 		info = "versions of " + safe(s.script.Name)
 		body = s.vt.view()
-		last = st.faint.Render("enter: make the version active · d: its diff against the active one")
+		last = st.faint.Render("enter: make the version active · d: its diff against the active · p: replay it")
+	case modeReplay:
+		info = fmt.Sprintf("version %d replayed against the captured requests", s.vdiff)
+		body = s.diff.View()
+		last = st.faint.Render("esc: the versions")
 	case modeConflict:
 		info = fmt.Sprintf("your text against version %d, saved since you began from version %d", s.theirs.LatestVersion, s.baseVersion)
 		body = s.diff.View()

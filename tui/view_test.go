@@ -18,6 +18,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
 
+	"github.com/picloud/picloud/api/model"
 	"github.com/picloud/picloud/tui/client"
 )
 
@@ -180,6 +181,8 @@ func TestScreens(t *testing.T) {
 			golden(t, m, "editor_versions")
 			feed(m, versionSourceMsg{to{ed.id()}, client.Version{Version: 2, Source: strings.Replace(helloSrc, "    console.log('hello', ctx.params.name)\n", "", 1)}})
 			golden(t, m, "editor_version_diff")
+			feed(m, replayMsg{to{ed.id()}, replayReport()})
+			golden(t, m, "editor_replay")
 
 			m = newTestModel(t, w, h)
 			rs := open(m, newRoutesScreen(m.e, shop, hello))
@@ -732,4 +735,19 @@ func recentRollups(busy, quiet string) []client.Rollup {
 		}
 	}
 	return rs
+}
+
+// replayReport is a replay of hello.js's draft: one request the same,
+// one JSON field changed, one stopped by the replay's rules.
+func replayReport() client.ReplayReport {
+	r := client.ReplayReport{ScriptID: "11111111-1111-1111-1111-111111111111", Version: 4, CaptureEnabled: true}
+	r.Add(model.ReplayResult{ID: 1, Method: "GET", URL: "http://pi.example.net/hello/pi", Same: true})
+	r.Add(model.ReplayResult{ID: 2, Method: "GET", URL: "http://pi.example.net/hello/ada?n=3",
+		Headers: []model.ReplayHeaderChange{{Name: "X-Version", Captured: []string{"3"}}},
+		Body:    &model.ReplayBodyChange{Kind: "json", Changes: []string{"$.total: 9 → 12"}, CapturedBytes: 14, ReplayedBytes: 15}})
+	r.Add(model.ReplayResult{ID: 3, Method: "POST", URL: "http://pi.example.net/hello/pi",
+		Status: &model.ReplayStatusChange{Captured: 200, Replayed: 500},
+		Body:   &model.ReplayBodyChange{Kind: "text", Diff: "--- captured\n+++ replayed\n@@ -1 +0,0 @@\n-hello pi\n", CapturedBytes: 9},
+		Error:  &model.ReplayFailure{Code: "replay.refused", Message: "fetch is refused during a replay: a replayed request may not reach outside the board"}})
+	return r
 }

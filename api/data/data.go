@@ -111,7 +111,9 @@ func (s *Service) call(ctx context.Context, appID string, call engine.DataCall) 
 	}
 	var v any
 	var err error
-	if strings.HasPrefix(call.Op, "users.") {
+	if sc, _ := ctx.Value(scopeKey{}).(*scope); sc != nil && sc.replay {
+		v, err = s.replayCall(ctx, sc, appID, call)
+	} else if strings.HasPrefix(call.Op, "users.") {
 		v, _, err = s.userOp(ctx, appID, call)
 	} else if call.Tx != 0 || strings.HasPrefix(call.Op, "tx.") {
 		v, err = s.txCall(ctx, appID, call)

@@ -202,7 +202,8 @@ func (q *quotas) endRecount(app string, u *appUsage, gen int, log *slog.Logger) 
 // limit.storage.
 func (s *Service) reserve(ctx context.Context, app, op string, size int64) error {
 	q := s.quota
-	if q == nil {
+	if q == nil || replaying(ctx) {
+		// A replay's writes are rolled back: they count for nothing.
 		return nil
 	}
 	u := q.app(app)

@@ -69,6 +69,12 @@ type scope struct {
 	// end returns, not after the execution is answered.
 	begins sync.WaitGroup
 	open   map[uint64]*openTx
+
+	// replay: the execution is a replay's (see replay.go); its calls
+	// take turns on rmu and run in rtx, which end rolls back.
+	replay bool
+	rmu    sync.Mutex
+	rtx    SavepointTx
 }
 
 // openTx is a transaction of a scope. mu serialises its calls: the script
@@ -83,6 +89,9 @@ type openTx struct {
 	// failed is why the transaction can only roll back (a conflict, or an
 	// earlier statement that failed), nil while it can commit.
 	failed error
+	// savepoint: a replay's db.transaction, a savepoint of the replay's
+	// transaction, which holds no slot of its own.
+	savepoint bool
 }
 
 var _ engine.DataScoper = (*Service)(nil)
@@ -94,7 +103,7 @@ var _ engine.DataScoper = (*Service)(nil)
 // and for the begins under way. The context must be canceled before end
 // is called, or a begin waiting for a free slot holds end up.
 func (s *Service) OpenScope(ctx context.Context) (context.Context, func()) {
-	sc := &scope{s: s}
+	sc := &scope{s: s, replay: engine.IsReplay(ctx)}
 	return context.WithValue(ctx, scopeKey{}, sc), sc.end
 }
 
@@ -107,6 +116,11 @@ func (sc *scope) end() {
 	// A begin under way sees ended when it gets its transaction and rolls
 	// it back itself; its calls were canceled before end, so it is quick.
 	sc.begins.Wait()
+	if sc.replay {
+		// The replay's one connection: wait for the call on it to end.
+		sc.rmu.Lock()
+		defer sc.rmu.Unlock()
+	}
 	for _, t := range left {
 		t.mu.Lock()
 		if !t.done {
@@ -114,6 +128,11 @@ func (sc *scope) end() {
 			sc.s.finish(t)
 		}
 		t.mu.Unlock()
+	}
+	if sc.replay && sc.rtx != nil {
+		// Savepoints rolled back, the replay's transaction goes whole.
+		sc.s.endReplay(sc.rtx)
+		sc.rtx = nil
 	}
 }
 
@@ -126,7 +145,9 @@ func (s *Service) finish(t *openTx) {
 		s.log.Warn("roll back a script's transaction", "tx", t.id, "app", t.app, "err", err)
 	}
 	t.done = true
-	<-s.txSlots
+	if !t.savepoint {
+		<-s.txSlots
+	}
 }
 
 func noTx(op string, id uint64) error {
@@ -195,6 +216,22 @@ func (s *Service) begin(ctx context.Context, sc *scope, app string) (any, error)
 		sc.mu.Unlock()
 		return nil, &engine.DataError{Code: engine.CodeDataNestedTx,
 			Message: "db.transaction: a transaction of this execution is already open; transactions do not nest"}
+	}
+	if sc.replay {
+		// A savepoint of the replay's transaction (sc.rmu is held).
+		sc.mu.Unlock()
+		sp, err := sc.rtx.Savepoint(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("tx.begin: open a savepoint of the replay: %w", err)
+		}
+		t := &openTx{id: s.nextTx.Add(1), app: app, tx: sp, savepoint: true}
+		sc.mu.Lock()
+		if sc.open == nil {
+			sc.open = map[uint64]*openTx{}
+		}
+		sc.open[t.id] = t
+		sc.mu.Unlock()
+		return map[string]uint64{"tx": t.id}, nil
 	}
 	sc.starting++
 	sc.begins.Add(1)

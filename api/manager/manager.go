@@ -63,6 +63,11 @@ type Config struct {
 	AppUsers AppUserStore
 	// Queues holds the apps' queue messages; nil: no queues.
 	Queues QueueStore
+	// Capture keeps scripts' request captures; without it, capture calls
+	// fail with ErrNoCapture. CaptureChanged, if set, is called after a
+	// script's capture changed.
+	Capture        CaptureStore
+	CaptureChanged func(ctx context.Context) error
 	// CronSeconds accepts cron schedules with a leading seconds field
 	// (PICLOUD_CRON_SECONDS, for tests).
 	CronSeconds bool

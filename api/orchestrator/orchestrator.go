@@ -42,6 +42,13 @@ type Recorder interface {
 	Record(model.ExecutionRecord)
 }
 
+// Capturer keeps the public HTTP requests that scripts' active versions
+// answered, for the scripts that capture them (package capture). Capture
+// must not block.
+type Capturer interface {
+	Capture(scriptID string, version int, req engine.Request, resp *engine.Response)
+}
+
 // Config sets the orchestrator's limits.
 type Config struct {
 	MaxConcurrent int // executions at once; past it ErrOverloaded
@@ -57,6 +64,9 @@ type Config struct {
 	// ResponsePreviewBytes is how much of each response's body the
 	// execution log keeps, with its headers; 0 keeps no response.
 	ResponsePreviewBytes int
+	// Capture, if set, is handed each request of a Call with Capture
+	// that the script answered without failing.
+	Capture Capturer
 }
 
 // Orchestrator resolves and dispatches requests. It is safe for concurrent use.
@@ -326,6 +336,10 @@ type Call struct {
 	Queue *engine.QueueBatch
 	// Email, for a received message, calls the script's email handler.
 	Email *engine.EmailMessage
+	// Capture: the request is a public one that the script's active
+	// version answers, which Config.Capture may keep (with the request
+	// as the script got it, after the interceptors).
+	Capture bool
 }
 
 // Run executes target under the concurrency cap, with its app's variables
@@ -408,7 +422,51 @@ func (o *Orchestrator) executeOne(ctx context.Context, snap *snapshot, sc *model
 	secrets := redactor(snap.secrets[sc.AppID])
 	redact(res, secrets)
 	o.rec.Record(record(sc, call, res, o.cfg.ResponsePreviewBytes, secrets))
+	if call.Capture && !st.intercept && res.Error == nil && o.cfg.Capture != nil {
+		o.cfg.Capture.Capture(sc.ID, sc.ActiveVersion, call.Request, res.Response)
+	}
 	return res
+}
+
+// Replay runs sc, a version of a script that need not be live, for a
+// captured request as a replay (engine.Invocation.Replay): nothing of it
+// leaves the board and its data calls are rolled back. It runs alone,
+// without interceptors, with the app's variables and secrets, in the
+// background share of the slots (waiting for one until ctx ends), and is
+// not written to the execution log. Secret values are redacted from its
+// console output and error, as for any execution.
+func (o *Orchestrator) Replay(ctx context.Context, sc *model.Script, req engine.Request) (*engine.Result, error) {
+	snap, err := o.current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case o.bg <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("wait for a background slot: %w", context.Cause(ctx))
+	}
+	defer func() { <-o.bg }()
+	select {
+	case o.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("wait for an execution slot: %w", context.Cause(ctx))
+	}
+	defer func() { <-o.slots }()
+	lim := o.limitsFor(sc)
+	wall := lim.WallTime
+	if wall <= 0 {
+		wall = engine.DefaultWallTime
+	}
+	ctx = engine.WithReplay(withFrame(ctx, sc, time.Now().Add(wall), ""))
+	res, err := o.exec.Execute(ctx, &engine.Invocation{
+		AppID: sc.AppID, ScriptID: sc.ID, ScriptName: sc.Name, Version: sc.ActiveVersion, Code: sc.Code,
+		Request: req, Params: map[string]string{}, Env: snap.env[sc.AppID], Limits: lim, Replay: true,
+	})
+	if err != nil {
+		res = &engine.Result{Error: &engine.ExecError{Code: engine.CodeInternal, Message: err.Error()}}
+	}
+	redact(res, redactor(snap.secrets[sc.AppID]))
+	return res, nil
 }
 
 // limitsFor is what an execution of sc gets: its own limits over the

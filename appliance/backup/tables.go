@@ -98,6 +98,8 @@ var Excluded = []struct {
 	{Name: "app_user_tokens", Why: "credentials: app users log in again; verification and reset tokens are asked for anew"},
 	{Name: "execution_logs", Why: "history, and large"},
 	{Name: "metric_rollups", Why: "history"},
+	{Name: "script_capture", Why: "request capture starts off on a restored board"},
+	{Name: "captured_requests", Why: "captured requests are what the public sent, kept for a while, not state"},
 	{Name: "schema_migrations", Why: "the restoring build's own migrations", Keep: true},
 	{Name: "river_migration", Why: "the job engine's schema, the restoring build's own migrations", Keep: true},
 	{Name: "river_job", Why: "the job engine's state: the restored board plans its triggers' next runs anew"},

@@ -61,3 +61,25 @@ func (t *Tx) Rollback(ctx context.Context) error {
 	}
 	return nil
 }
+
+// BeginReplay starts the transaction of a replay's data calls, which its
+// caller always rolls back: READ COMMITTED, so that it takes no part in
+// the serializable transactions' conflicts.
+func (s *Store) BeginReplay(ctx context.Context) (*Tx, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("begin a replay's transaction: %w", mapError(err))
+	}
+	return &Tx{s: s, tx: tx}, nil
+}
+
+// Savepoint opens a savepoint in the transaction: a Tx whose Commit
+// releases it and whose Rollback rolls back to it, the transaction
+// staying open either way.
+func (t *Tx) Savepoint(ctx context.Context) (*Tx, error) {
+	sp, err := t.tx.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("open a savepoint: %w", mapError(err))
+	}
+	return &Tx{s: t.s, tx: sp}, nil
+}

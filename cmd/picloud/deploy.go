@@ -63,18 +63,26 @@ func deployCmd(ctx context.Context, args []string, stdin io.Reader, out, stderr 
 	bf := addBoardFlags(fs)
 	dryRun := fs.Bool("dry-run", false, "print the plan only")
 	draft := fs.Bool("draft", false, "save changed scripts as drafts, without making them active")
+	replay := fs.Bool("replay", false, "first save changed scripts as drafts and replay them against their captured requests; stop if any answers otherwise")
+	accept := fs.Bool("replay-accept", false, "with --replay, go live even when replayed requests answer otherwise")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
-	dir, err := dirArg(fs, "picloud deploy [--target URL] [--token-stdin] [--dry-run] [--draft] [DIR]")
+	dir, err := dirArg(fs, "picloud deploy [--target URL] [--token-stdin] [--dry-run] [--draft] [--replay [--replay-accept]] [DIR]")
 	if err != nil {
 		return err
+	}
+	if *accept && !*replay {
+		return usageError{"--replay-accept goes with --replay"}
+	}
+	if *replay && *draft {
+		return usageError{"--replay and --draft do not go together: --replay saves drafts itself, then goes live unless the replay finds differences"}
 	}
 	b, err := bf.board("deploy", stdin)
 	if err != nil {
 		return err
 	}
-	_, err = project.Deploy(ctx, b, project.DeployOptions{Dir: dir, DryRun: *dryRun, Draft: *draft}, out)
+	_, err = project.Deploy(ctx, b, project.DeployOptions{Dir: dir, DryRun: *dryRun, Draft: *draft, Replay: *replay, ReplayAccept: *accept}, out)
 	return err
 }
 

@@ -38,8 +38,9 @@ Usage:
                                                 rebuild this board (daemon stopped) from a backup
   picloud restore --app FILE [--passphrase-stdin] [--dry-run]
                                                 add the app of an app backup to this board
-  picloud deploy [--target URL] [--token-stdin] [--dry-run] [--draft] [DIR]
-                                                push a project directory (picloud.toml) to a board
+  picloud deploy [--target URL] [--token-stdin] [--dry-run] [--draft] [--replay [--replay-accept]] [DIR]
+                                                push a project directory (picloud.toml) to a board;
+                                                --replay tries changed scripts on captured requests first
   picloud pull [--target URL] [--token-stdin] [--app NAME] [DIR]
                                                 write a project directory from a board's app
   picloud types [DIR]                           write picloud.d.ts and a tsconfig.json for editors

@@ -190,6 +190,9 @@ func (e *ClosedError) Unwrap() error { return e.Err }
 // worker.
 func (c *Client) ExecuteTracked(ctx context.Context, inv *engine.Invocation) (*engine.Result, error) {
 	cctx, cancel := context.WithCancel(ctx)
+	if inv.Replay {
+		cctx = engine.WithReplay(cctx)
+	}
 	if sc, ok := c.data.(engine.DataScoper); ok {
 		// The execution's data scope ends when Execute returns, however
 		// the execution ended (answered, canceled, its worker dead): its

@@ -247,6 +247,7 @@ func appendInvocation(b []byte, inv *engine.Invocation, withCode bool) []byte {
 		e.str(m.To)
 		e.bytes(m.Raw)
 	}
+	e.bool(inv.Replay)
 	return e.b
 }
 
@@ -294,6 +295,7 @@ func DecodeInvocation(p []byte) (*engine.Invocation, error) {
 		inv.Email = &engine.EmailMessage{ID: d.str(), From: d.str(), To: d.str()}
 		inv.Email.Raw = d.bytes()
 	}
+	inv.Replay = d.bool()
 	if err := d.done("invocation"); err != nil {
 		return nil, err
 	}

@@ -248,6 +248,13 @@ func (c *Client) ScriptVersion(ctx context.Context, id string, n int) (Version, 
 	return v, c.do(ctx, "GET", admin+"/scripts/"+url.PathEscape(id)+"/versions/"+strconv.Itoa(n), nil, &v)
 }
 
+// Replay runs version n of a script against the requests its capture
+// kept, as replays, and reports what differs.
+func (c *Client) Replay(ctx context.Context, id string, n int) (ReplayReport, error) {
+	var r ReplayReport
+	return r, c.do(ctx, "POST", admin+"/scripts/"+url.PathEscape(id)+"/versions/"+strconv.Itoa(n)+"/replay", nil, &r)
+}
+
 // Rollback makes version n of a script active.
 func (c *Client) Rollback(ctx context.Context, id string, n int) (Script, error) {
 	var s Script

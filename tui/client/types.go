@@ -41,6 +41,9 @@ type (
 	SSHKey = model.SSHKey
 	// AuditRecord is one change, who made it, through what and when.
 	AuditRecord = model.AuditRecord
+	// ReplayReport is a replay of a version against a script's captured
+	// requests.
+	ReplayReport = model.ReplayReport
 )
 
 // RouteCheck is whether a route could be added.

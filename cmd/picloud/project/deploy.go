@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -26,7 +27,14 @@ type DeployOptions struct {
 	Dir    string
 	DryRun bool
 	Draft  bool
+	// Replay saves each changed script as a draft and replays it against
+	// its captured requests before anything goes live; when a request is
+	// answered otherwise, the deploy stops there unless ReplayAccept.
+	Replay, ReplayAccept bool
 }
+
+// ErrReplayDiffers is the error of a deploy that a replay stopped.
+var ErrReplayDiffers = errors.New("the replay found differences")
 
 // Change is one line of a plan, as the board answers it.
 type Change struct {
@@ -81,6 +89,17 @@ func Deploy(ctx context.Context, b Board, opts DeployOptions, out io.Writer) (Pl
 	printPlan(out, m.App, plan)
 	if opts.DryRun || plan.Changed() == 0 {
 		return plan, nil
+	}
+	if opts.Replay && !opts.Draft {
+		differ, err := b.replayChanges(ctx, appID, plan, body, out)
+		if err != nil {
+			return Plan{}, err
+		}
+		if differ > 0 && !opts.ReplayAccept {
+			fmt.Fprintf(out, "stopped: %d replayed request(s) answered otherwise; nothing went live (the new versions are drafts). "+
+				"Deploy with --replay-accept to go live anyway\n", differ)
+			return plan, fmt.Errorf("%w: %d request(s)", ErrReplayDiffers, differ)
+		}
 	}
 	body["dry_run"] = false
 	var applied Plan
