@@ -39,8 +39,9 @@ type ReplayBeginner interface {
 // refusedInReplay are the data calls that would reach outside the
 // replay's transaction.
 var refusedInReplay = map[string]string{
-	"invoke":     "invoke",
-	"email.send": "email.send",
+	"invoke":        "invoke",
+	"email.send":    "email.send",
+	"email.forward": "email forward",
 }
 
 // replaying reports whether ctx is a data call's of a replay.
