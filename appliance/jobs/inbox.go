@@ -29,7 +29,8 @@ const (
 // under the background share: a message is leased while its handler
 // runs, so that a daemon that dies mid-delivery leaves it to come again
 // (at least once); a failure waits and is tried again, doubling the wait,
-// and after InboxAttempts the message is kept as failed.
+// and after InboxAttempts the message is kept as failed (at once when the
+// script has no email handler).
 type inbox struct {
 	e    *Engine
 	wake chan struct{}
@@ -102,6 +103,9 @@ func (b *inbox) deliver(ctx context.Context, m model.InboundEmail) {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	var failure string
+	// Attempts again cannot help a script that has no email handler (the
+	// engine's script.no_handler) or no longer exists.
+	final := err == nil && (!ok || res.Error != nil && res.Error.Code == engine.CodeNoHandler)
 	switch {
 	case err != nil:
 		failure = "no executor slot: " + err.Error()
@@ -115,7 +119,7 @@ func (b *inbox) deliver(ctx context.Context, m model.InboundEmail) {
 	case failure == "":
 		serr = b.e.store.InboundEmailSettled(sctx, m.ID, res.Rejected, res.RejectReason)
 		b.e.log.Info("email delivered", "email", m.ID, "app", m.AppID, "to", m.Recipient, "attempt", m.Attempts, "rejected", res.Rejected)
-	case m.Attempts >= InboxAttempts || !ok:
+	case m.Attempts >= InboxAttempts || final:
 		serr = b.e.store.InboundEmailFailed(sctx, m.ID, failure)
 		b.e.log.Warn("email failed", "email", m.ID, "app", m.AppID, "to", m.Recipient, "attempt", m.Attempts, "err", failure)
 	default:
