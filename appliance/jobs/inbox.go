@@ -22,6 +22,11 @@ const (
 	// doubles, up to inboxMaxWait.
 	inboxFirstWait = 30 * time.Second
 	inboxMaxWait   = time.Hour
+	// EmailRetention is how long email that reached its end is kept: a
+	// received message delivered or rejected, an outbox message sent.
+	// Failed ones are kept until retried or deleted.
+	EmailRetention  = 7 * 24 * time.Hour
+	emailPruneEvery = time.Hour // how often the retention runs
 )
 
 // inbox hands the stored received messages (the SMTP listener's) to the
@@ -30,7 +35,7 @@ const (
 // runs, so that a daemon that dies mid-delivery leaves it to come again
 // (at least once); a failure waits and is tried again, doubling the wait,
 // and after InboxAttempts the message is kept as failed (at once when the
-// script has no email handler).
+// script has no email handler). It also applies EmailRetention, hourly.
 type inbox struct {
 	e    *Engine
 	wake chan struct{}
@@ -54,6 +59,9 @@ func (e *Engine) WakeInbox() {
 func (b *inbox) deliverAll(ctx context.Context) {
 	t := time.NewTicker(inboxPoll)
 	defer t.Stop()
+	prune := time.NewTicker(emailPruneEvery)
+	defer prune.Stop()
+	b.prune(ctx)
 	for {
 		for ctx.Err() == nil {
 			due, err := b.e.store.TakeDueInboundEmails(ctx, inboxBatch, b.e.cfg.RunTimeout)
@@ -81,7 +89,20 @@ func (b *inbox) deliverAll(ctx context.Context) {
 			return
 		case <-t.C:
 		case <-b.wake:
+		case <-prune.C:
+			b.prune(ctx)
 		}
+	}
+}
+
+// prune deletes the email past EmailRetention, received and sent.
+func (b *inbox) prune(ctx context.Context) {
+	n, err := b.e.store.PruneSettledEmail(ctx, time.Now().Add(-EmailRetention))
+	switch {
+	case err != nil && ctx.Err() == nil:
+		b.e.log.Warn("prune settled email", "err", err)
+	case n > 0:
+		b.e.log.Info("settled email pruned", "messages", n, "older_than", EmailRetention)
 	}
 }
 

@@ -247,3 +247,19 @@ func (s *Store) DeleteInboxMessage(ctx context.Context, appID, id string) error 
 	}
 	return nil
 }
+
+// PruneSettledEmail deletes the email that reached its end before before:
+// outbox messages sent, received messages delivered or rejected. Failed
+// messages, of either, are kept until retried or deleted. It returns how
+// many it deleted.
+func (s *Store) PruneSettledEmail(ctx context.Context, before time.Time) (int64, error) {
+	var n int64
+	err := s.q(ctx).QueryRow(ctx, `
+WITH received AS (DELETE FROM email_inbox WHERE state IN ('delivered', 'rejected') AND settled_at < $1 RETURNING 1),
+     sent AS (DELETE FROM email_outbox WHERE state = 'sent' AND sent_at < $1 RETURNING 1)
+SELECT (SELECT count(*) FROM received) + (SELECT count(*) FROM sent)`, before).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("prune settled email: %w", mapError(err))
+	}
+	return n, nil
+}
