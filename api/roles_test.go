@@ -18,7 +18,7 @@ import (
 type endpoint struct {
 	capability string // a capability of api/access, or "" for any user and token
 	method     string
-	path       string // {app}, {script}, {route}, {domain}, {user}, {interceptor}, {appuser}, {var}, {kvkey}, {docid}, {queuemsg}, {docsindex}, {owntoken}, {password} are filled in per cell
+	path       string // {app}, {script}, {route}, {domain}, {user}, {interceptor}, {appuser}, {var}, {kvkey}, {docid}, {queuemsg}, {inboxmsg}, {docsindex}, {owntoken}, {password} are filled in per cell
 	body       string
 	fresh      bool // needs its own session, and may end the others (logout, password change)
 }
@@ -124,6 +124,10 @@ var endpoints = map[string]endpoint{
 	"POST /api/v1/admin/apps/:id/queues/:queue/messages/:msg/retry": {"app.write", "POST", "/api/v1/admin/apps/{app}/queues/q/messages/{queuemsg}/retry", "", false},
 	"DELETE /api/v1/admin/apps/:id/queues/:queue/messages/:msg":     {"app.write", "DELETE", "/api/v1/admin/apps/{app}/queues/q/messages/{queuemsg}", "", false},
 	"POST /api/v1/admin/apps/:id/queues/:queue/redrive":             {"app.write", "POST", "/api/v1/admin/apps/{app}/queues/q/redrive", "", false},
+	"GET /api/v1/admin/apps/:id/email/inbox":                        {"app.read", "GET", "/api/v1/admin/apps/{app}/email/inbox?state=failed&limit=5", "", false},
+	"GET /api/v1/admin/apps/:id/email/inbox/:msg":                   {"app.read", "GET", "/api/v1/admin/apps/{app}/email/inbox/{inboxmsg}", "", false},
+	"POST /api/v1/admin/apps/:id/email/inbox/:msg/retry":            {"app.write", "POST", "/api/v1/admin/apps/{app}/email/inbox/{inboxmsg}/retry", "", false},
+	"DELETE /api/v1/admin/apps/:id/email/inbox/:msg":                {"app.write", "DELETE", "/api/v1/admin/apps/{app}/email/inbox/{inboxmsg}", "", false},
 	"POST /api/v1/admin/apps/:id/deploy":                            {"app.write", "POST", "/api/v1/admin/apps/{app}/deploy", `{"scripts":[{"name":"d{n}","source":"export default () => 1"}]}`, false},
 }
 
@@ -296,6 +300,17 @@ func TestRoleTable(t *testing.T) {
 								v = strings.ReplaceAll(v, "{queuemsg}", m.ID)
 							}
 						}
+					}
+					if strings.Contains(v, "{inboxmsg}") {
+						// A failed message, which a retry takes.
+						script := create("/api/v1/admin/scripts", fmt.Sprintf(`{"app_id":%q,"name":"fixture-m%d","source":"export default () => 1"}`, app, n))
+						var id string
+						err := s.store.Pool().QueryRow(context.Background(), `INSERT INTO email_inbox (app_id, script_id, sender, recipient, message, state, attempts)
+VALUES ($1, $2, 'ann@x.example', 'in@x.example', 'Subject: fixture'::bytea, 'failed', 6) RETURNING id::text`, app, script).Scan(&id)
+						if err != nil {
+							t.Fatal(err)
+						}
+						v = strings.ReplaceAll(v, "{inboxmsg}", id)
 					}
 					if strings.Contains(v, "{docid}") {
 						id := uuid.Must(uuid.NewV7()).String()

@@ -140,6 +140,7 @@ func New(cfg Config, deps Deps) (http.Handler, error) {
 	authed.DELETE("/apps/:id/variables/:name", s.allow(access.WriteApp, appParam), s.deleteVariable)
 	s.kvRoutes(authed)
 	s.queueRoutes(authed)
+	s.inboxRoutes(authed)
 	s.docsRoutes(authed)
 	authed.GET("/apps/:id/interceptors", s.allow(access.ReadApp, appParam), s.listInterceptors)
 	authed.POST("/apps/:id/interceptors", s.allow(access.WriteApp, appParam), s.createInterceptor)

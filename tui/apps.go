@@ -67,7 +67,7 @@ func (s *appsScreen) keys() bindings {
 	if s.e.can(access.ReadAudit, "") {
 		own = append(own, keyAudit)
 	}
-	return s.list.keys(append(own, keyQueues, keyFilter, keyReload))
+	return s.list.keys(append(own, keyQueues, keyInbox, keyFilter, keyReload))
 }
 
 func (s *appsScreen) update(msg tea.Msg) tea.Cmd {
@@ -131,6 +131,8 @@ func (s *appsScreen) onKey(k tea.KeyMsg) tea.Cmd {
 		return push(newDataScreen(s.e, app, kvKind{s.e.c}, docsKind{s.e.c}))
 	case key.Matches(k, keyQueues):
 		return push(newQueuesScreen(s.e, app))
+	case key.Matches(k, keyInbox):
+		return push(newInboxScreen(s.e, app))
 	}
 	return nil
 }

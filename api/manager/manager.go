@@ -63,6 +63,8 @@ type Config struct {
 	AppUsers AppUserStore
 	// Queues holds the apps' queue messages; nil: no queues.
 	Queues QueueStore
+	// Inbox holds the apps' received email; nil: not available.
+	Inbox InboxStore
 	// Capture keeps scripts' request captures; without it, capture calls
 	// fail with ErrNoCapture. CaptureChanged, if set, is called after a
 	// script's capture changed.

@@ -1,5 +1,7 @@
 package model
 
+import "time"
+
 // OutboundEmail is a message a script sent with email.send, built and
 // waiting in the outbox for the SMTP relay.
 type OutboundEmail struct {
@@ -42,4 +44,29 @@ type InboundEmail struct {
 type AppEmailSenders struct {
 	Senders []string `json:"senders"`
 	Board   []string `json:"board"`
+}
+
+// InboxMessage is a received message as the admin API lists it: the
+// envelope, the subject (from its headers), its size and its delivery.
+// Raw is the message itself, filled only when one message is asked for,
+// at most the cap the admin API gives (RawTruncated says it was cut).
+type InboxMessage struct {
+	ID            string     `json:"id"`
+	ScriptID      string     `json:"script_id"`
+	TriggerID     string     `json:"trigger_id,omitempty"`
+	From          string     `json:"from"`
+	To            string     `json:"to"`
+	Subject       string     `json:"subject"`
+	Size          int        `json:"size"`
+	State         string     `json:"state"` // queued, delivered, rejected or failed
+	Attempts      int        `json:"attempts"`
+	LastError     string     `json:"last_error,omitempty"`
+	RejectReason  string     `json:"reject_reason,omitempty"`
+	ReceivedAt    time.Time  `json:"received_at"`
+	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"` // while queued
+	SettledAt     *time.Time `json:"settled_at,omitempty"`      // once delivered, rejected or failed
+	Raw           *string    `json:"raw,omitempty"`
+	RawTruncated  bool       `json:"raw_truncated,omitempty"`
+	// Head is the start of the message, its headers, for the subject.
+	Head []byte `json:"-"`
 }

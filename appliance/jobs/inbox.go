@@ -22,6 +22,11 @@ const (
 	// doubles, up to inboxMaxWait.
 	inboxFirstWait = 30 * time.Second
 	inboxMaxWait   = time.Hour
+	// EmailRetention is how long email that reached its end is kept: a
+	// received message delivered or rejected, an outbox message sent.
+	// Failed ones are kept until retried or deleted.
+	EmailRetention  = 7 * 24 * time.Hour
+	emailPruneEvery = time.Hour // how often the retention runs
 )
 
 // inbox hands the stored received messages (the SMTP listener's) to the
@@ -29,7 +34,8 @@ const (
 // under the background share: a message is leased while its handler
 // runs, so that a daemon that dies mid-delivery leaves it to come again
 // (at least once); a failure waits and is tried again, doubling the wait,
-// and after InboxAttempts the message is kept as failed.
+// and after InboxAttempts the message is kept as failed (at once when the
+// script has no email handler). It also applies EmailRetention, hourly.
 type inbox struct {
 	e    *Engine
 	wake chan struct{}
@@ -53,6 +59,9 @@ func (e *Engine) WakeInbox() {
 func (b *inbox) deliverAll(ctx context.Context) {
 	t := time.NewTicker(inboxPoll)
 	defer t.Stop()
+	prune := time.NewTicker(emailPruneEvery)
+	defer prune.Stop()
+	b.prune(ctx)
 	for {
 		for ctx.Err() == nil {
 			due, err := b.e.store.TakeDueInboundEmails(ctx, inboxBatch, b.e.cfg.RunTimeout)
@@ -80,7 +89,20 @@ func (b *inbox) deliverAll(ctx context.Context) {
 			return
 		case <-t.C:
 		case <-b.wake:
+		case <-prune.C:
+			b.prune(ctx)
 		}
+	}
+}
+
+// prune deletes the email past EmailRetention, received and sent.
+func (b *inbox) prune(ctx context.Context) {
+	n, err := b.e.store.PruneSettledEmail(ctx, time.Now().Add(-EmailRetention))
+	switch {
+	case err != nil && ctx.Err() == nil:
+		b.e.log.Warn("prune settled email", "err", err)
+	case n > 0:
+		b.e.log.Info("settled email pruned", "messages", n, "older_than", EmailRetention)
 	}
 }
 
@@ -102,6 +124,9 @@ func (b *inbox) deliver(ctx context.Context, m model.InboundEmail) {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	var failure string
+	// Attempts again cannot help a script that has no email handler (the
+	// engine's script.no_handler) or no longer exists.
+	final := err == nil && (!ok || res.Error != nil && res.Error.Code == engine.CodeNoHandler)
 	switch {
 	case err != nil:
 		failure = "no executor slot: " + err.Error()
@@ -115,7 +140,7 @@ func (b *inbox) deliver(ctx context.Context, m model.InboundEmail) {
 	case failure == "":
 		serr = b.e.store.InboundEmailSettled(sctx, m.ID, res.Rejected, res.RejectReason)
 		b.e.log.Info("email delivered", "email", m.ID, "app", m.AppID, "to", m.Recipient, "attempt", m.Attempts, "rejected", res.Rejected)
-	case m.Attempts >= InboxAttempts || !ok:
+	case m.Attempts >= InboxAttempts || final:
 		serr = b.e.store.InboundEmailFailed(sctx, m.ID, failure)
 		b.e.log.Warn("email failed", "email", m.ID, "app", m.AppID, "to", m.Recipient, "attempt", m.Attempts, "err", failure)
 	default:

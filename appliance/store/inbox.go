@@ -162,3 +162,104 @@ ON CONFLICT (app_id) DO UPDATE SET senders = excluded.senders`, appID, senders)
 	}
 	return nil
 }
+
+// inboxColumns are an InboxMessage's columns and its head (the first
+// 8 KiB, where the headers are); scanInbox reads them, then extra.
+const inboxColumns = `id::text, script_id::text, coalesce(trigger_id::text, ''), sender, recipient,
+  octet_length(message), state, attempts, coalesce(last_error, ''), coalesce(reject_reason, ''),
+  received_at, CASE WHEN state = 'queued' THEN next_attempt_at END, settled_at, substring(message from 1 for 8192)`
+
+func scanInbox(r interface{ Scan(...any) error }, extra ...any) (model.InboxMessage, error) {
+	var m model.InboxMessage
+	err := r.Scan(append([]any{&m.ID, &m.ScriptID, &m.TriggerID, &m.From, &m.To, &m.Size, &m.State, &m.Attempts,
+		&m.LastError, &m.RejectReason, &m.ReceivedAt, &m.NextAttemptAt, &m.SettledAt, &m.Head}, extra...)...)
+	return m, err
+}
+
+// InboxMessages lists up to limit received messages of an app, newest
+// first, those received before the message cursor (its id) when cursor is
+// set; state, if set, keeps those in that state. A cursor that is not a
+// message of the app is model.ErrInvalid.
+func (s *Store) InboxMessages(ctx context.Context, appID, state, cursor string, limit int) ([]model.InboxMessage, error) {
+	if cursor != "" {
+		var n int
+		if err := s.q(ctx).QueryRow(ctx, `SELECT count(*) FROM email_inbox WHERE app_id = $1 AND id::text = $2`, appID, cursor).Scan(&n); err != nil {
+			return nil, fmt.Errorf("find the cursor of the inbox: %w", mapError(err))
+		}
+		if n == 0 {
+			return nil, fmt.Errorf("%w: cursor %q is not a received message of this app (it may have been deleted)", model.ErrInvalid, cursor)
+		}
+	}
+	rows, err := s.q(ctx).Query(ctx, `SELECT `+inboxColumns+` FROM email_inbox
+WHERE app_id = $1 AND ($2 = '' OR state = $2)
+  AND ($3 = '' OR (received_at, id) < (SELECT received_at, id FROM email_inbox WHERE id::text = $3))
+ORDER BY received_at DESC, id DESC LIMIT $4`, appID, state, cursor, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list the received messages of app %s: %w", appID, mapError(err))
+	}
+	return collect(rows, func(r interface{ Scan(...any) error }) (model.InboxMessage, error) { return scanInbox(r) },
+		"list the received messages of app "+appID)
+}
+
+// InboxMessage returns one received message of an app with up to
+// maxRaw bytes of the message itself.
+func (s *Store) InboxMessage(ctx context.Context, appID, id string, maxRaw int) (model.InboxMessage, error) {
+	var raw []byte
+	m, err := scanInbox(s.q(ctx).QueryRow(ctx, `SELECT `+inboxColumns+`, substring(message from 1 for $3) FROM email_inbox
+WHERE app_id = $1 AND id::text = $2`, appID, id, maxRaw), &raw)
+	if err != nil {
+		return model.InboxMessage{}, fmt.Errorf("load received message %s: %w", id, mapError(err))
+	}
+	text := string(raw)
+	m.Raw, m.RawTruncated = &text, len(raw) < m.Size
+	return m, nil
+}
+
+// RetryInboxMessage has a failed or rejected message of an app delivered
+// again now, its attempts counted from zero; another state is
+// model.ErrConflict.
+func (s *Store) RetryInboxMessage(ctx context.Context, appID, id string) error {
+	var state string
+	err := s.q(ctx).QueryRow(ctx, `SELECT state FROM email_inbox WHERE app_id = $1 AND id::text = $2 FOR UPDATE`, appID, id).Scan(&state)
+	if err != nil {
+		return fmt.Errorf("retry received message %s: %w", id, mapError(err))
+	}
+	if state != "failed" && state != "rejected" {
+		return fmt.Errorf("retry received message %s: %w: it is %s; only a failed or rejected message is delivered again", id, model.ErrConflict, state)
+	}
+	_, err = s.q(ctx).Exec(ctx, `UPDATE email_inbox SET state = 'queued', attempts = 0, next_attempt_at = now(),
+  last_error = NULL, reject_reason = NULL, settled_at = NULL WHERE id::text = $1`, id)
+	if err != nil {
+		return fmt.Errorf("retry received message %s: %w", id, mapError(err))
+	}
+	return nil
+}
+
+// DeleteInboxMessage deletes one received message of an app, whatever
+// its state (a delivery in progress settles nothing).
+func (s *Store) DeleteInboxMessage(ctx context.Context, appID, id string) error {
+	tag, err := s.q(ctx).Exec(ctx, `DELETE FROM email_inbox WHERE app_id = $1 AND id::text = $2`, appID, id)
+	if err != nil {
+		return fmt.Errorf("delete received message %s: %w", id, mapError(err))
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("delete received message %s: %w", id, model.ErrNotFound)
+	}
+	return nil
+}
+
+// PruneSettledEmail deletes the email that reached its end before before:
+// outbox messages sent, received messages delivered or rejected. Failed
+// messages, of either, are kept until retried or deleted. It returns how
+// many it deleted.
+func (s *Store) PruneSettledEmail(ctx context.Context, before time.Time) (int64, error) {
+	var n int64
+	err := s.q(ctx).QueryRow(ctx, `
+WITH received AS (DELETE FROM email_inbox WHERE state IN ('delivered', 'rejected') AND settled_at < $1 RETURNING 1),
+     sent AS (DELETE FROM email_outbox WHERE state = 'sent' AND sent_at < $1 RETURNING 1)
+SELECT (SELECT count(*) FROM received) + (SELECT count(*) FROM sent)`, before).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("prune settled email: %w", mapError(err))
+	}
+	return n, nil
+}
