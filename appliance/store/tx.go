@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/picloud/picloud/api/model"
 )
@@ -53,13 +54,35 @@ func (t *Tx) Commit(ctx context.Context) error {
 }
 
 // Rollback rolls the transaction back; after Commit it does nothing. When
-// it fails, the connection is closed rather than returned to the pool, so
-// no connection is left idle in a transaction.
+// it fails, the connection is closed rather than returned to the pool; and
+// since pgx closes a broken connection in the background (a cancel request
+// first, then the socket), its server process may hold the transaction a
+// while longer: Rollback then ends that process itself, so that the
+// transaction is over when Rollback returns.
 func (t *Tx) Rollback(ctx context.Context) error {
-	if err := t.tx.Rollback(ctx); err != nil && !errors.Is(err, pgx.ErrTxClosed) {
-		return fmt.Errorf("roll the transaction back: %w", mapError(err))
+	pid := t.tx.Conn().PgConn().PID()
+	err := t.tx.Rollback(ctx)
+	if err == nil || errors.Is(err, pgx.ErrTxClosed) {
+		return nil
 	}
-	return nil
+	if terr := t.s.terminateIdleInTx(ctx, pid); terr != nil {
+		return fmt.Errorf("roll the transaction back: %w (and end its server process: %w)", mapError(err), terr)
+	}
+	return fmt.Errorf("roll the transaction back: %w", mapError(err))
+}
+
+// terminateIdleInTx ends the server process pid if it is idle in a
+// transaction, waiting up to a second for it to be gone (PostgreSQL 14
+// and later; older ones are only signalled).
+func (s *Store) terminateIdleInTx(ctx context.Context, pid uint32) error {
+	const q = `SELECT pg_terminate_backend(pid%s) FROM pg_stat_activity
+WHERE pid = $1 AND state LIKE 'idle in transaction%%'`
+	_, err := s.pool.Exec(ctx, fmt.Sprintf(q, ", 1000"), int32(pid))
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "42883" { // no such function: before 14
+		_, err = s.pool.Exec(ctx, fmt.Sprintf(q, ""), int32(pid))
+	}
+	return err
 }
 
 // BeginReplay starts the transaction of a replay's data calls, which its

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/picloud/picloud/api/model"
 	"github.com/picloud/picloud/appliance/pgtest"
 	"github.com/picloud/picloud/appliance/store"
@@ -95,4 +97,52 @@ func TestSerializableTx(t *testing.T) {
 			t.Errorf("a is %s, want the concurrent write's 2", got)
 		}
 	})
+}
+
+// TestRollbackOfABrokenConnectionEndsTheTransaction: when pgx can no longer
+// use a transaction's connection, Rollback fails, but the server process
+// holding the transaction is ended before Rollback returns.
+func TestRollbackOfABrokenConnectionEndsTheTransaction(t *testing.T) {
+	pool := pgtest.NewDatabase(t)
+	s := store.New(pool)
+	ctx := context.Background()
+	app, err := s.CreateApp(ctx, "broken", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := s.BeginSerializable(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PutKV(tx.Bind(ctx), model.KVPut{AppID: app.ID, Collection: "c", Key: "k", Type: "json", Value: []byte("1")}); err != nil {
+		t.Fatal(err)
+	}
+	pid, closeSocket, err := tx.BreakConnection(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeSocket()
+	state := func() string {
+		var st string
+		err := pool.QueryRow(ctx, `SELECT coalesce(state, '') FROM pg_stat_activity WHERE pid = $1`, int32(pid)).Scan(&st)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return "gone"
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	if st := state(); st != "idle in transaction" {
+		t.Fatalf("before the rollback the process is %q", st)
+	}
+	if err := tx.Rollback(ctx); err == nil {
+		t.Fatal("the rollback of a broken connection succeeded")
+	}
+	if st := state(); st != "gone" {
+		t.Fatalf("after the rollback the process is %q, want gone", st)
+	}
+	if _, err := s.GetKV(ctx, app.ID, "c", "k"); !errors.Is(err, model.ErrNotFound) {
+		t.Fatalf("the write of the ended transaction: %v", err)
+	}
 }
