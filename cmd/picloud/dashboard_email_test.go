@@ -21,7 +21,9 @@ export default {
 // TestDashboardEmail drives an app's received email in Chromium against
 // the real daemon: a message sent to its SMTP listener fails in a script
 // that throws, is seen failed with its error, opened as text, retried
-// once the script works and deleted after a confirmation.
+// once the script works and deleted after a confirmation; an email
+// trigger added on the script's page (one on a domain the app does not
+// hold refused); a docs index made and dropped in the data browser.
 func TestDashboardEmail(t *testing.T) {
 	smtpAddr := freePort(t)
 	d := newDaemon(t, buildBinary(t), "PICLOUD_SMTP_BIND="+smtpAddr, "TEST_EMAIL_RETRY_UNIT_MS=100")
@@ -91,4 +93,45 @@ func TestDashboardEmail(t *testing.T) {
 	if strings.Contains(r.body, id) {
 		t.Errorf("after the delete the inbox holds %s", r.body)
 	}
+
+	triggers := `section[aria-labelledby=triggers-title]`
+	b.run(tab, "the script's email trigger listed",
+		chromedp.Navigate(d.url+"/admin/scripts/"+mail),
+		waitText(triggers+` li[data-trigger=email]`, "mail to orders@shop.example"),
+	)
+	b.run(tab, "an email trigger on a domain the app does not hold is refused",
+		typeInto(`input[name=email-address]`, "news@other.example"),
+		click(triggers+` form:has(input[name=email-address]) button[type=submit]`),
+		waitText(triggers+` [role=alert]`, "other.example"),
+	)
+	b.run(tab, "an email trigger added",
+		replace(`input[name=email-address]`, "news@shop.example"),
+		click(triggers+` form:has(input[name=email-address]) button[type=submit]`),
+		waitText(triggers+` [role=status]`, "news@shop.example"),
+		waitText(triggers+` .triggers`, "mail to news@shop.example"),
+	)
+	d.expect(d.call("GET", "/api/v1/admin/scripts/"+mail+"/triggers", ""), 200, `"address":"news@shop.example"`)
+
+	d.expect(d.call("POST", "/api/v1/admin/apps/"+appID+"/docs/orders/documents", `{"doc":{"customer":{"id":7}}}`), 201)
+	indexes := "/api/v1/admin/apps/" + appID + "/docs/orders/indexes"
+	b.run(tab, "a docs index made",
+		chromedp.Navigate(d.url+"/admin/apps/"+appID+"/data"),
+		clickText(`[aria-label="Document collections"] button`, "orders"),
+		waitText("#indexes-title", "Indexes of orders"),
+		waitText(".indexes", "None."),
+		typeInto(`input[name=index-paths]`, "customer.id"),
+		click(`form:has(input[name=index-paths]) button[type=submit]`),
+		waitText(".indexes", "customer.id"),
+	)
+	var ix struct{ Indexes []struct{ Name string } }
+	d.decode(d.call("GET", indexes, ""), &ix)
+	if len(ix.Indexes) != 1 {
+		t.Fatalf("the indexes of orders are %+v", ix.Indexes)
+	}
+	b.run(tab, "a docs index dropped",
+		click(`button[aria-label="Drop index `+ix.Indexes[0].Name+`"]`),
+		waitText(`section[aria-labelledby=docs-title] [role=status]`, "dropped"),
+		waitText(".indexes", "None."),
+	)
+	d.expect(d.call("GET", indexes, ""), 200, `"indexes":[]`)
 }
