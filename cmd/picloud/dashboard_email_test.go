@@ -23,10 +23,13 @@ export default {
 // that throws, is seen failed with its error, opened as text, retried
 // once the script works and deleted after a confirmation; an email
 // trigger added on the script's page (one on a domain the app does not
-// hold refused); a docs index made and dropped in the data browser.
+// hold refused); the app's senders restricted (one outside the board's
+// list refused); a docs index made and dropped in the data browser.
 func TestDashboardEmail(t *testing.T) {
+	_, relayAddr := startRelay(t)
 	smtpAddr := freePort(t)
-	d := newDaemon(t, buildBinary(t), "PICLOUD_SMTP_BIND="+smtpAddr, "TEST_EMAIL_RETRY_UNIT_MS=100")
+	d := newDaemon(t, buildBinary(t), append(relaySettings(t, relayAddr, "@shop.example"),
+		"PICLOUD_SMTP_BIND="+smtpAddr, "TEST_EMAIL_RETRY_UNIT_MS=100")...)
 	t.Cleanup(func() { killCluster(t, d.dataDir) })
 	d.startAsOwner()
 	appID := d.appID("default")
@@ -93,6 +96,19 @@ func TestDashboardEmail(t *testing.T) {
 	if strings.Contains(r.body, id) {
 		t.Errorf("after the delete the inbox holds %s", r.body)
 	}
+
+	senders := `section[aria-labelledby=senders-title]`
+	b.run(tab, "the app's senders restricted",
+		chromedp.Navigate(d.url+"/admin/apps/"+appID),
+		waitText(senders, "The app may use all of them"),
+		typeInto(`input[name=email-senders]`, "news@other.example"),
+		click(senders+` button[type=submit]`),
+		waitText(senders+` [role=alert]`, "news@other.example"),
+		replace(`input[name=email-senders]`, "news@shop.example"),
+		click(senders+` button[type=submit]`),
+		waitText(senders, "The app may use only news@shop.example"),
+	)
+	d.expect(d.call("GET", "/api/v1/admin/apps/"+appID+"/email-senders", ""), 200, `"senders":["news@shop.example"]`)
 
 	triggers := `section[aria-labelledby=triggers-title]`
 	b.run(tab, "the script's email trigger listed",
