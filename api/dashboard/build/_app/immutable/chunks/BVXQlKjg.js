@@ -1,0 +1,1 @@
+import{c as s,h as t,d as c}from"./9hpG81zs.js";import{B as i}from"./DXsLGz7E.js";const f=Symbol("NaN");function y(r,e,n){t&&c();var o=new i(r);s(()=>{var a=e();a!==a&&(a=f),o.ensure(a,n)})}export{y as k};

@@ -1,0 +1,1 @@
+import{u as o,as as t,w as c}from"./9hpG81zs.js";function u(e){throw new Error("https://svelte.dev/e/lifecycle_outside_component")}function r(e){t===null&&u(),o(()=>{const n=c(e);if(typeof n=="function")return n})}export{r as o};

@@ -1,1 +1,0 @@
-import{c as s,h as t,d as c}from"./Bu5mQnf_.js";import{B as i}from"./Bg7izSN5.js";const f=Symbol("NaN");function y(r,e,n){t&&c();var o=new i(r);s(()=>{var a=e();a!==a&&(a=f),o.ensure(a,n)})}export{y as k};

@@ -1,1 +1,0 @@
-import{aQ as e}from"./Bu5mQnf_.js";e();const i="5";typeof window<"u"&&((globalThis.__svelte??={}).v??=new Set).add(i);

@@ -1,1 +1,0 @@
-import{u as o,as as t,i as c}from"./Bu5mQnf_.js";function u(e){throw new Error("https://svelte.dev/e/lifecycle_outside_component")}function i(e){t===null&&u(),o(()=>{const n=c(e);if(typeof n=="function")return n})}export{i as o};

@@ -1,0 +1,1 @@
+import"../chunks/9oAfMg3j.js";import{p as n,f as h,t as l,a as u,o as a,s as v}from"../chunks/9hpG81zs.js";import{a as _,f as c,s}from"../chunks/CYQqF3BX.js";import{p as e}from"../chunks/CKUw80FY.js";var g=c("<h1> </h1> <p> </p>",1);function E(o,p){n(p,!0);var r=g(),t=h(r),m=a(t,!0),f=v(t,2),i=a(f,!0);l(()=>{s(m,e.status),s(i,e.error?.message)}),_(o,r),u()}export{E as component};

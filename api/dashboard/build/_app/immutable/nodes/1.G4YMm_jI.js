@@ -1,1 +1,0 @@
-import"../chunks/CSd-nJ-2.js";import{p as n,f as h,t as l,a as u,o as a,s as v}from"../chunks/Bu5mQnf_.js";import{a as _,f as c,s}from"../chunks/C7NzhRed.js";import{p as e}from"../chunks/BmmA7xbg.js";var g=c("<h1> </h1> <p> </p>",1);function E(o,p){n(p,!0);var r=g(),t=h(r),m=a(t,!0),f=v(t,2),i=a(f,!0);l(()=>{s(m,e.status),s(i,e.error?.message)}),_(o,r),u()}export{E as component};

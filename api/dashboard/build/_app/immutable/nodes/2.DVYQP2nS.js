@@ -1,1 +1,0 @@
-import"../chunks/CSd-nJ-2.js";import{p,u as a,a as r}from"../chunks/Bu5mQnf_.js";import{g as t}from"../chunks/BbCW9S9z.js";import{b as e}from"../chunks/CjatAyit.js";function i(s,o){p(o,!0),a(()=>{t(`${e}/apps`,{replaceState:!0})}),r()}export{i as component};

@@ -1,0 +1,1 @@
+import"../chunks/9oAfMg3j.js";import{p,u as a,a as r}from"../chunks/9hpG81zs.js";import{g as t}from"../chunks/CO1hgHvc.js";import{b as e}from"../chunks/C3udt1Xk.js";function i(s,o){p(o,!0),a(()=>{t(`${e}/apps`,{replaceState:!0})}),r()}export{i as component};
