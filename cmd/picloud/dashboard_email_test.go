@@ -3,6 +3,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -96,6 +97,27 @@ func TestDashboardEmail(t *testing.T) {
 	if strings.Contains(r.body, id) {
 		t.Errorf("after the delete the inbox holds %s", r.body)
 	}
+
+	// More than a page (20): the next one comes with More.
+	for i := range 21 {
+		if err := m.send("ann@x.example", []string{"orders@shop.example"}, mailMsg(fmt.Sprintf("paged-%02d", i), "order")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.await("21 messages stored", "GET", inbox+"?limit=100", "", func(r reply) error {
+		if n := strings.Count(r.body, `"subject":"paged-`); n != 21 {
+			return fmt.Errorf("%d of 21 stored", n)
+		}
+		return nil
+	})
+	b.run(tab, "the received email paged",
+		chromedp.Reload(),
+		waitText(`ul.mails`, "paged-20"),
+		waitJS(`document.querySelectorAll("ul.mails li[data-mail]").length === 20`),
+		clickText("button", "More"),
+		waitText(`ul.mails`, "paged-00"),
+		waitJS(`document.querySelectorAll("ul.mails li[data-mail]").length === 21`),
+	)
 
 	senders := `section[aria-labelledby=senders-title]`
 	b.run(tab, "the app's senders restricted",
