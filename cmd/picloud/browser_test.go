@@ -191,6 +191,18 @@ func (b *browser) run(ctx context.Context, what string, actions ...chromedp.Acti
 	}
 }
 
+// logIn logs user in on the login page and waits for the apps screen.
+func (b *browser) logIn(ctx context.Context, user, password string) {
+	b.t.Helper()
+	b.run(ctx, "log in as "+user,
+		chromedp.Navigate(b.d.url+"/admin/login"),
+		typeInto(`input[name=username]`, user),
+		typeInto(`input[name=password]`, password),
+		click(`button[type=submit]`),
+		waitText("h1", "Apps"),
+	)
+}
+
 // waitText waits until an element matching sel, in the page or in an open
 // shadow root (the editor's), has text containing want.
 func waitText(sel, want string) chromedp.Action[chromedp.Void] {

@@ -58,13 +58,7 @@ func TestDashboardAppUsers(t *testing.T) {
 
 	b := newBrowser(t, d)
 	tab := b.tab()
-	b.run(tab, "log in",
-		chromedp.Navigate(d.url+"/admin/login"),
-		typeInto(`input[name=username]`, "admin"),
-		typeInto(`input[name=password]`, "s3cret-passw0rd"),
-		click(`button[type=submit]`),
-		waitText("h1", "Apps"),
-	)
+	b.logIn(tab, "admin", "s3cret-passw0rd")
 	rows := func(n int) chromedp.Action[chromedp.Void] {
 		return waitJS(fmt.Sprintf(`document.querySelectorAll(".app-users tbody tr").length === %d`, n))
 	}

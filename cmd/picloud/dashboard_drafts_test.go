@@ -33,13 +33,7 @@ func TestDashboardDrafts(t *testing.T) {
 
 	b := newBrowser(t, d)
 	tab := b.tab()
-	b.run(tab, "log in",
-		chromedp.Navigate(d.url+"/admin/login"),
-		typeInto(`input[name=username]`, "admin"),
-		typeInto(`input[name=password]`, "s3cret-passw0rd"),
-		click(`button[type=submit]`),
-		waitText("h1", "Apps"),
-	)
+	b.logIn(tab, "admin", "s3cret-passw0rd")
 	b.run(tab, "save a draft from the editor",
 		chromedp.Navigate(d.url+"/admin/scripts/"+scriptID),
 		waitText(".cm-content", "v: 1"),

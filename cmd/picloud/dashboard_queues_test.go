@@ -72,13 +72,7 @@ func TestDashboardQueues(t *testing.T) {
 
 	b := newBrowser(t, d)
 	tab := b.tab()
-	b.run(tab, "log in",
-		chromedp.Navigate(d.url+"/admin/login"),
-		typeInto(`input[name=username]`, "admin"),
-		typeInto(`input[name=password]`, "s3cret-passw0rd"),
-		click(`button[type=submit]`),
-		waitText("h1", "Apps"),
-	)
+	b.logIn(tab, "admin", "s3cret-passw0rd")
 	b.run(tab, "the queues of the app",
 		chromedp.Navigate(d.url+"/admin/apps/"+appID),
 		click(`main a[href$="/queues"]`),

@@ -49,13 +49,7 @@ func TestDashboardTypeScript(t *testing.T) {
 
 	b := newBrowser(t, d)
 	tab := b.tab()
-	b.run(tab, "log in",
-		chromedp.Navigate(d.url+"/admin/login"),
-		typeInto(`input[name=username]`, "admin"),
-		typeInto(`input[name=password]`, "s3cret-passw0rd"),
-		click(`button[type=submit]`),
-		waitText("h1", "Apps"),
-	)
+	b.logIn(tab, "admin", "s3cret-passw0rd")
 	b.run(tab, "open the editor; the type checker starts",
 		chromedp.Navigate(d.url+"/admin/scripts/"+scriptID),
 		waitText(".cm-content", "Response.json"),
