@@ -118,3 +118,24 @@ func BenchmarkTranspile(b *testing.B) {
 		}
 	}
 }
+
+// benchData answers every data call at once with one stored JSON value.
+type benchData struct{}
+
+func (benchData) Call(ctx context.Context, app string, c DataCall) (DataResult, error) {
+	return DataResult{Value: []byte(`{"type":"json","value":"{\"n\":1,\"name\":\"bench\",\"tags\":[\"a\",\"b\"]}","version":3}`)}, nil
+}
+
+// BenchmarkExecuteKVGet is a kv read with the data service answering at
+// once: the engine's side of a data call (the SDK, the promise, decoding).
+func BenchmarkExecuteKVGet(b *testing.B) {
+	code, err := Transpile(`import { kv } from "picloud"
+export default { async fetch(request) { const v = await kv.collection("bench").get("k1"); return Response.json(v) } }`, JavaScript)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x := NewInProcess(Options{Data: benchData{}})
+	inv := &Invocation{ScriptID: "bench", Version: 1, Code: code, AppID: "a",
+		Request: Request{Method: "GET", URL: "http://pi.local/kv"}}
+	runBench(b, x, inv)
+}
