@@ -8,6 +8,7 @@
 package data
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,6 +17,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/picloud/picloud/api/model"
 	"github.com/picloud/picloud/engine"
@@ -211,13 +213,13 @@ func checkName(what, s string, max int) error {
 }
 
 func isText(s string) bool {
-	return strings.ToValidUTF8(s, "\uFFFD") == s && !strings.ContainsRune(s, 0)
+	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
 }
 
 // decodeArgs decodes a call's JSON arguments into v, refusing unknown
 // fields.
 func decodeArgs(call engine.DataCall, v any) error {
-	dec := json.NewDecoder(strings.NewReader(string(call.Args)))
+	dec := json.NewDecoder(bytes.NewReader(call.Args))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return invalid("%s: malformed arguments: %v", call.Op, err)
