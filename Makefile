@@ -69,10 +69,12 @@ wpt:
 # workers), and kv reads and writes from PiCloud scripts and from raw gin +
 # pgx, interleaved, and prints medians, ratios, CPU time per request and
 # memory after the load; and queue throughput through a no-op consumer, with
-# the hello route's p50/p99 while the queue drains against idle
+# the hello route's p50/p99 while the queue drains against idle; and the
+# footprint with wrk (Debian's wrk package; skipped without it): latency,
+# PSS of the daemon, workers and PostgreSQL, start to READY, save to live
 # (docs/performance.md).
 bench: deps
-	$(GO) test -run '^$$' -bench . -benchtime 2s -count 1 -timeout 20m ./appliance/ -args -rounds 5
+	$(GO) test -run '^$$' -bench . -benchtime 2s -count 1 -timeout 40m ./appliance/ -args -rounds 5
 
 # dashboard rebuilds the browser dashboard (api/dashboard/web, SvelteKit)
 # into api/dashboard/build, which is committed and embedded in the binary:

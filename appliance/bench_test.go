@@ -71,6 +71,7 @@ func TestMain(m *testing.M) {
 		code := m.Run()
 		printSummary()
 		printQueueSummary()
+		printFootprint()
 		return code
 	})
 }
@@ -110,7 +111,11 @@ func benchDaemon() int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	if err := Serve(ctx, cfg, logger, func(a net.Addr) { fmt.Println(a.String()) }, WithWorkerCommand(testWorkerCommand)); err != nil {
+	// READY=1 goes to NOTIFY_SOCKET when set, as the daemon's own does
+	// (the footprint benchmark times it); dropped otherwise.
+	notify := NewSystemd(ctx, logger).Ready(ctx, "")
+	ready := func(a net.Addr) { fmt.Println(a.String()); notify(a) }
+	if err := Serve(ctx, cfg, logger, ready, WithWorkerCommand(testWorkerCommand)); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
