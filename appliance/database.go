@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -14,6 +15,9 @@ import (
 	"github.com/picloud/picloud/appliance/pgcluster"
 	"github.com/picloud/picloud/migrations"
 )
+
+// idleConnTimeout is how long a pooled database connection may stay idle.
+const idleConnTimeout = 30 * time.Second
 
 // Database is an open, migrated database, with the private cluster behind it
 // when PiCloud runs its own.
@@ -94,6 +98,17 @@ func openDatabase(ctx context.Context, cfg config.Config, logger *slog.Logger, d
 	}
 	if pcfg.MaxConns > 16 {
 		pcfg.MaxConns = 16
+	}
+	// A PostgreSQL backend keeps the memory a load made it grow (caches,
+	// sort and hash space) until its connection closes: idle connections
+	// close after half a minute, so that a quiet board gives it back.
+	// DATABASE_URL's pool_max_conn_idle_time and pool_health_check_period
+	// win.
+	if !strings.Contains(url, "pool_max_conn_idle_time") {
+		pcfg.MaxConnIdleTime = idleConnTimeout
+	}
+	if !strings.Contains(url, "pool_health_check_period") {
+		pcfg.HealthCheckPeriod = idleConnTimeout / 3
 	}
 	db.Pool, err = pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/picloud/picloud/api/data"
 	"github.com/picloud/picloud/appliance/cgroups"
 	"github.com/picloud/picloud/appliance/config"
+	"github.com/picloud/picloud/appliance/memrelease"
 	"github.com/picloud/picloud/appliance/store"
 )
 
@@ -78,6 +79,7 @@ func (d *instance) steps() []startStep {
 		{"executor", d.startExecutor},
 		{"services", d.startServices},
 		{"session sweeper", d.startSweeper},
+		{"memory release", d.startMemoryRelease},
 		{"disk watch", d.startDiskWatch},
 		{"scheduled backups", d.startBackups},
 		{"setup", d.prepareSetup},
@@ -279,6 +281,17 @@ func (d *instance) startServices(ctx context.Context) error {
 // startSweeper deletes expired sessions every hour until the daemon stops.
 func (d *instance) startSweeper(context.Context) error {
 	d.background("the session sweeper", func(ctx context.Context) { sweepSessions(ctx, d.svc.Store, d.log) })
+	return nil
+}
+
+// startMemoryRelease gives the heap a load grew back to the system once
+// the daemon is quiet.
+func (d *instance) startMemoryRelease(context.Context) error {
+	d.background("the memory release", func(ctx context.Context) {
+		memrelease.Watch(ctx, memrelease.Tick, func(n uint64) {
+			d.log.Debug("memory given back after a quiet spell", "component", "appliance", "kib", n>>10)
+		})
+	})
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"syscall"
 
+	"github.com/picloud/picloud/appliance/memrelease"
 	"github.com/picloud/picloud/appliance/sandbox"
 	"github.com/picloud/picloud/engine"
 	"github.com/picloud/picloud/engine/egress"
@@ -65,6 +66,9 @@ func ServeWorker(ctx context.Context, in io.Reader, out io.Writer, logger *slog.
 		return fmt.Errorf("confine the worker: %w", err)
 	}
 	logger.Debug("worker confined", "sandbox", report.String())
+	// A worker grows its heap under load (GOGC is high) and keeps it
+	// when idle; it gives it back after a quiet spell, as the daemon does.
+	go memrelease.Watch(ctx, memrelease.Tick, nil)
 	exec := engine.NewInProcess(engine.Options{Logger: logger, Limits: ec.Limits, Fetch: ec.Fetch, Data: wire.RemoteData})
 	return wire.Serve(ctx, pollable(in, logger), pollable(out, logger), exec)
 }
