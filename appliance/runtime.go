@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -32,8 +34,72 @@ func tuneRuntime(cfg config.Config, logger *slog.Logger) {
 	}
 }
 
-// memTotal is the machine's memory in bytes, from /proc/meminfo; 0 if unknown.
+// memTotal is the memory the daemon and what it starts may use, in bytes:
+// the machine's (/proc/meminfo), or less when the daemon runs in a control
+// group with a memory limit (a container, a systemd MemoryMax=, the board
+// profile of the benchmarks); 0 if unknown.
 func memTotal() int64 {
+	m := machineMemory()
+	cg, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return m
+	}
+	if lim := cgroupMemoryLimit(cg, "/sys/fs/cgroup"); lim > 0 && (m <= 0 || lim < m) {
+		return lim
+	}
+	return m
+}
+
+// cgroupMemoryLimit is the smallest memory limit of the control group
+// described by procCgroup (the text of /proc/self/cgroup) and of its
+// ancestors, under the hierarchy mounted at root: memory.max for cgroup v2
+// (at root, or root/unified on a hybrid system), memory.limit_in_bytes for
+// v1's memory controller. 0 means no limit was found.
+func cgroupMemoryLimit(procCgroup []byte, root string) int64 {
+	var best int64
+	consider := func(file string) {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return
+		}
+		v, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+		if err != nil || v <= 0 || v >= 1<<60 { // "max", or v1's unlimited
+			return
+		}
+		if best == 0 || v < best {
+			best = v
+		}
+	}
+	for _, line := range strings.Split(string(procCgroup), "\n") {
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		var dirs []string
+		var file string
+		switch {
+		case parts[0] == "0" && parts[1] == "":
+			dirs, file = []string{root, filepath.Join(root, "unified")}, "memory.max"
+		case slices.Contains(strings.Split(parts[1], ","), "memory"):
+			dirs, file = []string{filepath.Join(root, "memory")}, "memory.limit_in_bytes"
+		default:
+			continue
+		}
+		for _, dir := range dirs {
+			for p := filepath.Clean("/" + parts[2]); ; p = filepath.Dir(p) {
+				consider(filepath.Join(dir, p, file))
+				if p == "/" {
+					break
+				}
+			}
+		}
+	}
+	return best
+}
+
+// machineMemory is the machine's memory in bytes, from /proc/meminfo; 0 if
+// unknown.
+func machineMemory() int64 {
 	f, err := os.Open("/proc/meminfo")
 	if err != nil {
 		return 0

@@ -1,0 +1,49 @@
+package appliance
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestCgroupMemoryLimit reads the limits as the kernel writes them, in a
+// copy of each hierarchy's layout.
+func TestCgroupMemoryLimit(t *testing.T) {
+	write := func(root, rel, content string) {
+		t.Helper()
+		p := filepath.Join(root, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v2 := t.TempDir()
+	write(v2, "memory.max", "max\n") // the root group has none in reality
+	write(v2, "system.slice/memory.max", "max\n")
+	write(v2, "system.slice/picloud.service/memory.max", "536870912\n")
+	write(v2, "system.slice/picloud.service/daemon/memory.max", "max\n")
+	v1 := t.TempDir()
+	write(v1, "memory/memory.limit_in_bytes", "9223372036854771712\n")
+	write(v1, "memory/board/memory.limit_in_bytes", "1073741824\n")
+	write(v1, "memory/board/inner/memory.limit_in_bytes", "536870912\n")
+	hybrid := t.TempDir()
+	write(hybrid, "unified/box/memory.max", "268435456\n")
+	for _, c := range []struct {
+		name, cgroup, root string
+		want             int64
+	}{
+		{"v2, the limit of a parent", "0::/system.slice/picloud.service/daemon\n", v2, 512 << 20},
+		{"v2, no limit", "0::/system.slice\n", v2, 0},
+		{"v1, the smallest on the path", "12:pids:/x\n4:memory:/board/inner\n0::/\n", v1, 512 << 20},
+		{"v1, unlimited", "4:memory:/\n", v1, 0},
+		{"hybrid, unified", "4:memory:/\n0::/box\n", hybrid, 256 << 20},
+		{"no such group", "0::/gone\n", v2, 0},
+		{"garbage", "nonsense\n::\n", v2, 0},
+	} {
+		if got := cgroupMemoryLimit([]byte(c.cgroup), c.root); got != c.want {
+			t.Errorf("%s: %d, want %d", c.name, got, c.want)
+		}
+	}
+}
