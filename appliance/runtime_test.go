@@ -32,7 +32,7 @@ func TestCgroupMemoryLimit(t *testing.T) {
 	write(hybrid, "unified/box/memory.max", "268435456\n")
 	for _, c := range []struct {
 		name, cgroup, root string
-		want             int64
+		want               int64
 	}{
 		{"v2, the limit of a parent", "0::/system.slice/picloud.service/daemon\n", v2, 512 << 20},
 		{"v2, no limit", "0::/system.slice\n", v2, 0},
