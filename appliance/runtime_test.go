@@ -47,3 +47,17 @@ func TestCgroupMemoryLimit(t *testing.T) {
 		}
 	}
 }
+
+func TestDefaultMemoryLimit(t *testing.T) {
+	for _, c := range []struct{ mem, want int64 }{
+		{512 << 20, 32 << 20}, // a Pi Zero 2 W
+		{256 << 20, 32 << 20},
+		{1 << 30, 64 << 20},
+		{8 << 30, 128 << 20},
+		{0, 128 << 20}, // unknown
+	} {
+		if got := defaultMemoryLimit(c.mem); got != c.want {
+			t.Errorf("%d MiB: %d MiB, want %d", c.mem>>20, got>>20, c.want>>20)
+		}
+	}
+}

@@ -99,7 +99,8 @@ type Config struct {
 	// 100 buys throughput with memory that MemoryLimitMB bounds.
 	GCPercent int
 	// MemoryLimitMB is the daemon's soft memory limit (GOMEMLIMIT); 0 means a
-	// quarter of the machine's memory.
+	// sixteenth of the machine's memory (or its cgroup's limit), from 32 to
+	// 128 MiB.
 	MemoryLimitMB int
 
 	// ShutdownTimeout bounds the drain of in-flight requests on SIGTERM.
