@@ -1,0 +1,86 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// boardMemory is a Raspberry Pi Zero 2 W's memory.
+const boardMemory = 512 << 20
+
+// boardCgroup makes a memory cgroup of boardMemory, under cgroup v2 when
+// its memory controller can be used there, else under v1's memory
+// controller, and returns its cgroup.procs file. The group is removed when
+// the test ends (after the daemons it started, whose cleanups run first).
+func boardCgroup(t *testing.T) string {
+	t.Helper()
+	name := fmt.Sprintf("picloud-board-test-%d", os.Getpid())
+	dir, limitFile := filepath.Join("/sys/fs/cgroup", name), "memory.max"
+	if ctl, err := os.ReadFile("/sys/fs/cgroup/cgroup.subtree_control"); err != nil || !strings.Contains(string(ctl), "memory") {
+		dir, limitFile = filepath.Join("/sys/fs/cgroup/memory", name), "memory.limit_in_bytes"
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Skipf("the board profile needs a memory cgroup it can make (root, a writable cgroup hierarchy): %v", err)
+	}
+	t.Cleanup(func() { _ = os.Remove(dir) })
+	if err := os.WriteFile(filepath.Join(dir, limitFile), []byte(strconv.Itoa(boardMemory)), 0o644); err != nil {
+		t.Fatalf("limit the group's memory: %v", err)
+	}
+	return filepath.Join(dir, "cgroup.procs")
+}
+
+// TestBoardProfile runs the daemon as on a Pi Zero 2 W: inside a memory
+// cgroup of 512 MiB on this much larger machine. The daemon must size itself
+// from the group, not from the machine: its workers' memory ceiling is
+// the 96 MiB of a board under 1 GiB (the machine's memory would give up to
+// 512 MiB), a memory bomb still ends with limit.memory at that ceiling, and
+// a bystander keeps answering.
+func TestBoardProfile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and starts PostgreSQL")
+	}
+	procs := boardCgroup(t)
+	bin := buildBinary(t)
+	d := newDaemon(t, bin)
+	if out, err := d.picloud("s3cret-passw0rd\n", "user", "add", "admin", "--password-stdin"); err != nil {
+		t.Fatalf("user add: %v\n%s", err, out)
+	}
+	// The shell moves itself into the group and becomes the daemon, so
+	// that PostgreSQL and the workers start inside it too.
+	d.launch(exec.Command("/bin/sh", "-c", `echo $$ > "$0" && exec "$@"`, procs, bin, "serve"))
+	d.waitHealthy()
+	login := d.call("POST", "/api/v1/admin/auth/login", `{"username":"admin","password":"s3cret-passw0rd"}`)
+	d.expect(login, 200)
+	d.token = login.field(t, "token").(string)
+
+	// Every process of the appliance is in the group.
+	members, err := os.ReadFile(procs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains("\n"+string(members), "\n"+strconv.Itoa(d.cmd.Process.Pid)+"\n") {
+		t.Fatalf("the daemon (%d) is not in the board's group: %q", d.cmd.Process.Pid, members)
+	}
+
+	d.deploy("", "bystander", `export default () => Response.json({ ok: true })`, "*", "/ok")
+	d.deploy("", "bomb", `export default () => { const s = "x".repeat(1 << 23); const keep = []; for (;;) keep.push(s + keep.length) }`, "*", "/bomb")
+
+	r := d.call("GET", "/bomb", "")
+	if r.status != 500 || !strings.Contains(r.body, `"code":"limit.memory"`) {
+		t.Fatalf("the bomb answered %d %.300s, want 500 limit.memory", r.status, r.body)
+	}
+	if !strings.Contains(r.body, "ceiling of 96 MiB") {
+		t.Errorf("the bomb's answer does not name the board's 96 MiB ceiling (the daemon sized its workers from the machine?): %.300s", r.body)
+	}
+	for i := 0; i < 20; i++ {
+		ok := d.call("GET", "/ok", "")
+		if ok.status != 200 || !strings.Contains(ok.body, `"ok":true`) {
+			t.Fatalf("bystander request %d after the bomb: %d %.300s", i, ok.status, ok.body)
+		}
+	}
+}
