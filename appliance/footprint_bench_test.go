@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/picloud/picloud/appliance/config"
+	"github.com/picloud/picloud/appliance/testkit"
 )
 
 // The footprint benchmark measures what a 512 MB board cares about, with
@@ -51,29 +52,6 @@ var footprintIdle = flag.Duration("footprint-idle", 60*time.Second, "idle time b
 // a Raspberry Pi Zero 2 W's 512 MiB, with the two workers the daemon gives
 // itself there (it sizes its memory limits from the cgroup's).
 var footprintBoard = flag.Bool("board", false, "run PiCloud in a 512 MiB memory cgroup with two workers, as on a Pi Zero 2 W")
-
-// boardMemory is the board profile's memory.
-const boardMemory = 512 << 20
-
-// boardCgroup makes the board profile's memory cgroup, under cgroup v2's
-// hierarchy when its memory controller can be used there, else under v1's
-// memory controller, and returns its cgroup.procs file; it is removed at
-// the end of the benchmark.
-func boardCgroup(b *testing.B) string {
-	name := fmt.Sprintf("picloud-board-%d", os.Getpid())
-	dir, limitFile := filepath.Join("/sys/fs/cgroup", name), "memory.max"
-	if ctl, err := os.ReadFile("/sys/fs/cgroup/cgroup.subtree_control"); err != nil || !strings.Contains(string(ctl), "memory") {
-		dir, limitFile = filepath.Join("/sys/fs/cgroup/memory", name), "memory.limit_in_bytes"
-	}
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		b.Fatalf("the board profile needs a memory cgroup (run as root): %v", err)
-	}
-	b.Cleanup(func() { _ = os.Remove(dir) })
-	if err := os.WriteFile(filepath.Join(dir, limitFile), []byte(strconv.Itoa(boardMemory)), 0o644); err != nil {
-		b.Fatalf("limit the board profile's memory: %v", err)
-	}
-	return filepath.Join(dir, "cgroup.procs")
-}
 
 // footprintRun is one wrk run against one server.
 type footprintRun struct {
@@ -306,7 +284,7 @@ func newFootprintDaemon(b *testing.B) *footprintDaemon {
 	}
 	d := &footprintDaemon{dataDir: filepath.Join(dir, "data"), socket: filepath.Join(dir, "notify")}
 	if *footprintBoard {
-		d.procs = boardCgroup(b)
+		d.procs = testkit.BoardCgroup(b)
 	}
 	if err := os.Mkdir(d.dataDir, 0o755); err != nil {
 		b.Fatal(err)
@@ -331,7 +309,8 @@ func (d *footprintDaemon) start(b *testing.B) time.Duration {
 	if d.procs != "" {
 		// The shell moves itself into the board's cgroup, then becomes the
 		// daemon: PostgreSQL and the workers start inside it.
-		cmd = exec.Command("/bin/sh", "-c", `echo $$ > "$0" && exec "$@"`, d.procs, exe, argBenchD)
+		argv := testkit.InCgroup(d.procs, exe, argBenchD)
+		cmd = exec.Command(argv[0], argv[1:]...)
 		cmd.Env = append(os.Environ(), envBenchData+"="+d.dataDir, "NOTIFY_SOCKET="+d.socket, "XWORKERS=2")
 	}
 	cmd.Stderr = os.Stderr

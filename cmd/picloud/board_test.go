@@ -1,38 +1,14 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/picloud/picloud/appliance/testkit"
 )
-
-// boardMemory is a Raspberry Pi Zero 2 W's memory.
-const boardMemory = 512 << 20
-
-// boardCgroup makes a memory cgroup of boardMemory, under cgroup v2 when
-// its memory controller can be used there, else under v1's memory
-// controller, and returns its cgroup.procs file. The group is removed when
-// the test ends (after the daemons it started, whose cleanups run first).
-func boardCgroup(t *testing.T) string {
-	t.Helper()
-	name := fmt.Sprintf("picloud-board-test-%d", os.Getpid())
-	dir, limitFile := filepath.Join("/sys/fs/cgroup", name), "memory.max"
-	if ctl, err := os.ReadFile("/sys/fs/cgroup/cgroup.subtree_control"); err != nil || !strings.Contains(string(ctl), "memory") {
-		dir, limitFile = filepath.Join("/sys/fs/cgroup/memory", name), "memory.limit_in_bytes"
-	}
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Skipf("the board profile needs a memory cgroup it can make (root, a writable cgroup hierarchy): %v", err)
-	}
-	t.Cleanup(func() { _ = os.Remove(dir) })
-	if err := os.WriteFile(filepath.Join(dir, limitFile), []byte(strconv.Itoa(boardMemory)), 0o644); err != nil {
-		t.Fatalf("limit the group's memory: %v", err)
-	}
-	return filepath.Join(dir, "cgroup.procs")
-}
 
 // TestBoardProfile runs the daemon as on a Pi Zero 2 W: inside a memory
 // cgroup of 512 MiB on this much larger machine. The daemon must size itself
@@ -44,7 +20,7 @@ func TestBoardProfile(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and starts PostgreSQL")
 	}
-	procs := boardCgroup(t)
+	procs := testkit.BoardCgroup(t)
 	bin := buildBinary(t)
 	d := newDaemon(t, bin)
 	if out, err := d.picloud("s3cret-passw0rd\n", "user", "add", "admin", "--password-stdin"); err != nil {
@@ -52,7 +28,8 @@ func TestBoardProfile(t *testing.T) {
 	}
 	// The shell moves itself into the group and becomes the daemon, so
 	// that PostgreSQL and the workers start inside it too.
-	d.launch(exec.Command("/bin/sh", "-c", `echo $$ > "$0" && exec "$@"`, procs, bin, "serve"))
+	argv := testkit.InCgroup(procs, bin, "serve")
+	d.launch(exec.Command(argv[0], argv[1:]...))
 	d.waitHealthy()
 	login := d.call("POST", "/api/v1/admin/auth/login", `{"username":"admin","password":"s3cret-passw0rd"}`)
 	d.expect(login, 200)
