@@ -117,7 +117,8 @@ func dataError(err error) *DataError {
 const maxDataArgs = 3 << 20
 
 // jsDataCall is the SDK's one way to its data: call(op, collection,
-// argsJSON, tx) returns a promise of the result's JSON text; tx, when not
+// argsJSON, tx) returns a promise of the result, parsed from the JSON the
+// data service answers; tx, when not
 // undefined, is the transaction the call runs in. It counts against
 // the execution's data call limit, and ends with the execution: the call's
 // context is canceled when the execution stops.
@@ -167,7 +168,14 @@ func (e *execution) jsDataCall(call goja.FunctionCall) goja.Value {
 				_ = reject(e.dataErrorValue(de))
 				return
 			}
-			_ = resolve(e.str(string(res.Value)))
+			// The result is JSON from the data service; it reaches the
+			// script parsed, by the engine's own decoder.
+			v, thrown := e.parseJSON(string(res.Value))
+			if thrown != nil {
+				_ = reject(thrown)
+				return
+			}
+			_ = resolve(v)
 		}
 	})
 	return e.r.ToValue(p)

@@ -1,8 +1,8 @@
 // The base of the "picloud" SDK: the helpers every part uses. The engine
 // runs it once in an execution's runtime, when the script first reads a
 // part of the SDK, with its natives: call(op, collection, argsJSON, tx)
-// returns a promise of the result's JSON text, run in transaction tx unless
-// it is undefined; toBase64 and fromBase64 carry binary values;
+// returns a promise of the result (parsed from the service's JSON), run
+// in transaction tx unless it is undefined; toBase64 and fromBase64 carry binary values;
 // countSubrequest counts an invoke call against the subrequest limit it
 // shares with fetch. Arguments are checked here for clear errors; the data
 // service checks them again, for it trusts nothing a worker sends.
@@ -51,8 +51,9 @@
     return v instanceof ArrayBuffer || ArrayBuffer.isView(v)
   }
 
-  async function send(op, collection, args, tx) {
-    return JSON.parse(await call(op, collection, JSON.stringify(args), tx))
+  // send makes a data call: a promise of its result.
+  function send(op, collection, args, tx) {
+    return call(op, collection, JSON.stringify(args), tx)
   }
 
   function isPlainObject(v) {
