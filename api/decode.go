@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -45,4 +46,16 @@ func idParam(c *gin.Context, name string) (string, bool) {
 		return "", false
 	}
 	return u.String(), true
+}
+
+// versionNumber reads raw, which what names, as a version number of a
+// script: 1 or more. Anything else it answers itself with a 400 saying
+// so, and returns false.
+func versionNumber(c *gin.Context, what, raw string) (int, bool) {
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 1 {
+		writeError(c, http.StatusBadRequest, what+" must be a version number of the script (1 or more), not "+strconv.Quote(raw))
+		return 0, false
+	}
+	return n, true
 }
