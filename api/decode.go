@@ -59,3 +59,20 @@ func versionNumber(c *gin.Context, what, raw string) (int, bool) {
 	}
 	return n, true
 }
+
+// limitQuery reads a listing's limit query parameter: a number of unit
+// (messages, keys, ...), from 1, or 0 when there is none, which leaves
+// the listing its default. Anything else it answers itself with a 400
+// saying so, and returns false.
+func limitQuery(c *gin.Context, unit string) (int, bool) {
+	l := c.Query("limit")
+	if l == "" {
+		return 0, true
+	}
+	n, err := strconv.Atoi(l)
+	if err != nil || n < 1 {
+		writeError(c, http.StatusBadRequest, "limit must be a number of "+unit+", from 1")
+		return 0, false
+	}
+	return n, true
+}
