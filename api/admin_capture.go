@@ -141,9 +141,8 @@ func (s *server) replayVersion(c *gin.Context) {
 	if !ok {
 		return
 	}
-	n, err := strconv.Atoi(c.Param("version"))
-	if err != nil || n < 1 {
-		writeError(c, http.StatusBadRequest, "the version must be a version number of the script (1 or more), not "+strconv.Quote(c.Param("version")))
+	n, ok := versionNumber(c, "the version", c.Param("version"))
+	if !ok {
 		return
 	}
 	setting, err := s.deps.Manager.CaptureSetting(c, id)

@@ -73,14 +73,11 @@ func (s *server) browseDocs(c *gin.Context) {
 	f := data.DocsFind{AppID: c.GetString(appKey), Collection: c.Param("collection"),
 		Where: optionalJSON(c, "where"), OrderBy: optionalJSON(c, "order_by"),
 		Contains: c.Query("contains"), Cursor: c.Query("cursor")}
-	if l := c.Query("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 {
-			writeError(c, http.StatusBadRequest, "limit must be a number of documents, from 1")
-			return
-		}
-		f.Limit = n
+	limit, ok := limitQuery(c, "documents")
+	if !ok {
+		return
 	}
+	f.Limit = limit
 	page, err := s.deps.Manager.FindDocs(c, f)
 	if err != nil {
 		s.fail(c, err)

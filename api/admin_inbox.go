@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -21,14 +20,9 @@ func (s *server) inboxRoutes(authed *gin.RouterGroup) {
 }
 
 func (s *server) listInbox(c *gin.Context) {
-	limit := 0
-	if l := c.Query("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 {
-			writeError(c, http.StatusBadRequest, "limit must be a number of messages, from 1")
-			return
-		}
-		limit = n
+	limit, ok := limitQuery(c, "messages")
+	if !ok {
+		return
 	}
 	ms, err := s.deps.Manager.InboxMessages(c, c.GetString(appKey), c.Query("state"), c.Query("cursor"), limit)
 	if err != nil {

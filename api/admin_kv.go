@@ -42,14 +42,11 @@ func (s *server) listKVCollections(c *gin.Context) {
 
 func (s *server) browseKV(c *gin.Context) {
 	b := manager.KVBrowse{Prefix: c.Query("prefix"), Contains: c.Query("contains"), Cursor: c.Query("cursor")}
-	if l := c.Query("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 {
-			writeError(c, http.StatusBadRequest, "limit must be a number of keys, from 1")
-			return
-		}
-		b.Limit = n
+	limit, ok := limitQuery(c, "keys")
+	if !ok {
+		return
 	}
+	b.Limit = limit
 	page, err := s.deps.Manager.KVKeys(c, c.GetString(appKey), c.Param("collection"), b)
 	if err != nil {
 		s.fail(c, err)

@@ -3,7 +3,6 @@ package api
 import (
 	"encoding/json"
 	"net/http"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -42,14 +41,9 @@ func queueMessageJSON(m model.QueueMessage) gin.H {
 }
 
 func (s *server) browseQueue(c *gin.Context) {
-	limit := 0
-	if l := c.Query("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 {
-			writeError(c, http.StatusBadRequest, "limit must be a number of messages, from 1")
-			return
-		}
-		limit = n
+	limit, ok := limitQuery(c, "messages")
+	if !ok {
+		return
 	}
 	ms, err := s.deps.Manager.QueueMessages(c, c.GetString(appKey), c.Param("queue"), c.Query("state"), c.Query("after"), limit)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -45,4 +46,33 @@ func idParam(c *gin.Context, name string) (string, bool) {
 		return "", false
 	}
 	return u.String(), true
+}
+
+// versionNumber reads raw, which what names, as a version number of a
+// script: 1 or more. Anything else it answers itself with a 400 saying
+// so, and returns false.
+func versionNumber(c *gin.Context, what, raw string) (int, bool) {
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 1 {
+		writeError(c, http.StatusBadRequest, what+" must be a version number of the script (1 or more), not "+strconv.Quote(raw))
+		return 0, false
+	}
+	return n, true
+}
+
+// limitQuery reads a listing's limit query parameter: a number of unit
+// (messages, keys, ...), from 1, or 0 when there is none, which leaves
+// the listing its default. Anything else it answers itself with a 400
+// saying so, and returns false.
+func limitQuery(c *gin.Context, unit string) (int, bool) {
+	l := c.Query("limit")
+	if l == "" {
+		return 0, true
+	}
+	n, err := strconv.Atoi(l)
+	if err != nil || n < 1 {
+		writeError(c, http.StatusBadRequest, "limit must be a number of "+unit+", from 1")
+		return 0, false
+	}
+	return n, true
 }

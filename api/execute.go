@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -126,9 +125,8 @@ func (s *server) versionToTry(c *gin.Context, sc *model.Script) (*model.Script, 
 		return sc, true
 	}
 	c.Request.Header.Del(versionHeader)
-	n, err := strconv.Atoi(raw)
-	if err != nil || n < 1 {
-		writeError(c, http.StatusBadRequest, versionHeader+" must be a version number of the script (1 or more), not "+strconv.Quote(raw))
+	n, ok := versionNumber(c, versionHeader, raw)
+	if !ok {
 		return nil, false
 	}
 	if n == sc.ActiveVersion {

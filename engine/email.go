@@ -17,19 +17,7 @@ const MaxRejectReason = 1000
 // ctx.waitUntil promises. A setReject(reason) call is recorded for the
 // delivery, which marks the stored message rejected.
 func (e *execution) runEmail(def goja.Value) *ExecError {
-	fn, obj, xe := namedHandler(def, "email", "message, env, ctx")
-	if xe != nil {
-		return xe
-	}
-	ret, err := fn(obj, e.newEmailMessage(), e.newEnv(), e.newContextObject())
-	if err != nil {
-		return e.jsError(err)
-	}
-	if _, xe := e.await(ret); xe != nil {
-		return xe
-	}
-	e.settleWaitUntil()
-	return nil
+	return e.runNamed(def, "email", "message, env, ctx", func() (goja.Value, error) { return e.newEmailMessage(), nil })
 }
 
 // newEmailMessage builds the handler's message: from and to (the

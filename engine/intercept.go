@@ -58,15 +58,7 @@ func (e *execution) ctxNext(call goja.FunctionCall) goja.Value {
 // a Response (or what a fetch handler may return) answers the request;
 // nothing, or what ctx.next returned, passes it on, with ctx.data.
 func (e *execution) runIntercept(def goja.Value) (*Response, *ExecError) {
-	fn, obj, xe := namedHandler(def, "intercept", "request, env, ctx")
-	if xe != nil {
-		return nil, xe
-	}
-	ret, err := fn(obj, e.newIncomingRequest(), e.newEnv(), e.newContextObject())
-	if err != nil {
-		return nil, e.jsError(err)
-	}
-	v, xe := e.await(ret)
+	v, xe := e.callNamed(def, "intercept", "request, env, ctx", func() (goja.Value, error) { return e.newIncomingRequest(), nil })
 	if xe != nil {
 		return nil, xe
 	}

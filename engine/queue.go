@@ -15,23 +15,7 @@ const MaxQueueRetryDelay = 12 * 3600
 // ctx.waitUntil promises. The ack() and retry() calls it makes are
 // recorded for the consumer, whether the handler succeeds or throws.
 func (e *execution) runQueue(def goja.Value) *ExecError {
-	fn, obj, xe := namedHandler(def, "queue", "batch, env, ctx")
-	if xe != nil {
-		return xe
-	}
-	batch, err := e.newBatch()
-	if err != nil {
-		return e.jsError(err)
-	}
-	ret, err := fn(obj, batch, e.newEnv(), e.newContextObject())
-	if err != nil {
-		return e.jsError(err)
-	}
-	if _, xe := e.await(ret); xe != nil {
-		return xe
-	}
-	e.settleWaitUntil()
-	return nil
+	return e.runNamed(def, "queue", "batch, env, ctx", e.newBatch)
 }
 
 // newBatch builds the handler's batch: queue, messages (id, body,
