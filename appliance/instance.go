@@ -254,7 +254,7 @@ func (d *instance) startExecutor(ctx context.Context) error {
 		}
 		d.mailer = m
 		d.data.WithEmail(d.dataStore, d.cfg.SMTP.Senders)
-		d.data.WithInbox(d.dataStore).WithAppSenders(d.dataStore)
+		d.data.WithInbox(d.dataStore, smtpDomain()).WithAppSenders(d.dataStore)
 	}
 	exec, err := startExecutor(ctx, d.cfg, d.ports, d.groups, d.opts.workerCommand, d.data, d.log)
 	if err != nil {

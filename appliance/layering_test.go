@@ -33,6 +33,8 @@ var layerRules = []struct {
 	{module + "/api/access", []string{module + "/api/manager", module + "/api/orchestrator", "net/http", "github.com/gin-gonic/", "github.com/jackc/"}},
 	{module + "/api/auth", []string{module + "/", "net/http", "github.com/gin-gonic/", "github.com/jackc/"}},
 	{module + "/api/secrets", []string{module + "/", "net/http", "github.com/gin-gonic/", "github.com/jackc/"}},
+	// Email trace fields, for the SMTP listener and the data service alike.
+	{module + "/api/mailtrace", []string{module + "/", "net/http", "github.com/gin-gonic/", "github.com/jackc/"}},
 	{module + "/api", []string{module + "/appliance", module + "/migrations", module + "/tui", module + "/cmd", "github.com/jackc/"}},
 	// The metrics read the data service through the composition root.
 	{module + "/api/metrics", []string{module + "/api/data", module + "/appliance", module + "/migrations", module + "/tui", module + "/cmd", "github.com/jackc/"}},

@@ -44,7 +44,8 @@ func startSMTP(cfg config.Config, ln net.Listener, st *store.Store, j *jobs.Engi
 	return srv
 }
 
-// smtpDomain is the name the SMTP server greets with: the machine's.
+// smtpDomain is the name the SMTP server greets with, and that
+// message.forward's Received: field names: the machine's.
 func smtpDomain() string {
 	if h, err := os.Hostname(); err == nil && h != "" {
 		return h

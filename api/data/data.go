@@ -70,6 +70,7 @@ type Service struct {
 	email   EmailStore // nil: no relay, email.send is refused
 	senders Senders    // who email.send may send as
 	inbox   InboxStore // nil: no received email, message.forward is refused
+	board   string     // this machine's name, in a forward's Received: field
 	// appSenders restricts each app to the senders its owner set; nil:
 	// every app may use all of senders.
 	appSenders AppSendersStore

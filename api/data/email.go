@@ -34,6 +34,9 @@ const (
 	CodeEmailNotConfigured = "email.not_configured"
 	// CodeEmailSenderRefused: the from address is not an allowed sender.
 	CodeEmailSenderRefused = "email.sender_refused"
+	// CodeEmailLoop: message.forward of a message that went through
+	// mailtrace.MaxHops relays already, a routing loop.
+	CodeEmailLoop = "email.loop"
 )
 
 // EmailStore keeps the outbox; appliance/store's Store satisfies it.

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/picloud/picloud/api/mailtrace"
 	"github.com/picloud/picloud/api/model"
 	"github.com/picloud/picloud/engine"
 )
@@ -22,16 +24,20 @@ type InboxStore interface {
 }
 
 // WithInbox lets an email handler's message.forward read the message it
-// forwards from in. It returns s.
-func (s *Service) WithInbox(in InboxStore) *Service {
-	s.inbox = in
+// forwards from in; board is this machine's name, for the Received: field
+// of the forward. It returns s.
+func (s *Service) WithInbox(in InboxStore, board string) *Service {
+	s.inbox, s.board = in, board
 	return s
 }
 
 // emailForward answers message.forward(address) of an email handler: the
-// received message, unchanged, goes into the outbox for address, sent
-// from the address it came to, which must be an allowed sender as for
-// email.send. It returns {messageId}.
+// received message goes into the outbox for address, sent from the
+// address it came to, which must be an allowed sender as for email.send.
+// A forward is a relay's hop: the message gets a Received: field in front
+// (by this board, for address), the rest byte for byte, and one that went
+// through mailtrace.MaxHops hops already is refused with CodeEmailLoop.
+// It returns {messageId}.
 func (s *Service) emailForward(ctx context.Context, appID string, call engine.DataCall) (any, error) {
 	if s.email == nil || s.inbox == nil {
 		return nil, &engine.DataError{Code: CodeEmailNotConfigured, Message: "message.forward: this daemon has no SMTP relay (PICLOUD_SMTP_RELAY)"}
@@ -57,6 +63,10 @@ func (s *Service) emailForward(ctx context.Context, appID string, call engine.Da
 	if err != nil {
 		return nil, err
 	}
+	if n := mailtrace.Hops(in.Message); n >= mailtrace.MaxHops {
+		return nil, &engine.DataError{Code: CodeEmailLoop,
+			Message: fmt.Sprintf("message.forward: the message has %d Received headers already, a routing loop (at most %d hops)", n, mailtrace.MaxHops)}
+	}
 	if !s.senders.Allows(in.Recipient) {
 		return nil, &engine.DataError{Code: CodeEmailSenderRefused,
 			Message: fmt.Sprintf("message.forward: %s, the address the message came to, is not an allowed sender (PICLOUD_SMTP_SENDERS)", in.Recipient)}
@@ -70,7 +80,8 @@ func (s *Service) emailForward(ctx context.Context, appID string, call engine.Da
 			id = mid
 		}
 	}
-	out := model.OutboundEmail{AppID: appID, MessageID: id, Sender: in.Recipient, Recipients: []string{to.Address}, Message: in.Message}
+	out := model.OutboundEmail{AppID: appID, MessageID: id, Sender: in.Recipient, Recipients: []string{to.Address},
+		Message: mailtrace.Prepend(in.Message, mailtrace.Stamp{By: s.board, ID: uuid.NewString(), For: to.Address, At: time.Now()})}
 	if err := s.email.AddEmail(ctx, out); err != nil {
 		return nil, err
 	}

@@ -1,9 +1,11 @@
 // Package smtpin is PiCloud's inbound SMTP server
 // (github.com/emersion/go-smtp): it accepts mail only for the addresses
 // that email triggers claim, refusing any other recipient at RCPT (it
-// never relays), caps each message's size and each client's rate, and
-// answers 250 only once the message is stored, one copy per recipient,
-// for the job engine to hand to the scripts' email handlers.
+// never relays), caps each message's size and each client's rate,
+// refuses a message that went round a loop (more than mailtrace.MaxHops
+// Received: fields), and answers 250 only once the message is stored, one
+// copy per recipient, for the job engine to hand to the scripts' email
+// handlers.
 package smtpin
 
 import (
@@ -21,6 +23,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/picloud/picloud/api/mailtrace"
 	"github.com/picloud/picloud/api/model"
 )
 
@@ -135,6 +138,13 @@ var (
 		Message: "No valid recipients"}
 )
 
+// errLoop refuses a message that went through n relays, more than
+// mailtrace.MaxHops: RFC 3463's 5.4.6, a routing loop.
+func errLoop(n int) error {
+	return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 4, 6},
+		Message: fmt.Sprintf("routing loop detected: %d Received headers", n)}
+}
+
 func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 	if !ss.s.rates.allow(ss.client, time.Now()) {
 		ss.s.log.Warn("SMTP client over its rate", "client", ss.client)
@@ -184,6 +194,10 @@ func (ss *session) Data(r io.Reader) error {
 	if _, err := mail.ReadMessage(bytes.NewReader(raw)); err != nil {
 		ss.s.log.Info("SMTP message refused: malformed", "client", ss.client, "err", err)
 		return errMalformed
+	}
+	if n := mailtrace.Hops(raw); n > mailtrace.MaxHops {
+		ss.s.log.Warn("SMTP message refused: a routing loop", "from", ss.from, "to", strings.Join(ss.addrs, ","), "received", n, "client", ss.client)
+		return errLoop(n)
 	}
 	ms := make([]model.InboundEmail, len(ss.rcpts))
 	for i, t := range ss.rcpts {

@@ -90,8 +90,10 @@ interface ForwardableEmailMessage {
    */
   setReject(reason: string): void
   /**
-   * Sends the message, unchanged, to address through the SMTP relay, from
-   * the address it came to (which PICLOUD_SMTP_SENDERS must allow).
+   * Sends the message to address through the SMTP relay, from the address
+   * it came to (which PICLOUD_SMTP_SENDERS must allow): as received, after
+   * a Received: field of this board's hop. A message with 50 Received:
+   * fields already, a routing loop, fails with email.loop.
    */
   forward(address: string): Promise<unknown>
 }
