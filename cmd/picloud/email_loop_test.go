@@ -12,7 +12,7 @@ import (
 
 // emailForwarder is a script whose email handler forwards every message
 // to boss@x.example and writes to kv (fwd:<subject>) what the forward
-// did (forwarded: true), or the code and message it failed with; its
+// did (forwarded: true, and the type of the messageId it resolved to), or the code and message it failed with; its
 // fetch handler reads kv back.
 const emailForwarder = `import { kv as store } from "picloud"
 const kv = store.collection("forwards")
@@ -24,8 +24,8 @@ export default {
     const subject = message.headers.get("subject")
     let result
     try {
-      await message.forward("boss@x.example")
-      result = { forwarded: true }
+      const sent = await message.forward("boss@x.example")
+      result = { forwarded: true, messageId: typeof sent.messageId }
     } catch (e) {
       result = { code: e.code, error: e.message }
     }
@@ -98,7 +98,7 @@ WHERE position($1 in convert_from(message, 'UTF8')) > 0`, "Subject: "+subject+"\
 		if err := m.send("ann@x.example", []string{"orders@shop.example"}, msg); err != nil {
 			t.Fatalf("a message with 2 Received fields: %v", err)
 		}
-		if r := forwarded(t, "fwd"); !strings.Contains(r.body, `"forwarded":true`) {
+		if r := forwarded(t, "fwd"); !strings.Contains(r.body, `"forwarded":true`) || !strings.Contains(r.body, `"messageId":"string"`) {
 			t.Fatalf("the forward: %s", r.body)
 		}
 		host, err := os.Hostname()
