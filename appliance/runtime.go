@@ -52,34 +52,42 @@ func defaultMemoryLimit(mem int64) int64 {
 // profile of the benchmarks); 0 if unknown.
 func memTotal() int64 {
 	m := machineMemory()
-	cg, err := os.ReadFile("/proc/self/cgroup")
-	if err != nil {
-		return m
-	}
-	if lim := cgroupMemoryLimit(cg, "/sys/fs/cgroup"); lim > 0 && (m <= 0 || lim < m) {
+	if lim, _ := cgroupMemory(); lim > 0 && (m <= 0 || lim < m) {
 		return lim
 	}
 	return m
+}
+
+// cgroupMemory is the smallest memory limit on the daemon's control group
+// and its ancestors, and the memory used in the group that sets it; 0, 0
+// when there is none.
+func cgroupMemory() (limit, used int64) {
+	cg, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return 0, 0
+	}
+	limit, dir, usage := cgroupMemoryLimit(cg, "/sys/fs/cgroup")
+	if limit > 0 {
+		used = readInt(filepath.Join(dir, usage))
+	}
+	return limit, used
 }
 
 // cgroupMemoryLimit is the smallest memory limit of the control group
 // described by procCgroup (the text of /proc/self/cgroup) and of its
 // ancestors, under the hierarchy mounted at root: memory.max for cgroup v2
 // (at root, or root/unified on a hybrid system), memory.limit_in_bytes for
-// v1's memory controller. 0 means no limit was found.
-func cgroupMemoryLimit(procCgroup []byte, root string) int64 {
-	var best int64
-	consider := func(file string) {
-		b, err := os.ReadFile(file)
-		if err != nil {
+// v1's memory controller. It also returns the directory of the group that
+// sets it and the name of its usage file there (memory.current, or v1's
+// memory.usage_in_bytes). A limit of 0 means none was found.
+func cgroupMemoryLimit(procCgroup []byte, root string) (limit int64, dir, usage string) {
+	consider := func(d, file, usageFile string) {
+		v := readInt(filepath.Join(d, file))
+		if v <= 0 || v >= 1<<60 { // "max", v1's unlimited, or unreadable
 			return
 		}
-		v, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
-		if err != nil || v <= 0 || v >= 1<<60 { // "max", or v1's unlimited
-			return
-		}
-		if best == 0 || v < best {
-			best = v
+		if limit == 0 || v < limit {
+			limit, dir, usage = v, d, usageFile
 		}
 	}
 	for _, line := range strings.Split(string(procCgroup), "\n") {
@@ -87,26 +95,39 @@ func cgroupMemoryLimit(procCgroup []byte, root string) int64 {
 		if len(parts) != 3 {
 			continue
 		}
-		var dirs []string
-		var file string
+		var roots []string
+		var file, usageFile string
 		switch {
 		case parts[0] == "0" && parts[1] == "":
-			dirs, file = []string{root, filepath.Join(root, "unified")}, "memory.max"
+			roots, file, usageFile = []string{root, filepath.Join(root, "unified")}, "memory.max", "memory.current"
 		case slices.Contains(strings.Split(parts[1], ","), "memory"):
-			dirs, file = []string{filepath.Join(root, "memory")}, "memory.limit_in_bytes"
+			roots, file, usageFile = []string{filepath.Join(root, "memory")}, "memory.limit_in_bytes", "memory.usage_in_bytes"
 		default:
 			continue
 		}
-		for _, dir := range dirs {
+		for _, r := range roots {
 			for p := filepath.Clean("/" + parts[2]); ; p = filepath.Dir(p) {
-				consider(filepath.Join(dir, p, file))
+				consider(filepath.Join(r, p), file, usageFile)
 				if p == "/" {
 					break
 				}
 			}
 		}
 	}
-	return best
+	return limit, dir, usage
+}
+
+// readInt reads a file holding one integer; 0 if it cannot.
+func readInt(path string) int64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	v, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return v
 }
 
 // machineMemory is the machine's memory in bytes, from /proc/meminfo; 0 if

@@ -23,6 +23,7 @@ func TestCgroupMemoryLimit(t *testing.T) {
 	write(v2, "memory.max", "max\n") // the root group has none in reality
 	write(v2, "system.slice/memory.max", "max\n")
 	write(v2, "system.slice/picloud.service/memory.max", "536870912\n")
+	write(v2, "system.slice/picloud.service/memory.current", "104857600\n")
 	write(v2, "system.slice/picloud.service/daemon/memory.max", "max\n")
 	v1 := t.TempDir()
 	write(v1, "memory/memory.limit_in_bytes", "9223372036854771712\n")
@@ -33,17 +34,19 @@ func TestCgroupMemoryLimit(t *testing.T) {
 	for _, c := range []struct {
 		name, cgroup, root string
 		want               int64
+		dir, usage         string
 	}{
-		{"v2, the limit of a parent", "0::/system.slice/picloud.service/daemon\n", v2, 512 << 20},
-		{"v2, no limit", "0::/system.slice\n", v2, 0},
-		{"v1, the smallest on the path", "12:pids:/x\n4:memory:/board/inner\n0::/\n", v1, 512 << 20},
-		{"v1, unlimited", "4:memory:/\n", v1, 0},
-		{"hybrid, unified", "4:memory:/\n0::/box\n", hybrid, 256 << 20},
-		{"no such group", "0::/gone\n", v2, 0},
-		{"garbage", "nonsense\n::\n", v2, 0},
+		{"v2, the limit of a parent", "0::/system.slice/picloud.service/daemon\n", v2, 512 << 20, filepath.Join(v2, "system.slice/picloud.service"), "memory.current"},
+		{"v2, no limit", "0::/system.slice\n", v2, 0, "", ""},
+		{"v1, the smallest on the path", "12:pids:/x\n4:memory:/board/inner\n0::/\n", v1, 512 << 20, filepath.Join(v1, "memory/board/inner"), "memory.usage_in_bytes"},
+		{"v1, unlimited", "4:memory:/\n", v1, 0, "", ""},
+		{"hybrid, unified", "4:memory:/\n0::/box\n", hybrid, 256 << 20, filepath.Join(hybrid, "unified/box"), "memory.current"},
+		{"no such group", "0::/gone\n", v2, 0, "", ""},
+		{"garbage", "nonsense\n::\n", v2, 0, "", ""},
 	} {
-		if got := cgroupMemoryLimit([]byte(c.cgroup), c.root); got != c.want {
-			t.Errorf("%s: %d, want %d", c.name, got, c.want)
+		got, dir, usage := cgroupMemoryLimit([]byte(c.cgroup), c.root)
+		if got != c.want || dir != c.dir || usage != c.usage {
+			t.Errorf("%s: %d in %q (%q), want %d in %q (%q)", c.name, got, dir, usage, c.want, c.dir, c.usage)
 		}
 	}
 }

@@ -40,6 +40,12 @@ func systemStatus(cfg config.Config, started time.Time, st *store.Store, exec Ex
 		s.TemperatureC = cpuTemperature()
 		mem := meminfo()
 		s.MemoryTotalBytes, s.MemoryAvailBytes = mem["MemTotal"], mem["MemAvailable"]
+		// In a control group with a memory limit (a container, MemoryMax=)
+		// the daemon has the group's memory, not the machine's.
+		if limit, used := cgroupMemory(); limit > 0 && limit < s.MemoryTotalBytes {
+			s.MemoryTotalBytes = limit
+			s.MemoryAvailBytes = min(s.MemoryAvailBytes, max(limit-used, 0))
+		}
 		if cfg.DataDir != "" {
 			var fs syscall.Statfs_t
 			if syscall.Statfs(cfg.DataDir, &fs) == nil {

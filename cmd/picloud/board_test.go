@@ -15,7 +15,7 @@ import (
 // from the group, not from the machine: its workers' memory ceiling is
 // the 96 MiB of a board under 1 GiB (the machine's memory would give up to
 // 512 MiB), a memory bomb still ends with limit.memory at that ceiling, and
-// a bystander keeps answering.
+// a bystander keeps answering. The system status shows the group's memory.
 func TestBoardProfile(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and starts PostgreSQL")
@@ -42,6 +42,16 @@ func TestBoardProfile(t *testing.T) {
 	}
 	if !strings.Contains("\n"+string(members), "\n"+strconv.Itoa(d.cmd.Process.Pid)+"\n") {
 		t.Fatalf("the daemon (%d) is not in the board's group: %q", d.cmd.Process.Pid, members)
+	}
+
+	// The system screen shows the board's memory, not the machine's.
+	sys := d.call("GET", "/api/v1/admin/system", "")
+	d.expect(sys, 200)
+	if total := int64(sys.field(t, "memory_total_bytes").(float64)); total != testkit.BoardMemory {
+		t.Errorf("the system status shows %d MiB of memory, want the group's %d", total>>20, testkit.BoardMemory>>20)
+	}
+	if avail := int64(sys.field(t, "memory_available_bytes").(float64)); avail <= 0 || avail >= testkit.BoardMemory {
+		t.Errorf("the system status shows %d MiB available of the group's %d", avail>>20, testkit.BoardMemory>>20)
 	}
 
 	d.deploy("", "bystander", `export default () => Response.json({ ok: true })`, "*", "/ok")
