@@ -60,6 +60,7 @@ type Config struct {
 // Scheduler.
 type Engine struct {
 	cfg    Config
+	pool   *pgxpool.Pool
 	store  *store.Store
 	runner Runner
 	client *river.Client[pgx.Tx]
@@ -69,6 +70,7 @@ type Engine struct {
 	stopConsumer context.CancelFunc // stops the polling
 	stopDeliver  context.CancelFunc // cuts the batches in delivery
 	consumerDone chan struct{}
+	listenDone   chan struct{}
 
 	inbox     *inbox
 	stopInbox context.CancelFunc
@@ -103,7 +105,7 @@ func New(pool *pgxpool.Pool, st *store.Store, runner Runner, cfg Config, logger 
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	e := &Engine{cfg: cfg, store: st, runner: runner, log: logger.With("component", "jobs")}
+	e := &Engine{cfg: cfg, pool: pool, store: st, runner: runner, log: logger.With("component", "jobs")}
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &cronWorker{e: e}); err != nil {
 		return nil, fmt.Errorf("register the cron worker: %w", err)
@@ -142,9 +144,17 @@ func (e *Engine) Start(ctx context.Context) error {
 	rctx, rcancel := context.WithCancel(ctx)
 	e.stopConsumer, e.stopDeliver, e.consumerDone = cancel, rcancel, make(chan struct{})
 	e.queues = newConsumers(e, rctx)
+	e.queues.connect = func(ctx context.Context) (*pgx.Conn, error) {
+		return pgx.ConnectConfig(ctx, e.pool.Config().ConnConfig.Copy())
+	}
+	e.listenDone = make(chan struct{})
 	go func() {
 		defer close(e.consumerDone)
 		e.queues.consume(cctx)
+	}()
+	go func() {
+		defer close(e.listenDone)
+		e.queues.listen(cctx)
 	}()
 	ictx, icancel := context.WithCancel(ctx)
 	e.inbox = &inbox{e: e, wake: make(chan struct{}, 1), run: rctx}
@@ -165,7 +175,7 @@ func (e *Engine) stopQueues(ctx context.Context) {
 	}
 	e.stopConsumer()
 	e.stopInbox()
-	for _, done := range []chan struct{}{e.consumerDone, e.inboxDone} {
+	for _, done := range []chan struct{}{e.consumerDone, e.listenDone, e.inboxDone} {
 		select {
 		case <-done:
 		case <-ctx.Done():

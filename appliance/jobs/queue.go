@@ -8,81 +8,132 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/picloud/picloud/api/model"
 	"github.com/picloud/picloud/api/orchestrator"
+	"github.com/picloud/picloud/appliance/store"
 	"github.com/picloud/picloud/engine"
 )
 
-// queuePoll is how often the consumers look for ready messages: a
-// message is delivered within about this of being ready (and of its
-// batch's max_wait_ms).
-const queuePoll = 200 * time.Millisecond
+// queueFallback is how often the consumers look at every queue trigger
+// when nothing woke them: a message is delivered as soon as the
+// notification of its send (store.QueueChannel) arrives, and a delayed
+// one, a retry or a partial batch at the time each is due, so that this
+// poll only finds what a lost notification or an expired lease left.
+const queueFallback = 5 * time.Second
+
+// minWait is the shortest the consumers sleep between polls when a
+// message is due now: it bounds how often a due time the database does
+// not agree with yet has them poll.
+const minWait = 5 * time.Millisecond
 
 // maxBatchBytes bounds the bodies of one batch, so that it fits the
 // executor protocol's frames with room to spare; a batch holds at least
 // one message whatever its size.
 const maxBatchBytes = 16 << 20
 
-// consumers delivers the messages of every queue trigger: each poll, a
-// trigger whose batch is not being delivered by this daemon gets its
-// ready messages leased (full batches at once, smaller ones after
-// max_wait_ms), and a goroutine runs the handler and settles them. A
-// trigger whose delivered batch was full is polled again as soon as that
-// batch is settled, rather than at the next tick, so that a backlog
-// drains as fast as its handler runs; an empty or partial batch waits
-// for the tick. Messages live in PostgreSQL (queue_messages), leased
-// with SKIP LOCKED, so several daemons on one database share the work,
-// and a daemon that dies leaves its leases to expire: the messages come
-// again.
+// consumers delivers the messages of every queue trigger. A trigger whose
+// batch is not being delivered by this daemon gets its ready messages
+// leased (full batches at once, smaller ones after max_wait_ms), and a
+// goroutine runs the handler and settles them. The consumers wake:
+//   - when a send commits: listen holds a connection LISTENing on
+//     store.QueueChannel, and the triggers of the queue announced are
+//     polled;
+//   - when a trigger's delivered batch was full, for that trigger, so
+//     that a backlog drains as fast as its handler runs;
+//   - when a trigger's batch ends and the trigger was woken during it;
+//   - at the earliest time a poll or a settle saw a message become due:
+//     a delayed message, a retry, a partial batch's max_wait_ms;
+//   - and every queueFallback at the latest, for every trigger.
+//
+// Messages live in PostgreSQL (queue_messages), leased with SKIP LOCKED,
+// so several daemons on one database share the work, and a daemon that
+// dies leaves its leases to expire: the messages come again.
 type consumers struct {
 	e    *Engine
 	mu   sync.Mutex
 	busy map[string]bool // triggers with a batch in delivery here
-	// again holds the triggers whose last batch was full, to be polled
-	// again at once; wake tells the polling that it holds some.
-	again map[string]bool
+	// missed holds the busy triggers a poll skipped, polled again when
+	// their batch is settled.
+	missed map[string]bool
+	// woken is what the next wake polls; wake tells the polling that it
+	// holds something.
+	woken *wakes
 	wake  chan struct{}
-	wg    sync.WaitGroup
-	seq   int64
+	// due is the earliest time a message is known to become due (zero:
+	// none), taken by the polling loop.
+	due time.Time
+	wg  sync.WaitGroup
+	seq int64
 	// run is the context of the deliveries: it outlives the polling, so
 	// that a stopping daemon lets the batches in delivery finish.
 	run context.Context
-	// polled, when set, is called after each poll (tests).
-	polled func()
+	// fallback is queueFallback (tests set it longer).
+	fallback time.Duration
+	// connect opens the connection listen holds.
+	connect func(ctx context.Context) (*pgx.Conn, error)
+	// polled, when set, is called after each poll; listening after each
+	// LISTEN, with its connection's backend (tests).
+	polled    func()
+	listening func(pid uint32)
+}
+
+// wakes is what a wake polls: the triggers named, the triggers of the
+// queues named (store.QueueNotice), or every trigger.
+type wakes struct {
+	all      bool
+	triggers map[string]bool
+	queues   map[string]bool
+}
+
+func newWakes() *wakes { return &wakes{triggers: map[string]bool{}, queues: map[string]bool{}} }
+
+func (w *wakes) empty() bool { return !w.all && len(w.triggers) == 0 && len(w.queues) == 0 }
+
+// has says whether w polls trigger t of queue.
+func (w *wakes) has(t model.Trigger, queue string) bool {
+	return w.all || w.triggers[t.ID] || w.queues[store.QueueNotice(t.AppID, queue)]
 }
 
 func newConsumers(e *Engine, run context.Context) *consumers {
-	return &consumers{e: e, busy: map[string]bool{}, again: map[string]bool{}, wake: make(chan struct{}, 1), run: run}
+	return &consumers{e: e, busy: map[string]bool{}, missed: map[string]bool{}, woken: newWakes(),
+		wake: make(chan struct{}, 1), run: run, fallback: queueFallback}
 }
 
-// consume polls every trigger now and every queuePoll, and the triggers
-// whose batch came back full as soon as they do, until ctx ends; then it
-// waits for the batches in delivery.
+// consume polls every trigger now and then every fallback, and what
+// wakes it as it comes, until ctx ends; then it waits for the batches in
+// delivery.
 func (q *consumers) consume(ctx context.Context) {
-	t := time.NewTicker(queuePoll)
-	defer t.Stop()
-	q.poll(ctx, nil)
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	var next time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			q.wg.Wait()
 			return
-		case <-t.C:
+		case <-timer.C:
+			next = time.Now().Add(q.fallback)
 			q.poll(ctx, nil)
 		case <-q.wake:
 			q.poll(ctx, q.takeAgain())
 		}
+		if due := q.takeDue(); !due.IsZero() && due.Before(next) {
+			next = due
+		}
+		timer.Reset(max(time.Until(next), minWait))
 	}
 }
 
 // poll leases a batch for each idle queue trigger that has one ready:
-// of every trigger when only is nil, else of those in only.
-func (q *consumers) poll(ctx context.Context, only map[string]bool) {
+// of every trigger when only is nil, else of those only holds.
+func (q *consumers) poll(ctx context.Context, only *wakes) {
+	if only != nil && only.empty() {
+		return
+	}
 	if q.polled != nil {
 		defer q.polled()
-	}
-	if only != nil && len(only) == 0 {
-		return
 	}
 	ts, err := q.e.store.TriggersOfType(ctx, model.TriggerQueue)
 	if err != nil {
@@ -92,13 +143,18 @@ func (q *consumers) poll(ctx context.Context, only map[string]bool) {
 		return
 	}
 	for _, t := range ts {
-		if only != nil && !only[t.ID] {
+		var c model.QueueConfig
+		if err := json.Unmarshal(t.Config, &c); err != nil {
+			q.e.log.Warn("read the settings of a queue trigger", "trigger", t.ID, "err", err)
+			continue
+		}
+		if only != nil && !only.has(t, c.Queue) {
 			continue
 		}
 		if ctx.Err() != nil || !q.claim(t.ID) {
 			continue
 		}
-		msgs, c, err := q.lease(ctx, t)
+		msgs, err := q.lease(ctx, t, c)
 		if err != nil || len(msgs) == 0 {
 			if err != nil && ctx.Err() == nil {
 				q.e.log.Warn("lease a queue batch", "trigger", t.ID, "err", err)
@@ -110,8 +166,7 @@ func (q *consumers) poll(ctx context.Context, only map[string]bool) {
 		go func() {
 			defer q.wg.Done()
 			ran := q.deliver(q.run, t, c, msgs)
-			q.unclaim(t.ID)
-			if ran && len(msgs) >= c.MaxBatchSize {
+			if missed := q.unclaim(t.ID); missed || ran && len(msgs) >= c.MaxBatchSize {
 				q.pollAgain(t.ID)
 			}
 		}()
@@ -119,60 +174,179 @@ func (q *consumers) poll(ctx context.Context, only map[string]bool) {
 }
 
 // pollAgain has the trigger polled again at once: its batch was full, so
-// more messages are likely ready. One batch of a trigger is in delivery
-// at a time still: the trigger is idle again before it is polled.
+// more messages are likely ready, or it was woken during its batch. One
+// batch of a trigger is in delivery at a time still: the trigger is idle
+// again before it is polled.
 func (q *consumers) pollAgain(id string) {
 	q.mu.Lock()
-	q.again[id] = true
+	q.woken.triggers[id] = true
 	q.mu.Unlock()
+	q.signal()
+}
+
+// wakeQueue has the triggers of an app's queue polled at once.
+func (q *consumers) wakeQueue(appID, queue string) {
+	q.mu.Lock()
+	q.woken.queues[store.QueueNotice(appID, queue)] = true
+	q.mu.Unlock()
+	q.signal()
+}
+
+// wakeAll has every trigger polled at once.
+func (q *consumers) wakeAll() {
+	q.mu.Lock()
+	q.woken.all = true
+	q.mu.Unlock()
+	q.signal()
+}
+
+// wakeAt has every trigger polled at t at the latest.
+func (q *consumers) wakeAt(t time.Time) {
+	q.dueAt(t)
+	q.signal()
+}
+
+// dueAt notes that a message is due at t, for the polling loop to wake
+// then once the poll it is in ends.
+func (q *consumers) dueAt(t time.Time) {
+	q.mu.Lock()
+	if q.due.IsZero() || t.Before(q.due) {
+		q.due = t
+	}
+	q.mu.Unlock()
+}
+
+func (q *consumers) signal() {
 	select {
 	case q.wake <- struct{}{}:
-	default: // a wake is pending already: it takes this trigger too
+	default: // a wake is pending already: it takes this one too
 	}
 }
 
-// takeAgain empties the triggers to poll again and returns them.
-func (q *consumers) takeAgain() map[string]bool {
+// takeAgain empties what the next wake polls and returns it: nil when
+// that is every trigger.
+func (q *consumers) takeAgain() *wakes {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	ids := q.again
-	q.again = map[string]bool{}
-	return ids
+	w := q.woken
+	q.woken = newWakes()
+	if w.all {
+		return nil
+	}
+	return w
 }
 
+// takeDue empties the earliest due time and returns it.
+func (q *consumers) takeDue() time.Time {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	due := q.due
+	q.due = time.Time{}
+	return due
+}
+
+// claim marks a trigger busy; false if it was, and then it is polled
+// again when its batch is settled.
 func (q *consumers) claim(id string) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.busy[id] {
+		q.missed[id] = true
 		return false
 	}
 	q.busy[id] = true
 	return true
 }
 
-func (q *consumers) unclaim(id string) {
+// unclaim marks a trigger idle, and says whether a poll skipped it
+// meanwhile.
+func (q *consumers) unclaim(id string) bool {
 	q.mu.Lock()
+	defer q.mu.Unlock()
 	delete(q.busy, id)
-	q.mu.Unlock()
+	missed := q.missed[id]
+	delete(q.missed, id)
+	return missed
+}
+
+// listen LISTENs on store.QueueChannel on a connection of its own and
+// wakes the triggers of each queue announced, until ctx ends. A lost
+// connection is opened again, after a backoff that doubles up to
+// queueFallback, and every trigger is polled then: what was announced
+// meanwhile is lost.
+func (q *consumers) listen(ctx context.Context) {
+	backoff := listenBackoff
+	for ctx.Err() == nil {
+		err := q.listenOnce(ctx, func() { backoff = listenBackoff })
+		if ctx.Err() != nil {
+			return
+		}
+		q.e.log.Warn("listen for queue sends; listening again", "err", err, "in", backoff)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, queueFallback)
+	}
+}
+
+// listenBackoff is the first wait before listen connects again.
+const listenBackoff = 100 * time.Millisecond
+
+// listenOnce connects, LISTENs, and wakes the queues announced until the
+// connection fails or ctx ends; after LISTEN it calls ok and wakes every
+// trigger, for what was sent before.
+func (q *consumers) listenOnce(ctx context.Context, ok func()) error {
+	conn, err := q.connect(ctx)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		conn.Close(cctx)
+	}()
+	if _, err := conn.Exec(ctx, `LISTEN `+store.QueueChannel); err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	ok()
+	q.wakeAll()
+	if q.listening != nil {
+		q.listening(conn.PgConn().PID())
+	}
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return fmt.Errorf("wait for a notification: %w", err)
+		}
+		if appID, queue, ok := store.ParseQueueNotice(n.Payload); ok {
+			q.wakeQueue(appID, queue)
+		}
+	}
 }
 
 // lease leases the trigger's next batch: nothing while fewer than
 // max_batch_size messages are ready and the oldest has waited less than
-// max_wait_ms.
-func (q *consumers) lease(ctx context.Context, t model.Trigger) ([]model.QueueMessage, model.QueueConfig, error) {
-	var c model.QueueConfig
-	if err := json.Unmarshal(t.Config, &c); err != nil {
-		return nil, c, fmt.Errorf("trigger %s: read its settings: %w", t.ID, err)
+// max_wait_ms. When the batch waits, or a message is not due yet, the
+// consumers wake when it is.
+func (q *consumers) lease(ctx context.Context, t model.Trigger, c model.QueueConfig) ([]model.QueueMessage, error) {
+	n, oldest, next, err := q.e.store.QueueReady(ctx, t.AppID, c.Queue)
+	if err != nil {
+		return nil, err
 	}
-	n, oldest, err := q.e.store.QueueReady(ctx, t.AppID, c.Queue)
-	if err != nil || n == 0 {
-		return nil, c, err
+	if next > 0 {
+		q.dueAt(time.Now().Add(next))
 	}
-	if n < c.MaxBatchSize && q.e.cfg.Now().Sub(oldest) < time.Duration(c.MaxWaitMS)*time.Millisecond {
-		return nil, c, nil
+	if n == 0 {
+		return nil, nil
 	}
-	msgs, err := q.e.store.LeaseQueueBatch(ctx, t.AppID, c.Queue, c.MaxBatchSize, maxBatchBytes, q.e.cfg.RunTimeout)
-	return msgs, c, err
+	maxWait := time.Duration(c.MaxWaitMS) * time.Millisecond
+	if waited := q.e.cfg.Now().Sub(oldest); n < c.MaxBatchSize && waited < maxWait {
+		q.dueAt(time.Now().Add(maxWait - waited))
+		return nil, nil
+	}
+	return q.e.store.LeaseQueueBatch(ctx, t.AppID, c.Queue, c.MaxBatchSize, maxBatchBytes, q.e.cfg.RunTimeout)
 }
 
 // deliver runs the trigger's queue handler on a leased batch and settles
@@ -218,6 +392,12 @@ func (q *consumers) deliver(ctx context.Context, t model.Trigger, c model.QueueC
 	if err := q.e.store.SettleQueueBatch(sctx, t.AppID, out, c.MaxRetries, c.DeadLetter); err != nil {
 		// The leases expire and the messages come again.
 		q.e.log.Warn("settle a queue batch", "trigger", t.ID, "err", err)
+		return true
+	}
+	for _, o := range out {
+		if !o.Ack { // retried after its delay (or dead, which is harmless)
+			q.wakeAt(time.Now().Add(o.Delay))
+		}
 	}
 	return true
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/picloud/picloud/api/model"
@@ -18,10 +19,40 @@ func scanQueueMessage(r interface{ Scan(...any) error }) (model.QueueMessage, er
 	return m, err
 }
 
+// QueueChannel is the PostgreSQL notification channel on which a queue
+// that may have messages ready is announced, at the commit of the change
+// that made them ready; the payload is QueueNotice's.
+const QueueChannel = "picloud_queue"
+
+// QueueNotice is the payload of a QueueChannel notification: the app's
+// id and the queue's name (which holds no "/").
+func QueueNotice(appID, queue string) string { return appID + "/" + queue }
+
+// ParseQueueNotice reads a QueueChannel payload; false if it is not one.
+func ParseQueueNotice(payload string) (appID, queue string, ok bool) {
+	appID, queue, ok = strings.Cut(payload, "/")
+	return appID, queue, ok && appID != "" && queue != ""
+}
+
+// notifyQueue announces on QueueChannel that queue may have messages
+// ready, at the commit of the transaction ctx carries (now without one).
+// PostgreSQL folds the same notice sent twice in a transaction into one.
+func (s *Store) notifyQueue(ctx context.Context, appID, queue string) error {
+	_, err := s.q(ctx).Exec(ctx, `SELECT pg_notify($1, $2)`, QueueChannel, QueueNotice(appID, queue))
+	if err != nil {
+		return fmt.Errorf("announce queue %q: %w", queue, mapError(err))
+	}
+	return nil
+}
+
 // SendQueue adds messages to an app's queue, in the transaction ctx
-// carries if it carries one (a script's db.transaction). A message whose
-// dedupe key is already waiting in the queue is not added again.
+// carries if it carries one (a script's db.transaction), and announces
+// the queue on QueueChannel at its commit. A message whose dedupe key is
+// already waiting in the queue is not added again.
 func (s *Store) SendQueue(ctx context.Context, appID, queue string, msgs []model.QueueSend) error {
+	if len(msgs) == 0 {
+		return nil
+	}
 	return s.Atomically(ctx, func(ctx context.Context) error {
 		for _, m := range msgs {
 			var key any
@@ -37,26 +68,32 @@ ON CONFLICT (app_id, queue, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING`
 				return fmt.Errorf("send a message to queue %q: %w", queue, mapError(err))
 			}
 		}
-		return nil
+		return s.notifyQueue(ctx, appID, queue)
 	})
 }
 
 // QueueReady is how many messages of a queue are ready for delivery now,
-// and since when the oldest of them is.
-func (s *Store) QueueReady(ctx context.Context, appID, queue string) (int, time.Time, error) {
+// since when the oldest of them is, and how long until the next of those
+// waiting (a delay or a retry's) becomes ready: 0 if none waits. Leased
+// messages count in neither.
+func (s *Store) QueueReady(ctx context.Context, appID, queue string) (int, time.Time, time.Duration, error) {
 	var n int
 	var oldest *time.Time
+	var wait float64
 	err := s.q(ctx).QueryRow(ctx, `
-SELECT count(*), min(visible_at) FROM queue_messages
-WHERE app_id = $1 AND queue = $2 AND state = 'ready' AND visible_at <= now()
-  AND (leased_until IS NULL OR leased_until < now())`, appID, queue).Scan(&n, &oldest)
+SELECT count(*) FILTER (WHERE visible_at <= now()), min(visible_at) FILTER (WHERE visible_at <= now()),
+  coalesce(extract(epoch FROM min(visible_at) FILTER (WHERE visible_at > now()) - now()), 0)::float8
+FROM queue_messages
+WHERE app_id = $1 AND queue = $2 AND state = 'ready'
+  AND (leased_until IS NULL OR leased_until < now())`, appID, queue).Scan(&n, &oldest, &wait)
 	if err != nil {
-		return 0, time.Time{}, fmt.Errorf("count the ready messages of queue %q: %w", queue, mapError(err))
+		return 0, time.Time{}, 0, fmt.Errorf("count the ready messages of queue %q: %w", queue, mapError(err))
 	}
+	next := time.Duration(wait * float64(time.Second))
 	if oldest == nil {
-		return n, time.Time{}, nil
+		return n, time.Time{}, next, nil
 	}
-	return n, *oldest, nil
+	return n, *oldest, next, nil
 }
 
 // LeaseQueueBatch leases up to limit ready messages of a queue, oldest
@@ -87,25 +124,44 @@ SELECT `+queueColumns+` FROM u ORDER BY visible_at, seq`, appID, queue, limit, l
 }
 
 // SettleQueueBatch applies a consumer's outcomes, in one transaction:
-// acked messages are deleted; the others are delivered again after their
-// delay, unless they were delivered more than maxRetries times already,
-// when they move to deadLetter (or, without one, stay as failed).
+// acked messages are deleted (in one statement); the others are delivered
+// again after their delay, unless they were delivered more than
+// maxRetries times already, when they move to deadLetter (announced on
+// QueueChannel) or, without one, stay as failed.
 func (s *Store) SettleQueueBatch(ctx context.Context, appID string, outcomes []model.QueueOutcome, maxRetries int, deadLetter string) error {
+	if len(outcomes) == 0 {
+		return nil
+	}
 	return s.Atomically(ctx, func(ctx context.Context) error {
+		var acked []string
+		failed := false
 		for _, o := range outcomes {
+			if o.Ack {
+				acked = append(acked, o.ID)
+				continue
+			}
+			failed = true
 			if err := s.settle(ctx, appID, o, maxRetries, deadLetter); err != nil {
 				return err
 			}
+		}
+		if len(acked) > 0 {
+			_, err := s.q(ctx).Exec(ctx, `DELETE FROM queue_messages WHERE app_id = $1 AND id = ANY($2::uuid[])`, appID, acked)
+			if err != nil {
+				return fmt.Errorf("delete %d acked messages: %w", len(acked), mapError(err))
+			}
+		}
+		if failed && deadLetter != "" {
+			return s.notifyQueue(ctx, appID, deadLetter)
 		}
 		return nil
 	})
 }
 
+// settle applies the outcome of a message that was not acked.
 func (s *Store) settle(ctx context.Context, appID string, o model.QueueOutcome, maxRetries int, deadLetter string) error {
 	var err error
 	switch {
-	case o.Ack:
-		_, err = s.q(ctx).Exec(ctx, `DELETE FROM queue_messages WHERE app_id = $1 AND id = $2`, appID, o.ID)
 	case deadLetter != "":
 		_, err = s.q(ctx).Exec(ctx, `
 UPDATE queue_messages SET leased_until = NULL, last_error = $3,
@@ -217,23 +273,30 @@ WHERE app_id = $1 AND queue = $2 AND id::text = $3 AND (leased_until IS NULL OR 
 	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("retry message %s of queue %q: %w (or it is being delivered now)", id, queue, model.ErrNotFound)
 	}
-	return nil
+	return s.notifyQueue(ctx, appID, queue)
 }
 
 // RedriveQueue sends a queue's dead messages back to be delivered again,
 // attempts from zero: the messages a dead-letter queue holds go back to
-// the queues they came from, and the failed ones are ready again. It
-// returns how many moved.
+// the queues they came from, and the failed ones are ready again; each
+// queue they went to is announced on QueueChannel. It returns how many
+// moved.
 func (s *Store) RedriveQueue(ctx context.Context, appID, queue string) (int, error) {
-	tag, err := s.q(ctx).Exec(ctx, `
-UPDATE queue_messages SET queue = coalesce(origin_queue, queue), origin_queue = NULL, state = 'ready',
-  attempts = 0, visible_at = now()
-WHERE app_id = $1 AND queue = $2 AND (origin_queue IS NOT NULL OR state = 'failed')
-  AND (leased_until IS NULL OR leased_until < now())`, appID, queue)
+	var n int
+	err := s.q(ctx).QueryRow(ctx, `
+WITH moved AS (
+  UPDATE queue_messages SET queue = coalesce(origin_queue, queue), origin_queue = NULL, state = 'ready',
+    attempts = 0, visible_at = now()
+  WHERE app_id = $1 AND queue = $2 AND (origin_queue IS NOT NULL OR state = 'failed')
+    AND (leased_until IS NULL OR leased_until < now())
+  RETURNING queue),
+notified AS (
+  SELECT pg_notify($3, $1::text || '/' || q.queue) FROM (SELECT DISTINCT queue FROM moved) q)
+SELECT (SELECT count(*) FROM moved) + 0 * (SELECT count(*) FROM notified)`, appID, queue, QueueChannel).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("redrive queue %q: %w", queue, mapError(err))
 	}
-	return int(tag.RowsAffected()), nil
+	return n, nil
 }
 
 // TriggersOfType lists every trigger of a type, oldest first.

@@ -1,10 +1,14 @@
 package store_test
 
 import (
+	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/picloud/picloud/api/model"
 	"github.com/picloud/picloud/appliance/pgtest"
@@ -67,5 +71,72 @@ func TestQueueLeaseAndSettle(t *testing.T) {
 	stats, err := s.QueueStats(ctx, app)
 	if err != nil || len(stats) != 1 || stats[0].Failed != 1 || stats[0].InFlight != 3 || stats[0].Depth != 0 {
 		t.Fatalf("stats: %+v %v", stats, err)
+	}
+}
+
+// A queue is announced on store.QueueChannel when messages become ready
+// in it: at the commit of a send (not at all if it rolls back), when a
+// message moves to its dead-letter queue, and when a redrive sends it
+// back.
+func TestQueueNotices(t *testing.T) {
+	pool := pgtest.NewDatabase(t)
+	s := store.New(pool)
+	app := model.DefaultAppID
+	conn, err := pgx.ConnectConfig(ctx, pool.Config().ConnConfig.Copy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `LISTEN `+store.QueueChannel); err != nil {
+		t.Fatal(err)
+	}
+	// next is the queue of the next notice. Notices come in the order of
+	// their commits, so one that should not have been sent shows as the
+	// wrong queue: each step announces a queue the step before does not.
+	next := func() string {
+		t.Helper()
+		wctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		n, err := conn.WaitForNotification(wctx)
+		if err != nil {
+			t.Fatalf("wait for a notice: %v", err)
+		}
+		a, q, ok := store.ParseQueueNotice(n.Payload)
+		if !ok || a != app {
+			t.Fatalf("notice %q: want app %s and a queue", n.Payload, app)
+		}
+		return q
+	}
+
+	boom := errors.New("boom")
+	if err := s.Atomically(ctx, func(ctx context.Context) error {
+		if err := s.SendQueue(ctx, app, "rolled-back", []model.QueueSend{{Body: "1"}}); err != nil {
+			return err
+		}
+		return boom
+	}); !errors.Is(err, boom) {
+		t.Fatal(err)
+	}
+	if err := s.SendQueue(ctx, app, "q", []model.QueueSend{{Body: "1"}, {Body: "2"}}); err != nil {
+		t.Fatal(err)
+	}
+	if q := next(); q != "q" {
+		t.Fatalf("announced %q, want q: a send rolled back must announce nothing", q)
+	}
+	ms, err := s.LeaseQueueBatch(ctx, app, "q", 1, 1<<20, time.Minute)
+	if err != nil || len(ms) != 1 {
+		t.Fatalf("lease: %+v %v", ms, err)
+	}
+	if err := s.SettleQueueBatch(ctx, app, []model.QueueOutcome{{ID: ms[0].ID, Error: "boom"}}, 0, "dead"); err != nil {
+		t.Fatal(err)
+	}
+	if q := next(); q != "dead" {
+		t.Fatalf("announced %q, want dead: a send of two messages announces its queue once, a move to the dead-letter queue announces that", q)
+	}
+	if n, err := s.RedriveQueue(ctx, app, "dead"); err != nil || n != 1 {
+		t.Fatalf("redrive: %d %v", n, err)
+	}
+	if q := next(); q != "q" {
+		t.Fatalf("a redrive announced %q, want q", q)
 	}
 }
