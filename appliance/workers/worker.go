@@ -333,20 +333,23 @@ func (w *worker) copyStderr(r io.ReadCloser, done chan<- struct{}) {
 	}
 }
 
-// pollMemory kills the worker when its resident set passes the ceiling.
-// When the kernel enforces the ceiling in the worker's cgroup, the poll is
-// only a second line: it counts the worker's anonymous memory alone (the
-// binary's pages are charged to the daemon, which read them first, and the
-// kernel reclaims them from a worker at its ceiling), and allows an eighth
-// over the ceiling, which the kernel never lets the worker reach.
+// pollMemory kills the worker when its anonymous memory passes the
+// ceiling. It does not count the whole resident set: that also holds the
+// pages of the binary the worker shares with the daemon (15 to 50 MiB),
+// which are no script's doing and which the kernel can drop; counted, they
+// let the garbage of one large execution take the worker over its ceiling
+// after that execution ended, and end the next one, innocent, with
+// limit.memory. When the kernel enforces the ceiling in the worker's
+// cgroup, the poll is only a second line and allows an eighth over the
+// ceiling, which the kernel never lets the worker reach.
 func (w *worker) pollMemory(stop <-chan struct{}) {
 	t := time.NewTicker(w.p.cfg.PollInterval)
 	defer t.Stop()
 	path := "/proc/" + strconv.Itoa(w.pid) + "/statm"
 	page := int64(os.Getpagesize())
-	limit, read, what := w.p.cfg.MaxMemoryBytes, readRSS, "memory"
+	limit := w.p.cfg.MaxMemoryBytes
 	if w.group != nil && w.group.Memory {
-		limit, read, what = limit+limit/8, readAnon, "anonymous memory"
+		limit += limit / 8
 	}
 	for {
 		select {
@@ -354,9 +357,9 @@ func (w *worker) pollMemory(stop <-chan struct{}) {
 			return
 		case <-t.C:
 		}
-		if n := read(path, page); n > limit {
-			w.kill(engine.CodeMemoryLimit, fmt.Sprintf("the worker's %s reached %.1f MiB, over the ceiling of %d MiB",
-				what, float64(n)/(1<<20), w.p.cfg.MaxMemoryBytes>>20))
+		if n := readAnon(path, page); n > limit {
+			w.kill(engine.CodeMemoryLimit, fmt.Sprintf("the worker's anonymous memory reached %.1f MiB, over the ceiling of %d MiB",
+				float64(n)/(1<<20), w.p.cfg.MaxMemoryBytes>>20))
 			return
 		}
 	}
