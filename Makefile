@@ -8,7 +8,7 @@ LDFLAGS  := -s -w -X github.com/picloud/picloud/appliance.Version=$(VERSION)
 BIN      := bin/picloud
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build run test test-all check unit wpt bench deps clean deb package-test apt-repo system-test system-test-vm \
+.PHONY: all build run test test-all check unit wpt bench deps clean deb package-test qemu-smoke apt-repo system-test system-test-vm \
 	dashboard dashboard-check browser-test dashboard-docs
 
 all: build
@@ -39,15 +39,16 @@ run: deps build
 test: deps check unit wpt
 
 # test-all adds the slow suites to test: the dashboard's build check and browser
-# test, the packages (lintian, qemu) and an
-# install into a booted Debian (as root). It is what CI runs.
-test-all: test dashboard-check browser-test package-test system-test
+# test, the packages (lintian, qemu), the arm64 daemon serving scripts under
+# qemu-user and an install into a booted Debian (as root). It is what CI runs.
+test-all: test dashboard-check browser-test package-test qemu-smoke system-test
 
 check:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 		if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags browser ./cmd/picloud/
+	$(GO) vet -tags qemu ./cmd/picloud/
 
 unit:
 	$(GO) test -count=1 -timeout 20m ./...
@@ -142,6 +143,14 @@ apt-repo:
 # checks the systemd unit and runs the ARM binaries under qemu-user.
 package-test:
 	packaging/test
+
+# qemu-smoke cross-builds the daemon for arm64 and runs it under qemu-user
+# (qemu-aarch64-static, Debian's qemu-user-static; skipped without it) on a
+# Cortex-A53, scripts in-process: kv and TypeScript routes called by
+# concurrent clients, every answer checked; the rate is logged, not kept
+# (cmd/picloud/qemu_test.go, build tag qemu; docs/performance.md).
+qemu-smoke: deps
+	$(GO) test -tags qemu ./cmd/picloud -run 'TestArm64Smoke$$' -count=1 -v
 
 # system-test installs the packages from a signed repository (made with
 # make apt-repo and a throwaway key) into a Debian bookworm system booted
