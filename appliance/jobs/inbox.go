@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -13,8 +14,13 @@ import (
 
 // Delivery of received email to the scripts' email handlers.
 const (
-	inboxPoll  = 500 * time.Millisecond // how often the inbox is looked at
-	inboxBatch = 10                     // messages taken at once
+	// inboxPoll is how often the inbox is looked at when nothing wakes
+	// it: the SMTP listener wakes it when it stores a message, and a
+	// retry wakes it when the retry is due, so the poll only finds what
+	// nothing here announced (a message retried from the admin view,
+	// another daemon's, an expired lease).
+	inboxPoll  = 5 * time.Second
+	inboxBatch = 10 // messages taken at once
 	// InboxAttempts is how many times a received message is handed to
 	// its handler before it is kept as failed.
 	InboxAttempts = 6
@@ -39,6 +45,8 @@ const (
 type inbox struct {
 	e    *Engine
 	wake chan struct{}
+	mu   sync.Mutex
+	due  []time.Time // when the retries planned here are due
 	// run is the context of the deliveries: it outlives the polling, so
 	// that a stopping daemon lets the deliveries in progress finish.
 	run context.Context
@@ -55,14 +63,41 @@ func (e *Engine) WakeInbox() {
 	}
 }
 
+// maxDue bounds the retries the inbox keeps a wake-up for; the poll finds
+// the others.
+const maxDue = 64
+
+// dueAt notes a retry planned for t: the inbox is looked at then.
+func (b *inbox) dueAt(t time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.due) < maxDue {
+		b.due = append(b.due, t)
+	}
+}
+
+// nextWait is how long the inbox may sleep after a pass that began at
+// start: until the earliest retry planned after it, at most inboxPoll.
+// The retries due before the pass began are forgotten: it took them.
+func (b *inbox) nextWait(start time.Time) time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.due = slices.DeleteFunc(b.due, func(t time.Time) bool { return !t.After(start) })
+	if len(b.due) == 0 {
+		return inboxPoll
+	}
+	return min(max(time.Until(slices.MinFunc(b.due, time.Time.Compare)), 0), inboxPoll)
+}
+
 // deliverAll takes due messages and delivers them until ctx ends.
 func (b *inbox) deliverAll(ctx context.Context) {
-	t := time.NewTicker(inboxPoll)
+	t := time.NewTimer(inboxPoll)
 	defer t.Stop()
 	prune := time.NewTicker(emailPruneEvery)
 	defer prune.Stop()
 	b.prune(ctx)
 	for {
+		start := time.Now()
 		for ctx.Err() == nil {
 			due, err := b.e.store.TakeDueInboundEmails(ctx, inboxBatch, b.e.cfg.RunTimeout)
 			if err != nil {
@@ -84,6 +119,7 @@ func (b *inbox) deliverAll(ctx context.Context) {
 				break
 			}
 		}
+		t.Reset(b.nextWait(start))
 		select {
 		case <-ctx.Done():
 			return
@@ -146,6 +182,9 @@ func (b *inbox) deliver(ctx context.Context, m model.InboundEmail) {
 	default:
 		wait := b.retryWait(m.Attempts)
 		serr = b.e.store.InboundEmailRetry(sctx, m.ID, wait, failure)
+		// A little after the database's due time, so that the pass
+		// then finds the message due.
+		b.dueAt(time.Now().Add(wait + 50*time.Millisecond))
 		b.e.log.Info("email handler failed, retried later", "email", m.ID, "to", m.Recipient, "attempt", m.Attempts, "wait", wait, "err", failure)
 	}
 	if serr != nil {
