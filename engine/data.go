@@ -123,13 +123,23 @@ const maxDataArgs = 3 << 20
 // the execution's data call limit, and ends with the execution: the call's
 // context is canceled when the execution stops.
 func (e *execution) jsDataCall(call goja.FunctionCall) goja.Value {
+	dc := DataCall{Op: call.Argument(0).String(), Collection: call.Argument(1).String(), Args: []byte(call.Argument(2).String())}
+	return e.dataCall(dc, call.Argument(3), func(raw []byte) (goja.Value, goja.Value) {
+		return e.parseJSON(string(raw))
+	})
+}
+
+// dataCall sends dc, in transaction txv unless it is undefined, and
+// returns a promise of what done makes of the service's JSON answer (a
+// value, or a value to reject with). done runs on the execution's
+// goroutine, when the answer is in.
+func (e *execution) dataCall(dc DataCall, txv goja.Value, done func(raw []byte) (goja.Value, goja.Value)) goja.Value {
 	e.dataCalls++
 	if e.dataCalls > e.lim.MaxDataCalls {
 		e.limit(CodeDataCallsLimit, fmt.Sprintf("the script made more than %d data calls", e.lim.MaxDataCalls))
 		return e.rejected(e.dataErrorValue(&DataError{Code: CodeDataCallsLimit, Message: "data call limit reached"}))
 	}
-	dc := DataCall{Op: call.Argument(0).String(), Collection: call.Argument(1).String(), Args: []byte(call.Argument(2).String())}
-	tx, ok := txArgument(call.Argument(3))
+	tx, ok := txArgument(txv)
 	if !ok {
 		return e.rejected(e.dataErrorValue(&DataError{Code: CodeDataNoTx, Message: dc.Op + ": that is not a transaction"}))
 	}
@@ -168,9 +178,7 @@ func (e *execution) jsDataCall(call goja.FunctionCall) goja.Value {
 				_ = reject(e.dataErrorValue(de))
 				return
 			}
-			// The result is JSON from the data service; it reaches the
-			// script parsed, by the engine's own decoder.
-			v, thrown := e.parseJSON(string(res.Value))
+			v, thrown := done(res.Value)
 			if thrown != nil {
 				_ = reject(thrown)
 				return

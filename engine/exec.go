@@ -59,9 +59,10 @@ type execution struct {
 	// Built-ins captured on first use.
 	jsonParse     goja.Callable
 	jsonStringify goja.Callable
-	jsonReplacer  goja.Value           // toJSON's depth guard, made on first use
-	jsonDepth     map[*goja.Object]int // its objects' depths during one stringify
-	jsonNesting   int                  // toJSON calls in progress
+	jsonReplacer  goja.Value            // toJSON's depth guard, made on first use
+	kvFuncs       map[string]goja.Value // the kv collections' methods, made on first use (sdk_kv.go)
+	jsonDepth     map[*goja.Object]int  // its objects' depths during one stringify
+	jsonNesting   int                   // toJSON calls in progress
 	arrayValues   goja.Value
 	uint8Array    goja.Value
 	promiseThen   goja.Value

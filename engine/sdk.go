@@ -23,8 +23,9 @@ var sdkFiles embed.FS
 var sdkModules = []string{"kv", "docs", "db", "users", "queue", "invoke", "email"}
 
 // sdkParts are the programs: the exports and the parts they are built from
-// ("later", invoke.later, which transactions bind too).
-var sdkParts = append([]string{"base", "later"}, sdkModules...)
+// ("later", invoke.later, which transactions bind too); kv is native
+// (sdk_kv.go).
+var sdkParts = []string{"base", "later", "docs", "db", "users", "queue", "invoke", "email"}
 
 var sdkPrograms = sync.OnceValues(func() (map[string]*goja.Program, error) {
 	progs := make(map[string]*goja.Program, len(sdkParts))
@@ -64,6 +65,11 @@ func (s *sdkState) part(name string) goja.Value {
 	if v, ok := s.parts[name]; ok {
 		return v
 	}
+	if name == "kv" {
+		v := s.e.kvBinder()
+		s.keep(name, v)
+		return v
+	}
 	progs, err := sdkPrograms()
 	if err != nil {
 		panic(err) // the embedded sources are tested; this is a build defect
@@ -96,11 +102,16 @@ func (s *sdkState) part(name string) goja.Value {
 	if err != nil {
 		panic(err)
 	}
+	s.keep(name, v)
+	return v
+}
+
+// keep records what part name gave.
+func (s *sdkState) keep(name string, v goja.Value) {
 	if s.parts == nil {
 		s.parts = make(map[string]goja.Value, 4)
 	}
 	s.parts[name] = v
-	return v
 }
 
 // export builds one export: the modules that a transaction also binds
