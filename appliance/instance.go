@@ -401,7 +401,7 @@ func (d *instance) startAdminSocket(context.Context) error {
 }
 
 func (d *instance) startSMTP(context.Context) error {
-	if srv := startSMTP(d.cfg, d.smtpLn, d.svc.Store, d.svc.Jobs, d.log); srv != nil {
+	if srv := startSMTP(d.cfg, d.smtpLn, d.svc.Store, d.log); srv != nil {
 		d.onStop("the SMTP server", srv.Shutdown)
 	}
 	return nil

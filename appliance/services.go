@@ -204,7 +204,7 @@ func (s *Services) build(cfg config.Config, pool *pgxpool.Pool, exec Executor, o
 		LimitDefaults: limitDefaults, LimitCeilings: limitCeilings,
 		StorageDefault: int64(cfg.Sandbox.StorageMB) << 20, StorageCeiling: int64(cfg.Sandbox.MaxStorageMB) << 20,
 		QuotaChanged: o.quotaChanged, Storage: o.storage,
-		Triggers: s.Store, Scheduler: s.Jobs, Queues: s.Store, Inbox: s.Store, InboxRetried: s.Jobs.WakeInbox, EmailAddresses: s.Store, CronSeconds: cfg.CronSeconds,
+		Triggers: s.Store, Scheduler: s.Jobs, Queues: s.Store, Inbox: s.Store, EmailAddresses: s.Store, CronSeconds: cfg.CronSeconds,
 		AppSenders: s.Store, BoardSenders: cfg.SMTP.Senders,
 		Interceptors: s.Store, AppUsers: s.Store,
 		Capture: s.Store, CaptureChanged: s.Capture.Reload,

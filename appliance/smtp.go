@@ -7,7 +7,6 @@ import (
 	"os"
 
 	"github.com/picloud/picloud/appliance/config"
-	"github.com/picloud/picloud/appliance/jobs"
 	"github.com/picloud/picloud/appliance/smtpin"
 	"github.com/picloud/picloud/appliance/store"
 )
@@ -28,13 +27,14 @@ func listenSMTP(cfg config.Config, logger *slog.Logger) net.Listener {
 }
 
 // startSMTP runs the inbound SMTP server on ln (nil: none): what it
-// stores, the job engine delivers.
-func startSMTP(cfg config.Config, ln net.Listener, st *store.Store, j *jobs.Engine, logger *slog.Logger) *smtpin.Server {
+// stores, the job engine delivers, woken by the store's announcement
+// (store.InboxChannel).
+func startSMTP(cfg config.Config, ln net.Listener, st *store.Store, logger *slog.Logger) *smtpin.Server {
 	if ln == nil {
 		return nil
 	}
 	srv := smtpin.New(smtpin.Config{Domain: smtpDomain(), MaxMessageBytes: cfg.SMTP.MaxMessageBytes,
-		PerMinute: cfg.SMTP.MaxMessagesPerMinute, Stored: j.WakeInbox}, st, logger)
+		PerMinute: cfg.SMTP.MaxMessagesPerMinute}, st, logger)
 	go func() {
 		if err := srv.Serve(ln); err != nil {
 			logger.Error("the SMTP server stopped", "component", "appliance", "err", err)

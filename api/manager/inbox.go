@@ -84,7 +84,7 @@ func (s *Service) InboxMessageAction(ctx context.Context, a model.Actor, appID, 
 	if s.cfg.Inbox == nil {
 		return ErrNoInbox
 	}
-	err := s.store.Atomically(ctx, func(ctx context.Context) error {
+	return s.store.Atomically(ctx, func(ctx context.Context) error {
 		m, err := s.cfg.Inbox.InboxMessage(ctx, appID, id, 0)
 		if err != nil {
 			return err
@@ -102,10 +102,6 @@ func (s *Service) InboxMessageAction(ctx context.Context, a model.Actor, appID, 
 		}
 		return s.audit(ctx, a, "email.inbox."+action, appID, id, map[string]any{"to": m.To, "state": m.State})
 	})
-	if err == nil && action == "retry" && s.cfg.InboxRetried != nil {
-		s.cfg.InboxRetried()
-	}
-	return err
 }
 
 // subject is the decoded Subject header of a message's head; "" when it

@@ -65,9 +65,6 @@ type Config struct {
 	Queues QueueStore
 	// Inbox holds the apps' received email; nil: not available.
 	Inbox InboxStore
-	// InboxRetried, if set, is called after a received message was put
-	// back for delivery, so that it is delivered at once.
-	InboxRetried func()
 	// Capture keeps scripts' request captures; without it, capture calls
 	// fail with ErrNoCapture. CaptureChanged, if set, is called after a
 	// script's capture changed.

@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"context"
-	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -15,10 +14,10 @@ import (
 // Delivery of received email to the scripts' email handlers.
 const (
 	// inboxPoll is how often the inbox is looked at when nothing wakes
-	// it: the SMTP listener wakes it when it stores a message, and a
-	// retry wakes it when the retry is due, so the poll only finds what
-	// nothing here announced (a message retried from the admin view,
-	// another daemon's, an expired lease).
+	// it: a message stored or retried from the admin view is announced
+	// on store.InboxChannel at its commit (to every daemon on the
+	// database), and a retry is looked for when the database says it is
+	// due, so the poll only finds what a lost notification left.
 	inboxPoll  = 5 * time.Second
 	inboxBatch = 10 // messages taken at once
 	// InboxAttempts is how many times a received message is handed to
@@ -42,93 +41,73 @@ const (
 // (at least once); a failure waits and is tried again, doubling the wait,
 // and after InboxAttempts the message is kept as failed (at once when the
 // script has no email handler). It also applies EmailRetention, hourly.
+//
+// The inbox is looked at when the consumers' listener hears
+// store.InboxChannel (a message stored or retried, by any daemon), at
+// the time the database says the next queued message is due (a retry, a
+// lease that ends), and every inboxPoll at the latest.
 type inbox struct {
-	e    *Engine
-	wake chan struct{}
-	mu   sync.Mutex
-	due  []time.Time // when the retries planned here are due
+	alarm // fallback is inboxPoll
+	e     *Engine
 	// run is the context of the deliveries: it outlives the polling, so
 	// that a stopping daemon lets the deliveries in progress finish.
-	run context.Context
+	run    context.Context
+	pruned time.Time // when the retention last ran
+	// passed, when set, is called after each pass (tests).
+	passed func()
 }
 
-// WakeInbox has the inbox looked at now: a message was stored.
-func (e *Engine) WakeInbox() {
-	if e.inbox == nil {
+func newInbox(e *Engine, run context.Context) *inbox {
+	return &inbox{alarm: newAlarm(inboxPoll), e: e, run: run}
+}
+
+// deliverAll delivers the due messages, as the alarm wakes it, until ctx
+// ends.
+func (b *inbox) deliverAll(ctx context.Context) {
+	b.loop(ctx, func(bool) { b.pass(ctx) })
+}
+
+// pass takes due messages and delivers them, a batch at a time, until
+// none is left; then it notes when the next one is due, and runs the
+// retention when it is time.
+func (b *inbox) pass(ctx context.Context) {
+	if b.passed != nil {
+		defer b.passed()
+	}
+	if time.Since(b.pruned) >= emailPruneEvery {
+		b.pruned = time.Now()
+		b.prune(ctx)
+	}
+	for ctx.Err() == nil {
+		due, err := b.e.store.TakeDueInboundEmails(ctx, inboxBatch, b.e.cfg.RunTimeout)
+		if err != nil {
+			if ctx.Err() == nil {
+				b.e.log.Warn("take due inbound emails", "err", err)
+			}
+			return
+		}
+		var wg sync.WaitGroup
+		for _, m := range due {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				b.deliver(b.run, m)
+			}()
+		}
+		wg.Wait()
+		if len(due) < inboxBatch {
+			break
+		}
+	}
+	// The retries this pass planned are settled: the database knows them.
+	next, err := b.e.store.InboxNextDue(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			b.e.log.Warn("find when the next inbound email is due", "err", err)
+		}
 		return
 	}
-	select {
-	case e.inbox.wake <- struct{}{}:
-	default:
-	}
-}
-
-// maxDue bounds the retries the inbox keeps a wake-up for; the poll finds
-// the others.
-const maxDue = 64
-
-// dueAt notes a retry planned for t: the inbox is looked at then.
-func (b *inbox) dueAt(t time.Time) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if len(b.due) < maxDue {
-		b.due = append(b.due, t)
-	}
-}
-
-// nextWait is how long the inbox may sleep after a pass that began at
-// start: until the earliest retry planned after it, at most inboxPoll.
-// The retries due before the pass began are forgotten: it took them.
-func (b *inbox) nextWait(start time.Time) time.Duration {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.due = slices.DeleteFunc(b.due, func(t time.Time) bool { return !t.After(start) })
-	if len(b.due) == 0 {
-		return inboxPoll
-	}
-	return min(max(time.Until(slices.MinFunc(b.due, time.Time.Compare)), 0), inboxPoll)
-}
-
-// deliverAll takes due messages and delivers them until ctx ends.
-func (b *inbox) deliverAll(ctx context.Context) {
-	t := time.NewTimer(inboxPoll)
-	defer t.Stop()
-	prune := time.NewTicker(emailPruneEvery)
-	defer prune.Stop()
-	b.prune(ctx)
-	for {
-		start := time.Now()
-		for ctx.Err() == nil {
-			due, err := b.e.store.TakeDueInboundEmails(ctx, inboxBatch, b.e.cfg.RunTimeout)
-			if err != nil {
-				if ctx.Err() == nil {
-					b.e.log.Warn("take due inbound emails", "err", err)
-				}
-				break
-			}
-			var wg sync.WaitGroup
-			for _, m := range due {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					b.deliver(b.run, m)
-				}()
-			}
-			wg.Wait()
-			if len(due) < inboxBatch {
-				break
-			}
-		}
-		t.Reset(b.nextWait(start))
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-b.wake:
-		case <-prune.C:
-			b.prune(ctx)
-		}
-	}
+	b.dueIn(next)
 }
 
 // prune deletes the email past EmailRetention, received and sent.
@@ -182,9 +161,6 @@ func (b *inbox) deliver(ctx context.Context, m model.InboundEmail) {
 	default:
 		wait := b.retryWait(m.Attempts)
 		serr = b.e.store.InboundEmailRetry(sctx, m.ID, wait, failure)
-		// A little after the database's due time, so that the pass
-		// then finds the message due.
-		b.dueAt(time.Now().Add(wait + 50*time.Millisecond))
 		b.e.log.Info("email handler failed, retried later", "email", m.ID, "to", m.Recipient, "attempt", m.Attempts, "wait", wait, "err", failure)
 	}
 	if serr != nil {

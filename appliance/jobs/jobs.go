@@ -147,6 +147,14 @@ func (e *Engine) Start(ctx context.Context) error {
 	e.queues.connect = func(ctx context.Context) (*pgx.Conn, error) {
 		return pgx.ConnectConfig(ctx, e.pool.Config().ConnConfig.Copy())
 	}
+	// The inbox first: the listener wakes it.
+	ictx, icancel := context.WithCancel(ctx)
+	e.inbox = newInbox(e, rctx)
+	e.stopInbox, e.inboxDone = icancel, make(chan struct{})
+	go func() {
+		defer close(e.inboxDone)
+		e.inbox.deliverAll(ictx)
+	}()
 	e.listenDone = make(chan struct{})
 	go func() {
 		defer close(e.consumerDone)
@@ -155,13 +163,6 @@ func (e *Engine) Start(ctx context.Context) error {
 	go func() {
 		defer close(e.listenDone)
 		e.queues.listen(cctx)
-	}()
-	ictx, icancel := context.WithCancel(ctx)
-	e.inbox = &inbox{e: e, wake: make(chan struct{}, 1), run: rctx}
-	e.stopInbox, e.inboxDone = icancel, make(chan struct{})
-	go func() {
-		defer close(e.inboxDone)
-		e.inbox.deliverAll(ictx)
 	}()
 	return nil
 }

@@ -39,7 +39,8 @@ const maxBatchBytes = 16 << 20
 // goroutine runs the handler and settles them. The consumers wake:
 //   - when a send commits: listen holds a connection LISTENing on
 //     store.QueueChannel, and the triggers of the queue announced are
-//     polled;
+//     polled (the same connection wakes the inbox, on
+//     store.InboxChannel);
 //   - when a trigger's delivered batch was full, for that trigger, so
 //     that a backlog drains as fast as its handler runs;
 //   - when a trigger's batch ends and the trigger was woken during it;
@@ -51,26 +52,20 @@ const maxBatchBytes = 16 << 20
 // so several daemons on one database share the work, and a daemon that
 // dies leaves its leases to expire: the messages come again.
 type consumers struct {
-	e    *Engine
-	mu   sync.Mutex
-	busy map[string]bool // triggers with a batch in delivery here
+	alarm // fallback is queueFallback
+	e     *Engine
+	mu    sync.Mutex
+	busy  map[string]bool // triggers with a batch in delivery here
 	// missed holds the busy triggers a poll skipped, polled again when
 	// their batch is settled.
 	missed map[string]bool
-	// woken is what the next wake polls; wake tells the polling that it
-	// holds something.
+	// woken is what the next wake polls.
 	woken *wakes
-	wake  chan struct{}
-	// due is the earliest time a message is known to become due (zero:
-	// none), taken by the polling loop.
-	due time.Time
-	wg  sync.WaitGroup
-	seq int64
+	wg    sync.WaitGroup
+	seq   int64
 	// run is the context of the deliveries: it outlives the polling, so
 	// that a stopping daemon lets the batches in delivery finish.
 	run context.Context
-	// fallback is queueFallback (tests set it longer).
-	fallback time.Duration
 	// connect opens the connection listen holds.
 	connect func(ctx context.Context) (*pgx.Conn, error)
 	// polled, when set, is called after each poll; listening after each
@@ -97,33 +92,22 @@ func (w *wakes) has(t model.Trigger, queue string) bool {
 }
 
 func newConsumers(e *Engine, run context.Context) *consumers {
-	return &consumers{e: e, busy: map[string]bool{}, missed: map[string]bool{}, woken: newWakes(),
-		wake: make(chan struct{}, 1), run: run, fallback: queueFallback}
+	return &consumers{alarm: newAlarm(queueFallback), e: e, busy: map[string]bool{}, missed: map[string]bool{},
+		woken: newWakes(), run: run}
 }
 
 // consume polls every trigger now and then every fallback, and what
 // wakes it as it comes, until ctx ends; then it waits for the batches in
 // delivery.
 func (q *consumers) consume(ctx context.Context) {
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	var next time.Time
-	for {
-		select {
-		case <-ctx.Done():
-			q.wg.Wait()
-			return
-		case <-timer.C:
-			next = time.Now().Add(q.fallback)
-			q.poll(ctx, nil)
-		case <-q.wake:
+	q.loop(ctx, func(woken bool) {
+		if woken {
 			q.poll(ctx, q.takeAgain())
+		} else {
+			q.poll(ctx, nil)
 		}
-		if due := q.takeDue(); !due.IsZero() && due.Before(next) {
-			next = due
-		}
-		timer.Reset(max(time.Until(next), minWait))
-	}
+	})
+	q.wg.Wait()
 }
 
 // poll leases a batch for each idle queue trigger that has one ready:
@@ -206,23 +190,6 @@ func (q *consumers) wakeAt(t time.Time) {
 	q.signal()
 }
 
-// dueAt notes that a message is due at t, for the polling loop to wake
-// then once the poll it is in ends.
-func (q *consumers) dueAt(t time.Time) {
-	q.mu.Lock()
-	if q.due.IsZero() || t.Before(q.due) {
-		q.due = t
-	}
-	q.mu.Unlock()
-}
-
-func (q *consumers) signal() {
-	select {
-	case q.wake <- struct{}{}:
-	default: // a wake is pending already: it takes this one too
-	}
-}
-
 // takeAgain empties what the next wake polls and returns it: nil when
 // that is every trigger.
 func (q *consumers) takeAgain() *wakes {
@@ -234,15 +201,6 @@ func (q *consumers) takeAgain() *wakes {
 		return nil
 	}
 	return w
-}
-
-// takeDue empties the earliest due time and returns it.
-func (q *consumers) takeDue() time.Time {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	due := q.due
-	q.due = time.Time{}
-	return due
 }
 
 // claim marks a trigger busy; false if it was, and then it is polled
@@ -269,11 +227,12 @@ func (q *consumers) unclaim(id string) bool {
 	return missed
 }
 
-// listen LISTENs on store.QueueChannel on a connection of its own and
-// wakes the triggers of each queue announced, until ctx ends. A lost
+// listen LISTENs on store.QueueChannel and store.InboxChannel, on one
+// connection of its own, until ctx ends: it wakes the triggers of each
+// queue announced, and the inbox when received email is. A lost
 // connection is opened again, after a backoff that doubles up to
-// queueFallback, and every trigger is polled then: what was announced
-// meanwhile is lost.
+// queueFallback, and every trigger and the inbox are polled then: what
+// was announced meanwhile is lost.
 func (q *consumers) listen(ctx context.Context) {
 	backoff := listenBackoff
 	for ctx.Err() == nil {
@@ -281,7 +240,7 @@ func (q *consumers) listen(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		q.e.log.Warn("listen for queue sends; listening again", "err", err, "in", backoff)
+		q.e.log.Warn("listen for queue sends and received email; listening again", "err", err, "in", backoff)
 		select {
 		case <-ctx.Done():
 			return
@@ -294,9 +253,9 @@ func (q *consumers) listen(ctx context.Context) {
 // listenBackoff is the first wait before listen connects again.
 const listenBackoff = 100 * time.Millisecond
 
-// listenOnce connects, LISTENs, and wakes the queues announced until the
+// listenOnce connects, LISTENs, and wakes what is announced until the
 // connection fails or ctx ends; after LISTEN it calls ok and wakes every
-// trigger, for what was sent before.
+// trigger and the inbox, for what was announced before.
 func (q *consumers) listenOnce(ctx context.Context, ok func()) error {
 	conn, err := q.connect(ctx)
 	if err != nil {
@@ -307,11 +266,14 @@ func (q *consumers) listenOnce(ctx context.Context, ok func()) error {
 		defer cancel()
 		conn.Close(cctx)
 	}()
-	if _, err := conn.Exec(ctx, `LISTEN `+store.QueueChannel); err != nil {
-		return fmt.Errorf("listen: %w", err)
+	for _, ch := range []string{store.QueueChannel, store.InboxChannel} {
+		if _, err := conn.Exec(ctx, `LISTEN `+ch); err != nil {
+			return fmt.Errorf("listen on %s: %w", ch, err)
+		}
 	}
 	ok()
 	q.wakeAll()
+	q.wakeInbox()
 	if q.listening != nil {
 		q.listening(conn.PgConn().PID())
 	}
@@ -320,9 +282,21 @@ func (q *consumers) listenOnce(ctx context.Context, ok func()) error {
 		if err != nil {
 			return fmt.Errorf("wait for a notification: %w", err)
 		}
-		if appID, queue, ok := store.ParseQueueNotice(n.Payload); ok {
-			q.wakeQueue(appID, queue)
+		switch n.Channel {
+		case store.QueueChannel:
+			if appID, queue, ok := store.ParseQueueNotice(n.Payload); ok {
+				q.wakeQueue(appID, queue)
+			}
+		case store.InboxChannel:
+			q.wakeInbox()
 		}
+	}
+}
+
+// wakeInbox has the engine's inbox, if it has one, looked at now.
+func (q *consumers) wakeInbox() {
+	if q.e.inbox != nil {
+		q.e.inbox.signal()
 	}
 }
 
@@ -335,9 +309,7 @@ func (q *consumers) lease(ctx context.Context, t model.Trigger, c model.QueueCon
 	if err != nil {
 		return nil, err
 	}
-	if next > 0 {
-		q.dueAt(time.Now().Add(next))
-	}
+	q.dueIn(next)
 	if n == 0 {
 		return nil, nil
 	}

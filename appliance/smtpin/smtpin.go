@@ -43,8 +43,6 @@ type Config struct {
 	// PerMinute is how many messages one client address may send per
 	// minute, in bursts of as many; past it, 421.
 	PerMinute int
-	// Stored, when set, is called after messages were stored.
-	Stored func()
 }
 
 // Limits of a connection.
@@ -211,9 +209,6 @@ func (ss *session) Data(r io.Reader) error {
 		return errTemporary
 	}
 	ss.s.log.Info("email received", "from", ss.from, "to", strings.Join(ss.addrs, ","), "bytes", len(raw), "client", ss.client)
-	if ss.s.cfg.Stored != nil {
-		ss.s.cfg.Stored()
-	}
 	return nil
 }
 

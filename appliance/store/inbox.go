@@ -25,8 +25,24 @@ WHERE type = 'email' AND lower(config->>'address') = lower($1)`, address))
 	return t, true, nil
 }
 
+// InboxChannel is the PostgreSQL notification channel on which received
+// messages that may be due are announced, at the commit of the change
+// that queued them (a message stored, one retried from the admin view);
+// the payload is empty.
+const InboxChannel = "picloud_inbox"
+
+// notifyInbox announces on InboxChannel that received messages may be
+// due, at the commit of the transaction ctx carries (now without one).
+func (s *Store) notifyInbox(ctx context.Context) error {
+	if _, err := s.q(ctx).Exec(ctx, `SELECT pg_notify($1, '')`, InboxChannel); err != nil {
+		return fmt.Errorf("announce received email: %w", mapError(err))
+	}
+	return nil
+}
+
 // AddInboundEmails stores received messages, one per recipient, in one
-// transaction: all or none.
+// transaction: all or none; it announces them on InboxChannel at its
+// commit.
 func (s *Store) AddInboundEmails(ctx context.Context, ms []model.InboundEmail) error {
 	return s.Atomically(ctx, func(ctx context.Context) error {
 		for _, m := range ms {
@@ -41,8 +57,20 @@ VALUES ($1, $2, $3, $4, $5, $6)`, m.AppID, m.ScriptID, trigger, m.Sender, m.Reci
 				return fmt.Errorf("store the email for %s: %w", m.Recipient, mapError(err))
 			}
 		}
-		return nil
+		return s.notifyInbox(ctx)
 	})
+}
+
+// InboxNextDue is how long until the next queued message whose attempt
+// is not due yet becomes due (a retry's wait, or a lease's end): 0 if
+// none waits.
+func (s *Store) InboxNextDue(ctx context.Context) (time.Duration, error) {
+	var wait float64
+	err := s.q(ctx).QueryRow(ctx, `SELECT `+untilNext("next_attempt_at")+` FROM email_inbox WHERE state = 'queued'`).Scan(&wait)
+	if err != nil {
+		return 0, fmt.Errorf("find when the next received email is due: %w", mapError(err))
+	}
+	return seconds(wait), nil
 }
 
 // TakeDueInboundEmails leases up to limit queued messages whose next
@@ -216,9 +244,14 @@ WHERE app_id = $1 AND id::text = $2`, appID, id, maxRaw), &raw)
 }
 
 // RetryInboxMessage has a failed or rejected message of an app delivered
-// again now, its attempts counted from zero; another state is
-// model.ErrConflict.
+// again now, its attempts counted from zero, and announces it on
+// InboxChannel at the commit of the transaction ctx carries; another
+// state is model.ErrConflict.
 func (s *Store) RetryInboxMessage(ctx context.Context, appID, id string) error {
+	return s.Atomically(ctx, func(ctx context.Context) error { return s.retryInboxMessage(ctx, appID, id) })
+}
+
+func (s *Store) retryInboxMessage(ctx context.Context, appID, id string) error {
 	var state string
 	err := s.q(ctx).QueryRow(ctx, `SELECT state FROM email_inbox WHERE app_id = $1 AND id::text = $2 FOR UPDATE`, appID, id).Scan(&state)
 	if err != nil {
@@ -232,7 +265,7 @@ func (s *Store) RetryInboxMessage(ctx context.Context, appID, id string) error {
 	if err != nil {
 		return fmt.Errorf("retry received message %s: %w", id, mapError(err))
 	}
-	return nil
+	return s.notifyInbox(ctx)
 }
 
 // DeleteInboxMessage deletes one received message of an app, whatever

@@ -45,6 +45,16 @@ func (s *Store) notifyQueue(ctx context.Context, appID, queue string) error {
 	return nil
 }
 
+// untilNext is the SQL of how long, in seconds (a float8), until the
+// earliest time of column that is still ahead: 0 when none is. seconds
+// reads it.
+func untilNext(column string) string {
+	return `coalesce(extract(epoch FROM min(` + column + `) FILTER (WHERE ` + column + ` > now()) - now()), 0)::float8`
+}
+
+// seconds is an untilNext as a duration.
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
 // SendQueue adds messages to an app's queue, in the transaction ctx
 // carries if it carries one (a script's db.transaction), and announces
 // the queue on QueueChannel at its commit. A message whose dedupe key is
@@ -82,14 +92,14 @@ func (s *Store) QueueReady(ctx context.Context, appID, queue string) (int, time.
 	var wait float64
 	err := s.q(ctx).QueryRow(ctx, `
 SELECT count(*) FILTER (WHERE visible_at <= now()), min(visible_at) FILTER (WHERE visible_at <= now()),
-  coalesce(extract(epoch FROM min(visible_at) FILTER (WHERE visible_at > now()) - now()), 0)::float8
+  `+untilNext("visible_at")+`
 FROM queue_messages
 WHERE app_id = $1 AND queue = $2 AND state = 'ready'
   AND (leased_until IS NULL OR leased_until < now())`, appID, queue).Scan(&n, &oldest, &wait)
 	if err != nil {
 		return 0, time.Time{}, 0, fmt.Errorf("count the ready messages of queue %q: %w", queue, mapError(err))
 	}
-	next := time.Duration(wait * float64(time.Second))
+	next := seconds(wait)
 	if oldest == nil {
 		return n, time.Time{}, next, nil
 	}
