@@ -59,12 +59,19 @@ func isException(err error) bool {
 }
 
 // toJSON runs JSON.stringify, returning "" for undefined; err is what
-// stopped it (an exception or an interrupt). goja's stringify cannot be
-// interrupted and takes time in the square of the nesting depth, so a
-// replacer follows the depth of the objects it is given and throws a
-// RangeError past maxJSONDepth: a value returned deeper than that ends the
-// execution in microseconds instead of running until its worker is killed.
+// stopped it (an exception or an interrupt). It is the engine's own
+// encoder (jsonencode.go), which refuses nesting past maxJSONDepth.
 func (e *execution) toJSON(v goja.Value) (string, error) {
+	return e.encodeJSON(v)
+}
+
+// stringifyWithGoja is goja's JSON.stringify, for the values the engine's
+// encoder does not model. goja's stringify cannot be interrupted and takes
+// time in the square of the nesting depth, so a replacer follows the
+// depth of the objects it is given and throws a RangeError past
+// maxJSONDepth: a value nested deeper than that ends the execution in
+// microseconds instead of running until its worker is killed.
+func (e *execution) stringifyWithGoja(v goja.Value) (string, error) {
 	if e.jsonStringify == nil {
 		e.jsonStringify = e.builtinFunc("JSON", "stringify")
 	}
