@@ -3,7 +3,6 @@ package api
 import (
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
@@ -154,14 +153,9 @@ func (s *server) replaceDoc(c *gin.Context) {
 }
 
 func (s *server) deleteDoc(c *gin.Context) {
-	var ifVersion *int64
-	if v := c.Query("if_version"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 1 {
-			writeError(c, http.StatusBadRequest, "if_version must be a version number")
-			return
-		}
-		ifVersion = &n
+	ifVersion, ok := ifVersionQuery(c)
+	if !ok {
+		return
 	}
 	if err := s.deps.Manager.DeleteDoc(c, s.actor(c), c.GetString(appKey), c.Param("collection"), c.Param("doc"), ifVersion); err != nil {
 		s.fail(c, err)

@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -166,14 +165,9 @@ func (s *server) putKV(c *gin.Context) {
 }
 
 func (s *server) deleteKV(c *gin.Context) {
-	var ifVersion *int64
-	if v := c.Query("if_version"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 1 {
-			writeError(c, http.StatusBadRequest, "if_version must be a version number")
-			return
-		}
-		ifVersion = &n
+	ifVersion, ok := ifVersionQuery(c)
+	if !ok {
+		return
 	}
 	if err := s.deps.Manager.DeleteKV(c, s.actor(c), c.GetString(appKey), c.Param("collection"), kvKey(c), ifVersion); err != nil {
 		s.fail(c, err)

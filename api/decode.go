@@ -76,3 +76,20 @@ func limitQuery(c *gin.Context, unit string) (int, bool) {
 	}
 	return n, true
 }
+
+// ifVersionQuery reads a deletion's if_version query parameter: the
+// version the item must be at, or nil when there is none, which deletes
+// whatever is there. Anything else it answers itself with a 400 saying
+// so, and returns false.
+func ifVersionQuery(c *gin.Context) (*int64, bool) {
+	v := c.Query("if_version")
+	if v == "" {
+		return nil, true
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 1 {
+		writeError(c, http.StatusBadRequest, "if_version must be a version number")
+		return nil, false
+	}
+	return &n, true
+}

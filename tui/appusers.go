@@ -115,7 +115,5 @@ func (s *appUsersScreen) onKey(k tea.KeyMsg) tea.Cmd {
 	return nil
 }
 
-func (s *appUsersScreen) view() string { return s.render(nil) }
-
 // canManageAppUsers says whether the person may open the app users screen.
 func canManageAppUsers(e *env, appID string) bool { return e.can(access.ManageApps, appID) }

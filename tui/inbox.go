@@ -91,8 +91,6 @@ func (s *inboxScreen) onKey(k tea.KeyMsg) tea.Cmd {
 	return nil
 }
 
-func (s *inboxScreen) view() string { return s.render(nil) }
-
 // mailScreen shows one received message: its envelope and delivery, then
 // the message as received.
 type mailScreen struct {

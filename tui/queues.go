@@ -99,8 +99,6 @@ func (s *queuesScreen) onKey(k tea.KeyMsg) tea.Cmd {
 	return nil
 }
 
-func (s *queuesScreen) view() string { return s.render(nil) }
-
 // queueMessagesScreen lists a queue's messages, oldest first: x delivers
 // the one under the cursor again now, d deletes it (editors).
 type queueMessagesScreen struct {
@@ -173,5 +171,3 @@ func (s *queueMessagesScreen) onKey(k tea.KeyMsg) tea.Cmd {
 	}
 	return nil
 }
-
-func (s *queueMessagesScreen) view() string { return s.render(nil) }

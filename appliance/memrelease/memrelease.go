@@ -20,8 +20,8 @@ import (
 // gone quiet.
 const Tick = 10 * time.Second
 
-// Quiet is the allocation below which a tick counts as idle.
-const Quiet = 4 << 20
+// quietBytes is the allocation below which a tick counts as idle.
+const quietBytes = 4 << 20
 
 var allocSample = []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
 
@@ -32,10 +32,10 @@ func allocated() uint64 {
 }
 
 // Watch checks the process every tick until ctx ends: after a tick in which
-// it allocated less than Quiet, following one in which it allocated more,
-// it collects and returns the free memory to the operating system
-// (debug.FreeOSMemory). released, if not nil, is called with the bytes of
-// heap the release gave back.
+// it allocated less than quietBytes (4 MiB), following one in which it
+// allocated more, it collects and returns the free memory to the operating
+// system (debug.FreeOSMemory). released, if not nil, is called with the
+// bytes of heap the release gave back.
 func Watch(ctx context.Context, tick time.Duration, released func(bytes uint64)) {
 	t := time.NewTicker(tick)
 	defer t.Stop()
@@ -48,7 +48,7 @@ func Watch(ctx context.Context, tick time.Duration, released func(bytes uint64))
 		case <-t.C:
 		}
 		allocs := allocated()
-		quiet := allocs-last < Quiet
+		quiet := allocs-last < quietBytes
 		last = allocs
 		if !quiet {
 			busy = true

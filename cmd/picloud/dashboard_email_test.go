@@ -27,12 +27,7 @@ export default {
 // hold refused); the app's senders restricted (one outside the board's
 // list refused); a docs index made and dropped in the data browser.
 func TestDashboardEmail(t *testing.T) {
-	_, relayAddr := startRelay(t)
-	smtpAddr := freePort(t)
-	d := newDaemon(t, buildBinary(t), append(relaySettings(t, relayAddr, "@shop.example"),
-		"PICLOUD_SMTP_BIND="+smtpAddr, "TEST_EMAIL_RETRY_UNIT_MS=100")...)
-	t.Cleanup(func() { killCluster(t, d.dataDir) })
-	d.startAsOwner()
+	d, smtpAddr, _ := mailDaemon(t, "TEST_EMAIL_RETRY_UNIT_MS=100")
 	appID := d.appID("default")
 	inbox := "/api/v1/admin/apps/" + appID + "/email/inbox"
 	d.expect(d.call("POST", "/api/v1/admin/apps/"+appID+"/domains", `{"pattern":"shop.example"}`), 201)

@@ -40,6 +40,20 @@ export default {
   },
 }`
 
+// mailDaemon starts a daemon, with its owner, whose SMTP listener takes
+// mail at smtpAddr and which sends mail through rl, the test's relay, from
+// addresses at shop.example; settings are more of the daemon's settings.
+func mailDaemon(t *testing.T, settings ...string) (d *daemon, smtpAddr string, rl *relay) {
+	t.Helper()
+	rl, relayAddr := startRelay(t)
+	smtpAddr = freePort(t)
+	env := append(relaySettings(t, relayAddr, "@shop.example"), "PICLOUD_SMTP_BIND="+smtpAddr)
+	d = newDaemon(t, buildBinary(t), append(env, settings...)...)
+	t.Cleanup(func() { killCluster(t, d.dataDir) })
+	d.startAsOwner()
+	return d, smtpAddr, rl
+}
+
 // mailConv is one SMTP conversation with the daemon's listener.
 type mailConv struct {
 	t *testing.T
@@ -111,13 +125,8 @@ func TestEmailInbound(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and starts PostgreSQL")
 	}
-	rl, relayAddr := startRelay(t)
-	smtpAddr := freePort(t)
-	d := newDaemon(t, buildBinary(t), append(relaySettings(t, relayAddr, "@shop.example"),
-		"PICLOUD_SMTP_BIND="+smtpAddr, "PICLOUD_SMTP_MAX_MESSAGE_BYTES=4096",
-		"PICLOUD_SMTP_MAX_MESSAGES_PER_MINUTE=30", "TEST_EMAIL_RETRY_UNIT_MS=100")...)
-	t.Cleanup(func() { killCluster(t, d.dataDir) })
-	d.startAsOwner()
+	d, smtpAddr, rl := mailDaemon(t, "PICLOUD_SMTP_MAX_MESSAGE_BYTES=4096",
+		"PICLOUD_SMTP_MAX_MESSAGES_PER_MINUTE=30", "TEST_EMAIL_RETRY_UNIT_MS=100")
 	const defaultApp = "00000000-0000-0000-0000-000000000001"
 	script := d.deploy("", "inbox", emailReceiver, "GET", "/seen")
 	// seen, state and awaitState fail the subtest t that calls them.

@@ -40,12 +40,7 @@ func TestEmailInboxAdmin(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and starts PostgreSQL")
 	}
-	_, relayAddr := startRelay(t)
-	smtpAddr := freePort(t)
-	d := newDaemon(t, buildBinary(t), append(relaySettings(t, relayAddr, "@shop.example"),
-		"PICLOUD_SMTP_BIND="+smtpAddr, "TEST_EMAIL_RETRY_UNIT_MS=100")...)
-	t.Cleanup(func() { killCluster(t, d.dataDir) })
-	d.startAsOwner()
+	d, smtpAddr, _ := mailDaemon(t, "TEST_EMAIL_RETRY_UNIT_MS=100")
 	const app = "00000000-0000-0000-0000-000000000001"
 	inbox := "/api/v1/admin/apps/" + app + "/email/inbox"
 	d.expect(d.call("POST", "/api/v1/admin/apps/"+app+"/domains", `{"pattern":"shop.example"}`), 201)

@@ -50,11 +50,7 @@ func TestEmailForwardLoop(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and starts PostgreSQL")
 	}
-	rl, relayAddr := startRelay(t)
-	smtpAddr := freePort(t)
-	d := newDaemon(t, buildBinary(t), append(relaySettings(t, relayAddr, "@shop.example"), "PICLOUD_SMTP_BIND="+smtpAddr)...)
-	t.Cleanup(func() { killCluster(t, d.dataDir) })
-	d.startAsOwner()
+	d, smtpAddr, rl := mailDaemon(t)
 	const defaultApp = "00000000-0000-0000-0000-000000000001"
 	script := d.deploy("", "forwarder", emailForwarder, "GET", "/fwd")
 	d.expect(d.call("POST", "/api/v1/admin/apps/"+defaultApp+"/domains", `{"pattern":"shop.example"}`), 201)
