@@ -31,7 +31,7 @@ import (
 // CPU, so that the servers rather than the client are measured): req/s, CPU
 // per request and p50/p99 latency of raw gin, Node.js and PiCloud; the
 // proportional set size (PSS) of the daemon, each worker and PostgreSQL
-// before the load, after it and after a minute idle; the time from exec to
+// before the load, after each round of it and after a minute idle; the time from exec to
 // READY=1; and the time from saving a script to its first answer.
 //
 // PiCloud runs here as the product does: the daemon starts and supervises
@@ -70,11 +70,11 @@ type footprintMemory struct {
 
 var (
 	footprintMu      sync.Mutex
-	footprintRuns    = map[string][]footprintRun{}             // "hello/gin/32" → one per round
-	footprintMem     = map[string]map[string]footprintMemory{} // "before" | "after load" | "after idle" → server → PSS
-	footprintReady   []time.Duration                           // exec → READY=1, on an initialised data directory
-	footprintFirst   time.Duration                             // exec → READY=1 of the first start (initdb)
-	footprintLive    []time.Duration                           // save → first answer from the new version
+	footprintRuns    = map[string][]footprintRun{}               // "hello/gin/32" → one per round
+	footprintMem     = map[string][]map[string]footprintMemory{} // "before load" | "after load" | "after idle" → one reading per round (after load) or one → server → PSS
+	footprintReady   []time.Duration                             // exec → READY=1, on an initialised data directory
+	footprintFirst   time.Duration                               // exec → READY=1 of the first start (initdb)
+	footprintLive    []time.Duration                             // save → first answer from the new version
 	footprintServers []string
 )
 
@@ -133,7 +133,7 @@ func BenchmarkFootprint(b *testing.B) {
 			}
 		}
 		footprintMu.Lock()
-		footprintMem[when] = m
+		footprintMem[when] = append(footprintMem[when], m)
 		footprintMu.Unlock()
 	}
 	readMemory("before load")
@@ -158,8 +158,8 @@ func BenchmarkFootprint(b *testing.B) {
 				}
 			}
 		}
+		readMemory("after load") // each round's: the median is reported
 	}
-	readMemory("after load")
 	time.Sleep(*footprintIdle)
 	readMemory("after idle")
 }
@@ -562,24 +562,48 @@ func printFootprint() {
 	}
 	fmt.Printf("  PSS (MiB), idle %s%s:\n", *footprintIdle, profile)
 	for _, when := range []string{"before load", "after load", "after idle"} {
-		m := footprintMem[when]
-		if m == nil {
+		readings := footprintMem[when]
+		if len(readings) == 0 {
 			continue
+		}
+		// mem is the median of a figure over the readings, with its
+		// spread when there are several.
+		mem := func(f func(map[string]footprintMemory) int64) string {
+			var xs []float64
+			for _, m := range readings {
+				xs = append(xs, mib(f(m)))
+			}
+			med, lo, hi := spread(xs)
+			if len(xs) == 1 {
+				return fmt.Sprintf("%.1f", med)
+			}
+			return fmt.Sprintf("%.1f (%.1f–%.1f)", med, lo, hi)
 		}
 		var parts []string
 		for _, n := range footprintServers {
 			if n != "picloud" {
-				parts = append(parts, fmt.Sprintf("%s %.1f", n, mib(m[n].total)))
+				parts = append(parts, n+" "+mem(func(m map[string]footprintMemory) int64 { return m[n].total }))
 			}
 		}
-		p := m["picloud"]
 		var ws []string
-		for _, w := range p.workers {
-			ws = append(ws, fmt.Sprintf("%.1f", mib(w)))
+		for i := range readings[0]["picloud"].workers {
+			ws = append(ws, mem(func(m map[string]footprintMemory) int64 {
+				if w := m["picloud"].workers; i < len(w) {
+					return w[i]
+				}
+				return 0
+			}))
 		}
-		fmt.Printf("    %-16s picloud %.1f = daemon %.1f + workers %s + PostgreSQL %.1f (+ other %.1f); %s\n",
-			when, mib(p.total), mib(p.daemon), strings.Join(ws, " + "), mib(p.postgres),
-			mib(p.total-p.daemon-p.postgres-sum(p.workers)), strings.Join(parts, ", "))
+		pic := func(f func(footprintMemory) int64) string {
+			return mem(func(m map[string]footprintMemory) int64 { return f(m["picloud"]) })
+		}
+		fmt.Printf("    %-16s picloud %s = daemon %s + workers %s + PostgreSQL %s (+ other %s); %s\n", when,
+			pic(func(p footprintMemory) int64 { return p.total }),
+			pic(func(p footprintMemory) int64 { return p.daemon }),
+			strings.Join(ws, " + "),
+			pic(func(p footprintMemory) int64 { return p.postgres }),
+			pic(func(p footprintMemory) int64 { return p.total - p.daemon - p.postgres - sum(p.workers) }),
+			strings.Join(parts, ", "))
 	}
 	durs := func(ds []time.Duration) string {
 		var xs []float64
