@@ -9,12 +9,13 @@ import (
 	"github.com/dop251/goja"
 )
 
-// The "picloud" module is written in JavaScript over the engine's data call
-// (see data.go), in parts: a base of shared helpers and one program per
-// module. Making a function is dear in goja (about a microsecond each, and
-// the SDK has well over a hundred), so an execution builds only the parts
-// its script reads: a script that uses kv builds the base and kv, not docs,
-// users or queues.
+// The "picloud" module is built over the engine's data call (see data.go),
+// in parts: kv is native (sdk_kv.go), the others are JavaScript, a base of
+// shared helpers and one program per module. Making a function is dear in
+// goja (about a microsecond each, and the SDK has well over a hundred), so
+// an execution builds only the parts its script reads: a script that uses
+// docs builds the base and docs, not users or queues; one that uses only
+// kv runs no JavaScript of the SDK at all.
 //
 //go:embed prelude/sdk/*.js
 var sdkFiles embed.FS
