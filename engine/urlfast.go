@@ -13,7 +13,7 @@ type canonicalURL struct {
 
 // parseCanonicalURL accepts s when the URL parser would return s itself:
 // an http, https, ws or wss URL with a lower-case ASCII host name that is
-// no IPv4 address and no Punycode, no credentials, no default or empty
+// no Punycode, or an IPv4 address written as the parser writes it; no credentials, no default or empty
 // port, a path without dot segments, and a path, query and fragment with
 // no byte the parser would percent-encode or change.
 func parseCanonicalURL(s string) (*canonicalURL, bool) {
@@ -76,10 +76,13 @@ func parseCanonicalRef(input, base string) (*canonicalURL, bool) {
 	return parseCanonicalURL(b.scheme + "://" + b.host + input)
 }
 
-// canonicalHostname: labels of a-z, 0-9 and "-", none empty, none
-// starting with "xn--", the last starting with a letter (so that it is
-// not an IPv4 address).
+// canonicalHostname: a canonical IPv4 address, or labels of a-z, 0-9 and
+// "-", none empty, none starting with "xn--", the last starting with a
+// letter (so that the IPv4 parser leaves it alone).
 func canonicalHostname(h string) bool {
+	if canonicalIPv4(h) {
+		return true
+	}
 	for {
 		label, rest, more := strings.Cut(h, ".")
 		if label == "" || strings.HasPrefix(label, "xn--") {
@@ -96,6 +99,30 @@ func canonicalHostname(h string) bool {
 		}
 		h = rest
 	}
+}
+
+// canonicalIPv4: four decimal parts from 0 to 255 without leading zeros,
+// which the IPv4 parser serializes back as they are (127.0.0.1; not
+// 0x7f.1, 127.1, 010.0.0.1 or a trailing dot).
+func canonicalIPv4(h string) bool {
+	for part := 0; part < 4; part++ {
+		label, rest, more := strings.Cut(h, ".")
+		if more != (part < 3) || label == "" || len(label) > 3 || label[0] == '0' && len(label) > 1 {
+			return false
+		}
+		n := 0
+		for i := 0; i < len(label); i++ {
+			if label[i] < '0' || label[i] > '9' {
+				return false
+			}
+			n = n*10 + int(label[i]-'0')
+		}
+		if n > 255 {
+			return false
+		}
+		h = rest
+	}
+	return true
 }
 
 // canonicalPort: digits without a leading zero, at most 65535, not the

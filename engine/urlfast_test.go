@@ -16,9 +16,11 @@ func TestCanonicalURLAgreesWithParser(t *testing.T) {
 	inputs := []string{
 		"http://pi.local/users/7?q=two&x=1", "https://example.com/", "ws://a-b.c:8080/x#y", "https://h/p?#",
 		"http://h/a|b:c@d!$&'()*+,;=~%zz/", "https://h/?a=`{}|^", "http://h//x", "https://h/%2",
+		"http://127.0.0.1:8080/kv?n=1", "http://1.2.3.4/", "https://0.0.0.0/", "http://255.255.255.255/x",
 	}
 	mustReject := []string{
-		"http://EXAMPLE.com/", "http://1.2.3.4/", "http://a.0x7f/", "http://a.b.1/", "http://a/./b", "http://a/b/..",
+		"http://EXAMPLE.com/", "http://01.2.3.4/", "http://256.1.1.1/", "http://1.2.3/", "http://1.2.3.4.5/",
+		"http://1.2.3.4./", "http://0x1.2.3.4/", "http://1.2.3.08/", "http://1.2.3.1000/", "http://1.2..4/", "http://a.0x7f/", "http://a.b.1/", "http://a/./b", "http://a/b/..",
 		"http://a/%2e/", "http://a/%2E%2E", "http://a:80/", "https://a:443/", "http://a:/", "http://a:080/",
 		"http://a:65536/", "http://xn--a.com/", "http://a..b/", "http://a./", "http://a", "http://a?x", "http://u@a/",
 		"http://a/ b", "http://a/\u00e9", "http://a/^", "http://a/?'", "http://a/#`", "http://a/\\b", " http://a/",
