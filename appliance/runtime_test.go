@@ -53,9 +53,9 @@ func TestCgroupMemoryLimit(t *testing.T) {
 
 func TestDefaultMemoryLimit(t *testing.T) {
 	for _, c := range []struct{ mem, want int64 }{
-		{512 << 20, 32 << 20}, // a Pi Zero 2 W
-		{256 << 20, 32 << 20},
-		{1 << 30, 64 << 20},
+		{512 << 20, 512 << 20 / 20}, // a Pi Zero 2 W: 25.6 MiB
+		{256 << 20, 24 << 20},
+		{1 << 30, 1 << 30 / 20},
 		{8 << 30, 128 << 20},
 		{0, 128 << 20}, // unknown
 	} {

@@ -99,7 +99,7 @@ type Config struct {
 	// 100 buys throughput with memory that MemoryLimitMB bounds.
 	GCPercent int
 	// MemoryLimitMB is the daemon's soft memory limit (GOMEMLIMIT); 0 means a
-	// sixteenth of the machine's memory (or its cgroup's limit), from 32 to
+	// twentieth of the machine's memory (or its cgroup's limit), from 24 to
 	// 128 MiB.
 	MemoryLimitMB int
 
