@@ -26,14 +26,23 @@ type PoolShape struct {
 	PerWorker      int
 	MaxMemoryBytes int64
 	Procs          int // each worker's GOMAXPROCS
+	GCPercent      int // each worker's GOGC
 }
+
+// smallBoardGC bounds the workers' GOGC on a machine of less than 1 GB: a
+// worker's heap under load is mostly garbage awaiting its collection, and
+// PICLOUD_GC_PERCENT's 400 let each of a Zero's two workers hold about 30
+// MiB after the footprint benchmark's load, 19–20 MiB at 150, with
+// throughput within the rounds' spread (100 cost a third of the echo's).
+const smallBoardGC = 150
 
 // poolShape fills the automatic (zero) settings from the machine: one
 // worker per 256 MB of memory (rounded), at least one and at most one per
 // core but one (the daemon and PostgreSQL keep a core); each worker's ceiling 96 MB under 1 GB of memory, else a quarter of
 // the memory shared by the workers, at most 512 MB; enough concurrency per
 // worker to hold every admitted execution; the cores but one shared among
-// the workers as their GOMAXPROCS.
+// the workers as their GOMAXPROCS; PICLOUD_GC_PERCENT as their GOGC, at
+// most smallBoardGC under 1 GB of memory.
 func poolShape(cfg config.Config, memTotal int64, cpus int) PoolShape {
 	s := PoolShape{Workers: cfg.Executors.Workers, PerWorker: cfg.Executors.Concurrency,
 		MaxMemoryBytes: int64(cfg.Sandbox.MaxMemoryMB) << 20}
@@ -54,6 +63,10 @@ func poolShape(cfg config.Config, memTotal int64, cpus int) PoolShape {
 		s.PerWorker = (cfg.MaxConcurrentExecutions + s.Workers - 1) / s.Workers
 	}
 	s.Procs = workers.DefaultProcs(cpus, s.Workers)
+	s.GCPercent = cfg.GCPercent
+	if memTotal > 0 && memTotal < 1<<30 {
+		s.GCPercent = min(s.GCPercent, smallBoardGC)
+	}
 	return s
 }
 
@@ -184,7 +197,7 @@ func startExecutor(ctx context.Context, cfg config.Config, ports []int, groups *
 	}
 	shape := poolShape(cfg, memTotal(), runtime.NumCPU())
 	env := []string{
-		"GOGC=" + strconv.Itoa(cfg.GCPercent),
+		"GOGC=" + strconv.Itoa(shape.GCPercent),
 		// The collector works harder near three quarters of the ceiling
 		// rather than letting the heap reach it and the worker be killed.
 		"GOMEMLIMIT=" + strconv.FormatInt(shape.MaxMemoryBytes*3/4, 10),

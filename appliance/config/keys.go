@@ -86,7 +86,7 @@ var Keys = []Key{
 	{"PICLOUD_BACKUP_SCHEDULE", "Time between scheduled backups, as a Go duration (24h, 6h, 30m); 0 or empty means none.", goDuration(func(c *Config) *time.Duration { return &c.Backup.Schedule })},
 	{"PICLOUD_BACKUP_KEEP", "Scheduled backups kept in PICLOUD_BACKUP_DIR; the oldest are deleted.", integer(func(c *Config) *int { return &c.Backup.Keep })},
 	{"PICLOUD_BACKUP_PASSPHRASE_FILE", "File (mode 0600) whose first line is the passphrase of scheduled backups; without it their secrets cannot be restored.", str(func(c *Config) *string { return &c.Backup.PassphraseFile })},
-	{"PICLOUD_GC_PERCENT", "Go garbage collector target (like GOGC); higher is faster and uses more memory.", integer(func(c *Config) *int { return &c.GCPercent })},
+	{"PICLOUD_GC_PERCENT", "Go garbage collector target (like GOGC) of the daemon and the workers (at most 150 for the workers under 1 GB of memory); higher is faster and uses more memory.", integer(func(c *Config) *int { return &c.GCPercent })},
 	{"PICLOUD_MEMORY_LIMIT_MB", "Soft memory limit of the daemon (like GOMEMLIMIT); 0 means a twentieth of the machine's memory, from 24 to 128 MiB.", integer(func(c *Config) *int { return &c.MemoryLimitMB })},
 	{"PICLOUD_SHUTDOWN_TIMEOUT_SECONDS", "How long SIGTERM waits for in-flight requests.", dur(time.Second, func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
 	{"PICLOUD_LOG_LEVEL", "debug, info, warn or error.", str(func(c *Config) *string { return &c.LogLevel })},
