@@ -299,20 +299,21 @@ func (c *kvCollection) parsed(raw []byte) (goja.Value, goja.Value) {
 	return c.e.parseJSON(string(raw))
 }
 
-// kvEntry is a key as the data service answers it: the value is text for
-// text and json values, base64 for bytes.
-type kvEntry struct {
-	Key       string          `json:"key"`
+// KVEntry is a key as the data service answers the kv calls: the value is
+// text for text and json values, base64 for bytes; ExpiresAt is in
+// milliseconds since the epoch.
+type KVEntry struct {
+	Key       string          `json:"key,omitempty"`
 	Type      string          `json:"type"`
-	Value     *string         `json:"value"`
-	Metadata  json.RawMessage `json:"metadata"`
+	Value     *string         `json:"value,omitempty"`
+	Metadata  json.RawMessage `json:"metadata,omitempty"`
 	Version   int64           `json:"version"`
-	ExpiresAt *int64          `json:"expiresAt"`
+	ExpiresAt *int64          `json:"expiresAt,omitempty"`
 }
 
 // decode turns a stored value into what the type option asks for; no type
 // gives it back as it was put.
-func (e *execution) decodeEntry(en *kvEntry, typ string) (goja.Value, goja.Value) {
+func (e *execution) decodeEntry(en *KVEntry, typ string) (goja.Value, goja.Value) {
 	if en.Value == nil {
 		return goja.Undefined(), nil
 	}
@@ -359,7 +360,7 @@ func utf8Text(b []byte) string {
 
 // setMeta sets what getWithMetadata and list give of an entry besides its
 // value: metadata, version and expiresAt.
-func (e *execution) setMeta(o *goja.Object, en *kvEntry) goja.Value {
+func (e *execution) setMeta(o *goja.Object, en *KVEntry) goja.Value {
 	meta := goja.Null()
 	if len(en.Metadata) > 0 && string(en.Metadata) != "null" {
 		v, thrown := e.parseJSON(string(en.Metadata))
@@ -379,11 +380,11 @@ func (e *execution) setMeta(o *goja.Object, en *kvEntry) goja.Value {
 }
 
 // entry decodes a get's answer: nil for a missing key.
-func entry(raw []byte) (*kvEntry, error) {
+func entry(raw []byte) (*KVEntry, error) {
 	if bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
 		return nil, nil
 	}
-	var en kvEntry
+	var en KVEntry
 	if err := json.Unmarshal(raw, &en); err != nil {
 		return nil, err
 	}
@@ -458,7 +459,7 @@ func (c *kvCollection) getMany(call goja.FunctionCall) goja.Value {
 	return c.send("kv.getMany", struct {
 		Keys []string `json:"keys"`
 	}{keys}, func(raw []byte) (goja.Value, goja.Value) {
-		var found map[string]*kvEntry
+		var found map[string]*KVEntry
 		if err := json.Unmarshal(raw, &found); err != nil {
 			return nil, e.malformedAnswer("getMany")
 		}
@@ -685,7 +686,7 @@ func (c *kvCollection) list(call goja.FunctionCall) goja.Value {
 	typ := e.checkValueType(option(opts, "type"))
 	return c.send("kv.list", a, func(raw []byte) (goja.Value, goja.Value) {
 		var r struct {
-			Items    []kvEntry `json:"items"`
+			Items    []KVEntry `json:"items"`
 			Cursor   *string   `json:"cursor"`
 			Complete bool      `json:"complete"`
 		}

@@ -35,19 +35,8 @@ type kvArgs struct {
 	Values       bool            `json:"values"`
 }
 
-// kvEntry is a key as the SDK receives it: the value is text for text and
-// json values, base64 for bytes.
-type kvEntry struct {
-	Key       string          `json:"key,omitempty"`
-	Type      string          `json:"type"`
-	Value     *string         `json:"value,omitempty"`
-	Metadata  json.RawMessage `json:"metadata,omitempty"`
-	Version   int64           `json:"version"`
-	ExpiresAt *int64          `json:"expiresAt,omitempty"`
-}
-
-func toEntry(e model.KVEntry, withKey bool) kvEntry {
-	out := kvEntry{Type: e.Type, Metadata: e.Metadata, Version: e.Version}
+func toEntry(e model.KVEntry, withKey bool) engine.KVEntry {
+	out := engine.KVEntry{Type: e.Type, Metadata: e.Metadata, Version: e.Version}
 	if withKey {
 		out.Key = e.Key
 	}
@@ -105,7 +94,7 @@ func (s *Service) kvGetMany(ctx context.Context, app string, call engine.DataCal
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]kvEntry, len(found))
+	out := make(map[string]engine.KVEntry, len(found))
 	for _, e := range found {
 		out[e.Key] = toEntry(e, false)
 	}
@@ -334,7 +323,7 @@ func (s *Service) kvList(ctx context.Context, app string, call engine.DataCall) 
 	if !complete {
 		found = found[:want]
 	}
-	items := make([]kvEntry, len(found))
+	items := make([]engine.KVEntry, len(found))
 	for i, e := range found {
 		items[i] = toEntry(e, true)
 	}
