@@ -561,8 +561,8 @@ func (e *execution) expiry(what string, opts *goja.Object, a *kvPutArgs) {
 		panic(e.sdkFail(false, what+": give ttl or expiresAt, not both"))
 	}
 	if !goja.IsUndefined(ttl) {
-		f := ttl.ToFloat()
-		if !goja.IsNumber(ttl) || !(f > 0) || math.IsInf(f, 0) {
+		f := number(ttl)
+		if !(f > 0) || math.IsInf(f, 0) {
 			panic(e.sdkFail(false, what+": ttl must be a positive number of seconds"))
 		}
 		a.TTL = &f
@@ -578,12 +578,22 @@ func (e *execution) expiry(what string, opts *goja.Object, a *kvPutArgs) {
 				at = t
 			}
 		}
-		f := at.ToFloat()
-		if !goja.IsNumber(at) || math.IsNaN(f) || math.IsInf(f, 0) {
+		f := number(at)
+		if math.IsNaN(f) || math.IsInf(f, 0) {
 			panic(e.sdkFail(false, what+": expiresAt must be a Date or milliseconds since the epoch"))
 		}
 		a.ExpiresAt = &f
 	}
+}
+
+// number is v when it is a number, else NaN: the SDK checks typeof before
+// anything else, so an object's valueOf is never called and a symbol never
+// throws.
+func number(v goja.Value) float64 {
+	if !goja.IsNumber(v) {
+		return math.NaN()
+	}
+	return v.ToFloat()
 }
 
 // ifVersion reads a write's ifVersion: a version number, or null for
@@ -596,8 +606,8 @@ func (e *execution) ifVersion(what string, opts *goja.Object) (version *int64, c
 	if goja.IsNull(v) {
 		return nil, true
 	}
-	f := v.ToFloat()
-	if !goja.IsNumber(v) || f != math.Trunc(f) || math.Abs(f) > 1<<53-1 || f < 1 {
+	f := number(v)
+	if f != math.Trunc(f) || math.Abs(f) > 1<<53-1 || f < 1 {
 		panic(e.sdkFail(false, what+`: ifVersion must be a version number, or null for "only if absent"`))
 	}
 	n := int64(f)
@@ -630,8 +640,8 @@ func (c *kvCollection) incr(call goja.FunctionCall) goja.Value {
 	key := c.key(call.Argument(0))
 	delta := 1.0
 	if d := call.Argument(1); !goja.IsUndefined(d) {
-		delta = d.ToFloat()
-		if !goja.IsNumber(d) || math.IsNaN(delta) || math.IsInf(delta, 0) {
+		delta = number(d)
+		if math.IsNaN(delta) || math.IsInf(delta, 0) {
 			panic(e.sdkFail(false, `incr("`+key+`"): delta must be a finite number`))
 		}
 	}
@@ -675,8 +685,8 @@ func (c *kvCollection) list(call goja.FunctionCall) goja.Value {
 		panic(e.sdkFail(false, "list: give prefix or start/end, not both"))
 	}
 	if l := option(opts, "limit"); !goja.IsUndefined(l) {
-		f := l.ToFloat()
-		if !goja.IsNumber(l) || f != math.Trunc(f) || f < 1 || f > sdkMaxList {
+		f := number(l)
+		if f != math.Trunc(f) || f < 1 || f > sdkMaxList {
 			panic(e.sdkFail(false, "list: limit must be an integer from 1 to "+strconv.Itoa(sdkMaxList)))
 		}
 		a.Limit = int(f)

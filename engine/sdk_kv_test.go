@@ -48,7 +48,10 @@ const cases = [
   () => c.delete("k", { ifVersion: "1" }), () => c.incr("k", "1"), () => c.incr("k", Infinity),
   () => c.getMany("k"), () => c.getMany(new Array(101).fill("k")), () => c.getMany(["a", 3]),
   () => c.list({ prefix: 1 }), () => c.list({ prefix: "a", start: "b" }), () => c.list({ limit: 5000 }), () => c.list({ limit: 1.5 }),
-  () => c.list({ type: "xml" }), () => c.list(7), () => c.put("k", (() => { const o = {}; o.o = o; return o })()),
+  () => c.list({ type: "xml" }), () => c.list(7),
+  () => c.put("k", 1, { ttl: Symbol("s") }), () => c.incr("k", { valueOf() { out.push("valueOf called"); return 1 } }),
+  () => c.put("k", 1, { ifVersion: Symbol("s") }), () => c.list({ limit: { valueOf() { return 5 } } }),
+  () => c.put("k", (() => { const o = {}; o.o = o; return o })()),
 ]
 for (const f of cases) {
   const p = f()
@@ -97,6 +100,10 @@ try { await get("k") } catch (e) { out.push(e.name + ": " + e.message) }
 		"TypeError data.invalid: list: limit must be an integer from 1 to 1000",
 		`TypeError data.invalid: type must be "text", "json" or "arrayBuffer", not "xml"`,
 		"TypeError data.invalid: list: the options must be an object",
+		"TypeError data.invalid: put: ttl must be a positive number of seconds",
+		`TypeError data.invalid: incr("k"): delta must be a finite number`,
+		`TypeError data.invalid: put("k"): ifVersion must be a version number, or null for "only if absent"`,
+		"TypeError data.invalid: list: limit must be an integer from 1 to 1000",
 	}
 	if len(lines) < len(want)+4 {
 		t.Fatalf("got %d lines: %s", len(lines), got)
