@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -28,9 +29,6 @@ const (
 	sdkMaxList = 1000 // keys of one list page
 	sdkMaxMany = 100  // keys of one getMany
 )
-
-// kvMethods are the methods of a collection, in the order the class had them.
-var kvMethods = []string{"get", "getWithMetadata", "getMany", "put", "delete", "incr", "list"}
 
 // kvModule is the kv module of an execution bound to a transaction (tx,
 // undefined for none): its one export, collection(name).
@@ -130,9 +128,13 @@ func (e *execution) kvMethod(name string) goja.Value {
 	return fn
 }
 
+var kvCollectionType = reflect.TypeFor[*kvCollection]()
+
+// collectionOf is the collection a method was called on; the type is
+// checked first, for exporting another object would read all of it.
 func collectionOf(this goja.Value) (*kvCollection, bool) {
 	o, ok := this.(*goja.Object)
-	if !ok {
+	if !ok || o.ExportType() != kvCollectionType {
 		return nil, false
 	}
 	c, ok := o.Export().(*kvCollection)

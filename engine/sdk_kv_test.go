@@ -62,6 +62,7 @@ try { kv.collection("") } catch (e) { out.push("sync " + e.name + " " + e.code +
 try { kv.collection("n".repeat(257)) } catch (e) { out.push("sync " + e.name + " " + e.code + ": " + e.message) }
 const get = c.get
 try { await get("k") } catch (e) { out.push(e.name + ": " + e.message) }
+try { await c.get.call({ get x() { out.push("a getter of this was read") } }, "k") } catch (e) { out.push(e.name + ": " + e.message) }
 `)
 	var lines []string
 	if err := json.Unmarshal([]byte(got), &lines); err != nil {
@@ -105,7 +106,7 @@ try { await get("k") } catch (e) { out.push(e.name + ": " + e.message) }
 		`TypeError data.invalid: put("k"): ifVersion must be a version number, or null for "only if absent"`,
 		"TypeError data.invalid: list: limit must be an integer from 1 to 1000",
 	}
-	if len(lines) < len(want)+4 {
+	if len(lines) < len(want)+5 {
 		t.Fatalf("got %d lines: %s", len(lines), got)
 	}
 	for i, w := range want {
@@ -123,6 +124,9 @@ try { await get("k") } catch (e) { out.push(e.name + ": " + e.message) }
 	}
 	if !strings.HasPrefix(rest[3], "TypeError: kv: get must be called on a collection") {
 		t.Errorf("a method without its collection: %q", rest[3])
+	}
+	if !strings.HasPrefix(rest[4], "TypeError: kv: get must be called on a collection") {
+		t.Errorf("a method called on another object: %q", rest[4])
 	}
 	if len(d.calls) != 0 {
 		t.Errorf("bad arguments were sent: %q", d.calls)
