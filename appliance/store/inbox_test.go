@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/picloud/picloud/api/model"
 	"github.com/picloud/picloud/appliance/pgtest"
 	"github.com/picloud/picloud/appliance/store"
@@ -99,27 +97,9 @@ func TestInboxNotices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn, err := pgx.ConnectConfig(ctx, pool.Config().ConnConfig.Copy())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
 	const marker = "picloud_test_marker"
-	for _, ch := range []string{store.InboxChannel, marker} {
-		if _, err := conn.Exec(ctx, `LISTEN `+ch); err != nil {
-			t.Fatal(err)
-		}
-	}
-	next := func() string {
-		t.Helper()
-		wctx, cancel := context.WithTimeout(ctx, time.Minute)
-		defer cancel()
-		n, err := conn.WaitForNotification(wctx)
-		if err != nil {
-			t.Fatalf("wait for a notice: %v", err)
-		}
-		return n.Channel
-	}
+	notice := listen(t, pool, store.InboxChannel, marker)
+	next := func() string { t.Helper(); return notice().Channel }
 	msg := []model.InboundEmail{{AppID: model.DefaultAppID, ScriptID: sc.ID, Sender: "a@x.example",
 		Recipient: "in@x.example", Message: []byte("Subject: hi\r\n\r\nhello\r\n")}}
 

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/picloud/picloud/api/model"
 	"github.com/picloud/picloud/appliance/pgtest"
@@ -75,25 +77,21 @@ func TestQueueLeaseAndSettle(t *testing.T) {
 }
 
 // A queue is announced on store.QueueChannel when messages become ready
-// in it: at the commit of a send (not at all if it rolls back), when a
-// message moves to its dead-letter queue, and when a redrive sends it
-// back.
-func TestQueueNotices(t *testing.T) {
-	pool := pgtest.NewDatabase(t)
-	s := store.New(pool)
-	app := model.DefaultAppID
+// listen LISTENs on channels on a connection of its own and returns a
+// function that waits (a minute at most) for the next notification.
+func listen(t *testing.T, pool *pgxpool.Pool, channels ...string) func() *pgconn.Notification {
+	t.Helper()
 	conn, err := pgx.ConnectConfig(ctx, pool.Config().ConnConfig.Copy())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, `LISTEN `+store.QueueChannel); err != nil {
-		t.Fatal(err)
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	for _, ch := range channels {
+		if _, err := conn.Exec(ctx, `LISTEN `+ch); err != nil {
+			t.Fatal(err)
+		}
 	}
-	// next is the queue of the next notice. Notices come in the order of
-	// their commits, so one that should not have been sent shows as the
-	// wrong queue: each step announces a queue the step before does not.
-	next := func() string {
+	return func() *pgconn.Notification {
 		t.Helper()
 		wctx, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
@@ -101,6 +99,24 @@ func TestQueueNotices(t *testing.T) {
 		if err != nil {
 			t.Fatalf("wait for a notice: %v", err)
 		}
+		return n
+	}
+}
+
+// in it: at the commit of a send (not at all if it rolls back), when a
+// message moves to its dead-letter queue, and when a redrive sends it
+// back.
+func TestQueueNotices(t *testing.T) {
+	pool := pgtest.NewDatabase(t)
+	s := store.New(pool)
+	app := model.DefaultAppID
+	notice := listen(t, pool, store.QueueChannel)
+	// next is the queue of the next notice. Notices come in the order of
+	// their commits, so one that should not have been sent shows as the
+	// wrong queue: each step announces a queue the step before does not.
+	next := func() string {
+		t.Helper()
+		n := notice()
 		a, q, ok := store.ParseQueueNotice(n.Payload)
 		if !ok || a != app {
 			t.Fatalf("notice %q: want app %s and a queue", n.Payload, app)
